@@ -1,0 +1,48 @@
+# Shouhou: two commands. `make run` serves http://127.0.0.1:8000; `make test` runs the suite.
+# Works on a machine with only python3, make and access to PyPI.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell $(PYTHON) -c 'import hashlib,sys;print(hashlib.sha256(open("requirements.lock","rb").read()).hexdigest()[:12])')
+PO     := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
+MO     := $(PO:.po=.mo)
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test bootstrap migrate seed messages extract-messages bench clean
+
+run: bootstrap migrate seed
+	$(BIN)/python -m uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT)
+
+test: bootstrap
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bootstrap: $(STAMP) $(MO)
+
+$(STAMP): requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check -q --upgrade pip
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.lock
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+# Catalogs are compiled by the build (the .mo files are not committed).
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile -d app/translations -D messages -i $< -o $@
+
+migrate: bootstrap
+	$(BIN)/python -m app.manage migrate
+
+seed: migrate
+	$(BIN)/python -m seed
+
+# Developers: after changing visible strings, extract and merge into the catalogs.
+extract-messages: bootstrap
+	$(BIN)/pybabel extract -F babel.cfg --ignore-dirs='.* __pycache__ .venv var' -k _l -k lazy_gettext -o app/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations -D messages --no-fuzzy-matching --ignore-obsolete
+
+bench: bootstrap
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) var/*.db var/*.db-wal var/*.db-shm

@@ -1,0 +1,154 @@
+"""Sign-in, sign-out and user administration (admin only)."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+
+from app.accounts import services
+from app.accounts.guards import PUBLIC, roles
+from app.accounts.roles import ROLE_DUTIES, ROLES
+from app.config import get_settings
+from app.i18n import _
+from app.middleware import SESSION_COOKIE, client_ip
+from app.web import actor, as_list, form_data, redirect, render
+
+DEMO_ROLES = list(ROLES)
+
+
+def _safe_next(url: str | None) -> str:
+    """Only same-site relative paths (no open redirect)."""
+    if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
+        return url
+    return "/"
+
+
+class AuthController(Controller):
+    path = ""
+
+    @get("/login", opt=PUBLIC, name="login")
+    async def login_page(self, request: Request, next: FromQuery[str | None] = None) -> Response:
+        if request.scope.get("user") is not None:
+            return redirect(request, _safe_next(next))
+        return await self._render_login(request, next_url=_safe_next(next))
+
+    async def _render_login(self, request: Request, *, next_url: str, error: str = "", username: str = "", status_code: int = 200) -> Response:
+        demo = await services.demo_users_present()
+        return render(request, "accounts/login.html", status_code=status_code, next_url=next_url, error=error,
+                      username=username, demo_roles=DEMO_ROLES if demo else [], role_names=ROLES, role_duties=ROLE_DUTIES)
+
+    @post("/login", opt=PUBLIC)
+    async def login(self, request: Request) -> Response:
+        data = await form_data(request)
+        username, password = str(data.get("username", "")), str(data.get("password", ""))
+        next_url = _safe_next(str(data.get("next", "") or "/"))
+        try:
+            user = await services.authenticate(username, password, client_ip(request.scope))
+        except services.AccountError as exc:
+            return await self._render_login(request, next_url=next_url, error=exc.message, username=username, status_code=exc.status)
+        token = await services.start_session(
+            user, ip=client_ip(request.scope), user_agent=request.headers.get("user-agent", ""),
+            old_token=request.cookies.get(SESSION_COOKIE),
+        )
+        response = redirect(request, next_url)
+        response.set_cookie(Cookie(key=SESSION_COOKIE, value=token, path="/", httponly=True, samesite="lax",
+                                   secure=get_settings().secure_cookies))
+        return response
+
+    @post("/logout", opt=roles())
+    async def logout(self, request: Request) -> Response:
+        await services.end_session(actor(request), request.cookies.get(SESSION_COOKIE))
+        response = redirect(request, "/login", flash=_("You have signed out."))
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+
+def _user_input(data: dict) -> services.UserInput:
+    return services.UserInput(
+        username=str(data.get("username", "")),
+        full_name=str(data.get("full_name", "")),
+        phone=str(data.get("phone", "")),
+        roles=tuple(as_list(data.get("roles"))),
+        password=str(data.get("password", "")),
+    )
+
+
+class UserAdminController(Controller):
+    path = "/admin/users"
+    opt = roles("admin")
+
+    @get("/", name="users.list")
+    async def list_users(
+        self, request: Request, q: FromQuery[str] = "", role: FromQuery[str] = "", after: FromQuery[str | None] = None
+    ) -> Response:
+        rows, cursor = await services.list_users(q=q.strip(), role=role if role in ROLES else "", after=after)
+        return render(request, "accounts/users.html", partial="accounts/_user_rows.html", rows=rows,
+                      cursor=cursor, q=q, role=role, role_names=ROLES)
+
+    @get("/new")
+    async def new_user(self, request: Request) -> Response:
+        return render(request, "accounts/user_form.html", form=services.UserInput(), errors={}, user_row=None, role_names=ROLES)
+
+    @post("/new")
+    async def create_user(self, request: Request) -> Response:
+        data = _user_input(await form_data(request))
+        try:
+            user_id = await services.create_user(actor(request), data)
+        except services.AccountError as exc:
+            return render(request, "accounts/user_form.html", status_code=400, form=data, errors=exc.errors,
+                          message=exc.message, user_row=None, role_names=ROLES)
+        return redirect(request, f"/admin/users/{user_id}", flash=_("User %(name)s created.", name=data.username))
+
+    @get("/{user_id:int}")
+    async def edit_user(self, request: Request, user_id: FromPath[int]) -> Response:
+        row = await services.get_user(user_id)
+        if row is None:
+            raise NotFoundException()
+        form = services.UserInput(username=row["username"], full_name=row["full_name"], phone=row["phone"],
+                                  roles=tuple(row["role_set"]))
+        return render(request, "accounts/user_form.html", form=form, errors={}, user_row=row, role_names=ROLES)
+
+    @post("/{user_id:int}")
+    async def update_user(self, request: Request, user_id: FromPath[int]) -> Response:
+        raw = await form_data(request)
+        data = _user_input(raw)
+        row = await services.get_user(user_id)
+        if row is None:
+            raise NotFoundException()
+        try:
+            version = int(raw.get("version", "0") or 0) or None
+            await services.update_user(actor(request), user_id, data, version=version)
+        except services.AccountError as exc:
+            data.username = row["username"]
+            return render(request, "accounts/user_form.html", status_code=exc.status, form=data, errors=exc.errors,
+                          message=exc.message, user_row=row, role_names=ROLES)
+        return redirect(request, f"/admin/users/{user_id}", flash=_("Changes saved."))
+
+    @post("/{user_id:int}/active")
+    async def set_active(self, request: Request, user_id: FromPath[int]) -> Response:
+        raw = await form_data(request)
+        active = raw.get("active") == "1"
+        try:
+            await services.set_active(actor(request), user_id, active)
+        except services.AccountError as exc:
+            return redirect(request, f"/admin/users/{user_id}", flash=exc.message, level="danger")
+        return redirect(request, f"/admin/users/{user_id}",
+                        flash=_("User enabled.") if active else _("User disabled; their sessions have ended."))
+
+    @post("/{user_id:int}/password")
+    async def reset_password(self, request: Request, user_id: FromPath[int]) -> Response:
+        raw = await form_data(request)
+        row = await services.get_user(user_id)
+        if row is None:
+            raise NotFoundException()
+        try:
+            await services.reset_password(actor(request), user_id, str(raw.get("new_password", "")))
+        except services.AccountError as exc:
+            form = services.UserInput(username=row["username"], full_name=row["full_name"], phone=row["phone"],
+                                      roles=tuple(row["role_set"]))
+            return render(request, "accounts/user_form.html", status_code=exc.status, form=form,
+                          errors={"new_password": exc.errors.get("password", exc.message)}, message=exc.message,
+                          user_row=row, role_names=ROLES)
+        return redirect(request, f"/admin/users/{user_id}", flash=_("Password reset; the user must sign in again."))

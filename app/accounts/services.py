@@ -1,0 +1,366 @@
+"""Accounts: password hashing, login with throttling, server-side sessions, user admin.
+
+Rules: sessions are rotated on login (a new random id; the one the client sent is
+discarded — no session fixation), ended on logout and when the user is disabled,
+and expire after an idle and an absolute timeout. Failed logins are counted per
+account and per IP in the database (so the limit holds across worker processes),
+and unknown user and wrong password get the same answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+import anyio.to_thread
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from app.accounts.roles import ROLES, join_roles, parse_roles
+from app.audit.services import Actor, record
+from app.config import get_settings
+from app.db import fetch, utcnow, write_transaction
+from app.i18n import _
+
+_hasher = PasswordHasher()  # argon2id, library defaults (RFC 9106 low-memory profile)
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+MIN_PASSWORD = 8
+
+
+class AccountError(Exception):
+    """A refused account action; `errors` maps form fields to messages."""
+
+    def __init__(self, message: str, errors: dict[str, str] | None = None, status: int = 400):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+        self.status = status
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    id: int
+    username: str
+    full_name: str
+    roles: frozenset[str]
+    lang: str
+    session_id: int | None = None
+
+    def has(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.username
+
+
+def _user_from_row(row: dict, session_id: int | None = None) -> CurrentUser:
+    return CurrentUser(
+        id=row["id"],
+        username=row["username"],
+        full_name=row["full_name"],
+        roles=parse_roles(row["roles"]),
+        lang=row["lang"] or "",
+        session_id=session_id,
+    )
+
+
+async def hash_password(password: str) -> str:
+    """argon2id, off the event loop."""
+    return await anyio.to_thread.run_sync(_hasher.hash, password)
+
+
+async def verify_password(password_hash: str, password: str) -> bool:
+    def check() -> bool:
+        try:
+            return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    return await anyio.to_thread.run_sync(check)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------- login
+
+
+async def _recent_failures(column: str, value: str, since: dt.datetime) -> int:
+    # Bounded by the throttle limit: never counts more rows than it needs to.
+    settings = get_settings()
+    limit = max(settings.login_max_per_user, settings.login_max_per_ip)
+    rows = await fetch(
+        f"SELECT 1 FROM login_attempt WHERE {column} = {{}} AND created_at >= {{}} AND success = false LIMIT {limit}",
+        value,
+        since,
+    )
+    return len(rows)
+
+
+async def authenticate(username: str, password: str, ip: str) -> CurrentUser:
+    """Check credentials; raises AccountError (same message for unknown user and bad password).
+
+    Side effects: one login_attempt row; audit `auth.login` / `auth.login_failed`.
+    """
+    settings = get_settings()
+    username = (username or "").strip().lower()
+    since = utcnow() - dt.timedelta(minutes=settings.login_window_minutes)
+    if (
+        await _recent_failures("username", username, since) >= settings.login_max_per_user
+        or await _recent_failures("ip", ip, since) >= settings.login_max_per_ip
+    ):
+        raise AccountError(_("Too many failed sign-in attempts. Wait a few minutes and try again."), status=429)
+
+    rows = await fetch("SELECT * FROM app_user WHERE username = {}", username)
+    row = rows[0] if rows else None
+    ok = await verify_password(row["password_hash"] if row else "", password or "")
+    ok = ok and row is not None and bool(row["is_active"])
+    async with write_transaction():
+        await fetch(
+            "INSERT INTO login_attempt (username, ip, success, created_at) VALUES ({}, {}, {}, {})",
+            username,
+            ip,
+            ok,
+            utcnow(),
+        )
+        actor = Actor(user_id=row["id"] if row else None, username=username, ip=ip)
+        await record(actor, "auth.login" if ok else "auth.login_failed", "user", row["id"] if row else "")
+    if not ok:
+        raise AccountError(_("Wrong username or password."))
+    assert row is not None
+    return _user_from_row(row)
+
+
+async def start_session(user: CurrentUser, *, ip: str, user_agent: str, old_token: str | None) -> str:
+    """New random session id for `user`; the old one (if any) is deleted — rotation on login."""
+    token = secrets.token_urlsafe(32)
+    async with write_transaction():
+        if old_token:
+            await fetch("DELETE FROM user_session WHERE token_hash = {}", token_hash(old_token))
+        now = utcnow()
+        await fetch(
+            "INSERT INTO user_session (token_hash, user_id, created_at, last_seen_at, ip, user_agent) "
+            "VALUES ({}, {}, {}, {}, {}, {})",
+            token_hash(token),
+            user.id,
+            now,
+            now,
+            ip,
+            (user_agent or "")[:300],
+        )
+    return token
+
+
+async def load_session(token: str | None) -> CurrentUser | None:
+    """The signed-in user for a session cookie, or None (unknown, expired, or user disabled)."""
+    if not token:
+        return None
+    rows = await fetch(
+        "SELECT s.id AS session_id, s.created_at AS s_created, s.last_seen_at AS s_seen, u.* "
+        "FROM user_session s JOIN app_user u ON u.id = s.user_id WHERE s.token_hash = {}",
+        token_hash(token),
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    settings = get_settings()
+    now = utcnow()
+    created, seen = _aware(row["s_created"]), _aware(row["s_seen"])
+    expired = (
+        now - seen > dt.timedelta(minutes=settings.session_idle_minutes)
+        or now - created > dt.timedelta(hours=settings.session_absolute_hours)
+        or not row["is_active"]
+    )
+    if expired:
+        async with write_transaction():
+            await fetch("DELETE FROM user_session WHERE id = {}", row["session_id"])
+        return None
+    if now - seen > dt.timedelta(seconds=60):  # throttle the "last seen" write to once a minute
+        async with write_transaction():
+            await fetch("UPDATE user_session SET last_seen_at = {} WHERE id = {}", now, row["session_id"])
+    return _user_from_row(row, session_id=row["session_id"])
+
+
+def _aware(value) -> dt.datetime:
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+async def end_session(actor: Actor, token: str | None) -> None:
+    if not token:
+        return
+    async with write_transaction():
+        await fetch("DELETE FROM user_session WHERE token_hash = {}", token_hash(token))
+        await record(actor, "auth.logout", "user", actor.user_id)
+
+
+async def set_language(actor: Actor, lang: str) -> None:
+    """Remember the UI language per user."""
+    if actor.user_id is None:
+        return
+    async with write_transaction():
+        await fetch("UPDATE app_user SET lang = {} WHERE id = {}", lang, actor.user_id)
+        await record(actor, "user.language_set", "user", actor.user_id, after={"lang": lang})
+
+
+# --------------------------------------------------------------------------- user admin
+
+
+@dataclass
+class UserInput:
+    username: str = ""
+    full_name: str = ""
+    phone: str = ""
+    roles: tuple[str, ...] = ()
+    password: str = ""
+
+    def validate(self, *, creating: bool) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        self.username = self.username.strip().lower()
+        self.full_name = self.full_name.strip()
+        self.phone = self.phone.strip()
+        if creating:
+            if not self.username:
+                errors["username"] = _("Enter a username.")
+            elif not all(ch.isalnum() or ch in "._-" for ch in self.username) or len(self.username) > 60:
+                errors["username"] = _("Use letters, digits, dot, dash or underscore (at most 60).")
+            if len(self.password) < MIN_PASSWORD:
+                errors["password"] = _("The password needs at least %(n)s characters.", n=MIN_PASSWORD)
+        if len(self.full_name) > 100:
+            errors["full_name"] = _("At most 100 characters.")
+        unknown = [role for role in self.roles if role not in ROLES]
+        if unknown or not self.roles:
+            errors["roles"] = _("Choose at least one role.")
+        return errors
+
+
+async def list_users(*, q: str = "", role: str = "", after: str | None = None, limit: int = 50) -> tuple[list[dict], str | None]:
+    where, args = [], []
+    if q:
+        where.append("(username LIKE {} OR full_name LIKE {})")
+        args += [f"%{q.lower()}%", f"%{q}%"]
+    if role:
+        where.append("(' ' || roles || ' ') LIKE {}")
+        args.append(f"% {role} %")
+    if after:
+        where.append("username > {}")
+        args.append(after)
+    sql = "SELECT id, username, full_name, phone, roles, is_active, lang, created_at FROM app_user"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += f" ORDER BY username LIMIT {limit + 1}"
+    rows = await fetch(sql, *args)
+    for row in rows:
+        row["role_set"] = parse_roles(row["roles"])
+    cursor = rows[limit - 1]["username"] if len(rows) > limit else None
+    return rows[:limit], cursor
+
+
+async def get_user(user_id: int) -> dict | None:
+    rows = await fetch("SELECT * FROM app_user WHERE id = {}", user_id)
+    if not rows:
+        return None
+    row = rows[0]
+    row["role_set"] = parse_roles(row["roles"])
+    return row
+
+
+def _public(row: dict) -> dict:
+    return {k: row[k] for k in ("username", "full_name", "phone", "roles", "is_active")}
+
+
+async def create_user(actor: Actor, data: UserInput, *, lang: str = "") -> int:
+    """Create a user. Side effects: app_user row; audit `user.created`."""
+    errors = data.validate(creating=True)
+    if errors:
+        raise AccountError(_("Please correct the marked fields."), errors)
+    password_hash = await hash_password(data.password)
+    async with write_transaction():
+        if await fetch("SELECT id FROM app_user WHERE username = {}", data.username):
+            raise AccountError(_("Please correct the marked fields."), {"username": _("This username is taken.")})
+        now = utcnow()
+        rows = await fetch(
+            "INSERT INTO app_user (username, full_name, phone, password_hash, roles, is_active, lang, version, "
+            "created_at, updated_at) VALUES ({}, {}, {}, {}, {}, true, {}, 1, {}, {}) RETURNING id",
+            data.username,
+            data.full_name,
+            data.phone,
+            password_hash,
+            join_roles(data.roles),
+            lang,
+            now,
+            now,
+        )
+        user_id = rows[0]["id"]
+        after = {"username": data.username, "full_name": data.full_name, "phone": data.phone,
+                 "roles": join_roles(data.roles), "is_active": True}
+        await record(actor, "user.created", "user", user_id, after=after)
+    return user_id
+
+
+async def _locked_user(user_id: int, version: int | None) -> dict:
+    rows = await fetch("SELECT * FROM app_user WHERE id = {}", user_id)
+    if not rows:
+        raise AccountError(_("No such user."), status=404)
+    if version is not None and rows[0]["version"] != version:
+        raise AccountError(_("Someone else changed this user meanwhile; reload and try again."), status=409)
+    return rows[0]
+
+
+async def update_user(actor: Actor, user_id: int, data: UserInput, *, version: int | None = None) -> None:
+    """Change name, phone and roles. Side effects: audit `user.updated` with before/after."""
+    errors = data.validate(creating=False)
+    if errors:
+        raise AccountError(_("Please correct the marked fields."), errors)
+    async with write_transaction():
+        row = await _locked_user(user_id, version)
+        if row["id"] == actor.user_id and "admin" in parse_roles(row["roles"]) and "admin" not in data.roles:
+            raise AccountError(_("You cannot remove your own administrator role."), {"roles": _("You cannot remove your own administrator role.")})
+        updated = await fetch(
+            "UPDATE app_user SET full_name = {}, phone = {}, roles = {}, version = version + 1, updated_at = {} "
+            "WHERE id = {} AND version = {} RETURNING id",
+            data.full_name, data.phone, join_roles(data.roles), utcnow(), user_id, row["version"],
+        )
+        if not updated:
+            raise AccountError(_("Someone else changed this user meanwhile; reload and try again."), status=409)
+        after = dict(_public(row), full_name=data.full_name, phone=data.phone, roles=join_roles(data.roles))
+        await record(actor, "user.updated", "user", user_id, before=_public(row), after=after)
+
+
+async def set_active(actor: Actor, user_id: int, active: bool) -> None:
+    """Enable or disable a user; disabling ends all of that user's sessions at once."""
+    async with write_transaction():
+        row = await _locked_user(user_id, None)
+        if row["id"] == actor.user_id and not active:
+            raise AccountError(_("You cannot disable your own account."), status=400)
+        await fetch("UPDATE app_user SET is_active = {}, version = version + 1, updated_at = {} WHERE id = {}",
+                    active, utcnow(), user_id)
+        if not active:
+            await fetch("DELETE FROM user_session WHERE user_id = {}", user_id)
+        await record(actor, "user.enabled" if active else "user.disabled", "user", user_id,
+                     before={"is_active": bool(row["is_active"])}, after={"is_active": active})
+
+
+async def reset_password(actor: Actor, user_id: int, password: str) -> None:
+    """Set a new password and end the user's sessions (they sign in again)."""
+    if len(password or "") < MIN_PASSWORD:
+        raise AccountError(_("Please correct the marked fields."),
+                           {"password": _("The password needs at least %(n)s characters.", n=MIN_PASSWORD)})
+    password_hash = await hash_password(password)
+    async with write_transaction():
+        await _locked_user(user_id, None)
+        await fetch("UPDATE app_user SET password_hash = {}, version = version + 1, updated_at = {} WHERE id = {}",
+                    password_hash, utcnow(), user_id)
+        await fetch("DELETE FROM user_session WHERE user_id = {}", user_id)
+        await record(actor, "user.password_reset", "user", user_id)
+
+
+async def demo_users_present() -> bool:
+    rows = await fetch("SELECT value FROM app_setting WHERE key = {}", "demo.loaded")
+    return bool(rows)

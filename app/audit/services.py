@@ -1,0 +1,119 @@
+"""Audit events (X-03): who, when, what, before/after — in the same transaction as the change."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from app.db import fetch, utcnow
+from app.i18n import tz
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: passed from the controller to every service that writes."""
+
+    user_id: int | None
+    username: str
+    roles: frozenset[str] = field(default_factory=frozenset)
+    ip: str = ""
+    request_id: str = ""
+
+    def has(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+
+SYSTEM = Actor(user_id=None, username="system")
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    return str(value)
+
+
+def to_json(value: Any) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value, default=_default, ensure_ascii=False, sort_keys=True)
+
+
+async def record(
+    actor: Actor,
+    action: str,
+    entity_type: str = "",
+    entity_id: Any = "",
+    *,
+    before: Any = None,
+    after: Any = None,
+) -> None:
+    """Append one audit event; call inside the service's write transaction."""
+    await fetch(
+        "INSERT INTO audit_event (created_at, user_id, username, roles, action, entity_type, entity_id, "
+        "before, after, request_id, ip) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+        utcnow(),
+        actor.user_id,
+        actor.username,
+        " ".join(sorted(actor.roles)),
+        action,
+        entity_type,
+        "" if entity_id is None else str(entity_id),
+        to_json(before),
+        to_json(after),
+        actor.request_id,
+        actor.ip,
+    )
+
+
+@dataclass
+class AuditFilter:
+    username: str = ""
+    action: str = ""
+    entity_type: str = ""
+    entity_id: str = ""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+
+async def list_events(flt: AuditFilter, *, before_id: int | None = None, limit: int = 50) -> tuple[list[dict], int | None]:
+    """Newest first, keyset on id (no COUNT(*)); returns (rows, next cursor)."""
+    where, args = [], []
+    if flt.username:
+        where.append("username = {}")
+        args.append(flt.username)
+    if flt.action:
+        if flt.action.endswith("."):
+            where.append("action LIKE {}")
+            args.append(flt.action + "%")
+        else:
+            where.append("action = {}")
+            args.append(flt.action)
+    if flt.entity_type:
+        where.append("entity_type = {}")
+        args.append(flt.entity_type)
+    if flt.entity_id:
+        where.append("entity_id = {}")
+        args.append(flt.entity_id)
+    if flt.date_from:
+        where.append("created_at >= {}")
+        args.append(dt.datetime.combine(flt.date_from, dt.time.min, tzinfo=tz()))
+    if flt.date_to:
+        where.append("created_at < {}")
+        args.append(dt.datetime.combine(flt.date_to + dt.timedelta(days=1), dt.time.min, tzinfo=tz()))
+    if before_id:
+        where.append("id < {}")
+        args.append(before_id)
+    sql = "SELECT * FROM audit_event"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += f" ORDER BY id DESC LIMIT {int(limit) + 1}"
+    rows = await fetch(sql, *args)
+    next_cursor = rows[limit - 1]["id"] if len(rows) > limit else None
+    return rows[:limit], next_cursor

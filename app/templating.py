@@ -1,0 +1,32 @@
+"""Jinja environment: gettext, formatting filters and the globals every page needs."""
+
+from __future__ import annotations
+
+import json
+
+from jinja2 import Environment
+
+from app import i18n
+from app.accounts.roles import ROLES
+from app.nav import nav_for
+
+
+def configure_environment(env: Environment) -> None:
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.autoescape = True
+    env.trim_blocks = True
+    env.lstrip_blocks = True
+    env.filters.update(
+        money=i18n.format_money,
+        datetime=i18n.format_datetime,
+        date=i18n.format_date,
+        role_name=lambda code: str(ROLES.get(code, code)),
+        tojson_compact=lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True),
+    )
+    env.globals.update(
+        current_locale=i18n.current_locale,
+        language_names=i18n.LANGUAGE_NAMES,
+        nav_for=nav_for,
+        static_version="1",
+    )
