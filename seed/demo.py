@@ -1,55 +1,86 @@
 """Demo data: one user per role (username = role, password `demo`) and a lived-in history.
 
-Runs once: a marker row in app_setting (`demo.loaded`) makes later runs a no-op.
-Later domains add a `seed_<domain>(rng, scale)` step to STEPS.
+Each domain is one STEP with its own marker row in app_setting (`demo.<name>`), so
+`python -m seed` is idempotent and a domain added later is seeded on the next run
+of an existing database. Domains register with `register_step(name, fn)` in their
+`seed/<domain>.py` and are imported in `seed/__main__.py` / `load_steps()`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import random
 import sys
+import zlib
+from typing import Awaitable, Callable
 
 from tqdm import tqdm
 
 from app.accounts import services as accounts
 from app.accounts.roles import ROLES
-from app.audit.services import SYSTEM, to_json
+from app.audit.services import to_json
 from app.db import fetch, utcnow, write_transaction
 from seed.factories import fake, reseed
 
 DEMO_PASSWORD = "demo"
 
+# (name, fn(rng, scale, quiet)); scale=0 means demo size.
+Step = Callable[[random.Random, int, bool], Awaitable[None]]
+STEPS: list[tuple[str, Step]] = []
 
-async def _already_loaded() -> bool:
-    return bool(await fetch("SELECT 1 FROM app_setting WHERE key = {}", "demo.loaded"))
+# Domain seed modules, in dependency order. Each calls register_step() on import.
+DOMAIN_MODULES: list[str] = []
 
 
-async def seed_users(rng: random.Random) -> None:
-    # Demo password is shorter than the policy allows for real users: set the hash directly.
+def register_step(name: str, fn: Step) -> None:
+    if all(existing != name for existing, _ in STEPS):
+        STEPS.append((name, fn))
+
+
+def load_steps() -> None:
+    for module in DOMAIN_MODULES:
+        importlib.import_module(module)
+
+
+async def _marker(name: str) -> bool:
+    return bool(await fetch("SELECT 1 FROM app_setting WHERE key = {}", f"demo.{name}"))
+
+
+async def _set_marker(name: str) -> None:
+    async with write_transaction():
+        await fetch("INSERT INTO app_setting (key, value, updated_at) VALUES ({}, {}, {})",
+                    f"demo.{name}", json.dumps({"at": utcnow().isoformat()}), utcnow())
+
+
+async def seed_users(rng: random.Random, scale: int = 0, quiet: bool = False) -> None:
+    if scale:
+        await seed_history(rng, scale, quiet=quiet)  # --scale N: N audit events (the big list)
+        return
+    # The demo password is shorter than the policy allows for real users: set the hash directly.
     password_hash = await accounts.hash_password(DEMO_PASSWORD)
+    staff = [(role, role) for role in ROLES] + [
+        # More staff with one or several roles, as in a real department.
+        ("zhang.wei", "field desk"), ("li.na", "bench qc"), ("wang.fang", "warehouse"), ("chen.jie", "finance"),
+        ("liu.yang", "field"), ("zhao.lei", "bench"), ("sun.li", "field"), ("zhou.min", "bench"),
+        ("wu.gang", "field"), ("xu.jing", "desk"),
+    ]
     async with write_transaction():
         now = utcnow()
-        for role in ROLES:
+        for username, roles in staff:
             await fetch(
                 "INSERT INTO app_user (username, full_name, phone, password_hash, roles, is_active, lang, version, "
-                "created_at, updated_at) VALUES ({}, {}, {}, {}, {}, true, '', 1, {}, {})",
-                role, fake.name(), fake.phone_number(), password_hash, role, now, now,
-            )
-        # A few more staff with several roles, as in a real department.
-        for username, roles in [("zhang.wei", "field desk"), ("li.na", "bench qc"), ("wang.fang", "warehouse"),
-                                ("chen.jie", "finance"), ("liu.yang", "field"), ("zhao.lei", "bench")]:
-            await fetch(
-                "INSERT INTO app_user (username, full_name, phone, password_hash, roles, is_active, lang, version, "
-                "created_at, updated_at) VALUES ({}, {}, {}, {}, {}, true, '', 1, {}, {})",
+                "created_at, updated_at) VALUES ({}, {}, {}, {}, {}, true, '', 1, {}, {}) "
+                "ON CONFLICT (username) DO NOTHING",
                 username, fake.name(), fake.phone_number(), password_hash, roles, now, now,
             )
         await fetch(
-            "INSERT INTO audit_event (created_at, user_id, username, roles, action, entity_type, entity_id, before, after, request_id, ip) "
-            "VALUES ({}, NULL, 'system', '', 'seed.demo_users', 'user', '', NULL, {}, '', '')",
-            now, to_json({"users": list(ROLES)}),
+            "INSERT INTO audit_event (created_at, user_id, username, roles, action, entity_type, entity_id, before, after, "
+            "request_id, ip) VALUES ({}, NULL, 'system', '', 'seed.demo_users', 'user', '', NULL, {}, '', '')",
+            now, to_json({"users": [name for name, _ in staff]}),
         )
+    await seed_history(rng, 500, quiet=True)
 
 
 ACTIONS = ["auth.login", "user.updated", "auth.logout", "user.language_set", "auth.login_failed"]
@@ -60,7 +91,7 @@ async def seed_history(rng: random.Random, rows: int, quiet: bool) -> None:
     users = await fetch("SELECT id, username, roles FROM app_user ORDER BY id")
     start = utcnow() - dt.timedelta(days=365)
     step = dt.timedelta(days=365) / max(rows, 1)
-    batch = 2000
+    batch = 500
     bar = tqdm(total=rows, desc="audit history", unit="rows", disable=quiet, file=sys.stderr)
     done = 0
     while done < rows:
@@ -68,11 +99,10 @@ async def seed_history(rng: random.Random, rows: int, quiet: bool) -> None:
         values, args = [], []
         for i in range(n):
             user = users[rng.randrange(len(users))]
-            when = start + step * (done + i)
-            action = ACTIONS[rng.randrange(len(ACTIONS))]
             values.append("({}, {}, {}, {}, {}, 'user', {}, NULL, {}, {}, {})")
-            args += [when, user["id"], user["username"], user["roles"], action, str(user["id"]),
-                     json.dumps({"n": done + i}), f"seed{done + i}", fake.ipv4_private()]
+            args += [start + step * (done + i), user["id"], user["username"], user["roles"],
+                     ACTIONS[rng.randrange(len(ACTIONS))], str(user["id"]), json.dumps({"n": done + i}),
+                     f"seed{done + i}", fake.ipv4_private()]
         async with write_transaction():
             await fetch(
                 "INSERT INTO audit_event (created_at, user_id, username, roles, action, entity_type, entity_id, "
@@ -84,17 +114,22 @@ async def seed_history(rng: random.Random, rows: int, quiet: bool) -> None:
     bar.close()
 
 
+register_step("users", seed_users)
+
+
 async def run(scale: int = 0, quiet: bool = False) -> None:
-    rng = reseed()
-    if not await _already_loaded():
-        await seed_users(rng)
-        await seed_history(rng, 500, quiet=True)
-        async with write_transaction():
-            await fetch("INSERT INTO app_setting (key, value, updated_at) VALUES ({}, {}, {})",
-                        "demo.loaded", json.dumps({"at": utcnow().isoformat()}), utcnow())
+    load_steps()
+    for name, fn in STEPS:
+        if await _marker(name):
+            if not quiet:
+                print(f"demo {name}: already loaded")
+            continue
+        await fn(reseed(zlib.crc32(name.encode())), 0, quiet)
+        await _set_marker(name)
         if not quiet:
-            print("demo data loaded: users " + ", ".join(ROLES) + f" (password '{DEMO_PASSWORD}')")
-    elif not quiet:
-        print("demo data already loaded")
+            print(f"demo {name}: loaded")
     if scale:
-        await seed_history(rng, scale, quiet=quiet)
+        for name, fn in STEPS:
+            await fn(reseed(zlib.crc32(name.encode()) + scale), scale, quiet)
+    if not quiet:
+        print(f"demo users: {', '.join(ROLES)} (password '{DEMO_PASSWORD}')")

@@ -362,5 +362,5 @@ async def reset_password(actor: Actor, user_id: int, password: str) -> None:
 
 
 async def demo_users_present() -> bool:
-    rows = await fetch("SELECT value FROM app_setting WHERE key = {}", "demo.loaded")
+    rows = await fetch("SELECT value FROM app_setting WHERE key = {}", "demo.users")
     return bool(rows)

@@ -1,0 +1,44 @@
+"""Money (R-TKT-13): `Decimal` in Python, integer fen (分) in the database.
+
+Why fen and not NUMERIC: Piccolo's SQLite adapter turns Decimal into float and
+SQLite's NUMERIC affinity stores REAL, so SUM() over money would drift. Integer fen
+is exact on SQLite and PostgreSQL alike, and SUM() stays exact.
+Columns holding money are named `*_fen` (INTEGER / BIGINT).
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+CENT = Decimal("0.01")
+
+
+class MoneyError(ValueError):
+    pass
+
+
+def parse_money(text: str | int | Decimal | None) -> Decimal:
+    """'1,234.5' / '¥12' / Decimal → Decimal rounded to the fen; raises MoneyError on junk."""
+    if text is None:
+        raise MoneyError("empty")
+    if isinstance(text, (int, Decimal)):
+        value = Decimal(text)
+    else:
+        cleaned = text.strip().replace(",", "").replace("¥", "").replace("￥", "").replace(" ", "")
+        if not cleaned:
+            raise MoneyError("empty")
+        try:
+            value = Decimal(cleaned)
+        except InvalidOperation as exc:
+            raise MoneyError(text) from exc
+    if not value.is_finite():
+        raise MoneyError(str(text))
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def to_fen(amount: Decimal | int | str) -> int:
+    return int((parse_money(amount) * 100).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def from_fen(fen: int | None) -> Decimal:
+    return (Decimal(int(fen or 0)) / 100).quantize(CENT)
