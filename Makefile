@@ -4,12 +4,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell $(PYTHON) -c 'import hashlib,sys;print(hashlib.sha256(open("requirements.lock","rb").read()).hexdigest()[:12])')
-PO     := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
+PO     := $(wildcard app/translations/*/LC_MESSAGES/messages.po app/*/translations/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test bootstrap migrate seed messages extract-messages bench clean
+.PHONY: run test bootstrap migrate seed messages bench clean
 
 run: bootstrap migrate seed
 	$(BIN)/python -m uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT)
@@ -28,7 +28,7 @@ $(STAMP): requirements.lock
 
 # Catalogs are compiled by the build (the .mo files are not committed).
 %.mo: %.po $(STAMP)
-	$(BIN)/pybabel compile -d app/translations -D messages -i $< -o $@
+	$(BIN)/pybabel compile -D messages -i $< -o $@
 
 migrate: bootstrap
 	$(BIN)/python -m app.manage migrate
@@ -36,10 +36,9 @@ migrate: bootstrap
 seed: migrate
 	$(BIN)/python -m seed
 
-# Developers: after changing visible strings, extract and merge into the catalogs.
-extract-messages: bootstrap
-	$(BIN)/pybabel extract -F babel.cfg --ignore-dirs='.* __pycache__ .venv var' -k _l -k lazy_gettext -o app/translations/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations -D messages --no-fuzzy-matching --ignore-obsolete
+# Developers: after changing visible strings, refresh a catalog: make messages DOMAIN=parts (or core)
+messages: bootstrap
+	$(BIN)/python tools/i18n.py $(or $(DOMAIN),core)
 
 bench: bootstrap
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -56,9 +56,17 @@ def reset_locale(token: Any) -> None:
 
 @lru_cache(maxsize=8)
 def translations(lang: str) -> NullTranslations:
+    """The shell's catalog merged with every domain's (`app/<domain>/translations`)."""
     if lang == "en":
         return NullTranslations()
-    return Translations.load(str(TRANSLATIONS_DIR), [lang], domain="messages")
+    merged = Translations.load(str(TRANSLATIONS_DIR), [lang], domain="messages")
+    for domain_dir in sorted(TRANSLATIONS_DIR.parent.glob("*/translations")):
+        extra = Translations.load(str(domain_dir), [lang], domain="messages")
+        if isinstance(extra, Translations) and isinstance(merged, Translations):
+            merged.merge(extra)
+        elif isinstance(extra, Translations):
+            merged = extra
+    return merged
 
 
 def gettext(message: str, **variables: Any) -> str:
