@@ -6,4 +6,6 @@ def all_tables() -> list:
     from app.audit.tables import AuditEvent
     from app.core.tables import AppSetting, DocCounter, DocNumber, DocSeries
 
-    return [AppUser, UserSession, LoginAttempt, AuditEvent, AppSetting, DocSeries, DocCounter, DocNumber]
+    from app.customers.tables import TABLES as CUSTOMER_TABLES
+
+    return [AppUser, UserSession, LoginAttempt, AuditEvent, AppSetting, DocSeries, DocCounter, DocNumber, *CUSTOMER_TABLES]

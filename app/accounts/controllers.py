@@ -45,7 +45,7 @@ class AuthController(Controller):
         username, password = str(data.get("username", "")), str(data.get("password", ""))
         next_url = _safe_next(str(data.get("next", "") or "/"))
         try:
-            user = await services.authenticate(username, password, client_ip(request.scope))
+            user = await services.authenticate(username, password, client_ip(request.scope), request.scope.get("request_id", ""))
         except services.AccountError as exc:
             return await self._render_login(request, next_url=next_url, error=exc.message, username=username, status_code=exc.status)
         token = await services.start_session(

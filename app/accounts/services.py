@@ -102,7 +102,7 @@ async def _recent_failures(column: str, value: str, since: dt.datetime) -> int:
     return len(rows)
 
 
-async def authenticate(username: str, password: str, ip: str) -> CurrentUser:
+async def authenticate(username: str, password: str, ip: str, request_id: str = "") -> CurrentUser:
     """Check credentials; raises AccountError (same message for unknown user and bad password).
 
     Side effects: one login_attempt row; audit `auth.login` / `auth.login_failed`.
@@ -128,7 +128,7 @@ async def authenticate(username: str, password: str, ip: str) -> CurrentUser:
             ok,
             utcnow(),
         )
-        actor = Actor(user_id=row["id"] if row else None, username=username, ip=ip)
+        actor = Actor(user_id=row["id"] if row else None, username=username, ip=ip, request_id=request_id)
         await record(actor, "auth.login" if ok else "auth.login_failed", "user", row["id"] if row else "")
     if not ok:
         raise AccountError(_("Wrong username or password."))

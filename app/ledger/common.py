@@ -1,0 +1,126 @@
+"""Shared bits of the ledger services: the error type, dates, settings, users."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any
+
+from app.accounts.roles import parse_roles
+from app.db import fetch
+from app.i18n import tz
+from app.money import MoneyError, parse_money
+
+
+class LedgerError(Exception):
+    """A refused ledger action; `errors` maps form fields to messages; 409 = changed meanwhile."""
+
+    def __init__(self, message: str, errors: dict[str, str] | None = None, status: int = 400):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+        self.status = status
+
+
+def today() -> dt.date:
+    """Today in the business time zone (Asia/Shanghai by default)."""
+    return dt.datetime.now(tz()).date()
+
+
+def as_date(value: Any) -> dt.date | None:
+    """DB values come back as date (PostgreSQL, DATE columns on SQLite) or ISO text (SQLite expressions)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def parse_date(text: Any, field: str, errors: dict[str, str], *, required: bool = True, message: str = "") -> dt.date | None:
+    from app.i18n import _
+
+    raw = str(text or "").strip()
+    if not raw:
+        if required:
+            errors[field] = message or _("Enter a date.")
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        errors[field] = _("Use the format YYYY-MM-DD.")
+        return None
+
+
+def parse_amount(text: Any, field: str, errors: dict[str, str], *, allow_zero: bool = False) -> Decimal | None:
+    from app.i18n import _
+
+    try:
+        value = parse_money(text if isinstance(text, Decimal) else str(text or ""))
+    except MoneyError:
+        errors[field] = _("Enter an amount such as 1234.50.")
+        return None
+    if value < 0 or (value == 0 and not allow_zero):
+        errors[field] = _("The amount must be greater than zero.") if not allow_zero else _("The amount cannot be negative.")
+        return None
+    if value >= Decimal("100000000"):
+        errors[field] = _("The amount is too large.")
+        return None
+    return value
+
+
+def month_bounds(month: str) -> tuple[dt.date, dt.date]:
+    """'2026-11' → (2026-11-01, 2026-11-30); raises ValueError on junk."""
+    year, mon = (int(part) for part in month.split("-")[:2])
+    start = dt.date(year, mon, 1)
+    end = (dt.date(year + (mon == 12), mon % 12 + 1, 1)) - dt.timedelta(days=1)
+    return start, end
+
+
+def week_start(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+async def setting(key: str, default: Any) -> Any:
+    rows = await fetch("SELECT value FROM app_setting WHERE key = {}", key)
+    if not rows:
+        return default
+    value = rows[0]["value"]
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return default
+    return value if value is not None else default
+
+
+async def user_row(user_id: int | None) -> dict | None:
+    if not user_id:
+        return None
+    rows = await fetch("SELECT id, username, full_name, roles, is_active FROM app_user WHERE id = {}", user_id)
+    if not rows:
+        return None
+    row = dict(rows[0])
+    row["role_set"] = parse_roles(row["roles"])
+    row["display"] = row["full_name"] or row["username"]
+    return row
+
+
+async def repairers() -> list[dict]:
+    """Active users who carry slip books (field technicians and bench engineers)."""
+    rows = await fetch(
+        "SELECT id, username, full_name, roles FROM app_user WHERE is_active = {} AND "
+        "(roles LIKE {} OR roles LIKE {}) ORDER BY username", True, "%field%", "%bench%")
+    out = []
+    for row in rows:
+        roles = parse_roles(row["roles"])
+        if roles & {"field", "bench"}:
+            out.append({"id": row["id"], "username": row["username"], "display": row["full_name"] or row["username"]})
+    return out
+
+
+def is_unique_violation(exc: Exception) -> bool:
+    text = f"{type(exc).__name__} {exc}".lower()
+    return "unique" in text or "duplicate" in text

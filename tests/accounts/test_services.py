@@ -1,0 +1,128 @@
+"""Accounts rules: hashing, throttling kept in the database, session expiry, optimistic locking."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+
+from app.accounts import services
+from app.audit.services import Actor
+from app.config import get_settings
+from app.db import fetch, utcnow, write_transaction
+from seed.factories import make_user, unique
+
+
+async def test_passwords_are_hashed_with_argon2():
+    """Passwords are stored as argon2id hashes, never in clear."""
+    username = unique("h")
+    await make_user("desk", username=username, password="correct horse")
+    stored = (await fetch("SELECT password_hash FROM app_user WHERE username = {}", username))[0]["password_hash"]
+    assert stored.startswith("$argon2id$") and "correct horse" not in stored
+
+
+async def test_throttle_per_account_holds_across_ips():
+    """5 failures for one account (from any IPs) lock that account out for the window, even with the right password."""
+    username = unique("th")
+    await make_user("desk", username=username, password="right-password")
+    for i in range(get_settings().login_max_per_user):
+        with pytest.raises(services.AccountError):
+            await services.authenticate(username, "wrong", f"192.0.2.{i}")
+    with pytest.raises(services.AccountError) as excinfo:
+        await services.authenticate(username, "right-password", "198.51.100.1")
+    assert excinfo.value.status == 429
+
+
+async def test_throttle_per_ip_across_accounts():
+    """20 failures from one IP (any usernames) lock that IP out; other IPs still sign in."""
+    ip = f"203.0.113.{len(unique('i')) % 200}"
+    username = unique("ok")
+    await make_user("desk", username=username, password="right-password")
+    for _ in range(get_settings().login_max_per_ip):
+        with pytest.raises(services.AccountError):
+            await services.authenticate(unique("nobody"), "wrong", ip)
+    with pytest.raises(services.AccountError) as excinfo:
+        await services.authenticate(username, "right-password", ip)
+    assert excinfo.value.status == 429
+    user = await services.authenticate(username, "right-password", "198.51.100.77")
+    assert user.username == username
+
+
+async def test_failed_logins_are_audited():
+    """A failed sign-in leaves an audit event (auth.login_failed) without the password."""
+    username = unique("af")
+    with pytest.raises(services.AccountError):
+        await services.authenticate(username, "secret-guess", "192.0.2.200")
+    rows = await fetch("SELECT action, after FROM audit_event WHERE username = {}", username)
+    assert [r["action"] for r in rows] == ["auth.login_failed"]
+    assert "secret-guess" not in str(rows)
+
+
+async def _session_for(username: str) -> str:
+    user = await services.authenticate(username, "password-123", "192.0.2.250")
+    return await services.start_session(user, ip="192.0.2.250", user_agent="pytest", old_token=None)
+
+
+async def test_session_idle_timeout():
+    """A session unused for longer than the idle timeout is ended."""
+    username = unique("idle")
+    await make_user("desk", username=username)
+    token = await _session_for(username)
+    assert await services.load_session(token) is not None
+    old = utcnow() - dt.timedelta(minutes=get_settings().session_idle_minutes + 1)
+    async with write_transaction():
+        await fetch("UPDATE user_session SET last_seen_at = {} WHERE token_hash = {}", old, services.token_hash(token))
+    assert await services.load_session(token) is None
+    assert not await fetch("SELECT 1 FROM user_session WHERE token_hash = {}", services.token_hash(token))
+
+
+async def test_session_absolute_timeout():
+    """A session older than the absolute timeout is ended even if used a moment ago."""
+    username = unique("abs")
+    await make_user("desk", username=username)
+    token = await _session_for(username)
+    old = utcnow() - dt.timedelta(hours=get_settings().session_absolute_hours, minutes=1)
+    async with write_transaction():
+        await fetch("UPDATE user_session SET created_at = {} WHERE token_hash = {}", old, services.token_hash(token))
+    assert await services.load_session(token) is None
+
+
+async def test_start_session_discards_the_old_token():
+    """Rotation: starting a session deletes the one the client presented."""
+    username = unique("rot")
+    await make_user("desk", username=username)
+    first = await _session_for(username)
+    user = await services.load_session(first)
+    second = await services.start_session(user, ip="x", user_agent="", old_token=first)
+    assert second != first
+    assert await services.load_session(first) is None
+    assert (await services.load_session(second)).username == username
+
+
+async def test_concurrent_edits_of_one_user_one_wins():
+    """Two admins saving the same user version at once: exactly one wins, the other gets 409."""
+    user_id = await make_user("desk", username=unique("race"))
+    admin_a = Actor(None, "admin-a", frozenset({"admin"}))
+
+    async def save(name: str):
+        data = services.UserInput(full_name=name, roles=("desk",))
+        await services.update_user(admin_a, user_id, data, version=1)
+
+    results = await asyncio.gather(save("甲"), save("乙"), return_exceptions=True)
+    errors = [r for r in results if isinstance(r, services.AccountError)]
+    assert len(errors) == 1 and errors[0].status == 409
+    row = (await fetch("SELECT version, full_name FROM app_user WHERE id = {}", user_id))[0]
+    assert row["version"] == 2 and row["full_name"] in ("甲", "乙")
+    events = await fetch("SELECT 1 FROM audit_event WHERE action = 'user.updated' AND entity_id = {}", str(user_id))
+    assert len(events) == 1
+
+
+async def test_cannot_disable_self_or_drop_own_admin():
+    """An admin cannot lock themselves out."""
+    admin_id = await make_user("admin", username=unique("self"))
+    me = Actor(admin_id, "me", frozenset({"admin"}))
+    with pytest.raises(services.AccountError):
+        await services.set_active(me, admin_id, False)
+    with pytest.raises(services.AccountError):
+        await services.update_user(me, admin_id, services.UserInput(roles=("desk",)))
