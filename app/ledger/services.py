@@ -1,0 +1,662 @@
+"""Repair-slip ledger services (SPEC §G): books, strict sequence, void/transfer/delay/hand-back,
+reconciliation. Each write function owns its transaction (or joins the caller's one where
+documented), enforces the rule it cites and writes the audit event in the same transaction.
+
+Cross-domain entry points:
+* `record_slip_use(actor, holder_user_id, number, job_type, job_id, amount)` — tickets / bench
+  record the paper slip a job was written on (R-SLIP-02/03).
+* `post_receivable(...)` (re-exported from app.ledger.receivables) — any domain posts a charge.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from typing import Any, AsyncIterator
+
+from app.audit.services import Actor, record
+from app.db import fetch, in_transaction, utcnow, write_transaction
+from app.i18n import _
+from app.ledger.common import LedgerError, as_date, is_unique_violation, month_bounds, today, user_row
+from app.money import from_fen, to_fen
+
+MAX_BOOK = 1000
+STATES = ("unused", "used", "void", "transferred", "returned")
+
+
+@asynccontextmanager
+async def joined_transaction() -> AsyncIterator[None]:
+    """Join the caller's write transaction when there is one, else open our own."""
+    if in_transaction():
+        yield
+    else:
+        async with write_transaction():
+            yield
+
+
+def _require_finance(actor: Actor) -> None:
+    if not actor.has("finance"):
+        raise LedgerError(_("Only finance may do this."), status=403)
+
+
+def _stale(what: str = "") -> LedgerError:
+    return LedgerError(what or _("Someone else changed this meanwhile. Reload and try again."), status=409)
+
+
+# ---------------------------------------------------------------- books (R-SLIP-01)
+
+async def create_books(actor: Actor, *, series: str, first_number: int, per_book: int, count: int = 1,
+                       kind: str = "regular", note: str = "") -> list[int]:
+    """Create `count` books of `per_book` consecutive numbers starting at `first_number` (finance only).
+
+    Side effects: slip_book rows, one slip row per number, audit `slip.book_created`.
+    """
+    _require_finance(actor)
+    errors: dict[str, str] = {}
+    series = (series or "").strip().upper()
+    if not series or len(series) > 20 or not series.replace("-", "").isalnum():
+        errors["series"] = _("Enter a series code of letters and digits, such as WX.")
+    if first_number is None or first_number <= 0:
+        errors["first_number"] = _("Enter the first number of the book (a positive whole number).")
+    if per_book is None or not 1 <= per_book <= MAX_BOOK:
+        errors["per_book"] = _("A book holds 1 to %(n)s slips.", n=MAX_BOOK)
+    if count is None or not 1 <= count <= 50:
+        errors["count"] = _("Create 1 to 50 books at a time.")
+    if kind not in ("regular", "backup"):
+        errors["kind"] = _("Choose a book kind.")
+    if errors:
+        raise LedgerError(_("Check the highlighted fields."), errors)
+    last = first_number + per_book * count - 1
+    ids: list[int] = []
+    async with write_transaction():
+        clash = await fetch("SELECT number FROM slip WHERE series = {} AND number BETWEEN {} AND {} ORDER BY number LIMIT 1",
+                            series, first_number, last)
+        if clash:
+            raise LedgerError(_("Number %(n)s of series %(s)s is already in a book.", n=clash[0]["number"], s=series),
+                              {"first_number": _("These numbers overlap an existing book.")})
+        now = utcnow()
+        status = "issued" if kind == "backup" else "stock"
+        for i in range(count):
+            first = first_number + i * per_book
+            try:
+                rows = await fetch(
+                    "INSERT INTO slip_book (series, first_number, last_number, kind, status, note, version, created_at, updated_at) "
+                    "VALUES ({}, {}, {}, {}, {}, {}, 1, {}, {}) RETURNING id",
+                    series, first, first + per_book - 1, kind, status, note[:200], now, now)
+            except Exception as exc:  # unique (series, first_number) under a concurrent create
+                if is_unique_violation(exc):
+                    raise LedgerError(_("These numbers overlap an existing book."),
+                                      {"first_number": _("These numbers overlap an existing book.")}) from exc
+                raise
+            book_id = rows[0]["id"]
+            ids.append(book_id)
+            numbers = list(range(first, first + per_book))
+            for start in range(0, len(numbers), 400):
+                chunk = numbers[start:start + 400]
+                values = ", ".join("({}, {}, {}, 'unused', 1, {})" for _n in chunk)
+                args: list[Any] = []
+                for n in chunk:
+                    args += [book_id, series, n, now]
+                try:
+                    await fetch(f"INSERT INTO slip (book_id, series, number, state, version, updated_at) VALUES {values}", *args)
+                except Exception as exc:
+                    if is_unique_violation(exc):
+                        raise LedgerError(_("These numbers overlap an existing book."),
+                                          {"first_number": _("These numbers overlap an existing book.")}) from exc
+                    raise
+            await record(actor, "slip.book_created", "slip_book", book_id,
+                         after={"series": series, "first": first, "last": first + per_book - 1, "kind": kind})
+    return ids
+
+
+async def current_book(holder_user_id: int) -> dict | None:
+    rows = await fetch("SELECT * FROM slip_book WHERE holder_user_id = {} AND status = 'issued' AND kind = 'regular'",
+                       holder_user_id)
+    return rows[0] if rows else None
+
+
+async def _check_holder(holder_user_id: int | None) -> dict:
+    holder = await user_row(holder_user_id)
+    if holder is None or not holder["is_active"]:
+        raise LedgerError(_("Choose an active repairer."), {"holder_user_id": _("Choose an active repairer.")})
+    if not holder["role_set"] & {"field", "bench"}:
+        raise LedgerError(_("Only field technicians and bench engineers carry slip books."),
+                          {"holder_user_id": _("Only field technicians and bench engineers carry slip books.")})
+    return holder
+
+
+async def _issue_in_tx(actor: Actor, book_id: int, holder: dict, version: int | None, on: dt.date) -> None:
+    cond = " AND version = {}" if version else ""
+    args: list[Any] = [holder["id"], holder["display"], on, utcnow(), book_id]
+    if version:
+        args.append(version)
+    try:
+        rows = await fetch(
+            "UPDATE slip_book SET status = 'issued', holder_user_id = {}, holder_name = {}, issued_on = {}, "
+            "version = version + 1, updated_at = {} WHERE id = {} AND status = 'stock' AND kind = 'regular'" + cond +
+            " RETURNING id, series, first_number, last_number",
+            *args)
+    except Exception as exc:  # the partial unique index: one issued book per holder (R-SLIP-01)
+        if is_unique_violation(exc):
+            raise LedgerError(_("%(name)s already holds a book; exchange it instead.", name=holder["display"]),
+                              {"holder_user_id": _("This repairer already holds a book.")}) from exc
+        raise
+    if not rows:
+        raise _stale(_("This book is no longer in stock (someone issued it meanwhile)."))
+    await fetch("UPDATE slip SET holder_user_id = {} WHERE book_id = {}", holder["id"], book_id)
+    await record(actor, "slip.book_issued", "slip_book", book_id,
+                 after={"holder_user_id": holder["id"], "holder": holder["display"], "first": rows[0]["first_number"],
+                        "last": rows[0]["last_number"]})
+
+
+async def issue_book(actor: Actor, book_id: int, holder_user_id: int | None, *, version: int | None = None) -> None:
+    """R-SLIP-01: finance issues a book from stock to a repairer who holds none."""
+    _require_finance(actor)
+    holder = await _check_holder(holder_user_id)
+    async with write_transaction():
+        held = await current_book(holder["id"])
+        if held:
+            raise LedgerError(
+                _("%(name)s already holds book %(first)s–%(last)s; exchange it instead.", name=holder["display"],
+                  first=held["first_number"], last=held["last_number"]),
+                {"holder_user_id": _("This repairer already holds a book.")})
+        await _issue_in_tx(actor, book_id, holder, version, today())
+
+
+async def unaccounted(book_id: int) -> dict:
+    """Numbers that stop a book exchange: unused ones, and voids whose stub finance has not received."""
+    unused = await fetch("SELECT number FROM slip WHERE book_id = {} AND state = 'unused' ORDER BY number", book_id)
+    stubs = await fetch(
+        "SELECT s.number FROM slip_void v JOIN slip s ON s.id = v.slip_id WHERE s.book_id = {} AND v.handed_in_on IS NULL "
+        "ORDER BY s.number", book_id)
+    return {"unused": [r["number"] for r in unused], "stubs": [r["number"] for r in stubs]}
+
+
+def _ranges(numbers: list[int], limit: int = 8) -> str:
+    """[1,2,3,7] → '1–3, 7'."""
+    out: list[str] = []
+    start = prev = None
+    for n in numbers:
+        if start is None:
+            start = prev = n
+        elif n == prev + 1:
+            prev = n
+        else:
+            out.append(f"{start}–{prev}" if prev != start else str(start))
+            start = prev = n
+    if start is not None:
+        out.append(f"{start}–{prev}" if prev != start else str(start))
+    return ", ".join(out[:limit]) + (" …" if len(out) > limit else "")
+
+
+async def exchange_book(actor: Actor, holder_user_id: int | None, new_book_id: int | None) -> None:
+    """R-SLIP-01/04: swap the holder's used book for a new one — refused while any number is unaccounted
+    (still unused, or a void stub not yet handed in).
+
+    Side effects: old book → closed, new book → issued; audit `slip.book_exchanged`.
+    """
+    _require_finance(actor)
+    holder = await _check_holder(holder_user_id)
+    if not new_book_id:
+        raise LedgerError(_("Choose the new book."), {"new_book_id": _("Choose the new book.")})
+    async with write_transaction():
+        old = await current_book(holder["id"])
+        if old is None:
+            raise LedgerError(_("%(name)s holds no book; issue one instead.", name=holder["display"]),
+                              {"holder_user_id": _("This repairer holds no book.")})
+        missing = await unaccounted(old["id"])
+        if missing["unused"]:
+            raise LedgerError(
+                _("Book %(first)s–%(last)s still has unaccounted numbers: %(numbers)s. Record them as used or void, "
+                  "or hand them back, before exchanging.", first=old["first_number"], last=old["last_number"],
+                  numbers=_ranges(missing["unused"])), {"new_book_id": _("The old book is not fully accounted for.")})
+        if missing["stubs"]:
+            raise LedgerError(
+                _("The void stubs of numbers %(numbers)s have not been handed in yet.", numbers=_ranges(missing["stubs"])),
+                {"new_book_id": _("The old book is not fully accounted for.")})
+        closed = await fetch(
+            "UPDATE slip_book SET status = 'closed', closed_on = {}, version = version + 1, updated_at = {} "
+            "WHERE id = {} AND status = 'issued' AND NOT EXISTS "
+            "(SELECT 1 FROM slip WHERE slip.book_id = slip_book.id AND slip.state = 'unused') RETURNING id",
+            today(), utcnow(), old["id"])
+        if not closed:
+            raise _stale()
+        await _issue_in_tx(actor, int(new_book_id), holder, None, today())
+        await record(actor, "slip.book_exchanged", "slip_book", old["id"],
+                     after={"holder_user_id": holder["id"], "new_book_id": int(new_book_id)})
+
+
+async def hand_back(actor: Actor, book_id: int, *, reason: str, handed_on: dt.date | None,
+                    version: int | None = None) -> int:
+    """R-SLIP-07: a leaving repairer (or a withdrawn book) hands back every unused number.
+
+    Side effects: unused slips → returned, slip_handback row, book → closed; audit `slip.handed_back`.
+    Returns the count of numbers handed back.
+    """
+    _require_finance(actor)
+    errors: dict[str, str] = {}
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = _("Say why the numbers are handed back (e.g. the repairer leaves).")
+    if handed_on is None:
+        errors["handed_on"] = _("Enter the date the slips were handed back.")
+    if errors:
+        raise LedgerError(_("Check the highlighted fields."), errors)
+    async with write_transaction():
+        cond = " AND version = {}" if version else ""
+        args: list[Any] = [handed_on, utcnow(), book_id] + ([version] if version else [])
+        book = await fetch(
+            "UPDATE slip_book SET status = 'closed', closed_on = {}, version = version + 1, updated_at = {} "
+            "WHERE id = {} AND status = 'issued'" + cond + " RETURNING id, holder_user_id", *args)
+        if not book:
+            raise _stale(_("This book is not issued any more (someone changed it meanwhile)."))
+        returned = await fetch(
+            "UPDATE slip SET state = 'returned', state_on = {}, version = version + 1, updated_at = {} "
+            "WHERE book_id = {} AND state = 'unused' RETURNING number", handed_on, utcnow(), book_id)
+        numbers = sorted(r["number"] for r in returned)
+        if numbers:
+            await fetch(
+                "INSERT INTO slip_handback (book_id, user_id, from_number, to_number, count, reason, handed_on, recorded_by, "
+                "created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {})",
+                book_id, book[0]["holder_user_id"], numbers[0], numbers[-1], len(numbers), reason[:300], handed_on,
+                actor.user_id, utcnow())
+        await record(actor, "slip.handed_back", "slip_book", book_id,
+                     after={"numbers": _ranges(numbers, 50), "count": len(numbers), "reason": reason})
+    return len(numbers)
+
+
+# ---------------------------------------------------------------- use (R-SLIP-02, 03)
+
+async def record_slip_use(actor: Actor, holder_user_id: int, number: int, job_type: str, job_id: str | int,
+                          amount: Decimal, *, used_at: dt.datetime | None = None) -> int:
+    """R-SLIP-02/03: the holder's job was written on paper slip `number`.
+
+    The number must be the holder's next unused number; a later number is refused unless every
+    skipped number has been voided first. Joins the caller's write transaction when there is one
+    (a ticket saving its slip number), else opens its own. Returns the slip id.
+    Side effects: slip → used (job, amount, date); audit `slip.used`.
+    """
+    errors: dict[str, str] = {}
+    job_type, job_id = (job_type or "").strip(), str(job_id or "").strip()
+    if not job_type or not job_id:
+        errors["job_id"] = _("A slip must name the job it was written for.")  # R-SLIP-03
+    try:
+        fen = to_fen(amount) if amount is not None and amount != "" else None
+    except Exception:
+        fen = None
+    if fen is None or fen < 0:
+        errors["amount"] = _("Enter the amount written on the slip (0 when free of charge).")
+    try:
+        number = int(number)
+    except (TypeError, ValueError):
+        errors["number"] = _("Enter the slip number.")
+    if errors:
+        raise LedgerError(_("Every field of the slip must be filled."), errors)
+    async with joined_transaction():
+        book = await current_book(holder_user_id)
+        if book is None:
+            raise LedgerError(_("This repairer holds no slip book."), {"number": _("This repairer holds no slip book.")})
+        if not book["first_number"] <= number <= book["last_number"]:
+            raise LedgerError(_("Number %(n)s is not in the book %(first)s–%(last)s.", n=number,
+                                first=book["first_number"], last=book["last_number"]),
+                              {"number": _("Not in the holder's book.")})
+        nxt = await fetch("SELECT MIN(number) AS n FROM slip WHERE book_id = {} AND state = 'unused'", book["id"])
+        expected = nxt[0]["n"]
+        if expected is None or number < expected:
+            raise LedgerError(_("Number %(n)s is already used or void.", n=number), {"number": _("Already accounted for.")})
+        if number > expected:
+            raise LedgerError(
+                _("Slips are used in number order: the next one is %(e)s. Void %(skipped)s first to use %(n)s.",
+                  e=expected, n=number, skipped=_ranges(list(range(expected, number)))),
+                {"number": _("Expected %(e)s.", e=expected)})
+        when = used_at or utcnow()
+        rows = await fetch(
+            "UPDATE slip SET state = 'used', job_type = {}, job_id = {}, amount_fen = {}, used_at = {}, state_on = {}, "
+            "holder_user_id = {}, version = version + 1, updated_at = {} "
+            "WHERE book_id = {} AND number = {} AND state = 'unused' AND NOT EXISTS "
+            "(SELECT 1 FROM slip lo WHERE lo.book_id = slip.book_id AND lo.number < slip.number "
+            "AND lo.state = 'unused') RETURNING id",
+            job_type, job_id, fen, when, as_date(when.astimezone(_tz())), holder_user_id, utcnow(), book["id"], number)
+        if not rows:
+            raise _stale(_("Number %(n)s was recorded by someone else meanwhile.", n=number))
+        await record(actor, "slip.used", "slip", rows[0]["id"],
+                     after={"number": number, "job_type": job_type, "job_id": job_id, "amount": str(from_fen(fen))})
+    return rows[0]["id"]
+
+
+def _tz():
+    from app.i18n import tz
+
+    return tz()
+
+
+async def next_number_for(holder_user_id: int) -> int | None:
+    book = await current_book(holder_user_id)
+    if not book:
+        return None
+    rows = await fetch("SELECT MIN(number) AS n FROM slip WHERE book_id = {} AND state = 'unused'", book["id"])
+    return rows[0]["n"]
+
+
+# ---------------------------------------------------------------- void / transfer / delay (R-SLIP-04…06)
+
+async def get_slip(slip_id: int) -> dict | None:
+    rows = await fetch(
+        "SELECT s.*, b.kind, b.status AS book_status, b.holder_name, b.first_number, b.last_number "
+        "FROM slip s JOIN slip_book b ON b.id = s.book_id WHERE s.id = {}", slip_id)
+    return rows[0] if rows else None
+
+
+async def void_slip(actor: Actor, slip_id: int, *, reason: str, handed_in_on: dt.date | None,
+                    version: int | None) -> None:
+    """R-SLIP-04: mark an unused number void with a reason. Finance records the hand-in date of the
+    stub; the holder may void their own number (stub handed in later, at the book exchange).
+
+    Compare-and-set on the slip's version: of two clerks voiding the same number one wins, the other gets 409.
+    Side effects: slip → void, slip_void row; audit `slip.voided`.
+    """
+    slip = await get_slip(slip_id)
+    if slip is None:
+        raise LedgerError(_("No such slip."), status=404)
+    is_holder = actor.user_id is not None and actor.user_id == slip["holder_user_id"]
+    if not actor.has("finance") and not is_holder:
+        raise LedgerError(_("Only finance or the holder of the book may void a slip."), status=403)
+    errors: dict[str, str] = {}
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = _("Give the reason the slip is void (e.g. mis-written).")
+    if actor.has("finance") and handed_in_on is None:
+        errors["handed_in_on"] = _("Enter the date the void stub was handed in.")
+    if handed_in_on and handed_in_on > today():
+        errors["handed_in_on"] = _("The hand-in date cannot be in the future.")
+    if errors:
+        raise LedgerError(_("Check the highlighted fields."), errors)
+    async with write_transaction():
+        cond = " AND version = {}" if version else ""
+        rows = await fetch(
+            "UPDATE slip SET state = 'void', state_on = {}, version = version + 1, updated_at = {} "
+            "WHERE id = {} AND state = 'unused'" + cond + " RETURNING id, number",
+            handed_in_on or today(), utcnow(), slip_id, *([version] if version else []))
+        if not rows:
+            raise _stale(_("Slip %(n)s is no longer unused (someone changed it meanwhile).", n=slip["number"]))
+        await fetch("INSERT INTO slip_void (slip_id, reason, handed_in_on, recorded_by, created_at) VALUES ({}, {}, {}, {}, {})",
+                    slip_id, reason[:300], handed_in_on, actor.user_id, utcnow())
+        await record(actor, "slip.voided", "slip", slip_id,
+                     before={"state": "unused"}, after={"number": slip["number"], "reason": reason, "handed_in_on": handed_in_on})
+
+
+async def receive_void_stubs(actor: Actor, book_id: int, on: dt.date | None = None) -> int:
+    """R-SLIP-04: finance receives every outstanding void stub of a book in one click."""
+    _require_finance(actor)
+    on = on or today()
+    async with write_transaction():
+        rows = await fetch(
+            "UPDATE slip_void SET handed_in_on = {} WHERE handed_in_on IS NULL AND slip_id IN "
+            "(SELECT id FROM slip WHERE book_id = {}) RETURNING slip_id", on, book_id)
+        if rows:
+            await record(actor, "slip.stubs_received", "slip_book", book_id, after={"count": len(rows), "on": on})
+    return len(rows)
+
+
+async def transfer_slip(actor: Actor, from_slip_id: int, *, to_number: int | None, signed_by: str,
+                        signed_on: dt.date | None, reason: str = "", version: int | None = None) -> int:
+    """R-SLIP-05: a repair not finished on time moves to a backup slip — original number, new number,
+    who signed. The job and amount move to the backup slip; the original becomes 'transferred'.
+
+    Side effects: two slip updates (compare-and-set), slip_transfer row; audit `slip.transferred`.
+    """
+    _require_finance(actor)
+    src = await get_slip(from_slip_id)
+    if src is None:
+        raise LedgerError(_("No such slip."), status=404)
+    errors: dict[str, str] = {}
+    signed_by = (signed_by or "").strip()
+    if not to_number:
+        errors["to_number"] = _("Enter the backup slip's number.")
+    if not signed_by:
+        errors["signed_by"] = _("Enter who signed the transfer.")
+    if signed_on is None:
+        errors["signed_on"] = _("Enter the date of the signature.")
+    if src["state"] != "used":
+        errors["to_number"] = _("Only a used slip (a job in progress) moves to a backup slip.")
+    if errors:
+        raise LedgerError(_("Check the highlighted fields."), errors)
+    async with write_transaction():
+        target = await fetch(
+            "SELECT s.id, s.state, b.kind FROM slip s JOIN slip_book b ON b.id = s.book_id "
+            "WHERE s.series = {} AND s.number = {}", src["series"], int(to_number))
+        if not target or target[0]["kind"] != "backup":
+            raise LedgerError(_("Number %(n)s is not in a backup book.", n=to_number),
+                              {"to_number": _("Not a backup slip.")})
+        if target[0]["state"] != "unused":
+            raise LedgerError(_("Backup slip %(n)s is already used.", n=to_number), {"to_number": _("Already used.")})
+        cond = " AND version = {}" if version else ""
+        moved = await fetch(
+            "UPDATE slip SET state = 'transferred', version = version + 1, updated_at = {} "
+            "WHERE id = {} AND state = 'used'" + cond + " RETURNING id",
+            utcnow(), from_slip_id, *([version] if version else []))
+        if not moved:
+            raise _stale()
+        now = utcnow()
+        got = await fetch(
+            "UPDATE slip SET state = 'used', job_type = {}, job_id = {}, amount_fen = {}, used_at = {}, state_on = {}, "
+            "holder_user_id = {}, version = version + 1, updated_at = {} WHERE id = {} AND state = 'unused' RETURNING id",
+            src["job_type"], src["job_id"], src["amount_fen"], now, signed_on, src["holder_user_id"], now, target[0]["id"])
+        if not got:
+            raise _stale(_("Backup slip %(n)s was used by someone else meanwhile.", n=to_number))
+        await fetch(
+            "INSERT INTO slip_transfer (from_slip_id, to_slip_id, reason, signed_by, signed_on, recorded_by, created_at) "
+            "VALUES ({}, {}, {}, {}, {}, {}, {})",
+            from_slip_id, target[0]["id"], reason.strip()[:300], signed_by[:100], signed_on, actor.user_id, now)
+        await record(actor, "slip.transferred", "slip", from_slip_id,
+                     after={"from": src["number"], "to": int(to_number), "signed_by": signed_by, "signed_on": signed_on})
+    return target[0]["id"]
+
+
+async def add_delay(actor: Actor, slip_id: int, *, reason: str, delay_ref: str = "",
+                    new_due_on: dt.date | None = None) -> None:
+    """R-SLIP-06: attach a delay slip (reason, its reference, the new date) to a used slip."""
+    slip = await get_slip(slip_id)
+    if slip is None:
+        raise LedgerError(_("No such slip."), status=404)
+    if not actor.has("finance") and actor.user_id != slip["holder_user_id"]:
+        raise LedgerError(_("Only finance or the holder of the book may attach a delay slip."), status=403)
+    errors: dict[str, str] = {}
+    if not (reason or "").strip():
+        errors["reason"] = _("Give the reason for the delay.")
+    if slip["state"] != "used":
+        errors["reason"] = _("A delay slip attaches to a used slip.")
+    if errors:
+        raise LedgerError(_("Check the highlighted fields."), errors)
+    async with write_transaction():
+        await fetch(
+            "INSERT INTO slip_delay (slip_id, reason, delay_ref, new_due_on, recorded_by, created_at) VALUES ({}, {}, {}, {}, {}, {})",
+            slip_id, reason.strip()[:300], (delay_ref or "").strip()[:40], new_due_on, actor.user_id, utcnow())
+        await fetch("UPDATE slip SET has_delay = true, version = version + 1, updated_at = {} WHERE id = {}", utcnow(), slip_id)
+        await record(actor, "slip.delayed", "slip", slip_id,
+                     after={"number": slip["number"], "reason": reason, "delay_ref": delay_ref, "new_due_on": new_due_on})
+
+
+# ---------------------------------------------------------------- reads
+
+async def list_books(*, status: str = "", holder_user_id: int | None = None, number: int | None = None,
+                     after: int | None = None, limit: int = 50) -> tuple[list[dict], int | None]:
+    """Books newest first (keyset on id), with used / unaccounted counts per book."""
+    where, args = [], []
+    if status in ("stock", "issued", "closed"):
+        where.append("b.status = {}")
+        args.append(status)
+    elif status == "backup":
+        where.append("b.kind = 'backup'")
+    if holder_user_id:
+        where.append("b.holder_user_id = {}")
+        args.append(holder_user_id)
+    if number:
+        where.append("b.first_number <= {} AND b.last_number >= {}")
+        args += [number, number]
+    if after:
+        where.append("b.id < {}")
+        args.append(after)
+    sql = ("SELECT b.*, (SELECT COUNT(*) FROM slip s WHERE s.book_id = b.id AND s.state = 'unused') AS unused, "
+           "(SELECT MAX(number) FROM slip s WHERE s.book_id = b.id AND s.state <> 'unused') AS top "
+           "FROM slip_book b")
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += f" ORDER BY b.id DESC LIMIT {int(limit) + 1}"
+    rows = await fetch(sql, *args)
+    cursor = rows[limit - 1]["id"] if len(rows) > limit else None
+    return rows[:limit], cursor
+
+
+async def get_book(book_id: int) -> dict | None:
+    rows = await fetch("SELECT * FROM slip_book WHERE id = {}", book_id)
+    return rows[0] if rows else None
+
+
+async def stock_books(limit: int = 30) -> list[dict]:
+    return await fetch("SELECT id, series, first_number, last_number FROM slip_book WHERE status = 'stock' "
+                       f"AND kind = 'regular' ORDER BY series, first_number LIMIT {int(limit)}")
+
+
+async def books_to_exchange(limit: int = 10) -> list[dict]:
+    """Issued books whose numbers are all accounted for (or nearly: ≤ 5 left) — finance's home panel."""
+    return await fetch(
+        "SELECT b.id, b.series, b.first_number, b.last_number, b.holder_name, b.holder_user_id, "
+        "(SELECT COUNT(*) FROM slip s WHERE s.book_id = b.id AND s.state = 'unused') AS unused "
+        "FROM slip_book b WHERE b.status = 'issued' AND b.kind = 'regular' AND "
+        "(SELECT COUNT(*) FROM slip s WHERE s.book_id = b.id AND s.state = 'unused') <= 5 "
+        f"ORDER BY unused, b.id LIMIT {int(limit)}")
+
+
+async def book_slips(book_ids: list[int]) -> list[dict]:
+    """Every number of the given books with its state, job, amount, receivable total, void/transfer/delay
+    details and flags: `missing` (unused below a later accounted number — a gap) and `out_of_order`
+    (used earlier in time than a lower number)."""
+    if not book_ids:
+        return []
+    marks = ", ".join("{}" for _i in book_ids)
+    rows = await fetch(
+        "SELECT s.id, s.book_id, s.series, s.number, s.state, s.state_on, s.used_at, s.job_type, s.job_id, s.amount_fen, "
+        "s.has_delay, s.version, s.holder_user_id, v.reason AS void_reason, v.handed_in_on, "
+        "tf.signed_by, tfs.number AS to_number, tts.number AS from_number, "
+        "(SELECT SUM(r.amount_fen) FROM receivable r WHERE r.source_type = s.job_type AND r.source_id = s.job_id "
+        " AND s.job_id <> '') AS receivable_fen, "
+        "(SELECT d.reason FROM slip_delay d WHERE d.slip_id = s.id ORDER BY d.id DESC LIMIT 1) AS delay_reason "
+        "FROM slip s LEFT JOIN slip_void v ON v.slip_id = s.id "
+        "LEFT JOIN slip_transfer tf ON tf.from_slip_id = s.id LEFT JOIN slip tfs ON tfs.id = tf.to_slip_id "
+        "LEFT JOIN slip_transfer tt ON tt.to_slip_id = s.id LEFT JOIN slip tts ON tts.id = tt.from_slip_id "
+        f"WHERE s.book_id IN ({marks}) ORDER BY s.book_id, s.number", *book_ids)
+    out: list[dict] = []
+    by_book: dict[int, list[dict]] = {}
+    for row in rows:
+        by_book.setdefault(row["book_id"], []).append(dict(row))
+    for slips in by_book.values():
+        top = max((s["number"] for s in slips if s["state"] != "unused"), default=None)
+        latest = None
+        for s in slips:
+            s["missing"] = s["state"] == "unused" and top is not None and s["number"] < top
+            used_at = s["used_at"]
+            s["out_of_order"] = bool(s["state"] in ("used", "transferred") and used_at is not None and latest is not None
+                                     and str(_iso(used_at)) < str(_iso(latest)))
+            if s["state"] in ("used", "transferred") and used_at is not None and (latest is None or str(_iso(used_at)) > str(_iso(latest))):
+                latest = used_at
+            rec = s["receivable_fen"]
+            s["receivable_fen"] = int(rec) if rec is not None else None
+            s["mismatch"] = s["state"] == "used" and (s["receivable_fen"] or 0) != int(s["amount_fen"] or 0)
+            s["state_on"] = as_date(s["state_on"])
+            s["handed_in_on"] = as_date(s["handed_in_on"])
+            out.append(s)
+    return out
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc).isoformat()
+    return str(value)
+
+
+async def reconcile_month(month: str) -> dict:
+    """R-SLIP-08: per repairer for one month — counts by state, gaps, out-of-order uses, the slip total
+    and the receivables posted for the same jobs (they must tie). One pass of aggregate SQL."""
+    start, end = month_bounds(month)
+    per_state = await fetch(
+        "SELECT s.holder_user_id AS uid, "
+        "SUM(CASE WHEN s.state = 'used' THEN 1 ELSE 0 END) AS used, "
+        "SUM(CASE WHEN s.state = 'void' THEN 1 ELSE 0 END) AS voided, "
+        "SUM(CASE WHEN s.state = 'transferred' THEN 1 ELSE 0 END) AS transferred, "
+        "SUM(CASE WHEN s.state = 'returned' THEN 1 ELSE 0 END) AS returned, "
+        "SUM(CASE WHEN s.state = 'used' THEN s.amount_fen ELSE 0 END) AS amount_fen, "
+        "SUM(CASE WHEN s.has_delay THEN 1 ELSE 0 END) AS delayed, "
+        "COUNT(DISTINCT s.book_id) AS books "
+        "FROM slip s WHERE s.state_on >= {} AND s.state_on <= {} GROUP BY s.holder_user_id", start, end)
+    touched = ("SELECT book_id, MAX(number) AS top FROM slip WHERE state_on >= {} AND state_on <= {} "
+               "AND state <> 'unused' GROUP BY book_id")
+    gaps = await fetch(
+        f"SELECT b.holder_user_id AS uid, COUNT(*) AS n FROM slip s JOIN ({touched}) t ON t.book_id = s.book_id "
+        "JOIN slip_book b ON b.id = s.book_id WHERE s.state = 'unused' AND s.number < t.top GROUP BY b.holder_user_id",
+        start, end)
+    disorder = await fetch(
+        "SELECT uid, COUNT(*) AS n FROM (SELECT s.holder_user_id AS uid, s.state_on, s.used_at, MAX(s.used_at) OVER "
+        "(PARTITION BY s.book_id ORDER BY s.number ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_max "
+        f"FROM slip s JOIN ({touched}) t ON t.book_id = s.book_id WHERE s.state IN ('used', 'transferred')) x "
+        "WHERE x.prev_max > x.used_at AND x.state_on >= {} AND x.state_on <= {} GROUP BY uid",
+        start, end, start, end)
+    tie = await fetch(
+        "SELECT s.holder_user_id AS uid, SUM(r.amount_fen) AS fen FROM slip s JOIN receivable r "
+        "ON r.source_type = s.job_type AND r.source_id = s.job_id "
+        "WHERE s.state = 'used' AND s.state_on >= {} AND s.state_on <= {} AND s.job_id <> '' GROUP BY s.holder_user_id",
+        start, end)
+    users = {r["id"]: (r["full_name"] or r["username"]) for r in await fetch("SELECT id, username, full_name FROM app_user")}
+    gap_map = {r["uid"]: int(r["n"]) for r in gaps}
+    dis_map = {r["uid"]: int(r["n"]) for r in disorder}
+    tie_map = {r["uid"]: int(r["fen"] or 0) for r in tie}
+    rows = []
+    totals = {k: 0 for k in ("used", "void", "transferred", "returned", "amount_fen", "receivable_fen", "gaps",
+                             "out_of_order", "delayed", "books")}
+    for r in per_state:
+        uid = r["uid"]
+        row = {"uid": uid, "name": users.get(uid, "—"), **{k: int(r[k] or 0) for k in
+               ("used", "transferred", "returned", "amount_fen", "delayed", "books")}}
+        row["void"] = int(r["voided"] or 0)
+        row["gaps"] = gap_map.get(uid, 0)
+        row["out_of_order"] = dis_map.get(uid, 0)
+        row["receivable_fen"] = tie_map.get(uid, 0)
+        row["difference_fen"] = row["amount_fen"] - row["receivable_fen"]
+        rows.append(row)
+        for k in totals:
+            totals[k] += row[k]
+    totals["difference_fen"] = totals["amount_fen"] - totals["receivable_fen"]
+    rows.sort(key=lambda r: (-(r["gaps"] + r["out_of_order"] + (r["difference_fen"] != 0)), r["name"]))
+    return {"start": start, "end": end, "rows": rows, "totals": totals}
+
+
+async def holder_books_in_month(holder_user_id: int, month: str) -> list[dict]:
+    """The books a repairer used (or held) in a month: books with a state change that month, plus the current one."""
+    start, end = month_bounds(month)
+    return await fetch(
+        "SELECT * FROM slip_book WHERE id IN (SELECT DISTINCT book_id FROM slip WHERE holder_user_id = {} "
+        "AND state_on >= {} AND state_on <= {}) OR (holder_user_id = {} AND status = 'issued' AND kind = 'regular' "
+        "AND (issued_on IS NULL OR issued_on <= {})) ORDER BY series, first_number",
+        holder_user_id, start, end, holder_user_id, end)
+
+
+def summarize(slips: list[dict]) -> dict:
+    out = {s: 0 for s in STATES}
+    out.update(missing=0, out_of_order=0, amount_fen=0, receivable_fen=0, mismatch=0)
+    for s in slips:
+        out[s["state"]] += 1
+        out["missing"] += s["missing"]
+        out["out_of_order"] += s["out_of_order"]
+        out["mismatch"] += s["mismatch"]
+        if s["state"] == "used":
+            out["amount_fen"] += int(s["amount_fen"] or 0)
+            out["receivable_fen"] += int(s["receivable_fen"] or 0)
+    out["difference_fen"] = out["amount_fen"] - out["receivable_fen"]
+    return out
+
+
+# Re-exported so other domains call one module: `from app.ledger.services import post_receivable`.
+from app.ledger.receivables import post_receivable  # noqa: E402,F401
