@@ -1,0 +1,196 @@
+"""Purchase requests (R-INV-04): request → manager approval → receipt into stock.
+
+Receipt books `receive` movements (document purchase_request:<id>) and counts received
+quantities per line with a conditional UPDATE (`received_qty + q <= qty`), so two keepers
+receiving the same delivery at once cannot over-receive.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.audit.services import Actor, record
+from app.core.numbers import attach_entity, next_number
+from app.db import fetch, utcnow
+from app.i18n import _
+from app.parts.services import StockError, atomic, claim_token, get_location, receive, reorder_list
+
+REQUESTERS = frozenset({"warehouse", "manager"})
+APPROVERS = frozenset({"manager", "gm"})
+RECEIVERS = frozenset({"warehouse"})
+
+
+def _need(actor: Actor, allowed: frozenset[str], message: str) -> None:
+    if not actor.has(*allowed):
+        raise StockError(message, status=403)
+
+
+async def create_request(actor: Actor, *, location: Any, lines: list[tuple[str, Any]], supplier: str = "",
+                         note: str = "", token: str | None = None) -> int:
+    """lines: (part_no or part id, qty)."""
+    _need(actor, REQUESTERS, _("Your roles do not allow purchase requests."))
+    errors: dict[str, str] = {}
+    loc = await get_location(location)
+    if loc is None:
+        errors["location"] = _("Unknown location.")
+    parsed: list[tuple[dict, int]] = []
+    for i, (ref, qty) in enumerate(lines):
+        if not str(ref).strip() and not str(qty).strip():
+            continue
+        if isinstance(ref, int):
+            rows = await fetch("SELECT * FROM part WHERE id = {}", ref)
+        else:
+            rows = await fetch("SELECT * FROM part WHERE part_no = {}", str(ref).strip())
+        if not rows:
+            errors[f"line{i}"] = _("Unknown part number %(no)s.", no=ref)
+            continue
+        try:
+            n = int(str(qty).strip())
+        except ValueError:
+            n = 0
+        if n <= 0:
+            errors[f"line{i}"] = _("Enter a whole number greater than zero.")
+            continue
+        parsed.append((rows[0], n))
+    if not parsed and not any(k.startswith("line") for k in errors):
+        errors["line0"] = _("Add at least one item.")
+    if errors:
+        raise StockError(_("Check the highlighted fields."), errors=errors)
+    async with atomic():
+        await claim_token(token, actor, "purchase_request")
+        number = await next_number("purchase_request", entity_type="purchase_request")
+        now = utcnow()
+        rows = await fetch(
+            "INSERT INTO purchase_request (number, status, location_id, supplier, note, requested_by, requested_by_name, "
+            "version, created_at, updated_at) VALUES ({}, 'requested', {}, {}, {}, {}, {}, 1, {}, {}) RETURNING id",
+            number.formatted, loc["id"], supplier.strip()[:200], note.strip(), actor.user_id, actor.username, now, now,
+        )
+        pr_id = int(rows[0]["id"])
+        await attach_entity("purchase_request", number.formatted, pr_id)
+        for part, qty in parsed:
+            await fetch("INSERT INTO purchase_request_line (request_id, part_id, qty, received_qty, cost_fen) "
+                        "VALUES ({}, {}, {}, 0, {})", pr_id, part["id"], qty, part["cost_fen"])
+        await record(actor, "purchase.requested", "purchase_request", pr_id, after={
+            "number": number.formatted, "location": loc["code"], "lines": [(p["part_no"], q) for p, q in parsed]})
+        return pr_id
+
+
+async def request_from_reorder_list(actor: Actor, location_id: int, token: str | None = None) -> int:
+    """One purchase request for every shortfall at a location."""
+    short = await reorder_list(location_id)
+    if not short:
+        raise StockError(_("Nothing at this location is below its minimum."), status=409)
+    return await create_request(actor, location=location_id, lines=[(r["part_id"], r["shortfall"]) for r in short],
+                                note=_("From the reorder list"), token=token)
+
+
+async def get_request(pr_id: int) -> dict | None:
+    rows = await fetch("SELECT pr.*, l.name AS location_name, l.code AS location_code FROM purchase_request pr "
+                       "JOIN stock_location l ON l.id = pr.location_id WHERE pr.id = {}", pr_id)
+    if not rows:
+        return None
+    pr = rows[0]
+    pr["lines"] = await fetch(
+        "SELECT l.*, p.part_no, p.name, p.model, p.unit, p.serialised FROM purchase_request_line l "
+        "JOIN part p ON p.id = l.part_id WHERE l.request_id = {} ORDER BY l.id", pr_id)
+    return pr
+
+
+async def list_requests(status: str = "", before_id: int | None = None, limit: int = 50) -> tuple[list[dict], int | None]:
+    where, args = [], []
+    if status == "open":
+        where.append("pr.status IN ('requested', 'approved')")
+    elif status:
+        where.append("pr.status = {}")
+        args.append(status)
+    if before_id:
+        where.append("pr.id < {}")
+        args.append(before_id)
+    sql = ("SELECT pr.*, l.name AS location_name FROM purchase_request pr JOIN stock_location l ON l.id = pr.location_id"
+           + (" WHERE " + " AND ".join(where) if where else ""))
+    rows = await fetch(sql + f" ORDER BY pr.id DESC LIMIT {int(limit) + 1}", *args)
+    cursor = rows[limit - 1]["id"] if len(rows) > limit else None
+    return rows[:limit], cursor
+
+
+async def _transition(actor: Actor, pr_id: int, frm: tuple[str, ...], to: str, action: str, **sets: Any) -> None:
+    before = await fetch("SELECT status FROM purchase_request WHERE id = {}", pr_id)
+    if not before:
+        raise StockError(_("No such request."), status=404)
+    cols = "".join(f", {k} = {{}}" for k in sets)
+    rows = await fetch(
+        f"UPDATE purchase_request SET status = {{}}, version = version + 1, updated_at = {{}}{cols} "
+        f"WHERE id = {{}} AND status IN ({', '.join('{}' for _ in frm)}) RETURNING id",
+        to, utcnow(), *sets.values(), pr_id, *frm,
+    )
+    if not rows:
+        raise StockError(_("This request is %(status)s now; nothing was changed.", status=status_label(before[0]["status"])),
+                         status=409)
+    await record(actor, action, "purchase_request", pr_id, before={"status": before[0]["status"]}, after={"status": to, **sets})
+
+
+async def approve(actor: Actor, pr_id: int, note: str = "") -> None:
+    _need(actor, APPROVERS, _("Only a manager approves purchase requests."))
+    async with atomic():
+        await _transition(actor, pr_id, ("requested",), "approved", "purchase.approved", decided_by=actor.user_id,
+                          decided_by_name=actor.username, decided_at=utcnow(), decision_note=note.strip())
+
+
+async def reject(actor: Actor, pr_id: int, note: str = "") -> None:
+    _need(actor, APPROVERS, _("Only a manager approves purchase requests."))
+    if not note.strip():
+        raise StockError(_("Give the reason for the refusal."), field="note")
+    async with atomic():
+        await _transition(actor, pr_id, ("requested",), "rejected", "purchase.rejected", decided_by=actor.user_id,
+                          decided_by_name=actor.username, decided_at=utcnow(), decision_note=note.strip())
+
+
+async def receive_request(actor: Actor, pr_id: int, quantities: dict[int, Any], serials: dict[int, str] | None = None,
+                          token: str | None = None) -> int:
+    """Receive (part of) an approved request; returns the number of units booked in."""
+    _need(actor, RECEIVERS, _("Only the warehouse receives stock."))
+    serials = serials or {}
+    async with atomic():
+        await claim_token(token, actor, f"purchase_receipt:{pr_id}")
+        pr = await get_request(pr_id)
+        if pr is None:
+            raise StockError(_("No such request."), status=404)
+        if pr["status"] != "approved":
+            raise StockError(_("Only an approved request can be received (this one is %(status)s).",
+                               status=status_label(pr["status"])), status=409)
+        booked = 0
+        for line in pr["lines"]:
+            raw = quantities.get(line["id"], "")
+            if raw is None or str(raw).strip() in ("", "0"):
+                continue
+            try:
+                qty = int(str(raw).strip())
+            except ValueError:
+                qty = -1
+            if qty <= 0:
+                raise StockError(_("Enter a whole number greater than zero."), field=f"qty{line['id']}")
+            done = await fetch("UPDATE purchase_request_line SET received_qty = received_qty + {} "
+                               "WHERE id = {} AND received_qty + {} <= qty RETURNING received_qty", qty, line["id"], qty)
+            if not done:
+                raise StockError(_("Only %(left)s of %(part)s are still to receive.", left=line["qty"] - line["received_qty"],
+                                   part=line["part_no"]), field=f"qty{line['id']}", status=409)
+            given = [s for s in (serials.get(line["id"]) or "").replace(",", " ").split() if s]
+            await receive(actor, line["part_id"], qty, pr["location_id"], serials=given, document_type="purchase_request",
+                          document_id=pr_id, reason=pr["number"], check_roles=False)
+            booked += qty
+        if booked == 0:
+            raise StockError(_("Enter the quantity received on at least one line."), field="qty")
+        left = await fetch("SELECT 1 AS x FROM purchase_request_line WHERE request_id = {} AND received_qty < qty LIMIT 1", pr_id)
+        if not left:
+            await _transition(actor, pr_id, ("approved",), "received", "purchase.received", received_at=utcnow())
+        return booked
+
+
+def status_label(status: str) -> str:
+    return {
+        "requested": _("waiting for approval"),
+        "approved": _("approved, to receive"),
+        "rejected": _("refused"),
+        "received": _("received"),
+        "cancelled": _("cancelled"),
+    }.get(status, status)

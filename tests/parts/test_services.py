@@ -1,0 +1,464 @@
+"""Stock ledger services (R-INV-01…06): rules, refusals, concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from app.audit.services import Actor
+from app.db import fetch, write_transaction
+from app.parts import emergency, purchasing, services, stocktake
+from app.parts.services import DuplicateSubmit, NotEnoughStock, StockError
+from seed.factories import make_user, unique
+from seed.parts import KEEPER, make_part, stock, stock_unit
+
+GM = Actor(user_id=None, username="gm-test", roles=frozenset({"gm"}))
+MANAGER = Actor(user_id=None, username="mgr-test", roles=frozenset({"manager"}))
+WAREHOUSE = Actor(user_id=None, username="wh-test", roles=frozenset({"warehouse"}))
+DESK = Actor(user_id=None, username="desk-test", roles=frozenset({"desk"}))
+
+
+async def ledger_sum(part_id: int, location) -> int:
+    loc = await services.location_id(location)
+    rows = await fetch(
+        "SELECT COALESCE(SUM(CASE WHEN to_location_id = {} THEN qty ELSE 0 END), 0) - "
+        "COALESCE(SUM(CASE WHEN from_location_id = {} THEN qty ELSE 0 END), 0) AS s FROM stock_move WHERE part_id = {}",
+        loc, loc, part_id)
+    return int(rows[0]["s"])
+
+
+async def moves_of(part_id: int) -> int:
+    return int((await fetch("SELECT COUNT(*) AS n FROM stock_move WHERE part_id = {}", part_id))[0]["n"])
+
+
+async def test_issue_lowers_on_hand_and_writes_one_ledger_row():
+    """R-INV-03: an issue to a repair books one movement and lowers on-hand by the same quantity."""
+    part = await make_part()
+    await stock(part, "BENCH", 5)
+    move = await services.issue_to(WAREHOUSE, part, 2, "BENCH", "rma", 42)
+    assert move.qty == 2 and move.from_location_id == await services.location_id("BENCH") and move.to_location_id is None
+    assert await services.on_hand(part, "BENCH") == 3 == await ledger_sum(part, "BENCH")
+    row = (await fetch("SELECT * FROM stock_move WHERE id = {}", move.id))[0]
+    assert (row["document_type"], row["document_id"], row["username"]) == ("rma", "42", "wh-test")
+    audit = await fetch("SELECT action FROM audit_event WHERE entity_type = 'part' AND entity_id = {} ORDER BY id", str(part))
+    assert audit[-1]["action"] == "stock.issue"
+
+
+async def test_issue_more_than_on_hand_is_refused_with_409_and_nothing_written():
+    """R-INV-03: not enough stock → NotEnoughStock (409), on-hand and ledger unchanged."""
+    part = await make_part()
+    await stock(part, "CENTRAL", 1)
+    before = await moves_of(part)
+    with pytest.raises(NotEnoughStock) as err:
+        await services.issue_to(WAREHOUSE, part, 2, "CENTRAL", "ticket", 1)
+    assert err.value.status == 409 and err.value.available == 1
+    assert await services.on_hand(part, "CENTRAL") == 1 and await moves_of(part) == before
+
+
+async def test_out_of_stock_offers_substitutes_in_stock():
+    """R-INV-01: a discontinued part out of stock offers its substitutes that are in stock there."""
+    sub = await make_part()
+    await stock(sub, "CENTRAL", 4)
+    sub_no = (await services.get_part(sub))["part_no"]
+    old = await make_part(discontinued=True, substitutes=sub_no)
+    with pytest.raises(NotEnoughStock) as err:
+        await services.issue_to(WAREHOUSE, old, 1, "CENTRAL", "ticket", 9)
+    assert [s["part_no"] for s in err.value.substitutes] == [sub_no]
+
+
+@pytest.mark.parametrize("qty", [0, -1, "x", ""])
+async def test_bad_quantity_is_refused(qty):
+    """Bad input: zero, negative or non-numeric quantity → clear message on qty, nothing written."""
+    part = await make_part()
+    await stock(part, "CENTRAL", 3)
+    with pytest.raises(StockError) as err:
+        await services.transfer(WAREHOUSE, part, qty, "CENTRAL", "BENCH")
+    assert "qty" in err.value.errors and await moves_of(part) == 1
+
+
+async def test_unknown_part_and_same_location_are_refused():
+    """Bad input: unknown part; transfer to the same location."""
+    with pytest.raises(StockError) as err:
+        await services.transfer(WAREHOUSE, 99999999, 1, "CENTRAL", "BENCH")
+    assert "part" in err.value.errors
+    part = await make_part()
+    await stock(part, "CENTRAL", 3)
+    with pytest.raises(StockError) as err:
+        await services.transfer(WAREHOUSE, part, 1, "CENTRAL", "CENTRAL")
+    assert "to_location" in err.value.errors and await moves_of(part) == 1
+
+
+async def test_only_movers_move_stock():
+    """Roles: desk cannot move stock (403); a domain that authorised its user passes check_roles=False."""
+    part = await make_part()
+    await stock(part, "BENCH", 3)
+    with pytest.raises(StockError) as err:
+        await services.issue_to(DESK, part, 1, "BENCH", "rma", 1)
+    assert err.value.status == 403
+    bench = Actor(user_id=None, username="bench-x", roles=frozenset({"bench"}))
+    await services.issue_to(bench, part, 1, "BENCH", "rma", 1, check_roles=False)
+    assert await services.on_hand(part, "BENCH") == 2
+
+
+async def test_ledger_rows_are_append_only():
+    """R-INV-03: the database refuses UPDATE and DELETE on ledger rows."""
+    part = await make_part()
+    await stock(part, "CENTRAL", 1)
+    for sql in ("UPDATE stock_move SET qty = 5 WHERE part_id = {}", "DELETE FROM stock_move WHERE part_id = {}"):
+        with pytest.raises(Exception):
+            async with write_transaction():
+                await fetch(sql, part)
+    assert await ledger_sum(part, "CENTRAL") == 1
+
+
+async def test_database_refuses_negative_on_hand():
+    """R-INV-03: even raw SQL cannot make on-hand negative (CHECK / trigger)."""
+    part = await make_part()
+    await stock(part, "CENTRAL", 1)
+    with pytest.raises(Exception):
+        async with write_transaction():
+            await fetch("UPDATE stock_level SET on_hand = -1 WHERE part_id = {}", part)
+    assert await services.on_hand(part, "CENTRAL") == 1
+
+
+async def test_joins_callers_transaction_and_refusal_keeps_it_usable():
+    """Inside a caller's write_transaction the service joins it; a refused issue rolls back only itself."""
+    part = await make_part()
+    await stock(part, "BENCH", 1)
+    async with write_transaction():
+        await services.issue_to(WAREHOUSE, part, 1, "BENCH", "rma", 7)
+        with pytest.raises(NotEnoughStock):
+            await services.issue_to(WAREHOUSE, part, 1, "BENCH", "rma", 7)
+        await fetch("SELECT 1 AS x")  # the transaction is still usable
+    assert await services.on_hand(part, "BENCH") == 0 == await ledger_sum(part, "BENCH")
+    # a caller's rollback takes the movement with it
+    await stock(part, "BENCH", 1)
+    with pytest.raises(RuntimeError):
+        async with write_transaction():
+            await services.issue_to(WAREHOUSE, part, 1, "BENCH", "rma", 8)
+            raise RuntimeError("caller failed")
+    assert await services.on_hand(part, "BENCH") == 1 == await ledger_sum(part, "BENCH")
+
+
+async def test_fifty_concurrent_issues_of_the_last_unit():
+    """Quality bar: 50 concurrent issues of the last unit → 1 success, 49 NotEnoughStock; on-hand 0 = ledger sum."""
+    part = await make_part()
+    await stock(part, "CENTRAL", 1)
+    results = await asyncio.gather(
+        *[services.issue_to(WAREHOUSE, part, 1, "CENTRAL", "ticket", n) for n in range(50)], return_exceptions=True)
+    ok = [r for r in results if isinstance(r, services.Move)]
+    refused = [r for r in results if isinstance(r, NotEnoughStock)]
+    assert len(ok) == 1 and len(refused) == 49, [type(r) for r in results if not isinstance(r, (services.Move, NotEnoughStock))]
+    assert all(r.status == 409 for r in refused)
+    assert await services.on_hand(part, "CENTRAL") == 0 == await ledger_sum(part, "CENTRAL")
+
+
+async def test_same_serial_unit_transferred_twice_at_once_one_wins():
+    """Quality bar: two keepers move the same unit at once → one wins, the other a 409; the unit is where the winner put it."""
+    part = await make_part(serialised=True)
+    unit_id = await stock_unit(part, "CENTRAL")
+    unit = await services.get_unit(unit_id)
+    results = await asyncio.gather(
+        services.transfer(WAREHOUSE, part, 1, "CENTRAL", "BENCH", serial=unit["serial"]),
+        services.transfer(WAREHOUSE, part, 1, "CENTRAL", "LOANER", serial=unit["serial"]),
+        return_exceptions=True)
+    wins = [r for r in results if isinstance(r, services.Move)]
+    losses = [r for r in results if isinstance(r, StockError)]
+    assert len(wins) == 1 and len(losses) == 1 and losses[0].status == 409
+    after = await services.get_unit(unit_id)
+    assert after["location_id"] == wins[0].to_location_id
+    assert await services.on_hand(part, "CENTRAL") == 0
+    assert (await services.reconcile(part))["mismatches"] == []
+
+
+async def test_move_serial_unit_concurrently_by_serial():
+    """move_serial_unit (loaners' API): two concurrent loan-outs of one unit → one wins."""
+    part = await make_part(serialised=True)
+    unit_id = await stock_unit(part, "LOANER")
+    serial = (await services.get_unit(unit_id))["serial"]
+    results = await asyncio.gather(
+        *[services.move_serial_unit(WAREHOUSE, serial, "CUSTOMER", expect_from="LOANER", kind="loan_out",
+                                    document_type="loaner", document_id=n) for n in range(5)], return_exceptions=True)
+    assert sum(isinstance(r, services.Move) for r in results) == 1
+    unit = await services.get_unit(unit_id)
+    assert unit["location_code"] == "CUSTOMER" and unit["status"] == "at_customer"
+    back = await services.move_serial_unit(WAREHOUSE, unit_id, "LOANER", kind="loan_back", document_type="loaner", document_id=1)
+    assert back.from_location_id == await services.location_id("CUSTOMER")
+
+
+async def test_same_token_posted_ten_times_books_once():
+    """Quality bar: the same one-time token used 10 times at once → one movement, nine DuplicateSubmit."""
+    part = await make_part()
+    await stock(part, "CENTRAL", 20)
+    token = services.new_token()
+    results = await asyncio.gather(
+        *[services.transfer(WAREHOUSE, part, 1, "CENTRAL", "BENCH", token=token) for _ in range(10)], return_exceptions=True)
+    assert sum(isinstance(r, services.Move) for r in results) == 1
+    assert sum(isinstance(r, DuplicateSubmit) for r in results) == 9
+    assert await services.on_hand(part, "BENCH") == 1
+
+
+async def test_refused_movement_releases_its_token():
+    """A token whose movement was refused (not enough stock) can be used again after fixing the form."""
+    part = await make_part()
+    token = services.new_token()
+    with pytest.raises(NotEnoughStock):
+        await services.transfer(WAREHOUSE, part, 1, "CENTRAL", "BENCH", token=token)
+    await stock(part, "CENTRAL", 1)
+    await services.transfer(WAREHOUSE, part, 1, "CENTRAL", "BENCH", token=token)
+    assert await services.on_hand(part, "BENCH") == 1
+
+
+async def test_serialised_receive_needs_one_new_serial_per_unit():
+    """Serialised parts: receive needs qty different serials; a known serial is refused; nothing written."""
+    part = await make_part(serialised=True)
+    with pytest.raises(StockError) as err:
+        await services.receive(WAREHOUSE, part, 2, "CENTRAL", serials=["A1"])
+    assert "serials" in err.value.errors
+    a, b = unique("SN"), unique("SN")
+    await services.receive(WAREHOUSE, part, 2, "CENTRAL", serials=[a, b])
+    with pytest.raises(StockError):
+        await services.receive(WAREHOUSE, part, 2, "CENTRAL", serials=[unique("SN"), a])
+    assert await services.on_hand(part, "CENTRAL") == 2
+    assert len(await services.find_units(a)) == 1
+    with pytest.raises(StockError) as err:
+        await services.transfer(WAREHOUSE, part, 1, "CENTRAL", "BENCH")
+    assert "serial" in err.value.errors
+
+
+async def test_adjust_needs_reason_and_writes_off():
+    """Count adjustment: reason required; minus writes off; cannot go below zero."""
+    part = await make_part()
+    with pytest.raises(StockError) as err:
+        await services.adjust(WAREHOUSE, part, "CENTRAL", 5, "  ")
+    assert "reason" in err.value.errors
+    await services.adjust(WAREHOUSE, part, "CENTRAL", 5, "found")
+    await services.adjust(WAREHOUSE, part, "CENTRAL", -2, "broken")
+    with pytest.raises(NotEnoughStock):
+        await services.adjust(WAREHOUSE, part, "CENTRAL", -4, "lost")
+    assert await services.on_hand(part, "CENTRAL") == 3 == await ledger_sum(part, "CENTRAL")
+
+
+async def test_quarantine_and_return():
+    """Quarantine moves stock to QUARANTINE with a reason; a return books unused parts back."""
+    part = await make_part()
+    await stock(part, "OFFICE-X" if False else "CENTRAL", 4)
+    with pytest.raises(StockError):
+        await services.quarantine(WAREHOUSE, part, 1, "CENTRAL", reason="")
+    await services.quarantine(WAREHOUSE, part, 1, "CENTRAL", reason="faulty")
+    await services.issue_to(WAREHOUSE, part, 2, "CENTRAL", "ticket", 5)
+    await services.return_stock(WAREHOUSE, part, 1, "CENTRAL", document_type="ticket", document_id=5, reason="unused")
+    assert await services.on_hand(part, "QUARANTINE") == 1
+    assert await services.on_hand(part, "CENTRAL") == 2
+
+
+async def test_technician_stock_transfer():
+    """R-INV-02: a technician's stock is made on first use; transfers in and out."""
+    user_id = await make_user("field")
+    loc = await services.technician_location(user_id)
+    assert loc == await services.technician_location(user_id)
+    part = await make_part()
+    await stock(part, "CENTRAL", 3)
+    await services.transfer(WAREHOUSE, part, 2, "CENTRAL", loc)
+    await services.transfer(WAREHOUSE, part, 1, loc, "CENTRAL")
+    assert await services.on_hand(part, loc) == 1
+
+
+async def test_reconcile_finds_no_mismatch_and_detects_one():
+    """R-INV-03: reconciliation proves on-hand = ledger sum, and reports a tampered level."""
+    part = await make_part()
+    await stock(part, "CENTRAL", 3)
+    assert (await services.reconcile(part))["mismatches"] == []
+    async with write_transaction():
+        await fetch("UPDATE stock_level SET on_hand = 7 WHERE part_id = {}", part)
+    report = await services.reconcile(part)
+    assert report["mismatches"] and report["mismatches"][0]["ledger"] == 3 and report["mismatches"][0]["on_hand"] == 7
+    async with write_transaction():
+        await fetch("UPDATE stock_level SET on_hand = 3 WHERE part_id = {}", part)
+
+
+async def test_minimum_default_rule_and_reorder_list():
+    """R-INV-04: minimum = 3% of the installed quantity (rounded up) unless set by hand; below it → reorder list."""
+    part = await make_part()
+    result = await services.set_minimum(WAREHOUSE, part, "CENTRAL", installed_qty=150)
+    assert result == {"installed_qty": 150, "min_qty": 5, "min_manual": False}
+    rows = await services.reorder_list(await services.location_id("CENTRAL"), limit=100000)
+    assert any(r["part_id"] == part and r["shortfall"] == 5 for r in rows)
+    await services.set_minimum(WAREHOUSE, part, "CENTRAL", min_qty=2)
+    await stock(part, "CENTRAL", 2)
+    rows = await services.reorder_list(await services.location_id("CENTRAL"), limit=100000)
+    assert not any(r["part_id"] == part for r in rows)
+    with pytest.raises(StockError):
+        await services.set_minimum(WAREHOUSE, part, "CENTRAL", min_qty=-1)
+
+
+async def test_catalogue_validation():
+    """R-INV-01: part number unique, name required, cost is money."""
+    no = unique("PN")
+    await services.create_part(WAREHOUSE, services.PartInput(part_no=no, name="交换机", cost="1,200.50"))
+    assert (await services.part_by_no(no))["cost_fen"] == 120050
+    with pytest.raises(StockError) as err:
+        await services.create_part(WAREHOUSE, services.PartInput(part_no=no, name="x"))
+    assert "part_no" in err.value.errors
+    with pytest.raises(StockError) as err:
+        await services.create_part(WAREHOUSE, services.PartInput(part_no=unique("PN"), name="", cost="abc"))
+    assert set(err.value.errors) >= {"name", "cost"}
+    with pytest.raises(StockError) as err:
+        await services.create_part(DESK, services.PartInput(part_no=unique("PN"), name="x"))
+    assert err.value.status == 403
+
+
+async def test_lookup_by_part_number_or_serial():
+    """Keeper speed: the search box finds an exact part number or a scanned serial."""
+    part = await make_part(serialised=True)
+    unit_id = await stock_unit(part, "CENTRAL")
+    p = await services.get_part(part)
+    assert await services.lookup(p["part_no"]) == ("part", part)
+    assert await services.lookup((await services.get_unit(unit_id))["serial"]) == ("unit", unit_id)
+    assert await services.lookup("no-such-thing-xyz") is None
+
+
+# ---------------------------------------------------------------- emergency store (R-INV-05)
+
+
+async def _emergency_request(part_no: str, qty: int = 1) -> int:
+    return await emergency.create_request(WAREHOUSE, emergency.RequestInput(
+        customer_name="某银行分行", reason="录像机故障，监控中断", lines=[(part_no, str(qty))]))
+
+
+async def test_nothing_leaves_the_emergency_store_without_approval():
+    """R-INV-05: transfer or issue from the emergency store without an approved request is refused."""
+    part = await make_part()
+    await stock(part, "EMERGENCY", 2)
+    with pytest.raises(StockError) as err:
+        await services.issue_to(WAREHOUSE, part, 1, "EMERGENCY", "ticket", 1)
+    assert err.value.status == 409
+    with pytest.raises(StockError):
+        await services.transfer(WAREHOUSE, part, 1, "EMERGENCY", "CENTRAL", document_type="emergency_release", document_id=1)
+    req = await _emergency_request((await services.get_part(part))["part_no"])
+    engineer = await make_user("field", username=unique("eng"))
+    eng_name = (await fetch("SELECT username FROM app_user WHERE id = {}", engineer))[0]["username"]
+    with pytest.raises(StockError) as err:
+        await emergency.issue(WAREHOUSE, req, engineer=eng_name)
+    assert err.value.status == 409  # not approved yet
+    assert await services.on_hand(part, "EMERGENCY") == 2
+
+
+async def test_emergency_request_gm_approval_then_issue_with_engineer():
+    """R-INV-05: request → GM approves (only GM) → keeper issues with the engineer named; linked in the ledger."""
+    part = await make_part()
+    await stock(part, "EMERGENCY", 3)
+    req = await _emergency_request((await services.get_part(part))["part_no"], 2)
+    with pytest.raises(StockError) as err:
+        await emergency.approve(MANAGER, req)
+    assert err.value.status == 403
+    await emergency.approve(GM, req, "同意")
+    with pytest.raises(StockError):
+        await emergency.approve(GM, req)  # stale second click
+    eng_id = await make_user("field", username=unique("eng"))
+    eng = (await fetch("SELECT username FROM app_user WHERE id = {}", eng_id))[0]["username"]
+    with pytest.raises(StockError) as err:
+        await emergency.issue(WAREHOUSE, req, engineer="")
+    assert "engineer" in err.value.errors
+    await emergency.issue(WAREHOUSE, req, engineer=eng)
+    detail = await emergency.get_request(req)
+    assert detail["status"] == "issued" and detail["engineer_id"] == eng_id
+    assert [(m["kind"], m["qty"]) for m in detail["moves"]] == [("emergency", 2)]
+    assert await services.on_hand(part, "EMERGENCY") == 1 and await services.on_hand(part, "CUSTOMER") >= 2
+    with pytest.raises(StockError):
+        await emergency.issue(WAREHOUSE, req, engineer=eng)  # issued once only
+    actions = [r["action"] for r in await fetch(
+        "SELECT action FROM audit_event WHERE entity_type = 'emergency_request' AND entity_id = {} ORDER BY id", str(req))]
+    assert actions == ["emergency.requested", "emergency.approved", "emergency.issued"]
+
+
+async def test_emergency_issue_of_serialised_unit_and_shortage_rolls_back():
+    """R-INV-05: serialised units are issued by serial; a shortage rolls the whole issue back (still approved)."""
+    part = await make_part(serialised=True)
+    unit = await stock_unit(part, "EMERGENCY")
+    serial = (await services.get_unit(unit))["serial"]
+    req = await _emergency_request((await services.get_part(part))["part_no"], 2)
+    await emergency.approve(GM, req)
+    eng = unique("eng")
+    await make_user("field", username=eng)
+    lines = (await emergency.get_request(req))["lines"]
+    with pytest.raises(StockError):
+        await emergency.issue(WAREHOUSE, req, engineer=eng, serials={lines[0]["id"]: f"{serial} NOPE-{serial}"})
+    assert (await emergency.get_request(req))["status"] == "approved"
+    assert (await services.get_unit(unit))["location_code"] == "EMERGENCY"
+
+
+async def test_emergency_request_bad_input():
+    """Bad input: no customer, no reason, unknown part → field messages, nothing written."""
+    before = (await fetch("SELECT COUNT(*) AS n FROM emergency_request"))[0]["n"]
+    with pytest.raises(StockError) as err:
+        await emergency.create_request(WAREHOUSE, emergency.RequestInput(lines=[("NO-SUCH-PART", "1")]))
+    assert set(err.value.errors) >= {"customer_name", "reason", "line0"}
+    assert (await fetch("SELECT COUNT(*) AS n FROM emergency_request"))[0]["n"] == before
+
+
+# ---------------------------------------------------------------- purchasing (R-INV-04)
+
+
+async def test_purchase_request_manager_approval_then_receipt():
+    """R-INV-04: request → manager approval → receipt into stock; over-receipt refused; fully received closes it."""
+    part = await make_part()
+    no = (await services.get_part(part))["part_no"]
+    pr = await purchasing.create_request(WAREHOUSE, location="CENTRAL", lines=[(no, "5")])
+    with pytest.raises(StockError):
+        await purchasing.receive_request(WAREHOUSE, pr, {})  # not approved
+    with pytest.raises(StockError) as err:
+        await purchasing.approve(WAREHOUSE, pr)
+    assert err.value.status == 403
+    await purchasing.approve(MANAGER, pr)
+    line = (await purchasing.get_request(pr))["lines"][0]
+    await purchasing.receive_request(WAREHOUSE, pr, {line["id"]: "3"})
+    with pytest.raises(StockError):
+        await purchasing.receive_request(WAREHOUSE, pr, {line["id"]: "3"})
+    assert (await purchasing.get_request(pr))["status"] == "approved"
+    await purchasing.receive_request(WAREHOUSE, pr, {line["id"]: "2"})
+    assert (await purchasing.get_request(pr))["status"] == "received"
+    assert await services.on_hand(part, "CENTRAL") == 5 == await ledger_sum(part, "CENTRAL")
+
+
+async def test_purchase_request_from_reorder_list():
+    """R-INV-04: the reorder list makes a purchase request for the shortfalls of a location."""
+    user_id = await make_user("field")
+    loc = await services.technician_location(user_id)
+    part = await make_part()
+    await services.set_minimum(WAREHOUSE, part, loc, min_qty=4)
+    pr = await purchasing.request_from_reorder_list(WAREHOUSE, loc)
+    lines = (await purchasing.get_request(pr))["lines"]
+    assert [(line["part_id"], line["qty"]) for line in lines] == [(part, 4)]
+
+
+# ---------------------------------------------------------------- stocktake (R-INV-06)
+
+
+async def test_stocktake_posts_differences_after_approval():
+    """R-INV-06: count sheet → counts → submit → manager approves → differences posted as adjustments."""
+    user_id = await make_user("field")
+    loc = await services.technician_location(user_id)
+    a, b = await make_part(), await make_part()
+    await stock(a, loc, 5)
+    await stock(b, loc, 2)
+    st = await stocktake.start(WAREHOUSE, loc)
+    sheet = await stocktake.get(st)
+    assert {line["part_id"]: line["expected_qty"] for line in sheet["lines"]} == {a: 5, b: 2}
+    ids = {line["part_id"]: line["id"] for line in sheet["lines"]}
+    await stocktake.enter_counts(WAREHOUSE, st, {ids[a]: "4"})
+    with pytest.raises(StockError):
+        await stocktake.submit(WAREHOUSE, st)  # b not counted
+    with pytest.raises(StockError) as err:
+        await stocktake.enter_counts(WAREHOUSE, st, {ids[b]: "-3"})
+    assert f"count{ids[b]}" in err.value.errors
+    await stocktake.enter_counts(WAREHOUSE, st, {ids[b]: "2"})
+    await stocktake.submit(WAREHOUSE, st)
+    with pytest.raises(StockError) as err:
+        await stocktake.approve(WAREHOUSE, st)
+    assert err.value.status == 403
+    assert await stocktake.approve(MANAGER, st) == 1
+    assert await services.on_hand(a, loc) == 4 == await ledger_sum(a, loc)
+    assert await services.on_hand(b, loc) == 2
+    assert (await stocktake.get(st))["status"] == "approved"
