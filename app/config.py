@@ -73,6 +73,9 @@ class Settings:
     sqlite_busy_timeout: float = field(default_factory=lambda: float(os.environ.get("SHOUHOU_SQLITE_BUSY_TIMEOUT", "30")))
     """SQLite: seconds a writer waits for the write lock before giving up."""
 
+    sqlite_shared_reader: bool = field(default_factory=lambda: _env_bool("SHOUHOU_SQLITE_SHARED_READER", True))
+    """SQLite: serve reads outside transactions from one long-lived connection (off = Piccolo's new connection per query)."""
+
     debug: bool = field(default_factory=lambda: _env_bool("SHOUHOU_DEBUG", False))
     """Development only: never show tracebacks to browsers in production."""
 

@@ -85,7 +85,7 @@ async def startup() -> None:
     settings = get_settings()
     if isinstance(db, PostgresEngine):
         await db.start_connection_pool(min_size=settings.db_pool_min, max_size=settings.db_pool_max)
-    elif isinstance(db, ShouhouSQLiteEngine):
+    elif isinstance(db, ShouhouSQLiteEngine) and settings.sqlite_shared_reader:
         await db.start_reader()
 
 

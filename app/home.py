@@ -7,9 +7,22 @@ from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 from app.accounts.guards import PUBLIC, roles
 from app.accounts.roles import ROLE_DUTIES, ROLES
-from app.db import healthcheck
-from app.nav import panels_for
+from app.db import fetch, healthcheck
+from app.i18n import lazy_gettext as _l
+from app.nav import HomePanel, panels_for, register_panel
 from app.web import render
+
+
+async def _my_recent_activity(user) -> dict | None:
+    """The signed-in user's last actions (index audit_event(user_id, id))."""
+    rows = await fetch(
+        "SELECT action, entity_type, entity_id, created_at FROM audit_event WHERE user_id = {} ORDER BY id DESC LIMIT 6",
+        user.id,
+    )
+    return {"rows": rows}
+
+
+register_panel(HomePanel("recent", _l("Your recent activity"), "_home_recent.html", frozenset(ROLES), _my_recent_activity, order=1000))
 
 
 class HomeController(Controller):
@@ -24,7 +37,8 @@ class HomeController(Controller):
             if context is not None:
                 rendered.append((panel, context))
         my_roles = [role for role in ROLES if role in user.roles]
-        return render(request, "home.html", panels=rendered, my_roles=my_roles, role_names=ROLES, role_duties=ROLE_DUTIES)
+        waiting = [panel for panel, _ in rendered if panel.key != "recent"]
+        return render(request, "home.html", panels=rendered, waiting=waiting, my_roles=my_roles, role_names=ROLES, role_duties=ROLE_DUTIES)
 
     @get("/healthz", opt=PUBLIC, name="healthz")
     async def healthz(self) -> Response:

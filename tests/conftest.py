@@ -65,6 +65,11 @@ def pytest_sessionfinish(session, exitstatus):  # noqa: ARG001
         asyncio.run(_drop())
 
 
+def pytest_collection_modifyitems(session, config, items):  # noqa: ARG001
+    """Browser tests run last (they hold a Playwright loop in the main thread while open)."""
+    items.sort(key=lambda item: "tests/browser/" in str(item.fspath))
+
+
 def is_postgres() -> bool:
     return _PG_DB is not None
 
