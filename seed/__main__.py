@@ -11,10 +11,12 @@ from seed import demo
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m seed", description=__doc__)
-    parser.add_argument("--scale", type=int, default=0, help="also generate N rows of history (audit events; later domains add theirs)")
+    parser.add_argument("--scale", type=int, default=0, help="then grow each step's big table by N rows (users: audit events; parts: movements; …)")
+    parser.add_argument("--steps", default="", help="with --scale: only these steps (comma-separated, e.g. users,parts)")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args()
-    asyncio.run(demo.run(scale=args.scale, quiet=args.quiet))
+    steps = {name.strip() for name in args.steps.split(",") if name.strip()} or None
+    asyncio.run(demo.run(scale=args.scale, quiet=args.quiet, steps=steps))
 
 
 if __name__ == "__main__":

@@ -117,7 +117,7 @@ async def seed_history(rng: random.Random, rows: int, quiet: bool) -> None:
 register_step("users", seed_users)
 
 
-async def run(scale: int = 0, quiet: bool = False) -> None:
+async def run(scale: int = 0, quiet: bool = False, steps: set[str] | None = None) -> None:
     load_steps()
     for name, fn in STEPS:
         if await _marker(name):
@@ -130,6 +130,8 @@ async def run(scale: int = 0, quiet: bool = False) -> None:
             print(f"demo {name}: loaded")
     if scale:
         for name, fn in STEPS:
+            if steps and name not in steps:
+                continue
             await fn(reseed(zlib.crc32(name.encode()) + scale), scale, quiet)
     if not quiet:
         print(f"demo users: {', '.join(ROLES)} (password '{DEMO_PASSWORD}')")

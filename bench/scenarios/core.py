@@ -1,5 +1,7 @@
 """Foundation pages: the audit log (the biggest list until domains arrive), home, login."""
 
+SEED_STEP = "users"  # --scale N → N audit events
+
 PAGES = [
     ("login page (anonymous)", "/login", None),
     ("home (warehouse)", "/", "warehouse"),
