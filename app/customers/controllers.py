@@ -1,0 +1,613 @@
+"""Pages for customers, contracts, devices, renewals, the price list, documents and imports.
+
+Roles (README.customers.md): desk and manager edit customers, contracts and devices;
+admin edits the price list; every signed-in role reads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import quote, urlencode
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
+from litestar.params import FromPath, FromQuery
+
+from app.accounts.guards import roles
+from app.customers import documents as docs
+from app.customers import importer, pricing, renewals
+from app.customers import services as svc
+from app.customers.sections import CUSTOMER_SECTIONS, DEVICE_SECTIONS, render_sections
+from app.i18n import _, lazy_gettext as _l
+from app.nav import HomePanel, NavEntry, register_nav, register_panel
+from app.web import actor, as_list, form_data, redirect, render
+
+EDIT = ("desk", "manager")
+QUOTE = ("desk", "manager", "finance", "admin")
+RENEWALS = ("desk", "manager")
+
+register_nav(NavEntry("customers", _l("Customers"), "/customers", frozenset(
+    {"desk", "field", "eng_manager", "bench", "qc", "warehouse", "finance", "manager", "gm", "admin"}), order=20))
+register_nav(NavEntry("devices", _l("Devices"), "/devices", frozenset(
+    {"desk", "field", "eng_manager", "bench", "qc", "warehouse", "finance", "manager", "gm", "admin"}), order=21))
+register_nav(NavEntry("renewals", _l("Renewals"), "/renewals", frozenset(RENEWALS), order=22))
+register_panel(HomePanel("renewals", _l("Renewals due"), "customers/_home_panel.html", frozenset(RENEWALS),
+                         renewals.home_panel, order=30))
+
+
+def _lookups() -> dict:
+    return {"classes": svc.CLASSES, "areas": svc.AREAS, "contract_types": svc.CONTRACT_TYPES, "stages": svc.STAGES,
+            "statuses": svc.CONTRACT_STATUSES, "states": svc.CONTRACT_STATES, "tariffs": svc.TARIFF_POLICIES,
+            "systems": svc.SYSTEMS, "event_types": svc.EVENT_TYPES, "methods": svc.NOTICE_METHODS, "kinds": docs.KINDS}
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(str(value).strip()) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _fail(exc: svc.CustomerError) -> None:
+    """Errors without a form to re-render (404 / 403 / 409)."""
+    if exc.status == 404:
+        raise NotFoundException(exc.message)
+    if exc.status == 403:
+        raise PermissionDeniedException(exc.message)
+    raise HTTPException(status_code=exc.status, detail=exc.message)
+
+
+def _can_edit(request: Request) -> bool:
+    return request.scope["user"].has(*EDIT)
+
+
+def xlsx_response(content: bytes, filename: str) -> Response:
+    return Response(content=content, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"content-disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
+
+
+# --------------------------------------------------------------------------- customers
+
+def _customer_input(data: dict) -> svc.CustomerInput:
+    names, phones, titles = as_list(data.get("contact_name")), as_list(data.get("contact_phone")), as_list(data.get("contact_role"))
+    count = max(len(names), len(phones), len(titles))
+    contacts = [svc.ContactInput(name=(names[i] if i < len(names) else ""), phone=(phones[i] if i < len(phones) else ""),
+                                 role=(titles[i] if i < len(titles) else "")) for i in range(count)]
+    return svc.CustomerInput(name=str(data.get("name", "")), customer_class=str(data.get("customer_class", "retail")),
+                             office_id=str(data.get("office_id", "")), address=str(data.get("address", "")),
+                             area=str(data.get("area", "city")), distance_km=str(data.get("distance_km", "0") or "0"),
+                             phone=str(data.get("phone", "")), notes=str(data.get("notes", "")), contacts=contacts)
+
+
+class CustomerController(Controller):
+    path = "/customers"
+    opt = roles()
+
+    @get("/", name="customers.list")
+    async def list_customers(self, request: Request, q: FromQuery[str] = "", office: FromQuery[str] = "",
+                             cls: FromQuery[str] = "", ctype: FromQuery[str] = "", after: FromQuery[str] = "") -> Response:
+        flt = svc.CustomerFilter(q=q.strip()[:100], office_id=_int(office), customer_class=cls, contract_type=ctype)
+        rows, cursor = await svc.list_customers(flt, after=_int(after))
+        raw = {"q": q, "office": office, "cls": cls, "ctype": ctype}
+        qs = urlencode({k: v for k, v in raw.items() if v})
+        return render(request, "customers/list.html", partial="customers/_rows.html", rows=rows, cursor=cursor, raw=raw,
+                      qs=qs, first_page=not after, offices=await svc.list_offices(), can_edit=_can_edit(request),
+                      **_lookups())
+
+    @get("/export.xlsx", opt=roles("desk", "manager", "finance", "admin"))
+    async def export(self, q: FromQuery[str] = "", office: FromQuery[str] = "", cls: FromQuery[str] = "",
+                     ctype: FromQuery[str] = "") -> Response:
+        flt = svc.CustomerFilter(q=q.strip()[:100], office_id=_int(office), customer_class=cls, contract_type=ctype)
+        return xlsx_response(await importer.export_customers(flt), f"customers-{svc.today().isoformat()}.xlsx")
+
+    @get("/new", opt=roles(*EDIT))
+    async def new_customer(self, request: Request) -> Response:
+        form = svc.CustomerInput(contacts=[svc.ContactInput()])
+        return render(request, "customers/form.html", form=form, errors={}, customer=None,
+                      offices=await svc.list_offices(), **_lookups())
+
+    @post("/new", opt=roles(*EDIT))
+    async def create_customer(self, request: Request) -> Response:
+        data = _customer_input(await form_data(request))
+        try:
+            customer_id = await svc.create_customer(actor(request), data)
+        except svc.CustomerError as exc:
+            if exc.status != 400:
+                _fail(exc)
+            if not data.contacts:
+                data.contacts = [svc.ContactInput()]
+            return render(request, "customers/form.html", status_code=400, form=data, errors=exc.errors,
+                          message=exc.message, customer=None, offices=await svc.list_offices(), **_lookups())
+        return redirect(request, f"/customers/{customer_id}", flash=_("Customer %(name)s created.", name=data.name))
+
+    @get("/{customer_id:int}", name="customers.detail")
+    async def detail(self, request: Request, customer_id: FromPath[int]) -> Response:
+        customer = await svc.get_customer(customer_id)
+        if customer is None:
+            raise NotFoundException()
+        user = request.scope["user"]
+        devices, device_cursor = await svc.list_devices(svc.DeviceFilter(customer_id=customer_id), limit=20)
+        return render(
+            request, "customers/detail.html", customer=customer, contracts=await svc.customer_contracts(customer_id),
+            entitlement=await svc.customer_entitlement(customer_id), devices=devices, more_devices=device_cursor is not None,
+            documents=await docs.list_documents(customer_id), sections=await render_sections(CUSTOMER_SECTIONS, customer_id, user),
+            due=await renewals.due_renewals(customer_id=customer_id), can_edit=_can_edit(request),
+            can_quote=user.has(*QUOTE), max_mb=(await docs.max_bytes()) // (1024 * 1024),
+            allowed_types=", ".join(sorted(docs.ALLOWED)), errors={}, **_lookups())
+
+    @get("/{customer_id:int}/edit", opt=roles(*EDIT))
+    async def edit(self, request: Request, customer_id: FromPath[int]) -> Response:
+        customer = await svc.get_customer(customer_id)
+        if customer is None:
+            raise NotFoundException()
+        form = svc.CustomerInput(
+            name=customer["name"], customer_class=customer["customer_class"], office_id=str(customer["office_id"]),
+            address=customer["address"], area=customer["area"], distance_km=str(customer["distance_km"]),
+            phone=customer["phone"], notes=customer["notes"],
+            contacts=[svc.ContactInput(name=c["name"], phone=c["phone"], role=c["role"]) for c in customer["contacts"]]
+            + [svc.ContactInput()])
+        return render(request, "customers/form.html", form=form, errors={}, customer=customer,
+                      offices=await svc.list_offices(active_only=False), **_lookups())
+
+    @post("/{customer_id:int}/edit", opt=roles(*EDIT))
+    async def update(self, request: Request, customer_id: FromPath[int]) -> Response:
+        raw = await form_data(request)
+        data = _customer_input(raw)
+        customer = await svc.get_customer(customer_id)
+        if customer is None:
+            raise NotFoundException()
+        try:
+            await svc.update_customer(actor(request), customer_id, data, version=_int(raw.get("version")))
+        except svc.CustomerError as exc:
+            if exc.status not in (400, 409):
+                _fail(exc)
+            data.contacts.append(svc.ContactInput())
+            return render(request, "customers/form.html", status_code=exc.status, form=data, errors=exc.errors,
+                          message=exc.message, customer=customer, offices=await svc.list_offices(active_only=False),
+                          **_lookups())
+        return redirect(request, f"/customers/{customer_id}", flash=_("Changes saved."))
+
+    # ---- contracts (created from the customer)
+    @get("/{customer_id:int}/contracts/new", opt=roles(*EDIT))
+    async def new_contract(self, request: Request, customer_id: FromPath[int], type: FromQuery[str] = "annual") -> Response:
+        customer = await svc.get_customer(customer_id)
+        if customer is None:
+            raise NotFoundException()
+        start = svc.today()
+        form = svc.ContractInput(contract_type=type if type in svc.CONTRACT_TYPES else "annual",
+                                 start_date=start.isoformat(), end_date=(start.replace(year=start.year + 1) - dt.timedelta(days=1)).isoformat()
+                                 if not (start.month == 2 and start.day == 29) else start.isoformat(),
+                                 warranty_months=str(await svc.setting_int("customers.default_warranty_months", 36)))
+        return render(request, "customers/contract_form.html", form=form, errors={}, customer=customer, contract=None,
+                      **_lookups())
+
+    @post("/{customer_id:int}/contracts/new", opt=roles(*EDIT))
+    async def create_contract(self, request: Request, customer_id: FromPath[int]) -> Response:
+        data = _contract_input(await form_data(request))
+        customer = await svc.get_customer(customer_id)
+        if customer is None:
+            raise NotFoundException()
+        try:
+            contract_id = await svc.create_contract(actor(request), customer_id, data)
+        except svc.CustomerError as exc:
+            if exc.status != 400:
+                _fail(exc)
+            return render(request, "customers/contract_form.html", status_code=400, form=data, errors=exc.errors,
+                          message=exc.message, customer=customer, contract=None, **_lookups())
+        return redirect(request, f"/contracts/{contract_id}", flash=_("Contract created."))
+
+    # ---- quote (R-CUS-03)
+    @get("/{customer_id:int}/quote", opt=roles(*QUOTE))
+    async def quote(self, request: Request, customer_id: FromPath[int]) -> Response:
+        form = {k: v for k, v in request.query_params.items() if k.startswith("q_")}
+        try:
+            ctx = await pricing.build_quote(customer_id, form or None)
+        except svc.CustomerError as exc:
+            _fail(exc)
+        qs = urlencode(form) if form else ""
+        return render(request, "customers/quote.html", status_code=400 if ctx["errors"] else 200, qs=qs, **ctx, **_lookups())
+
+    @get("/{customer_id:int}/quote/print", opt=roles(*QUOTE))
+    async def quote_print(self, request: Request, customer_id: FromPath[int]) -> Response:
+        form = {k: v for k, v in request.query_params.items() if k.startswith("q_")}
+        try:
+            ctx = await pricing.build_quote(customer_id, form or None)
+        except svc.CustomerError as exc:
+            _fail(exc)
+        return render(request, "print/customers/quote.html", today=svc.today(), **ctx, **_lookups())
+
+    # ---- renewal notice letter (R-CUS-07)
+    @get("/{customer_id:int}/renewal-letter", opt=roles(*RENEWALS))
+    async def renewal_letter(self, request: Request, customer_id: FromPath[int]) -> Response:
+        ctx = await renewals.letter_context(customer_id)
+        if ctx is None:
+            raise NotFoundException()
+        return render(request, "print/customers/renewal_letter.html", **ctx, **_lookups())
+
+    # ---- hand-over documents (R-CUS-08)
+    @post("/{customer_id:int}/documents", opt=roles(*EDIT), request_max_body_size=200 * 1024 * 1024)
+    async def upload(self, request: Request, customer_id: FromPath[int]) -> Response:
+        data = await form_data(request)
+        upload = data.get("file")
+        content, filename = b"", ""
+        if isinstance(upload, UploadFile):
+            filename = upload.filename or ""
+            limit = await docs.max_bytes()
+            content = await upload.read(limit + 1)
+        try:
+            await docs.save_document(actor(request), customer_id, filename=filename, data=content,
+                                     kind=str(data.get("kind", "other")), title=str(data.get("title", "")),
+                                     contract_id=_int(data.get("contract_id")))
+        except svc.CustomerError as exc:
+            if exc.status != 400:
+                _fail(exc)
+            customer = await svc.get_customer(customer_id)
+            return render(request, "customers/documents_page.html", status_code=400, customer=customer,
+                          documents=await docs.list_documents(customer_id), errors=exc.errors, message=exc.message,
+                          contracts=await svc.customer_contracts(customer_id), can_edit=True,
+                          max_mb=(await docs.max_bytes()) // (1024 * 1024), allowed_types=", ".join(sorted(docs.ALLOWED)),
+                          standalone=True, **_lookups())
+        return redirect(request, f"/customers/{customer_id}#documents", flash=_("Document uploaded."))
+
+    # ---- import (customers and devices)
+    @get("/import", opt=roles(*EDIT))
+    async def import_page(self, request: Request, kind: FromQuery[str] = "customers") -> Response:
+        return render(request, "customers/import.html", kind=kind if kind in importer.COLUMNS else "customers",
+                      preview=None, columns=importer.COLUMNS)
+
+    @get("/import/template.csv", opt=roles(*EDIT))
+    async def import_template(self, kind: FromQuery[str] = "customers") -> Response:
+        kind = kind if kind in importer.COLUMNS else "customers"
+        return Response(content=importer.template_csv(kind), media_type="text/csv; charset=utf-8",
+                        headers={"content-disposition": f"attachment; filename={kind}-template.csv"})
+
+    @post("/import", opt=roles(*EDIT), request_max_body_size=20 * 1024 * 1024)
+    async def import_preview(self, request: Request) -> Response:
+        data = await form_data(request)
+        kind = str(data.get("kind", "customers"))
+        if kind not in importer.COLUMNS:
+            kind = "customers"
+        upload = data.get("file")
+        content, filename = b"", ""
+        if isinstance(upload, UploadFile):
+            filename = upload.filename or ""
+            content = await upload.read(importer.MAX_BYTES + 1)
+        preview = await importer.preview(actor(request), kind, filename, content)
+        return render(request, "customers/import.html", status_code=200 if preview.ok else 400, kind=kind,
+                      preview=preview, columns=importer.COLUMNS)
+
+    @post("/import/commit", opt=roles(*EDIT))
+    async def import_commit(self, request: Request) -> Response:
+        data = await form_data(request)
+        try:
+            kind, count = await importer.commit(actor(request), str(data.get("token", "")))
+        except svc.CustomerError as exc:
+            return render(request, "customers/import.html", status_code=exc.status, kind=str(data.get("kind", "customers")),
+                          preview=None, columns=importer.COLUMNS, message=exc.message)
+        target = "/customers" if kind == "customers" else "/devices"
+        return redirect(request, target, flash=_("%(n)s rows imported.", n=count))
+
+
+def _contract_input(data: dict) -> svc.ContractInput:
+    keys = ("contract_type", "title", "start_date", "end_date", "status", "stage", "response_hours", "onsite_hours_city",
+            "onsite_hours_suburb", "warranty_months", "tariff_policy", "amount", "notes")
+    defaults = svc.ContractInput()
+    return svc.ContractInput(**{k: str(data.get(k, getattr(defaults, k))) for k in keys})
+
+
+class ContractController(Controller):
+    path = "/contracts"
+    opt = roles()
+
+    @get("/{contract_id:int}", name="contracts.detail")
+    async def detail(self, request: Request, contract_id: FromPath[int]) -> Response:
+        contract = await svc.get_contract(contract_id)
+        if contract is None:
+            raise NotFoundException()
+        n_devices = (await svc.fetch("SELECT COUNT(*) AS n FROM device WHERE contract_id = {}", contract_id))[0]["n"]
+        return render(request, "customers/contract_detail.html", contract=contract,
+                      history=await svc.contract_history(contract_id), n_devices=n_devices,
+                      can_edit=_can_edit(request), errors={}, **_lookups())
+
+    @get("/{contract_id:int}/edit", opt=roles(*EDIT))
+    async def edit(self, request: Request, contract_id: FromPath[int]) -> Response:
+        contract = await svc.get_contract(contract_id)
+        if contract is None:
+            raise NotFoundException()
+        form = svc.ContractInput(
+            contract_type=contract["contract_type"], title=contract["title"], start_date=str(contract["start_date"]),
+            end_date=str(contract["end_date"]), status=contract["status"], stage=contract["stage"],
+            response_hours=str(contract["response_hours"]), onsite_hours_city=str(contract["onsite_hours_city"]),
+            onsite_hours_suburb=str(contract["onsite_hours_suburb"]), warranty_months=str(contract["warranty_months"]),
+            tariff_policy=contract["tariff_policy"], amount=str(contract["amount"]), notes=contract["notes"])
+        customer = await svc.get_customer(contract["customer_id"])
+        return render(request, "customers/contract_form.html", form=form, errors={}, customer=customer, contract=contract,
+                      **_lookups())
+
+    @post("/{contract_id:int}/edit", opt=roles(*EDIT))
+    async def update(self, request: Request, contract_id: FromPath[int]) -> Response:
+        raw = await form_data(request)
+        contract = await svc.get_contract(contract_id)
+        if contract is None:
+            raise NotFoundException()
+        data = _contract_input({**raw, "stage": contract["stage"]})
+        try:
+            await svc.update_contract(actor(request), contract_id, data, version=_int(raw.get("version")))
+        except svc.CustomerError as exc:
+            if exc.status not in (400, 409):
+                _fail(exc)
+            customer = await svc.get_customer(contract["customer_id"])
+            return render(request, "customers/contract_form.html", status_code=exc.status, form=data, errors=exc.errors,
+                          message=exc.message, customer=customer, contract=contract, **_lookups())
+        return redirect(request, f"/contracts/{contract_id}", flash=_("Changes saved."))
+
+    @post("/{contract_id:int}/stage", opt=roles(*EDIT))
+    async def stage(self, request: Request, contract_id: FromPath[int]) -> Response:
+        raw = await form_data(request)
+        try:
+            await svc.change_stage(actor(request), contract_id, str(raw.get("stage", "")), note=str(raw.get("note", "")),
+                                   version=_int(raw.get("version")))
+        except svc.CustomerError as exc:
+            if exc.status == 404:
+                _fail(exc)
+            return redirect(request, f"/contracts/{contract_id}", flash=exc.message, level="danger") if exc.status == 409 \
+                else _stage_error(exc)
+        return redirect(request, f"/contracts/{contract_id}", flash=_("Stage changed."))
+
+
+def _stage_error(exc: svc.CustomerError) -> Response:
+    raise HTTPException(status_code=400, detail=exc.message)
+
+
+# --------------------------------------------------------------------------- devices
+
+def _device_input(data: dict) -> svc.DeviceInput:
+    keys = ("serial", "brand", "product_name", "model", "system", "kind", "capacity", "customer_id", "contract_id", "site",
+            "install_date", "acceptance_date", "warranty_months", "notes")
+    return svc.DeviceInput(**{k: str(data.get(k, "") or "") for k in keys})
+
+
+async def _device_form_ctx(customer_id: int | None) -> dict:
+    customer = await svc.get_customer(customer_id) if customer_id else None
+    contracts = await svc.contracts_for_picker(customer_id) if customer else []
+    return {"customer": customer, "contracts": contracts, "price_items": await pricing.price_list()}
+
+
+class DeviceController(Controller):
+    path = "/devices"
+    opt = roles()
+
+    @get("/", name="devices.list")
+    async def list_devices(self, request: Request, q: FromQuery[str] = "", customer: FromQuery[str] = "",
+                           system: FromQuery[str] = "", warranty: FromQuery[str] = "", replacement: FromQuery[str] = "",
+                           before: FromQuery[str] = "") -> Response:
+        flt = svc.DeviceFilter(q=q.strip()[:100], customer_id=_int(customer), system=system, warranty=warranty,
+                               replacement=replacement == "1")
+        rows, cursor = await svc.list_devices(flt, before=_int(before))
+        raw = {"q": q, "customer": customer, "system": system, "warranty": warranty, "replacement": replacement}
+        qs = urlencode({k: v for k, v in raw.items() if v})
+        customer_row = await svc.get_customer(flt.customer_id) if flt.customer_id else None
+        return render(request, "customers/devices.html", partial="customers/_device_rows.html", rows=rows, cursor=cursor,
+                      raw=raw, qs=qs, first_page=not before, customer=customer_row, can_edit=_can_edit(request),
+                      renewal_days=await svc.renewal_days(), **_lookups())
+
+    @get("/export.xlsx", opt=roles("desk", "manager", "finance", "admin"))
+    async def export(self, q: FromQuery[str] = "", customer: FromQuery[str] = "", system: FromQuery[str] = "",
+                     warranty: FromQuery[str] = "", replacement: FromQuery[str] = "") -> Response:
+        flt = svc.DeviceFilter(q=q.strip()[:100], customer_id=_int(customer), system=system, warranty=warranty,
+                               replacement=replacement == "1")
+        return xlsx_response(await importer.export_devices(flt), f"devices-{svc.today().isoformat()}.xlsx")
+
+    @get("/lookup", name="devices.lookup")
+    async def lookup(self, request: Request, serial: FromQuery[str] = "", on: FromQuery[str] = "") -> Response:
+        """Fragment for other screens: "in warranty until X / expired on Y, why" (R-CUS-04/05/06)."""
+        try:
+            day = svc.parse_date(on) if on else None
+        except ValueError:
+            day = None
+        status = await svc.warranty_status(serial=serial, on=day) if serial.strip() else None
+        return render(request, "customers/lookup_page.html", partial="customers/_lookup.html", status=status,
+                      serial=svc.normalize_serial(serial), searched=bool(serial.strip()), **_lookups())
+
+    @get("/new", opt=roles(*EDIT))
+    async def new_device(self, request: Request, customer_id: FromQuery[str] = "", q: FromQuery[str] = "") -> Response:
+        ctx = await _device_form_ctx(_int(customer_id))
+        if ctx["customer"] is None:
+            matches = await svc.search_customers(q.strip()[:100], limit=20) if q.strip() else []
+            return render(request, "customers/device_pick_customer.html", q=q, matches=matches)
+        form = svc.DeviceInput(customer_id=str(ctx["customer"]["id"]), system="cctv")
+        return render(request, "customers/device_form.html", form=form, errors={}, device=None, **ctx, **_lookups())
+
+    @post("/new", opt=roles(*EDIT))
+    async def create_device(self, request: Request) -> Response:
+        data = _device_input(await form_data(request))
+        try:
+            device_id = await svc.create_device(actor(request), data)
+        except svc.CustomerError as exc:
+            if exc.status != 400:
+                _fail(exc)
+            ctx = await _device_form_ctx(_int(data.customer_id))
+            if ctx["customer"] is None:
+                raise HTTPException(status_code=400, detail=exc.message)
+            return render(request, "customers/device_form.html", status_code=400, form=data, errors=exc.errors,
+                          message=exc.message, device=None, **ctx, **_lookups())
+        return redirect(request, f"/devices/{device_id}", flash=_("Device %(serial)s registered.", serial=data.serial))
+
+    @get("/{device_id:int}", name="devices.detail")
+    async def detail(self, request: Request, device_id: FromPath[int]) -> Response:
+        status = await svc.warranty_status(device_id=device_id)
+        if status is None:
+            raise NotFoundException()
+        user = request.scope["user"]
+        return render(request, "customers/device_detail.html", status=status, device=status.device,
+                      events=await svc.device_events(device_id), can_edit=_can_edit(request),
+                      can_record=user.has("desk", "manager", "field", "bench", "eng_manager"),
+                      sections=await render_sections(DEVICE_SECTIONS, device_id, user), errors={}, event_form={},
+                      today=svc.today(), **_lookups())
+
+    @get("/{device_id:int}/edit", opt=roles(*EDIT))
+    async def edit(self, request: Request, device_id: FromPath[int]) -> Response:
+        device = await svc.get_device(device_id)
+        if device is None:
+            raise NotFoundException()
+        form = svc.DeviceInput(**{k: ("" if device[k] is None else str(device[k])) for k in (
+            "serial", "brand", "product_name", "model", "system", "kind", "capacity", "customer_id", "contract_id", "site",
+            "install_date", "acceptance_date", "warranty_months", "notes")})
+        ctx = await _device_form_ctx(device["customer_id"])
+        return render(request, "customers/device_form.html", form=form, errors={}, device=device, **ctx, **_lookups())
+
+    @post("/{device_id:int}/edit", opt=roles(*EDIT))
+    async def update(self, request: Request, device_id: FromPath[int]) -> Response:
+        raw = await form_data(request)
+        device = await svc.get_device(device_id)
+        if device is None:
+            raise NotFoundException()
+        data = _device_input({**raw, "customer_id": raw.get("customer_id", device["customer_id"])})
+        try:
+            await svc.update_device(actor(request), device_id, data, version=_int(raw.get("version")))
+        except svc.CustomerError as exc:
+            if exc.status not in (400, 409):
+                _fail(exc)
+            ctx = await _device_form_ctx(device["customer_id"])
+            return render(request, "customers/device_form.html", status_code=exc.status, form=data, errors=exc.errors,
+                          message=exc.message, device=device, **ctx, **_lookups())
+        return redirect(request, f"/devices/{device_id}", flash=_("Changes saved."))
+
+    @post("/{device_id:int}/events", opt=roles("desk", "manager", "field", "bench", "eng_manager"))
+    async def add_event(self, request: Request, device_id: FromPath[int]) -> Response:
+        """Record a failure (R-CUS-05/06) or a repair / replacement from the device page."""
+        raw = await form_data(request)
+        kind = str(raw.get("event_type", "failure"))
+        try:
+            try:
+                occurred = svc.parse_date(raw.get("occurred_on")) or svc.today()
+            except ValueError:
+                raise svc.CustomerError(_("Please correct the marked fields."), {"occurred_on": _("Enter a date (YYYY-MM-DD).")})
+            if occurred > svc.today():
+                raise svc.CustomerError(_("Please correct the marked fields."), {"occurred_on": _("The date cannot be in the future.")})
+            if kind == "failure":
+                result = await svc.record_failure(actor(request), device_id, str(raw.get("fault_code", "")),
+                                                  raw.get("unresolvable") == "1", "manual", "", occurred_on=occurred,
+                                                  description=str(raw.get("description", "")))
+                flash = _("Failure recorded.")
+                if result.extended:
+                    flash += " " + _("Warranty extended to %(end)s.", end=result.warranty.end.isoformat())
+                if result.replacement_proposed:
+                    flash += " " + _("Same fault after two repairs: replacement with a new unit is proposed.")
+            elif kind in ("repair", "replacement"):
+                await svc.record_repair(actor(request), device_id, str(raw.get("fault_code", "")), "manual", "",
+                                        occurred_on=occurred, description=str(raw.get("description", "")),
+                                        replaced=kind == "replacement")
+                flash = _("Repair recorded.") if kind == "repair" else _("Replacement recorded.")
+            else:
+                raise svc.CustomerError(_("Please correct the marked fields."), {"event_type": _("Choose what happened.")})
+        except svc.CustomerError as exc:
+            if exc.status != 400:
+                _fail(exc)
+            status = await svc.warranty_status(device_id=device_id)
+            if status is None:
+                raise NotFoundException()
+            user = request.scope["user"]
+            return render(request, "customers/device_detail.html", status_code=400, status=status, device=status.device,
+                          events=await svc.device_events(device_id), can_edit=_can_edit(request), can_record=True,
+                          sections=await render_sections(DEVICE_SECTIONS, device_id, user), errors=exc.errors,
+                          message=exc.message, event_form=raw, today=svc.today(), **_lookups())
+        return redirect(request, f"/devices/{device_id}", flash=flash)
+
+
+# --------------------------------------------------------------------------- renewals, price list, documents
+
+class RenewalController(Controller):
+    path = "/renewals"
+    opt = roles(*RENEWALS)
+
+    @get("/", name="renewals.list")
+    async def list_due(self, request: Request, show: FromQuery[str] = "open") -> Response:
+        items = await renewals.due_renewals(include_sent=show == "all")
+        return render(request, "customers/renewals.html", items=items, show=show, days=await svc.renewal_days(),
+                      today=svc.today(), errors={}, can_configure=request.scope["user"].has("manager", "admin"),
+                      **_lookups())
+
+    @post("/notice")
+    async def notice(self, request: Request) -> Response:
+        raw = await form_data(request)
+        try:
+            count = await renewals.mark_notice_sent(actor(request), kind=str(raw.get("kind", "")),
+                                                    subject_id=_int(raw.get("subject_id")) or 0, sent_on=raw.get("sent_on"),
+                                                    method=str(raw.get("method", "")), note=str(raw.get("note", "")))
+        except svc.CustomerError as exc:
+            if exc.status != 400:
+                _fail(exc)
+            raise HTTPException(status_code=400, detail="; ".join(exc.errors.values()) or exc.message)
+        flash = _("Notice recorded.") if count else _("The notice had already been recorded.")
+        return redirect(request, "/renewals", flash=flash, level="success" if count else "info")
+
+    @post("/settings", opt=roles("manager", "admin"))
+    async def settings(self, request: Request) -> Response:
+        raw = await form_data(request)
+        days = _int(raw.get("days"))
+        if days is None or not 1 <= days <= 365:
+            raise HTTPException(status_code=400, detail=_("Enter a whole number from %(low)s to %(high)s.", low=1, high=365))
+        await svc.set_setting_int(actor(request), "customers.renewal_days", days)
+        return redirect(request, "/renewals", flash=_("Reminder window set to %(n)s days.", n=days))
+
+
+class PriceListController(Controller):
+    path = "/price-list"
+    opt = roles(*QUOTE)
+
+    @get("/", name="price_list")
+    async def show(self, request: Request) -> Response:
+        return render(request, "customers/price_list.html", items=await pricing.price_list(), errors={}, failed_tier=None,
+                      can_edit=request.scope["user"].has("admin"), tier_range=pricing.tier_range, **_lookups())
+
+    @post("/{tier_id:int}", opt=roles("admin"))
+    async def update(self, request: Request, tier_id: FromPath[int]) -> Response:
+        raw = await form_data(request)
+        try:
+            await pricing.update_tier(actor(request), tier_id, price=str(raw.get("price", "")), note=str(raw.get("note", "")),
+                                      min_value=str(raw.get("min_value", "")), version=_int(raw.get("version")))
+        except svc.CustomerError as exc:
+            if exc.status not in (400, 409):
+                _fail(exc)
+            return render(request, "customers/price_list.html", status_code=exc.status, items=await pricing.price_list(),
+                          errors=exc.errors, message=exc.message, failed_tier=tier_id, can_edit=True,
+                          tier_range=pricing.tier_range, **_lookups())
+        return redirect(request, "/price-list", flash=_("Price saved."))
+
+
+class DocumentController(Controller):
+    path = "/documents"
+    opt = roles()
+
+    @get("/{document_id:int}/download")
+    async def download(self, document_id: FromPath[int]) -> Response:
+        """Always an attachment with a fixed content type; nosniff and a sandbox CSP (R-CUS-08)."""
+        row = await docs.get_document(document_id)
+        if row is None:
+            raise NotFoundException()
+        try:
+            path = docs.document_path(row)
+            content = path.read_bytes()
+        except (svc.CustomerError, OSError):
+            raise NotFoundException()
+        ascii_name = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._-") else "_" for ch in row["original_name"])
+        return Response(content=content, media_type=row["content_type"], headers={
+            "content-disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(row['original_name'])}",
+            "x-content-type-options": "nosniff",
+            "content-security-policy": "default-src 'none'; sandbox",
+            "cache-control": "private, no-store",
+        })
+
+    @post("/{document_id:int}/delete", opt=roles(*EDIT))
+    async def delete(self, request: Request, document_id: FromPath[int]) -> Response:
+        try:
+            customer_id = await docs.delete_document(actor(request), document_id)
+        except svc.CustomerError as exc:
+            _fail(exc)
+        return redirect(request, f"/customers/{customer_id}#documents", flash=_("Document removed."))
+
+
+CONTROLLERS = [CustomerController, ContractController, DeviceController, RenewalController, PriceListController,
+               DocumentController]

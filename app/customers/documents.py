@@ -1,0 +1,165 @@
+"""R-CUS-08: hand-over documents (as-built drawings, manuals, device lists) on a customer
+or one of its contracts (the project).
+
+Files are stored under `var/uploads/customers/` (env `SHOUHOU_UPLOAD_DIR` moves the root)
+with random names; the original name is kept only as data. Size limit: setting
+`customers.upload_max_mb` (20). Types: an allow-list by extension *and* by the file's
+first bytes; HTML, SVG and scripts are never accepted. Downloads are always served as
+attachments with a fixed safe content type (never inline, never sniffed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import zipfile
+import io
+from pathlib import Path
+
+from app.audit.services import Actor, record
+from app.config import BASE_DIR
+from app.customers.services import CustomerError, _fix, _tx, setting_int
+from app.db import fetch, utcnow
+from app.i18n import _, lazy_gettext as _l
+
+KINDS = {"drawing": _l("As-built drawing"), "manual": _l("Manual"), "device_list": _l("Device list"),
+         "acceptance": _l("Acceptance record"), "other": _l("Other")}
+
+OOXML = "ooxml"
+# extension → (content type served, accepted signatures (None = plain text check))
+ALLOWED: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
+    "pdf": ("application/pdf", (b"%PDF-",)),
+    "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "dwg": ("application/acad", (b"AC10",)),
+    "dxf": ("application/dxf", None),
+    "txt": ("text/plain; charset=utf-8", None),
+    "csv": ("text/csv; charset=utf-8", None),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", (b"PK\x03\x04",)),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (b"PK\x03\x04",)),
+    "pptx": ("application/vnd.openxmlformats-officedocument.presentationml.presentation", (b"PK\x03\x04",)),
+    "doc": ("application/msword", (b"\xd0\xcf\x11\xe0",)),
+    "xls": ("application/vnd.ms-excel", (b"\xd0\xcf\x11\xe0",)),
+    "zip": ("application/zip", (b"PK\x03\x04",)),
+}
+TEXT_DANGER = (b"<html", b"<!doctype", b"<script", b"<svg", b"<?xml", b"<iframe", b"<body")
+
+
+def upload_root() -> Path:
+    return Path(os.environ.get("SHOUHOU_UPLOAD_DIR") or (BASE_DIR / "var" / "uploads"))
+
+
+def customer_dir() -> Path:
+    path = upload_root() / "customers"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def extension(filename: str) -> str:
+    name = Path(str(filename or "").replace("\\", "/")).name
+    return name.rsplit(".", 1)[1].lower() if "." in name else ""
+
+
+def safe_name(filename: str) -> str:
+    name = Path(str(filename or "").replace("\\", "/")).name.strip().replace("\x00", "")
+    return name[:255] or "file"
+
+
+def check_content(ext: str, data: bytes) -> bool:
+    """The file's first bytes match what its extension claims; text files hold no markup."""
+    if ext not in ALLOWED:
+        return False
+    signatures = ALLOWED[ext][1]
+    if signatures is None:
+        head = data[:4096].lower()
+        if b"\x00" in head or any(marker in head for marker in TEXT_DANGER):
+            return False
+        return True
+    if not any(data.startswith(sig) for sig in signatures):
+        return False
+    if ext in ("docx", "xlsx", "pptx"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                return "[Content_Types].xml" in archive.namelist()
+        except zipfile.BadZipFile:
+            return False
+    return True
+
+
+async def max_bytes() -> int:
+    return await setting_int("customers.upload_max_mb", 20) * 1024 * 1024
+
+
+async def save_document(actor: Actor, customer_id: int, *, filename: str, data: bytes, kind: str = "other",
+                        title: str = "", contract_id: int | None = None) -> int:
+    """Store one upload. Side effects: a file under var/uploads/customers/, a customer_document
+    row; audit `document.uploaded`. Refused (nothing written): empty, too big, wrong type."""
+    ext = extension(filename)
+    limit = await max_bytes()
+    if kind not in KINDS:
+        raise _fix(kind=_("Choose the kind of document."))
+    if not data:
+        raise _fix(file=_("Choose a file to upload."))
+    if len(data) > limit:
+        raise _fix(file=_("The file is larger than %(mb)s MB.", mb=limit // (1024 * 1024)))
+    if ext not in ALLOWED:
+        raise _fix(file=_("This file type is not accepted. Allowed: %(types)s.", types=", ".join(sorted(ALLOWED))))
+    if not check_content(ext, data):
+        raise _fix(file=_("The file's content does not match its type (.%(ext)s).", ext=ext))
+    title = (title or "").strip()[:200]
+    original = safe_name(filename)
+    stored = secrets.token_hex(16)
+    digest = hashlib.sha256(data).hexdigest()
+    path = customer_dir() / stored
+    async with _tx():
+        if not await fetch("SELECT id FROM customer WHERE id = {}", customer_id):
+            raise CustomerError(_("No such customer."), status=404)
+        if contract_id and not await fetch("SELECT id FROM contract WHERE id = {} AND customer_id = {}", contract_id, customer_id):
+            raise _fix(contract_id=_("Choose a contract of this customer."))
+        path.write_bytes(data)
+        try:
+            rows = await fetch(
+                "INSERT INTO customer_document (customer_id, contract_id, kind, title, original_name, stored_name, "
+                "content_type, size_bytes, sha256, is_deleted, user_id, username, created_at) "
+                "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, false, {}, {}, {}) RETURNING id",
+                customer_id, contract_id, kind, title or original, original, stored, ALLOWED[ext][0], len(data), digest,
+                actor.user_id, actor.username, utcnow())
+            await record(actor, "document.uploaded", "customer", customer_id,
+                         after={"document_id": rows[0]["id"], "name": original, "size": len(data), "kind": kind,
+                                "sha256": digest})
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+    return rows[0]["id"]
+
+
+async def list_documents(customer_id: int) -> list[dict]:
+    return await fetch("SELECT d.*, k.number AS contract_number FROM customer_document d "
+                       "LEFT JOIN contract k ON k.id = d.contract_id "
+                       "WHERE d.customer_id = {} AND d.is_deleted = false ORDER BY d.id DESC", customer_id)
+
+
+async def get_document(document_id: int) -> dict | None:
+    rows = await fetch("SELECT * FROM customer_document WHERE id = {} AND is_deleted = false", document_id)
+    return rows[0] if rows else None
+
+
+def document_path(row: dict) -> Path:
+    name = str(row["stored_name"])
+    if not name.isalnum():  # only our random hex names: never a path from elsewhere
+        raise CustomerError(_("No such document."), status=404)
+    return customer_dir() / name
+
+
+async def delete_document(actor: Actor, document_id: int) -> int:
+    """Soft delete (the file stays for the audit trail). Returns the customer id."""
+    async with _tx():
+        rows = await fetch("UPDATE customer_document SET is_deleted = true WHERE id = {} AND is_deleted = false "
+                           "RETURNING customer_id, original_name", document_id)
+        if not rows:
+            raise CustomerError(_("No such document."), status=404)
+        await record(actor, "document.deleted", "customer", rows[0]["customer_id"],
+                     before={"document_id": document_id, "name": rows[0]["original_name"]})
+    return rows[0]["customer_id"]

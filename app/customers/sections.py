@@ -1,0 +1,60 @@
+"""Extension points for later domains (tickets, repairs, loaners, receivables …).
+
+A domain adds a section to the customer page (or the device page) at import of its
+controllers module:
+
+    from app.customers.sections import CustomerSection, register_customer_section
+
+    async def load(customer_id: int, user) -> dict | None:   # None hides the section
+        return {"rows": await my_service.tickets_for_customer(customer_id, limit=10)}
+
+    register_customer_section(CustomerSection("tickets", lazy_gettext("Service tickets"),
+                                              "tickets/_customer_section.html", frozenset({"desk", "manager"}), load, order=10))
+
+The template gets `section_ctx` (what `load` returned), `customer` (or `device`) and `user`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+
+@dataclass(frozen=True)
+class CustomerSection:
+    key: str
+    title: Any
+    template: str
+    roles: frozenset[str]
+    load: Callable[[int, Any], Awaitable[dict | None]]
+    order: int = 100
+
+
+CUSTOMER_SECTIONS: list[CustomerSection] = []
+DEVICE_SECTIONS: list[CustomerSection] = []
+
+
+def _register(registry: list[CustomerSection], section: CustomerSection) -> None:
+    registry[:] = [s for s in registry if s.key != section.key] + [section]
+    registry.sort(key=lambda s: s.order)
+
+
+def register_customer_section(section: CustomerSection) -> None:
+    """A card on /customers/{id}; `load(customer_id, user)`."""
+    _register(CUSTOMER_SECTIONS, section)
+
+
+def register_device_section(section: CustomerSection) -> None:
+    """A card on /devices/{id}; `load(device_id, user)`."""
+    _register(DEVICE_SECTIONS, section)
+
+
+async def render_sections(registry: list[CustomerSection], entity_id: int, user) -> list[tuple[CustomerSection, dict]]:
+    out = []
+    for section in registry:
+        if user is None or not (user.roles & section.roles):
+            continue
+        ctx = await section.load(entity_id, user)
+        if ctx is not None:
+            out.append((section, ctx))
+    return out
