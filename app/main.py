@@ -23,8 +23,10 @@ from app.errors import EXCEPTION_HANDLERS
 from app.home import HomeController
 from app.middleware import LocaleMiddleware, RequestContextMiddleware, SessionMiddleware
 from app.templating import configure_environment
+from app.customers.controllers import CONTROLLERS as CUSTOMER_CONTROLLERS
 
 ROUTE_HANDLERS = [HomeController, AuthController, UserAdminController, AuditController]
+ROUTE_HANDLERS += CUSTOMER_CONTROLLERS
 
 
 @asynccontextmanager
@@ -51,7 +53,9 @@ def create_app() -> Litestar:
         route_handlers=[*ROUTE_HANDLERS, static],
         guards=[access_guard],
         middleware=[RequestContextMiddleware, SessionMiddleware, LocaleMiddleware],
-        csrf_config=CSRFConfig(secret=settings.secret_key, cookie_secure=settings.secure_cookies, cookie_samesite="lax"),
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key, cookie_secure=settings.secure_cookies, cookie_samesite="lax", cookie_httponly=True
+        ),
         template_config=template_config,
         plugins=[HTMXPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
