@@ -1,0 +1,43 @@
+"""Cross-domain hooks, so domains enforce each other's rules without importing each other.
+
+Closing rule (issue #6): a case (ticket, RMA …) cannot close while something else
+still holds it open — e.g. a loaner still out at the customer. The domain that owns
+the obstacle registers a guard; the domain that closes asks `close_blockers()`:
+
+    # app/loaners/services.py
+    register_close_guard("rma", loans_blocking_close)      # async (case_id) -> list[Blocker]
+
+    # app/bench/services.py, inside the close transition
+    blockers = await close_blockers("rma", rma_id)
+    if blockers: raise …(blockers[0].message, link=blockers[0].url)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+
+@dataclass(frozen=True)
+class Blocker:
+    message: str  # already translated, shown to the user
+    url: str = ""  # where to resolve it (e.g. the loan)
+    kind: str = ""  # e.g. "loaner"
+
+
+CloseGuard = Callable[[int], Awaitable[list[Blocker]]]
+_CLOSE_GUARDS: dict[str, list[CloseGuard]] = {}
+
+
+def register_close_guard(case_type: str, guard: CloseGuard) -> None:
+    guards = _CLOSE_GUARDS.setdefault(case_type, [])
+    if guard not in guards:
+        guards.append(guard)
+
+
+async def close_blockers(case_type: str, case_id: int) -> list[Blocker]:
+    """Everything that still keeps `case_type` #`case_id` from closing (empty list = may close)."""
+    found: list[Blocker] = []
+    for guard in _CLOSE_GUARDS.get(case_type, []):
+        found.extend(await guard(case_id))
+    return found
