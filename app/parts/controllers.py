@@ -1,0 +1,698 @@
+"""Parts pages: the keeper's search, part and unit pages with movement forms, locations,
+reorder list, reconciliation, purchase requests, the emergency store and stocktakes.
+
+Thin handlers: parse the form → one service call → render or redirect.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import FromPath, FromQuery
+
+from app.accounts.guards import roles
+from app.db import fetch
+from app.i18n import _
+from app.i18n import lazy_gettext as _l
+from app.nav import HomePanel, NavEntry, register_nav, register_panel
+from app.parts import emergency, labels, purchasing, services, stocktake
+from app.parts.services import DuplicateSubmit, MoveInput, NotEnoughStock, PartInput, StockError
+from app.web import actor, form_data, redirect, render
+
+READERS = ("desk", "field", "eng_manager", "bench", "qc", "warehouse", "manager", "gm")
+MOVERS = ("warehouse", "manager", "gm")
+EDITORS = ("warehouse", "manager")
+
+CATEGORY_LABELS = {"part": _l("Part"), "consumable": _l("Consumable"), "device": _l("Device")}
+KIND_LABELS = {
+    "central": _l("Central warehouse"), "emergency": _l("Emergency store"), "office": _l("Office store"),
+    "technician": _l("Technician stock"), "bench": _l("Bench"), "loaner_pool": _l("Loaner pool"),
+    "quarantine": _l("Quarantine"), "customer": _l("At customer"),
+}
+MOVE_LABELS = {
+    "receive": _l("Receive"), "issue": _l("Issue"), "return": _l("Return"), "transfer": _l("Transfer"),
+    "quarantine": _l("Quarantine"), "adjust": _l("Adjust"), "loan_out": _l("Loan out"), "loan_back": _l("Loan back"),
+    "scrap": _l("Scrap"), "stocktake": _l("Stocktake"), "emergency": _l("Emergency release"),
+}
+UNIT_STATUS = {"in_stock": _l("In stock"), "at_customer": _l("At customer"), "quarantine": _l("Quarantine"),
+               "issued": _l("Issued"), "scrapped": _l("Scrapped"), "lost": _l("Written off"), "new": _l("New")}
+DOC_TYPES = {"ticket": _l("Service ticket"), "rma": _l("Return repair (RMA)"), "other": _l("Other document")}
+
+
+def _ctx() -> dict:
+    return {"category_labels": CATEGORY_LABELS, "kind_labels": KIND_LABELS, "move_labels": MOVE_LABELS,
+            "unit_status": UNIT_STATUS, "doc_types": DOC_TYPES}
+
+
+def _int(value, default: int | None = None) -> int | None:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return default
+
+
+def _refused(exc: StockError) -> None:
+    if exc.status == 403:
+        raise PermissionDeniedException(exc.message)
+    if exc.status == 404:
+        raise NotFoundException(exc.message)
+
+
+class PartsController(Controller):
+    path = "/parts"
+    opt = roles(*READERS)
+
+    @get("/", name="parts.list")
+    async def list_parts(self, request: Request, q: FromQuery[str] = "", category: FromQuery[str] = "",
+                         after: FromQuery[str | None] = None) -> Response:
+        rows, cursor = await services.search_parts(q, category=category, after=after)
+        return render(request, "parts/list.html", partial="parts/_rows.html", rows=rows, cursor=cursor, q=q,
+                      category=category, **_ctx())
+
+    @get("/go", name="parts.go")
+    async def go(self, request: Request, q: FromQuery[str] = "") -> Response:
+        """The search box's Enter: an exact part number or scanned serial opens it at once."""
+        hit = await services.lookup(q)
+        if hit is not None:
+            kind, ident = hit
+            return redirect(request, f"/parts/{ident}" if kind == "part" else f"/parts/units/{ident}")
+        rows, _cursor = await services.search_parts(q, limit=2)
+        if len(rows) == 1:
+            return redirect(request, f"/parts/{rows[0]['id']}")
+        units = await services.find_units(q) if q.strip() else []
+        if units:
+            return redirect(request, f"/parts/units/{units[0]['id']}")
+        return redirect(request, "/parts?q=" + quote(q))
+
+    @get("/new", opt=roles(*EDITORS))
+    async def new_part(self, request: Request) -> Response:
+        return render(request, "parts/part_form.html", form=PartInput(), errors={}, part=None, **_ctx())
+
+    @post("/new", opt=roles(*EDITORS))
+    async def create_part(self, request: Request) -> Response:
+        data = _part_input(await form_data(request))
+        try:
+            part_id = await services.create_part(actor(request), data)
+        except StockError as exc:
+            _refused(exc)
+            return render(request, "parts/part_form.html", status_code=400, form=data, errors=exc.errors,
+                          message=exc.message, part=None, **_ctx())
+        return redirect(request, f"/parts/{part_id}", flash=_("Part %(no)s created.", no=data.part_no))
+
+    @get("/{part_id:int}", name="parts.detail")
+    async def detail(self, request: Request, part_id: FromPath[int]) -> Response:
+        return await self._detail(request, part_id)
+
+    async def _detail(self, request: Request, part_id: int, *, status_code: int = 200, form: MoveInput | None = None,
+                      errors: dict | None = None, message: str = "", substitutes: list | None = None,
+                      min_errors: dict | None = None) -> Response:
+        part = await services.get_part(part_id)
+        if part is None:
+            raise NotFoundException()
+        levels = await services.stock_by_location(part_id)
+        moves, cursor = await services.recent_moves(part_id=part_id, limit=50)
+        units = []
+        if part["serialised"]:
+            units = await fetch(
+                "SELECT su.id, su.serial, su.status, l.name AS location_name FROM serial_unit su "
+                "LEFT JOIN stock_location l ON l.id = su.location_id WHERE su.part_id = {} AND su.location_id IS NOT NULL "
+                "ORDER BY l.sort, su.serial LIMIT 200", part_id)
+        subs = await services.part_substitutes(part_id)
+        return render(
+            request, "parts/detail.html", status_code=status_code, part=part, levels=levels, moves=moves, cursor=cursor,
+            units=units, subs=subs, locations=await services.list_locations(), form=form or MoveInput(kind="issue"),
+            errors=errors or {}, message=message, offer=substitutes or [], token=services.new_token(),
+            min_errors=min_errors or {}, can_move=request.scope["user"].has(*MOVERS),
+            can_edit=request.scope["user"].has(*EDITORS), total=sum(int(level["on_hand"]) for level in levels), **_ctx())
+
+    @get("/{part_id:int}/moves")
+    async def more_moves(self, request: Request, part_id: FromPath[int], before: FromQuery[int | None] = None) -> Response:
+        moves, cursor = await services.recent_moves(part_id=part_id, before_id=before, limit=50)
+        return render(request, "parts/moves.html", partial="parts/_moves.html", moves=moves, cursor=cursor,
+                      part=await services.get_part(part_id), more_url=f"/parts/{part_id}/moves", **_ctx())
+
+    @post("/{part_id:int}/move", opt=roles(*MOVERS))
+    async def move(self, request: Request, part_id: FromPath[int]) -> Response:
+        raw = await form_data(request)
+        data = MoveInput(kind=str(raw.get("kind", "")), qty=str(raw.get("qty", "")), serial=str(raw.get("serial", "")),
+                         from_location=str(raw.get("from_location", "")), to_location=str(raw.get("to_location", "")),
+                         document_type=str(raw.get("document_type", "")), document_id=str(raw.get("document_id", "")),
+                         reason=str(raw.get("reason", "")), token=str(raw.get("token", "")))
+        try:
+            move = await services.book_form(actor(request), part_id, data)
+        except DuplicateSubmit:
+            return redirect(request, f"/parts/{part_id}", flash=_("This form was already submitted; it was booked once."),
+                            level="info")
+        except NotEnoughStock as exc:
+            return await self._detail(request, part_id, status_code=409, form=data, errors=exc.errors, message=exc.message,
+                                      substitutes=exc.substitutes)
+        except StockError as exc:
+            _refused(exc)
+            return await self._detail(request, part_id, status_code=exc.status, form=data, errors=exc.errors,
+                                      message=exc.message)
+        return redirect(request, f"/parts/{part_id}", flash=_("%(kind)s booked: %(qty)s (movement #%(id)s).",
+                                                               kind=MOVE_LABELS[move.kind], qty=move.qty, id=move.id))
+
+    @post("/{part_id:int}/minimum", opt=roles(*EDITORS))
+    async def minimum(self, request: Request, part_id: FromPath[int]) -> Response:
+        raw = await form_data(request)
+        try:
+            await services.set_minimum(actor(request), part_id, str(raw.get("location", "")),
+                                       min_qty=raw.get("min_qty"), installed_qty=raw.get("installed_qty"))
+        except StockError as exc:
+            _refused(exc)
+            return await self._detail(request, part_id, status_code=400, min_errors=exc.errors, message=exc.message)
+        return redirect(request, f"/parts/{part_id}", flash=_("Minimum stock saved."))
+
+    @get("/{part_id:int}/edit", opt=roles(*EDITORS))
+    async def edit(self, request: Request, part_id: FromPath[int]) -> Response:
+        part = await services.get_part(part_id)
+        if part is None:
+            raise NotFoundException()
+        subs = await services.part_substitutes(part_id)
+        from app.money import from_fen
+
+        form = PartInput(part_no=part["part_no"], name=part["name"], model=part["model"], category=part["category"],
+                         unit=part["unit"], cost=str(from_fen(part["cost_fen"])), supplier=part["supplier"],
+                         serialised=bool(part["serialised"]), discontinued=bool(part["discontinued"]), note=part["note"],
+                         substitutes=" ".join(s["part_no"] for s in subs))
+        return render(request, "parts/part_form.html", form=form, errors={}, part=part, **_ctx())
+
+    @post("/{part_id:int}/edit", opt=roles(*EDITORS))
+    async def update(self, request: Request, part_id: FromPath[int]) -> Response:
+        raw = await form_data(request)
+        data = _part_input(raw)
+        part = await services.get_part(part_id)
+        if part is None:
+            raise NotFoundException()
+        try:
+            await services.update_part(actor(request), part_id, data, version=_int(raw.get("version")))
+        except StockError as exc:
+            _refused(exc)
+            return render(request, "parts/part_form.html", status_code=exc.status, form=data, errors=exc.errors,
+                          message=exc.message, part=part, **_ctx())
+        return redirect(request, f"/parts/{part_id}", flash=_("Changes saved."))
+
+    @get("/{part_id:int}/barcode.svg")
+    async def part_barcode(self, part_id: FromPath[int]) -> Response:
+        part = await services.get_part(part_id)
+        if part is None:
+            raise NotFoundException()
+        return Response(labels.code128_svg(part["part_no"]), media_type="image/svg+xml")
+
+    @get("/{part_id:int}/qr.svg")
+    async def part_qr(self, part_id: FromPath[int]) -> Response:
+        part = await services.get_part(part_id)
+        if part is None:
+            raise NotFoundException()
+        return Response(labels.qr_svg(part["part_no"], scale=4), media_type="image/svg+xml")
+
+    @get("/{part_id:int}/label")
+    async def part_label(self, request: Request, part_id: FromPath[int], copies: FromQuery[int] = 1) -> Response:
+        part = await services.get_part(part_id)
+        if part is None:
+            raise NotFoundException()
+        items = [{"code": part["part_no"], "title": part["name"], "sub": part["model"]}]
+        return _labels_page(request, items, max(1, min(copies, 60)), _("Part label"))
+
+    # ---- serialised units
+    @get("/units/{unit_id:int}", name="parts.unit")
+    async def unit(self, request: Request, unit_id: FromPath[int]) -> Response:
+        return await self._unit(request, unit_id)
+
+    async def _unit(self, request: Request, unit_id: int, *, status_code: int = 200, errors: dict | None = None,
+                    message: str = "", form: dict | None = None) -> Response:
+        unit = await services.get_unit(unit_id)
+        if unit is None:
+            raise NotFoundException()
+        moves, cursor = await services.recent_moves(unit_id=unit_id, limit=100)
+        return render(request, "parts/unit.html", status_code=status_code, unit=unit, moves=moves,
+                      locations=await services.list_locations(), errors=errors or {}, message=message, form=form or {},
+                      token=services.new_token(), can_move=request.scope["user"].has(*MOVERS), **_ctx())
+
+    @post("/units/{unit_id:int}/move", opt=roles(*MOVERS))
+    async def unit_move(self, request: Request, unit_id: FromPath[int]) -> Response:
+        raw = await form_data(request)
+        unit = await services.get_unit(unit_id)
+        if unit is None:
+            raise NotFoundException()
+        to = str(raw.get("to_location", ""))
+        kind = str(raw.get("kind", "transfer"))
+        if kind not in ("transfer", "quarantine", "issue", "return"):
+            kind = "transfer"
+        try:
+            if not to:
+                raise StockError(_("Choose where the unit goes."), field="to_location")
+            if kind == "quarantine" and not str(raw.get("reason", "")).strip():
+                raise StockError(_("Give a reason."), field="reason")
+            await services.move_serial_unit(
+                actor(request), unit_id, to, expect_from=unit["location_id"], kind=kind,
+                document_type=str(raw.get("document_type", "")), document_id=str(raw.get("document_id", "")),
+                reason=str(raw.get("reason", "")), token=str(raw.get("token", "")))
+        except DuplicateSubmit:
+            return redirect(request, f"/parts/units/{unit_id}", flash=_("This form was already submitted; it was booked once."),
+                            level="info")
+        except StockError as exc:
+            _refused(exc)
+            return await self._unit(request, unit_id, status_code=exc.status, errors=exc.errors, message=exc.message,
+                                    form=dict(raw))
+        return redirect(request, f"/parts/units/{unit_id}", flash=_("Unit moved."))
+
+    @get("/units/{unit_id:int}/barcode.svg")
+    async def unit_barcode(self, unit_id: FromPath[int]) -> Response:
+        unit = await services.get_unit(unit_id)
+        if unit is None:
+            raise NotFoundException()
+        return Response(labels.code128_svg(unit["serial"]), media_type="image/svg+xml")
+
+    @get("/units/{unit_id:int}/label")
+    async def unit_label(self, request: Request, unit_id: FromPath[int]) -> Response:
+        unit = await services.get_unit(unit_id)
+        if unit is None:
+            raise NotFoundException()
+        items = [{"code": unit["serial"], "title": unit["part_name"], "sub": unit["part_no"]}]
+        return _labels_page(request, items, 1, _("Unit label"))
+
+    # ---- locations
+    @get("/locations", name="parts.locations")
+    async def locations(self, request: Request) -> Response:
+        return render(request, "parts/locations.html", locations=await services.list_locations(active_only=False),
+                      errors={}, form={}, can_edit=request.scope["user"].has(*EDITORS), **_ctx())
+
+    @post("/locations", opt=roles(*EDITORS))
+    async def create_location(self, request: Request) -> Response:
+        raw = await form_data(request)
+        try:
+            loc_id = await services.create_location(actor(request), code=str(raw.get("code", "")), name=str(raw.get("name", "")),
+                                                     kind=str(raw.get("kind", "")), keeper=str(raw.get("keeper", "")),
+                                                     office=str(raw.get("office", "")))
+        except StockError as exc:
+            _refused(exc)
+            return render(request, "parts/locations.html", status_code=400,
+                          locations=await services.list_locations(active_only=False), errors=exc.errors, form=raw,
+                          message=exc.message, can_edit=True, **_ctx())
+        return redirect(request, f"/parts/locations/{loc_id}", flash=_("Location created."))
+
+    @get("/locations/{location_id:int}")
+    async def location(self, request: Request, location_id: FromPath[int], after: FromQuery[str | None] = None) -> Response:
+        loc = await services.get_location(location_id)
+        if loc is None:
+            raise NotFoundException()
+        rows = await _location_stock(location_id, after)
+        cursor = rows[50 - 1]["part_no"] if len(rows) > 50 else None
+        moves, _c = await services.recent_moves(location_id=location_id, limit=20)
+        return render(request, "parts/location.html", loc=loc, rows=rows[:50], cursor=cursor, moves=moves, **_ctx())
+
+    @get("/locations/{location_id:int}/sheet")
+    async def location_sheet(self, request: Request, location_id: FromPath[int]) -> Response:
+        """Printable stock list of a location (pick list for replenishing a technician or an office)."""
+        loc = await services.get_location(location_id)
+        if loc is None:
+            raise NotFoundException()
+        rows = await _location_stock(location_id, None, limit=2000)
+        return render(request, "print/parts/location_sheet.html", loc=loc, rows=rows, **_ctx())
+
+    # ---- movements: issue notes
+    @get("/moves/{move_id:int}/note")
+    async def issue_note(self, request: Request, move_id: FromPath[int]) -> Response:
+        rows = await fetch("SELECT document_type, document_id, created_at FROM stock_move WHERE id = {}", move_id)
+        if not rows:
+            raise NotFoundException()
+        row = rows[0]
+        if row["document_type"]:
+            moves, _c = await services.recent_moves(document=(row["document_type"], row["document_id"]), limit=200)
+        else:
+            moves, _c = await services.recent_moves(part_id=None, limit=1, before_id=move_id + 1)
+        return render(request, "print/parts/issue_note.html", moves=list(reversed(moves)), head=row, move_id=move_id, **_ctx())
+
+    # ---- reorder list and reconciliation
+    @get("/reorder", opt=roles(*MOVERS), name="parts.reorder")
+    async def reorder(self, request: Request, location: FromQuery[int | None] = None) -> Response:
+        rows = await services.reorder_list(location)
+        return render(request, "parts/reorder.html", rows=rows, location=location, token=services.new_token(),
+                      locations=await services.list_locations(), **_ctx())
+
+    @get("/reconcile", opt=roles(*MOVERS), name="parts.reconcile")
+    async def reconcile(self, request: Request) -> Response:
+        report = await services.reconcile()
+        return render(request, "parts/reconcile.html", report=report, **_ctx())
+
+
+def _labels_page(request: Request, items: list[dict], copies: int, title: str) -> Response:
+    rendered = []
+    for item in items:
+        try:
+            bar = labels.inline(labels.code128_svg(item["code"], height_mm=9))
+        except Exception:  # noqa: BLE001 - a code Code 128 cannot carry still gets its QR code
+            bar = None
+        rendered.append({**item, "bar": bar, "qr": labels.inline(labels.qr_svg(item["code"], scale=3))})
+    return render(request, "print/parts/labels.html", items=rendered * copies, title=title)
+
+
+async def _location_stock(location_id: int, after: str | None, limit: int = 50) -> list[dict]:
+    return await fetch(
+        "SELECT sl.part_id, sl.on_hand, sl.min_qty, p.part_no, p.name, p.model, p.unit, p.serialised FROM stock_level sl "
+        "JOIN part p ON p.id = sl.part_id WHERE sl.location_id = {} AND (sl.on_hand > 0 OR sl.min_qty > 0)"
+        + (" AND p.part_no > {}" if after else "") + f" ORDER BY p.part_no LIMIT {limit + 1}",
+        location_id, *([after] if after else []))
+
+
+def _part_input(raw: dict) -> PartInput:
+    return PartInput(
+        part_no=str(raw.get("part_no", "")), name=str(raw.get("name", "")), model=str(raw.get("model", "")),
+        category=str(raw.get("category", "part")), unit=str(raw.get("unit", "")), cost=str(raw.get("cost", "0")),
+        supplier=str(raw.get("supplier", "")), serialised=raw.get("serialised") in ("1", "on", "true"),
+        discontinued=raw.get("discontinued") in ("1", "on", "true"), note=str(raw.get("note", "")),
+        substitutes=str(raw.get("substitutes", "")),
+    )
+
+
+def _lines(raw: dict, prefix_part: str = "line_part", prefix_qty: str = "line_qty") -> list[tuple[str, str]]:
+    parts = raw.get(prefix_part, [])
+    qtys = raw.get(prefix_qty, [])
+    parts = parts if isinstance(parts, list) else [parts]
+    qtys = qtys if isinstance(qtys, list) else [qtys]
+    n = max(len(parts), len(qtys))
+    parts += [""] * (n - len(parts))
+    qtys += [""] * (n - len(qtys))
+    return [(str(p), str(q)) for p, q in zip(parts, qtys)]
+
+
+def _keyed(raw: dict, prefix: str) -> dict[int, str]:
+    out = {}
+    for key, value in raw.items():
+        if key.startswith(prefix) and key[len(prefix):].isdigit():
+            out[int(key[len(prefix):])] = value if isinstance(value, str) else " ".join(value)
+    return out
+
+
+# ---------------------------------------------------------------------------- purchasing (R-INV-04)
+
+
+class PurchaseController(Controller):
+    path = "/parts/purchases"
+    opt = roles("warehouse", "manager", "gm")
+
+    @get("/", name="parts.purchases")
+    async def list_requests(self, request: Request, status: FromQuery[str] = "open",
+                            before: FromQuery[int | None] = None) -> Response:
+        rows, cursor = await purchasing.list_requests(status, before)
+        return render(request, "parts/purchases.html", rows=rows, cursor=cursor, status=status,
+                      status_label=purchasing.status_label, **_ctx())
+
+    @get("/new", opt=roles(*EDITORS))
+    async def new(self, request: Request, part: FromQuery[str] = "") -> Response:
+        return render(request, "parts/purchase_form.html", lines=[(part, "")] + [("", "")] * 5, errors={}, form={},
+                      locations=await services.list_locations(), token=services.new_token(), **_ctx())
+
+    @post("/new", opt=roles(*EDITORS))
+    async def create(self, request: Request) -> Response:
+        raw = await form_data(request)
+        lines = _lines(raw)
+        try:
+            pr_id = await purchasing.create_request(actor(request), location=str(raw.get("location", "")), lines=lines,
+                                                    supplier=str(raw.get("supplier", "")), note=str(raw.get("note", "")),
+                                                    token=str(raw.get("token", "")))
+        except DuplicateSubmit:
+            return redirect(request, "/parts/purchases", flash=_("This form was already submitted; it was booked once."),
+                            level="info")
+        except StockError as exc:
+            _refused(exc)
+            return render(request, "parts/purchase_form.html", status_code=400, lines=lines, errors=exc.errors, form=raw,
+                          message=exc.message, locations=await services.list_locations(), token=services.new_token(),
+                          **_ctx())
+        return redirect(request, f"/parts/purchases/{pr_id}", flash=_("Purchase request created."))
+
+    @post("/from-reorder", opt=roles(*EDITORS))
+    async def from_reorder(self, request: Request) -> Response:
+        raw = await form_data(request)
+        try:
+            pr_id = await purchasing.request_from_reorder_list(actor(request), _int(raw.get("location"), 0) or 0,
+                                                               token=str(raw.get("token", "")))
+        except DuplicateSubmit:
+            return redirect(request, "/parts/purchases", flash=_("This form was already submitted; it was booked once."),
+                            level="info")
+        except StockError as exc:
+            _refused(exc)
+            return redirect(request, "/parts/reorder", flash=exc.message, level="danger")
+        return redirect(request, f"/parts/purchases/{pr_id}", flash=_("Purchase request created."))
+
+    @get("/{pr_id:int}")
+    async def detail(self, request: Request, pr_id: FromPath[int]) -> Response:
+        return await self._detail(request, pr_id)
+
+    async def _detail(self, request: Request, pr_id: int, *, status_code: int = 200, errors: dict | None = None,
+                      message: str = "") -> Response:
+        pr = await purchasing.get_request(pr_id)
+        if pr is None:
+            raise NotFoundException()
+        moves, _c = await services.recent_moves(document=("purchase_request", str(pr_id)), limit=200)
+        user = request.scope["user"]
+        return render(request, "parts/purchase.html", status_code=status_code, pr=pr, moves=moves, errors=errors or {},
+                      message=message, token=services.new_token(), status_label=purchasing.status_label,
+                      can_approve=user.has(*purchasing.APPROVERS), can_receive=user.has(*purchasing.RECEIVERS), **_ctx())
+
+    @post("/{pr_id:int}/approve", opt=roles("manager", "gm"))
+    async def approve(self, request: Request, pr_id: FromPath[int]) -> Response:
+        raw = await form_data(request)
+        try:
+            if raw.get("decision") == "reject":
+                await purchasing.reject(actor(request), pr_id, str(raw.get("note", "")))
+            else:
+                await purchasing.approve(actor(request), pr_id, str(raw.get("note", "")))
+        except StockError as exc:
+            _refused(exc)
+            return await self._detail(request, pr_id, status_code=exc.status, errors=exc.errors, message=exc.message)
+        return redirect(request, f"/parts/purchases/{pr_id}", flash=_("Decision recorded."))
+
+    @post("/{pr_id:int}/receive", opt=roles("warehouse"))
+    async def receive(self, request: Request, pr_id: FromPath[int]) -> Response:
+        raw = await form_data(request)
+        try:
+            n = await purchasing.receive_request(actor(request), pr_id, _keyed(raw, "qty"), _keyed(raw, "serials"),
+                                                 token=str(raw.get("token", "")))
+        except DuplicateSubmit:
+            return redirect(request, f"/parts/purchases/{pr_id}", flash=_("This form was already submitted; it was booked once."),
+                            level="info")
+        except StockError as exc:
+            _refused(exc)
+            return await self._detail(request, pr_id, status_code=exc.status, errors=exc.errors, message=exc.message)
+        return redirect(request, f"/parts/purchases/{pr_id}", flash=_("%(n)s received into stock.", n=n))
+
+
+# ---------------------------------------------------------------------------- emergency store (R-INV-05)
+
+
+class EmergencyController(Controller):
+    path = "/emergency"
+    opt = roles(*emergency.REQUESTERS)
+
+    @get("/", name="emergency.list")
+    async def list_requests(self, request: Request, status: FromQuery[str] = "open",
+                            before: FromQuery[int | None] = None) -> Response:
+        rows, cursor = await emergency.list_requests(status, before)
+        store = await fetch("SELECT l.*, u.full_name AS keeper_name, u.username AS keeper_username FROM stock_location l "
+                            "LEFT JOIN app_user u ON u.id = l.keeper_user_id WHERE l.kind = 'emergency' ORDER BY l.id LIMIT 1")
+        stock = []
+        if store:
+            stock = await _location_stock(store[0]["id"], None, limit=30)
+        return render(request, "parts/emergency_list.html", rows=rows, cursor=cursor, status=status, store=store[0] if store else None,
+                      stock=stock, status_label=emergency.status_label, **_ctx())
+
+    @get("/new")
+    async def new(self, request: Request, part: FromQuery[str] = "") -> Response:
+        return render(request, "parts/emergency_form.html", lines=[(part, "1" if part else "")] + [("", "")] * 3, errors={},
+                      form={}, token=services.new_token(), **_ctx())
+
+    @post("/new")
+    async def create(self, request: Request) -> Response:
+        raw = await form_data(request)
+        lines = _lines(raw)
+        data = emergency.RequestInput(customer_name=str(raw.get("customer_name", "")), customer_id=str(raw.get("customer_id", "")),
+                                      reason=str(raw.get("reason", "")), engineer=str(raw.get("engineer", "")), lines=lines,
+                                      token=str(raw.get("token", "")))
+        try:
+            req_id = await emergency.create_request(actor(request), data)
+        except DuplicateSubmit:
+            return redirect(request, "/emergency", flash=_("This form was already submitted; it was booked once."), level="info")
+        except StockError as exc:
+            _refused(exc)
+            return render(request, "parts/emergency_form.html", status_code=400, lines=lines, errors=exc.errors, form=raw,
+                          message=exc.message, token=services.new_token(), **_ctx())
+        return redirect(request, f"/emergency/{req_id}", flash=_("Release request sent to the general manager."))
+
+    @get("/{req_id:int}")
+    async def detail(self, request: Request, req_id: FromPath[int]) -> Response:
+        return await self._detail(request, req_id)
+
+    async def _detail(self, request: Request, req_id: int, *, status_code: int = 200, errors: dict | None = None,
+                      message: str = "", form: dict | None = None) -> Response:
+        req = await emergency.get_request(req_id)
+        if req is None:
+            raise NotFoundException()
+        user = request.scope["user"]
+        engineers = await fetch("SELECT username, full_name FROM app_user WHERE is_active = true AND "
+                                "(roles LIKE '%field%' OR roles LIKE '%eng_manager%' OR roles LIKE '%bench%') ORDER BY username")
+        return render(request, "parts/emergency.html", status_code=status_code, req=req, errors=errors or {},
+                      message=message, form=form or {}, token=services.new_token(), status_label=emergency.status_label,
+                      engineers=engineers, can_approve=user.has(*emergency.APPROVERS),
+                      can_issue=user.has(*emergency.ISSUERS), **_ctx())
+
+    @post("/{req_id:int}/decide", opt=roles("gm"))
+    async def decide(self, request: Request, req_id: FromPath[int]) -> Response:
+        raw = await form_data(request)
+        try:
+            if raw.get("decision") == "reject":
+                await emergency.reject(actor(request), req_id, str(raw.get("note", "")))
+            else:
+                await emergency.approve(actor(request), req_id, str(raw.get("note", "")))
+        except StockError as exc:
+            _refused(exc)
+            return await self._detail(request, req_id, status_code=exc.status, errors=exc.errors, message=exc.message)
+        return redirect(request, f"/emergency/{req_id}", flash=_("Decision recorded."))
+
+    @post("/{req_id:int}/issue", opt=roles("warehouse"))
+    async def issue(self, request: Request, req_id: FromPath[int]) -> Response:
+        raw = await form_data(request)
+        try:
+            await emergency.issue(actor(request), req_id, engineer=str(raw.get("engineer", "")),
+                                  serials=_keyed(raw, "serials"), token=str(raw.get("token", "")))
+        except DuplicateSubmit:
+            return redirect(request, f"/emergency/{req_id}", flash=_("This form was already submitted; it was booked once."),
+                            level="info")
+        except StockError as exc:
+            _refused(exc)
+            return await self._detail(request, req_id, status_code=exc.status, errors=exc.errors, message=exc.message,
+                                      form=raw)
+        return redirect(request, f"/emergency/{req_id}", flash=_("Issued from the emergency store."))
+
+    @post("/{req_id:int}/cancel")
+    async def cancel(self, request: Request, req_id: FromPath[int]) -> Response:
+        try:
+            await emergency.cancel(actor(request), req_id)
+        except StockError as exc:
+            _refused(exc)
+            return await self._detail(request, req_id, status_code=exc.status, message=exc.message)
+        return redirect(request, f"/emergency/{req_id}", flash=_("Request cancelled."))
+
+    @get("/{req_id:int}/print")
+    async def print_release(self, request: Request, req_id: FromPath[int]) -> Response:
+        req = await emergency.get_request(req_id)
+        if req is None:
+            raise NotFoundException()
+        return render(request, "print/parts/emergency_release.html", req=req, status_label=emergency.status_label, **_ctx())
+
+
+# ---------------------------------------------------------------------------- stocktake (R-INV-06)
+
+
+class StocktakeController(Controller):
+    path = "/parts/stocktakes"
+    opt = roles("warehouse", "manager", "gm")
+
+    @get("/", name="parts.stocktakes")
+    async def list_stocktakes(self, request: Request, before: FromQuery[int | None] = None) -> Response:
+        rows, cursor = await stocktake.list_stocktakes(before)
+        return render(request, "parts/stocktakes.html", rows=rows, cursor=cursor, locations=await services.list_locations(),
+                      token=services.new_token(), errors={}, **_ctx())
+
+    @post("/", opt=roles("warehouse", "manager", "gm"))
+    async def start(self, request: Request) -> Response:
+        raw = await form_data(request)
+        try:
+            st_id = await stocktake.start(actor(request), str(raw.get("location", "")), token=str(raw.get("token", "")))
+        except DuplicateSubmit:
+            return redirect(request, "/parts/stocktakes", flash=_("This form was already submitted; it was booked once."),
+                            level="info")
+        except StockError as exc:
+            _refused(exc)
+            rows, cursor = await stocktake.list_stocktakes()
+            return render(request, "parts/stocktakes.html", status_code=400, rows=rows, cursor=cursor, errors=exc.errors,
+                          message=exc.message, locations=await services.list_locations(), token=services.new_token(), **_ctx())
+        return redirect(request, f"/parts/stocktakes/{st_id}", flash=_("Count started."))
+
+    @get("/{st_id:int}")
+    async def detail(self, request: Request, st_id: FromPath[int]) -> Response:
+        return await self._detail(request, st_id)
+
+    async def _detail(self, request: Request, st_id: int, *, status_code: int = 200, errors: dict | None = None,
+                      message: str = "", counts: dict | None = None) -> Response:
+        st = await stocktake.get(st_id)
+        if st is None:
+            raise NotFoundException()
+        user = request.scope["user"]
+        return render(request, "parts/stocktake.html", status_code=status_code, st=st, errors=errors or {}, message=message,
+                      counts=counts or {}, can_approve=user.has(*stocktake.APPROVERS), **_ctx())
+
+    @post("/{st_id:int}/counts")
+    async def counts(self, request: Request, st_id: FromPath[int]) -> Response:
+        raw = await form_data(request)
+        counts = _keyed(raw, "count")
+        try:
+            if str(raw.get("add_part", "")).strip():
+                await stocktake.add_line(actor(request), st_id, str(raw["add_part"]))
+            await stocktake.enter_counts(actor(request), st_id, counts)
+            if raw.get("submit") == "1":
+                await stocktake.submit(actor(request), st_id)
+        except StockError as exc:
+            _refused(exc)
+            return await self._detail(request, st_id, status_code=exc.status, errors=exc.errors, message=exc.message,
+                                      counts=counts)
+        flash = _("Count submitted for approval.") if raw.get("submit") == "1" else _("Counts saved.")
+        return redirect(request, f"/parts/stocktakes/{st_id}", flash=flash)
+
+    @post("/{st_id:int}/decide", opt=roles("manager", "gm"))
+    async def decide(self, request: Request, st_id: FromPath[int]) -> Response:
+        raw = await form_data(request)
+        try:
+            if raw.get("decision") == "reject":
+                await stocktake.reject(actor(request), st_id, str(raw.get("reason", "")))
+                return redirect(request, f"/parts/stocktakes/{st_id}", flash=_("Sent back for a recount."))
+            n = await stocktake.approve(actor(request), st_id, str(raw.get("reason", "")))
+        except StockError as exc:
+            _refused(exc)
+            return await self._detail(request, st_id, status_code=exc.status, errors=exc.errors, message=exc.message)
+        return redirect(request, f"/parts/stocktakes/{st_id}", flash=_("Approved: %(n)s differences posted.", n=n))
+
+    @get("/{st_id:int}/sheet")
+    async def sheet(self, request: Request, st_id: FromPath[int]) -> Response:
+        st = await stocktake.get(st_id)
+        if st is None:
+            raise NotFoundException()
+        return render(request, "print/parts/count_sheet.html", st=st, **_ctx())
+
+
+# ---------------------------------------------------------------------------- navigation and home panels
+
+
+async def _warehouse_panel(user) -> dict | None:
+    counts = await emergency.open_counts()
+    receipts = await fetch("SELECT COUNT(*) AS n FROM purchase_request WHERE status = 'approved'")
+    counting = await fetch("SELECT COUNT(*) AS n FROM stocktake WHERE status = 'counting'")
+    return {"reorder": await services.reorder_count(), "to_issue": counts["approved"], "waiting_gm": counts["requested"],
+            "receipts": int(receipts[0]["n"]), "counting": int(counting[0]["n"])}
+
+
+async def _gm_panel(user) -> dict | None:
+    rows, _cursor = await emergency.list_requests("requested", limit=5)
+    counts = await emergency.open_counts()
+    return {"rows": rows, "waiting": counts["requested"]}
+
+
+async def _manager_panel(user) -> dict | None:
+    prs = await fetch("SELECT COUNT(*) AS n FROM purchase_request WHERE status = 'requested'")
+    return {"purchases": int(prs[0]["n"]), "stocktakes": await stocktake.submitted_count()}
+
+
+register_nav(NavEntry("parts", _l("Parts"), "/parts", frozenset(READERS), order=40))
+register_nav(NavEntry("emergency", _l("Emergency store"), "/emergency", frozenset(emergency.REQUESTERS), order=41))
+register_panel(HomePanel("parts-warehouse", _l("Warehouse"), "parts/_home_warehouse.html", frozenset({"warehouse"}),
+                         _warehouse_panel, order=40))
+register_panel(HomePanel("parts-gm", _l("Emergency releases to approve"), "parts/_home_gm.html", frozenset({"gm"}),
+                         _gm_panel, order=41))
+register_panel(HomePanel("parts-manager", _l("Stock approvals"), "parts/_home_manager.html", frozenset({"manager"}),
+                         _manager_panel, order=42))
+
+CONTROLLERS = [PartsController, PurchaseController, EmergencyController, StocktakeController]

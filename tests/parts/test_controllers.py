@@ -1,0 +1,319 @@
+"""Parts pages and actions over HTTP (issue #4): pages, refused roles, bad input, races."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from app.db import fetch
+from app.parts import emergency, purchasing, services
+from seed.factories import make_user, unique
+from seed.parts import make_part, stock, stock_unit
+
+
+def token_of(html: str) -> str:
+    match = re.search(r'name="token" value="([^"]+)"', html)
+    assert match, "form has a one-time token"
+    return match.group(1)
+
+
+async def moves_of(part_id: int) -> int:
+    return int((await fetch("SELECT COUNT(*) AS n FROM stock_move WHERE part_id = {}", part_id))[0]["n"])
+
+
+async def test_parts_list_and_search(login_as):
+    """/parts lists parts; the HTMX search returns only the rows fragment."""
+    part = await make_part(name=unique("硬盘录像机"))
+    row = await services.get_part(part)
+    client = await login_as("warehouse")
+    page = await client.get("/parts", params={"q": row["part_no"]})
+    assert page.status_code == 200 and row["part_no"] in page.text and "<html" in page.text
+    frag = await client.get("/parts", params={"q": row["name"]}, headers={"HX-Request": "true"})
+    assert frag.status_code == 200 and row["part_no"] in frag.text and "<html" not in frag.text
+
+
+async def test_search_enter_jumps_to_part_or_scanned_unit(login_as):
+    """Keeper speed: Enter on an exact part number or scanned serial goes straight to it."""
+    part = await make_part(serialised=True)
+    unit = await stock_unit(part, "CENTRAL")
+    serial = (await services.get_unit(unit))["serial"]
+    client = await login_as("warehouse")
+    go = await client.get("/parts/go", params={"q": (await services.get_part(part))["part_no"]})
+    assert go.status_code == 303 and go.headers["location"] == f"/parts/{part}"
+    go = await client.get("/parts/go", params={"q": serial})
+    assert go.status_code == 303 and go.headers["location"] == f"/parts/units/{unit}"
+    page = await client.get(f"/parts/units/{unit}")
+    assert page.status_code == 200 and serial in page.text
+    go = await client.get("/parts/go", params={"q": "zz-nothing-zz"})
+    assert go.headers["location"].startswith("/parts?q=")
+
+
+async def test_part_page_shows_stock_by_location_and_movements(login_as):
+    """The part page: stock per location, last movements, a movement form with a token, barcode and QR."""
+    part = await make_part()
+    await stock(part, "BENCH", 4)
+    client = await login_as("warehouse")
+    page = await client.get(f"/parts/{part}")
+    assert page.status_code == 200
+    assert 'id="stock-by-location"' in page.text and "维修部" in page.text and "test stock" in page.text
+    assert token_of(page.text)
+    svg = await client.get(f"/parts/{part}/barcode.svg")
+    assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml") and "<svg" in svg.text
+    qr = await client.get(f"/parts/{part}/qr.svg")
+    assert qr.status_code == 200 and "<svg" in qr.text
+    label = await client.get(f"/parts/{part}/label")
+    assert label.status_code == 200 and "<svg" in label.text
+
+
+async def test_issue_form_books_once_and_redirects(login_as):
+    """A movement posted from the part page books one ledger row and redirects with a flash."""
+    part = await make_part()
+    await stock(part, "CENTRAL", 5)
+    client = await login_as("warehouse")
+    token = token_of((await client.get(f"/parts/{part}")).text)
+    central = await services.location_id("CENTRAL")
+    data = {"kind": "issue", "qty": "2", "from_location": str(central), "document_type": "ticket", "document_id": "FW-1",
+            "reason": "现场更换", "token": token}
+    response = await client.post_form(f"/parts/{part}/move", data)
+    assert response.status_code == 303 and response.headers["location"] == f"/parts/{part}"
+    assert await services.on_hand(part, "CENTRAL") == 3
+
+
+async def test_same_form_token_posted_ten_times_books_one_movement(login_as):
+    """Quality bar: the same form token posted 10 times (at once) → one movement."""
+    part = await make_part()
+    await stock(part, "CENTRAL", 20)
+    client = await login_as("warehouse")
+    token = token_of((await client.get(f"/parts/{part}")).text)
+    central, bench = await services.location_id("CENTRAL"), await services.location_id("BENCH")
+    data = {"kind": "transfer", "qty": "1", "from_location": str(central), "to_location": str(bench), "token": token}
+    before = await moves_of(part)
+    responses = await asyncio.gather(*[client.post_form(f"/parts/{part}/move", data) for _ in range(10)])
+    assert all(r.status_code == 303 for r in responses)
+    assert await moves_of(part) == before + 1
+    assert await services.on_hand(part, "BENCH") == 1
+
+
+async def test_fifty_concurrent_http_issues_of_last_unit(login_as):
+    """Quality bar over HTTP: 50 concurrent issues of the last unit → 1 redirect, 49 clear 409 'not enough stock'."""
+    part = await make_part()
+    await stock(part, "CENTRAL", 1)
+    client = await login_as("warehouse")
+    central = await services.location_id("CENTRAL")
+
+    async def post(n: int):
+        return await client.post_form(f"/parts/{part}/move", {
+            "kind": "issue", "qty": "1", "from_location": str(central), "document_type": "ticket", "document_id": str(n),
+            "token": services.new_token()})
+
+    responses = await asyncio.gather(*[post(n) for n in range(50)])
+    codes = sorted(r.status_code for r in responses)
+    assert codes.count(303) == 1 and codes.count(409) == 49, codes
+    refused = next(r for r in responses if r.status_code == 409)
+    assert "库存不足" in refused.text
+    assert await services.on_hand(part, "CENTRAL") == 0
+    assert (await services.reconcile(part))["mismatches"] == []
+
+
+async def test_bad_input_shows_message_next_to_field_and_writes_nothing(login_as):
+    """Bad input: zero quantity, same location, missing ticket → 400 with the message next to the field."""
+    part = await make_part()
+    await stock(part, "CENTRAL", 3)
+    client = await login_as("warehouse")
+    central = await services.location_id("CENTRAL")
+    before = await moves_of(part)
+    for data, field_id in [
+        ({"kind": "transfer", "qty": "0", "from_location": str(central), "to_location": str(central)}, "f-qty"),
+        ({"kind": "transfer", "qty": "1", "from_location": str(central), "to_location": str(central)}, "f-to"),
+        ({"kind": "issue", "qty": "1", "from_location": str(central), "document_id": ""}, "f-docid"),
+        ({"kind": "quarantine", "qty": "1", "from_location": str(central), "reason": ""}, "f-reason"),
+    ]:
+        response = await client.post_form(f"/parts/{part}/move", {**data, "token": services.new_token()})
+        assert response.status_code == 400, (data, response.status_code)
+        assert re.search(rf'id="{field_id}"[^>]*>\s*<div class="invalid-feedback">|class="form-\w+ is-invalid" id="{field_id}"',
+                         response.text), field_id
+    assert await moves_of(part) == before
+
+
+async def test_unknown_part_is_404(login_as):
+    client = await login_as("warehouse")
+    assert (await client.get("/parts/99999999")).status_code == 404
+    response = await client.post_form("/parts/99999999/move", {"kind": "issue", "qty": "1", "token": services.new_token()})
+    assert response.status_code in (400, 404)
+
+
+async def test_other_roles_cannot_move_stock(login_as):
+    """Roles: desk can look up parts but gets 403 on a movement, and nothing is written."""
+    part = await make_part()
+    await stock(part, "CENTRAL", 3)
+    client = await login_as("desk")
+    assert (await client.get(f"/parts/{part}")).status_code == 200
+    central = await services.location_id("CENTRAL")
+    before = await moves_of(part)
+    response = await client.post_form(f"/parts/{part}/move", {"kind": "issue", "qty": "1", "from_location": str(central),
+                                                              "document_id": "1", "token": services.new_token()})
+    assert response.status_code == 403 and await moves_of(part) == before
+    assert (await client.get("/parts/reorder")).status_code == 403
+    finance = await login_as("finance")
+    assert (await finance.get("/parts")).status_code == 403
+
+
+async def test_create_and_edit_part(login_as):
+    """Catalogue (R-INV-01): create with validation messages, edit with the version check."""
+    client = await login_as("warehouse")
+    bad = await client.post_form("/parts/new", {"part_no": "", "name": "", "cost": "abc"})
+    assert bad.status_code == 400 and "is-invalid" in bad.text
+    no = unique("PN-")
+    ok = await client.post_form("/parts/new", {"part_no": no, "name": "电源适配器 12V2A", "category": "part", "unit": "个",
+                                               "cost": "35.50", "supplier": "海康威视"})
+    assert ok.status_code == 303
+    part = await services.part_by_no(no)
+    assert part["cost_fen"] == 3550
+    edit = await client.get(f"/parts/{part['id']}/edit")
+    assert edit.status_code == 200 and no in edit.text
+    saved = await client.post_form(f"/parts/{part['id']}/edit", {"part_no": no, "name": "电源适配器 12V5A", "category": "part",
+                                                                 "unit": "个", "cost": "40", "version": str(part["version"])})
+    assert saved.status_code == 303
+    stale = await client.post_form(f"/parts/{part['id']}/edit", {"part_no": no, "name": "x", "category": "part",
+                                                                 "unit": "个", "cost": "40", "version": str(part["version"])})
+    assert stale.status_code == 409
+    desk = await login_as("desk")
+    assert (await desk.post_form("/parts/new", {"part_no": unique("PN-"), "name": "x"})).status_code == 403
+
+
+async def test_unit_move_page_and_race(login_as):
+    """A unit moved by two keepers at once over HTTP: one 303, one 409; the unit page shows its history."""
+    part = await make_part(serialised=True)
+    unit = await stock_unit(part, "CENTRAL")
+    a, b = await login_as("warehouse"), await login_as("warehouse")
+    bench, loaner = await services.location_id("BENCH"), await services.location_id("LOANER")
+    responses = await asyncio.gather(
+        a.post_form(f"/parts/units/{unit}/move", {"kind": "transfer", "to_location": str(bench), "token": services.new_token()}),
+        b.post_form(f"/parts/units/{unit}/move", {"kind": "transfer", "to_location": str(loaner), "token": services.new_token()}))
+    assert sorted(r.status_code for r in responses) == [303, 409]
+    page = await a.get(f"/parts/units/{unit}")
+    assert page.status_code == 200 and page.text.count("调拨") >= 1
+
+
+async def test_locations_reorder_reconcile_pages(login_as):
+    """Locations list and create, location page, reorder list, reconciliation page answer."""
+    client = await login_as("warehouse", "manager")
+    assert (await client.get("/parts/locations")).status_code == 200
+    code = unique("OFF").upper()
+    created = await client.post_form("/parts/locations", {"code": code, "name": "测试办事处库", "kind": "office"})
+    assert created.status_code == 303
+    loc_id = int(created.headers["location"].rsplit("/", 1)[1])
+    assert (await client.get(f"/parts/locations/{loc_id}")).status_code == 200
+    assert (await client.get(f"/parts/locations/{loc_id}/sheet")).status_code == 200
+    bad = await client.post_form("/parts/locations", {"code": "", "name": "", "kind": "technician", "keeper": ""})
+    assert bad.status_code == 400
+    part = await make_part()
+    assert (await client.post_form(f"/parts/{part}/minimum", {"location": str(loc_id), "min_qty": "3"})).status_code == 303
+    reorder = await client.get("/parts/reorder", params={"location": loc_id})
+    assert reorder.status_code == 200 and (await services.get_part(part))["part_no"] in reorder.text
+    pr = await client.post_form("/parts/purchases/from-reorder", {"location": str(loc_id), "token": services.new_token()})
+    assert pr.status_code == 303 and pr.headers["location"].startswith("/parts/purchases/")
+    rec = await client.get("/parts/reconcile")
+    assert rec.status_code == 200 and 'id="reconcile-result"' in rec.text
+
+
+async def test_purchase_request_flow_over_http(login_as):
+    """R-INV-04: keeper requests, manager approves (keeper cannot), keeper receives into stock."""
+    part = await make_part()
+    no = (await services.get_part(part))["part_no"]
+    keeper, manager = await login_as("warehouse"), await login_as("manager")
+    form = await keeper.get("/parts/purchases/new")
+    central = await services.location_id("CENTRAL")
+    bad = await keeper.post_form("/parts/purchases/new", {"location": str(central), "line_part": ["NOPE-1"], "line_qty": ["1"],
+                                                          "token": token_of(form.text)})
+    assert bad.status_code == 400 and "is-invalid" in bad.text
+    created = await keeper.post_form("/parts/purchases/new", {"location": str(central), "line_part": [no, ""],
+                                                              "line_qty": ["4", ""], "token": services.new_token()})
+    assert created.status_code == 303
+    pr_id = int(created.headers["location"].rsplit("/", 1)[1])
+    assert (await keeper.post_form(f"/parts/purchases/{pr_id}/approve", {})).status_code == 403
+    assert (await manager.post_form(f"/parts/purchases/{pr_id}/approve", {"decision": "approve"})).status_code == 303
+    line = (await purchasing.get_request(pr_id))["lines"][0]
+    page = await keeper.get(f"/parts/purchases/{pr_id}")
+    assert page.status_code == 200 and f'name="qty{line["id"]}"' in page.text
+    got = await keeper.post_form(f"/parts/purchases/{pr_id}/receive", {f"qty{line['id']}": "4", "token": token_of(page.text)})
+    assert got.status_code == 303
+    assert await services.on_hand(part, "CENTRAL") == 4
+    assert (await keeper.get("/parts/purchases")).status_code == 200
+
+
+async def test_emergency_flow_over_http(login_as):
+    """R-INV-05: desk requests, only the GM approves, the keeper issues with the engineer named; GM home shows it."""
+    part = await make_part()
+    no = (await services.get_part(part))["part_no"]
+    await stock(part, "EMERGENCY", 2)
+    desk, gm, keeper, manager = await login_as("desk"), await login_as("gm"), await login_as("warehouse"), await login_as("manager")
+    form = await desk.get("/emergency/new")
+    assert form.status_code == 200
+    bad = await desk.post_form("/emergency/new", {"customer_name": "", "reason": "", "line_part": [no], "line_qty": ["0"],
+                                                  "token": token_of(form.text)})
+    assert bad.status_code == 400
+    created = await desk.post_form("/emergency/new", {"customer_name": "市第一医院", "reason": "NVR 故障，监控全断",
+                                                      "line_part": [no], "line_qty": ["1"], "token": services.new_token()})
+    assert created.status_code == 303
+    req_id = int(created.headers["location"].rsplit("/", 1)[1])
+    home = await gm.get("/")
+    assert home.status_code == 200 and "市第一医院" in home.text
+    assert (await manager.post_form(f"/emergency/{req_id}/decide", {"decision": "approve"})).status_code == 403
+    eng = unique("eng")
+    await make_user("field", username=eng)
+    early = await keeper.post_form(f"/emergency/{req_id}/issue", {"engineer": eng, "token": services.new_token()})
+    assert early.status_code == 409 and await services.on_hand(part, "EMERGENCY") == 2
+    assert (await gm.post_form(f"/emergency/{req_id}/decide", {"decision": "approve"})).status_code == 303
+    no_eng = await keeper.post_form(f"/emergency/{req_id}/issue", {"engineer": "", "token": services.new_token()})
+    assert no_eng.status_code == 400
+    done = await keeper.post_form(f"/emergency/{req_id}/issue", {"engineer": eng, "token": services.new_token()})
+    assert done.status_code == 303
+    assert (await emergency.get_request(req_id))["status"] == "issued"
+    assert await services.on_hand(part, "EMERGENCY") == 1
+    slip = await keeper.get(f"/emergency/{req_id}/print")
+    assert slip.status_code == 200 and "市第一医院" in slip.text
+    assert (await keeper.get("/emergency")).status_code == 200
+    assert (await keeper.get("/")).status_code == 200
+
+
+async def test_stocktake_flow_over_http(login_as):
+    """R-INV-06: start a count, print the sheet, enter counts, submit, manager approves; differences posted."""
+    user_id = await make_user("field")
+    loc = await services.technician_location(user_id)
+    part = await make_part()
+    await stock(part, loc, 6)
+    keeper, manager = await login_as("warehouse"), await login_as("manager")
+    started = await keeper.post_form("/parts/stocktakes/", {"location": str(loc), "token": services.new_token()})
+    assert started.status_code == 303
+    st_id = int(started.headers["location"].rsplit("/", 1)[1])
+    sheet = await keeper.get(f"/parts/stocktakes/{st_id}/sheet")
+    assert sheet.status_code == 200 and (await services.get_part(part))["part_no"] in sheet.text
+    page = await keeper.get(f"/parts/stocktakes/{st_id}")
+    line_id = re.search(r'name="count(\d+)"', page.text).group(1)
+    bad = await keeper.post_form(f"/parts/stocktakes/{st_id}/counts", {f"count{line_id}": "-1"})
+    assert bad.status_code == 400
+    ok = await keeper.post_form(f"/parts/stocktakes/{st_id}/counts", {f"count{line_id}": "5", "submit": "1"})
+    assert ok.status_code == 303
+    assert (await keeper.post_form(f"/parts/stocktakes/{st_id}/decide", {"decision": "approve"})).status_code == 403
+    assert (await manager.post_form(f"/parts/stocktakes/{st_id}/decide", {"decision": "approve"})).status_code == 303
+    assert await services.on_hand(part, loc) == 5
+    assert (await keeper.get("/parts/stocktakes")).status_code == 200
+
+
+async def test_issue_note_and_warehouse_home_panel(login_as):
+    """Printable issue note for a movement; the keeper's home panel shows the counters."""
+    part = await make_part()
+    await stock(part, "CENTRAL", 2)
+    move = await services.issue_to(services_actor(), part, 1, "CENTRAL", "ticket", "FW-77")
+    client = await login_as("warehouse")
+    note = await client.get(f"/parts/moves/{move.id}/note")
+    assert note.status_code == 200 and "FW-77" in note.text
+    home = await client.get("/")
+    assert 'id="panel-parts-warehouse"' in home.text
+
+
+def services_actor():
+    from seed.parts import KEEPER
+
+    return KEEPER
