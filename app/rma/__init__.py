@@ -1,0 +1,1 @@
+"""Return repair — the bench (issue #5)."""
