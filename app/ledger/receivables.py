@@ -335,43 +335,45 @@ async def record_payment(actor: Actor, token: str, *, amount: Any, received_on: 
     if errors:
         raise LedgerError(_("Check the highlighted fields."), errors)
     async with write_transaction():
-        dup = await fetch("SELECT id FROM ar_payment WHERE token = {}", token)
-        if dup:
-            return dup[0]["id"], False
         if statement_id:
-            st = await fetch("SELECT * FROM ar_statement WHERE id = {}", statement_id)
+            st = await fetch("SELECT customer_id, customer_name FROM ar_statement WHERE id = {}", statement_id)
             if not st:
                 raise LedgerError(_("No such statement."), status=404)
+            customer_id, customer_name = st[0]["customer_id"], st[0]["customer_name"]
+        else:
+            ln = await fetch("SELECT customer_id, customer_name FROM receivable WHERE id = {}", receivable_id)
+            if not ln:
+                raise LedgerError(_("No such receivable."), status=404)
+            customer_id, customer_name = ln[0]["customer_id"], ln[0]["customer_name"]
+        # The token row first: a concurrent submit of the same form waits here (PostgreSQL row lock /
+        # SQLite write lock) and then finds the first payment instead of booking a second one.
+        pay = await fetch(
+            "INSERT INTO ar_payment (token, customer_id, customer_name, statement_id, receivable_id, amount_fen, received_on, "
+            "method, reference, recorded_by, created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) "
+            "ON CONFLICT (token) DO NOTHING RETURNING id",
+            token, customer_id, customer_name, statement_id, receivable_id, fen, received_on, method,
+            (reference or "").strip()[:100], actor.user_id, utcnow())
+        if not pay:
+            dup = await fetch("SELECT id FROM ar_payment WHERE token = {}", token)
+            return dup[0]["id"], False
+        if statement_id:
+            st = await fetch("SELECT status FROM ar_statement WHERE id = {}", statement_id)
             if st[0]["status"] != "sent":
                 raise LedgerError(_("Payments are recorded once the statement has been sent."),
                                   {"amount": _("The statement is %(s)s.", s=status_label(st[0]["status"]))})
-            customer_id, customer_name = st[0]["customer_id"], st[0]["customer_name"]
             lines = await fetch("SELECT id, amount_fen, paid_fen FROM receivable WHERE statement_id = {} AND is_open = true "
                                 "ORDER BY posted_on, id", statement_id)
         else:
             ln = await fetch("SELECT * FROM receivable WHERE id = {}", receivable_id)
-            if not ln:
-                raise LedgerError(_("No such receivable."), status=404)
             if ln[0]["statement_id"]:
                 raise LedgerError(_("This line is on a statement; record the payment on the statement."),
                                   {"amount": _("Pay through the statement.")})
-            customer_id, customer_name = ln[0]["customer_id"], ln[0]["customer_name"]
             lines = [ln[0]] if ln[0]["is_open"] else []
         open_fen = sum(int(r["amount_fen"]) - int(r["paid_fen"]) for r in lines)
         if fen > open_fen:
             raise LedgerError(_("The payment %(paid)s is more than the open amount %(open)s.",
                                 paid=_money(fen), open=_money(open_fen)),
                               {"amount": _("At most %(open)s is open.", open=_money(open_fen))})
-        try:
-            pay = await fetch(
-                "INSERT INTO ar_payment (token, customer_id, customer_name, statement_id, receivable_id, amount_fen, received_on, "
-                "method, reference, recorded_by, created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) RETURNING id",
-                token, customer_id, customer_name, statement_id, receivable_id, fen, received_on, method,
-                (reference or "").strip()[:100], actor.user_id, utcnow())
-        except Exception as exc:  # the same token committed by a concurrent submit (PostgreSQL)
-            if is_unique_violation(exc):
-                raise _stale(_("This payment was already recorded.")) from exc
-            raise
         pid = pay[0]["id"]
         left = fen
         now = utcnow()

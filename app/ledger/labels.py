@@ -1,0 +1,42 @@
+"""Display labels for ledger states (gettext at display time)."""
+
+from app.i18n import lazy_gettext as _l
+
+SLIP_STATES = {
+    "unused": _l("Unused"),
+    "used": _l("Used"),
+    "void": _l("Void"),
+    "transferred": _l("Transferred"),
+    "returned": _l("Returned unused"),
+    "missing": _l("Missing"),
+}
+SLIP_BADGES = {"unused": "bg-secondary-lt", "used": "bg-green-lt", "void": "bg-orange-lt", "transferred": "bg-blue-lt",
+               "returned": "bg-purple-lt", "missing": "bg-red text-white"}
+BOOK_STATUS = {"stock": _l("In stock"), "issued": _l("Issued"), "closed": _l("Closed")}
+BOOK_KINDS = {"regular": _l("Regular"), "backup": _l("Backup book")}
+CLASSES = {"monthly": _l("Monthly-settled"), "retail": _l("Retail")}
+METHODS = {"cash": _l("Cash"), "transfer": _l("Bank transfer"), "cheque": _l("Cheque"), "other": _l("Other")}
+STATEMENT_STATUS = {
+    "draft": _l("Awaiting manager review"), "reviewed": _l("Awaiting finance check"), "checked": _l("Ready to send"),
+    "sent": _l("Sent, awaiting payment"), "settled": _l("Settled"), "cancelled": _l("Cancelled"),
+}
+STATEMENT_BADGES = {"draft": "bg-yellow-lt", "reviewed": "bg-orange-lt", "checked": "bg-blue-lt", "sent": "bg-azure-lt",
+                    "settled": "bg-green-lt", "cancelled": "bg-secondary-lt"}
+EXT_STATUS = {"pending": _l("Pending"), "approved": _l("Approved"), "rejected": _l("Rejected")}
+BUCKETS = {"b0": _l("0–30 days"), "b1": _l("31–60 days"), "b2": _l("61–90 days"), "b3": _l("Over 90 days")}
+SOURCES = {"ticket": _l("Service ticket"), "rma": _l("Return repair"), "sales_confirmation": _l("Sales confirmation"),
+           "manual": _l("Manual"), "bench": _l("Bench repair")}
+
+
+def fen(value) -> str:
+    """Integer fen → '¥1,234.50' (exact: Decimal, never float)."""
+    from app.i18n import format_money
+    from app.money import from_fen
+
+    return format_money(from_fen(int(value or 0)))
+
+
+def context() -> dict:
+    return {"fen": fen, "slip_states": SLIP_STATES, "slip_badges": SLIP_BADGES, "book_status": BOOK_STATUS, "book_kinds": BOOK_KINDS,
+            "classes": CLASSES, "methods": METHODS, "statement_status": STATEMENT_STATUS,
+            "statement_badges": STATEMENT_BADGES, "ext_status": EXT_STATUS, "bucket_names": BUCKETS, "sources": SOURCES}
