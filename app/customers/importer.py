@@ -361,7 +361,7 @@ async def export_customers(flt: svc.CustomerFilter, limit: int = 50000) -> bytes
         rows += page
         if not after:
             break
-    header = [_("Name"), _("Class"), _("Service office"), _("Phone"), _("Contact"), _("Contact phone"), _("Address"),
+    header = [_("Customer name"), _("Class"), _("Service office"), _("Phone"), _("Contact"), _("Contact phone"), _("Address"),
               _("Distance (km)"), _("Devices"), _("Contracts")]
     return xlsx(_("Customers"), header, (
         [r["name"], str(svc.CLASSES.get(r["customer_class"], "")), r["office_name"], r["phone"], r["contact_name"] or "",
@@ -376,7 +376,7 @@ async def export_devices(flt: svc.DeviceFilter, limit: int = 100000) -> bytes:
         rows += page
         if not before:
             break
-    header = [_("Serial"), _("Brand"), _("Product"), _("Model"), _("System"), _("Customer"), _("Site"),
+    header = [_("Serial"), _("Brand"), _("Product"), _("Model"), _("System type"), _("Customer"), _("Site"),
               _("Acceptance"), _("Warranty until"), _("Extensions")]
     return xlsx(_("Devices"), header, (
         [r["serial"], r["brand"], r["product_name"], r["model"], str(svc.SYSTEMS.get(r["system"], r["system"])),
