@@ -171,6 +171,41 @@ async def seed_parts(rng: random.Random, scale: int = 0, quiet: bool = False) ->
         if subs:
             await _insert_many("INSERT INTO part_substitute (part_id, substitute_id) VALUES ", "({}, {})", subs)
     await seed_history(rng, 20000, quiet, locations=locations, parts=all_parts, demo=True)
+    await _seed_documents(rng)
+
+
+async def _seed_documents(rng: random.Random) -> None:
+    """A lived-in desk: emergency requests (waiting for the GM, approved, issued) and purchase requests."""
+    from app.parts import emergency, purchasing
+
+    users = {u["username"]: u for u in await fetch("SELECT id, username, roles FROM app_user")}
+
+    def as_user(name: str, roles: set[str]) -> Actor:
+        u = users.get(name)
+        return Actor(user_id=u["id"] if u else None, username=name, roles=frozenset(roles))
+
+    keeper, gm, manager, desk = (as_user("wang.fang", {"warehouse"}), as_user("gm", {"gm"}),
+                                 as_user("manager", {"manager"}), as_user("desk", {"desk"}))
+    in_emergency = await fetch(
+        "SELECT p.part_no, p.serialised, sl.on_hand FROM stock_level sl JOIN part p ON p.id = sl.part_id "
+        "JOIN stock_location l ON l.id = sl.location_id WHERE l.code = 'EMERGENCY' AND sl.on_hand > 1 "
+        "AND p.serialised = false ORDER BY p.part_no LIMIT 6")
+    customers = ["市第一人民医院", "建设银行城东支行", "市公安局指挥中心", "华润万家超市", "市第三中学"]
+    reasons = ["硬盘录像机故障，监控全部中断", "报警主机损坏，夜间无法布防", "交换机故障，门禁离线"]
+    engineer = "field" if "field" in users else ""
+    for i, row in enumerate(in_emergency[:4]):
+        req = await emergency.create_request(desk, emergency.RequestInput(
+            customer_name=customers[i % len(customers)], reason=reasons[i % len(reasons)], engineer=engineer,
+            lines=[(row["part_no"], "1")]))
+        if i >= 1:
+            await emergency.approve(gm, req, "同意，尽快送达")
+        if i >= 3 and engineer:
+            await emergency.issue(keeper, req, engineer=engineer)
+    short = await fetch("SELECT DISTINCT location_id FROM stock_level WHERE on_hand < min_qty ORDER BY location_id LIMIT 2")
+    for i, row in enumerate(short):
+        pr = await purchasing.request_from_reorder_list(keeper, row["location_id"])
+        if i == 0:
+            await purchasing.approve(manager, pr, "同意采购")
 
 
 async def seed_history(rng: random.Random, rows: int, quiet: bool, *, locations: dict | None = None,
@@ -244,7 +279,7 @@ async def seed_history(rng: random.Random, rows: int, quiet: bool, *, locations:
             have_central = levels.get((p["id"], central), 0)
             if have_central < 5 or r < 0.45:
                 q = rng.randint(10, 60)
-                moves.append([t, "receive", p["id"], None, "", q, None, central, "purchase_request", str(rng.randint(1, 900)),
+                moves.append([t, "receive", p["id"], None, "", q, None, central, "delivery", f"SH{rng.randint(1, 99999):05d}",
                               user["id"], user["username"], "采购入库"])
                 levels[(p["id"], central)] = have_central + q
                 continue
@@ -277,7 +312,7 @@ async def seed_history(rng: random.Random, rows: int, quiet: bool, *, locations:
                 by_serial = {(r["part_id"], r["serial"]): r["id"] for r in created}
                 for pid, loc, serial, t, user in pending_receipts:
                     uid = by_serial[(pid, serial)]
-                    moves.append([t, "receive", pid, uid, serial, 1, None, loc, "purchase_request", str(rng.randint(1, 900)),
+                    moves.append([t, "receive", pid, uid, serial, 1, None, loc, "delivery", f"SH{rng.randint(1, 99999):05d}",
                                   user["id"], user["username"], "采购入库"])
                     levels[(pid, loc)] = levels.get((pid, loc), 0) + 1
                     unit_pool.setdefault(pid, []).append([uid, loc])
@@ -323,7 +358,7 @@ async def seed_history(rng: random.Random, rows: int, quiet: bool, *, locations:
             # R-INV-04: installed quantity served per office store (the customers domain refines it) → 3% minimum
             offices = [loc["id"] for loc in locations.values() if loc["kind"] in ("office", "central")]
             mins = []
-            for p in parts[::7]:
+            for p in parts[::40]:
                 for lid in offices:
                     installed = rng.randint(20, 400)
                     mins.append([p["id"], lid, installed, -(-installed * 3 // 100), now])

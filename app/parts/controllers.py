@@ -39,11 +39,13 @@ MOVE_LABELS = {
 UNIT_STATUS = {"in_stock": _l("In stock"), "at_customer": _l("At customer"), "quarantine": _l("Quarantine"),
                "issued": _l("Issued"), "scrapped": _l("Scrapped"), "lost": _l("Written off"), "new": _l("New")}
 DOC_TYPES = {"ticket": _l("Service ticket"), "rma": _l("Return repair (RMA)"), "other": _l("Other document")}
+DOC_LABELS = {**DOC_TYPES, "delivery": _l("Supplier delivery note"), "loaner": _l("Spare-replacement notice"),
+              "scrap": _l("Scrap record")}
 
 
 def _ctx() -> dict:
     return {"category_labels": CATEGORY_LABELS, "kind_labels": KIND_LABELS, "move_labels": MOVE_LABELS,
-            "unit_status": UNIT_STATUS, "doc_types": DOC_TYPES}
+            "unit_status": UNIT_STATUS, "doc_types": DOC_TYPES, "doc_labels": DOC_LABELS}
 
 
 def _int(value, default: int | None = None) -> int | None:
@@ -120,9 +122,14 @@ class PartsController(Controller):
                 "LEFT JOIN stock_location l ON l.id = su.location_id WHERE su.part_id = {} AND su.location_id IS NOT NULL "
                 "ORDER BY l.sort, su.serial LIMIT 200", part_id)
         subs = await services.part_substitutes(part_id)
+        if form is None:
+            # keeper speed: preselect the location holding most of this part
+            best = max(levels, key=lambda level: int(level["on_hand"]), default=None)
+            form = MoveInput(kind="issue", from_location=str(best["location_id"]) if best and best["on_hand"] else "")
         return render(
-            request, "parts/detail.html", status_code=status_code, part=part, levels=levels, moves=moves, cursor=cursor,
-            units=units, subs=subs, locations=await services.list_locations(), form=form or MoveInput(kind="issue"),
+            request, "parts/detail.html", status_code=status_code, part=part, levels=levels,
+            on_hand_at={level["location_id"]: int(level["on_hand"]) for level in levels}, moves=moves, cursor=cursor,
+            units=units, subs=subs, locations=await services.list_locations(), form=form,
             errors=errors or {}, message=message, offer=substitutes or [], token=services.new_token(),
             min_errors=min_errors or {}, can_move=request.scope["user"].has(*MOVERS),
             can_edit=request.scope["user"].has(*EDITORS), total=sum(int(level["on_hand"]) for level in levels), **_ctx())
@@ -207,7 +214,7 @@ class PartsController(Controller):
         part = await services.get_part(part_id)
         if part is None:
             raise NotFoundException()
-        return Response(labels.qr_svg(part["part_no"], scale=4), media_type="image/svg+xml")
+        return Response(labels.qr_svg_document(part["part_no"]), media_type="image/svg+xml")
 
     @get("/{part_id:int}/label")
     async def part_label(self, request: Request, part_id: FromPath[int], copies: FromQuery[int] = 1) -> Response:

@@ -25,7 +25,15 @@ def code128_svg(data: str, *, height_mm: float = 10, text: bool = True) -> str:
 
 
 def qr_svg(data: str, *, scale: int = 3) -> str:
+    """QR code as an inline <svg> fragment (for pages)."""
     return segno.make(data, error="m").svg_inline(scale=scale, border=2)
+
+
+def qr_svg_document(data: str, *, scale: int = 4) -> str:
+    """QR code as a standalone SVG document (xmlns set), served as image/svg+xml."""
+    out = io.BytesIO()
+    segno.make(data, error="m").save(out, kind="svg", scale=scale, border=2, xmldecl=True)
+    return out.getvalue().decode("utf-8")
 
 
 def inline(svg: str) -> Markup:
