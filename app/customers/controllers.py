@@ -524,7 +524,7 @@ class RenewalController(Controller):
 
     @get("/", name="renewals.list")
     async def list_due(self, request: Request, show: FromQuery[str] = "open") -> Response:
-        items = await renewals.due_renewals(include_sent=show == "all")
+        items = await renewals.due_renewals(include_sent=show == "all", limit=200)
         return render(request, "customers/renewals.html", items=items, show=show, days=await svc.renewal_days(),
                       today=svc.today(), errors={}, can_configure=request.scope["user"].has("manager", "admin"),
                       **_lookups())
