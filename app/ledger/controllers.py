@@ -67,7 +67,7 @@ class SlipController(Controller):
     opt = roles("finance", "manager", "gm")
 
     async def _books_page(self, request: Request, *, status_code: int = 200, errors: dict | None = None,
-                          message: str = "", form: dict | None = None, status: str = "", holder: str = "",
+                          message: str = "", form: dict | None = None, status: str = "issued", holder: str = "",
                           number: str = "", after: int | None = None) -> Response:
         rows, cursor = await slips.list_books(status=status, holder_user_id=_int(holder), number=_int(number), after=after)
         return render(request, "ledger/books.html", partial="ledger/_books.html", status_code=status_code,
@@ -77,7 +77,7 @@ class SlipController(Controller):
                              to_exchange=await slips.books_to_exchange(8)))
 
     @get("/", name="slips.books")
-    async def books(self, request: Request, status: FromQuery[str] = "", holder: FromQuery[str] = "",
+    async def books(self, request: Request, status: FromQuery[str] = "issued", holder: FromQuery[str] = "",
                     number: FromQuery[str] = "", after: FromQuery[int | None] = None) -> Response:
         return await self._books_page(request, status=status, holder=holder, number=number, after=after)
 
