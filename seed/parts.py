@@ -223,7 +223,7 @@ async def seed_history(rng: random.Random, rows: int, quiet: bool, *, locations:
     if not parts:
         return
     users = await fetch("SELECT id, username FROM app_user WHERE roles LIKE '%warehouse%' ORDER BY id") or \
-        await fetch("SELECT id, username FROM app_user ORDER BY id LIMIT 1")
+        await fetch("SELECT id, username FROM app_user ORDER BY id LIMIT 1") or [{"id": None, "username": "seed"}]
     levels = {(r["part_id"], r["location_id"]): int(r["on_hand"])
               for r in await fetch("SELECT part_id, location_id, on_hand FROM stock_level")}
     # serialised units: (part) → list of [unit_id, location_id]; new ones get ids from the database

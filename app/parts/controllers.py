@@ -147,6 +147,8 @@ class PartsController(Controller):
                          from_location=str(raw.get("from_location", "")), to_location=str(raw.get("to_location", "")),
                          document_type=str(raw.get("document_type", "")), document_id=str(raw.get("document_id", "")),
                          reason=str(raw.get("reason", "")), token=str(raw.get("token", "")))
+        if data.kind == "receive":
+            data.document_id = str(raw.get("pr_number", "")) or data.document_id
         try:
             move = await services.book_form(actor(request), part_id, data)
         except DuplicateSubmit:
@@ -310,7 +312,23 @@ class PartsController(Controller):
         rows = await _location_stock(location_id, after)
         cursor = rows[50 - 1]["part_no"] if len(rows) > 50 else None
         moves, _c = await services.recent_moves(location_id=location_id, limit=20)
-        return render(request, "parts/location.html", loc=loc, rows=rows[:50], cursor=cursor, moves=moves, **_ctx())
+        keeper = ""
+        if loc["keeper_user_id"]:
+            users = await fetch("SELECT username, full_name FROM app_user WHERE id = {}", loc["keeper_user_id"])
+            keeper = (users[0]["full_name"] or users[0]["username"]) if users else ""
+        return render(request, "parts/location.html", loc=loc, rows=rows[:50], cursor=cursor, moves=moves, keeper=keeper,
+                      **_ctx())
+
+    @post("/locations/{location_id:int}/keeper", opt=roles(*EDITORS))
+    async def set_keeper(self, request: Request, location_id: FromPath[int]) -> Response:
+        """R-INV-02: the emergency store has one named keeper (any location may have one)."""
+        raw = await form_data(request)
+        try:
+            await services.set_keeper(actor(request), location_id, str(raw.get("keeper", "")))
+        except StockError as exc:
+            _refused(exc)
+            return redirect(request, f"/parts/locations/{location_id}", flash=exc.message, level="danger")
+        return redirect(request, f"/parts/locations/{location_id}", flash=_("Keeper saved."))
 
     @get("/locations/{location_id:int}/sheet")
     async def location_sheet(self, request: Request, location_id: FromPath[int]) -> Response:

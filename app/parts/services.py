@@ -1051,7 +1051,7 @@ class MoveInput:
     errors: dict = field(default_factory=dict)
 
 
-FORM_KINDS = ("issue", "return", "transfer", "quarantine", "adjust")
+FORM_KINDS = ("receive", "issue", "return", "transfer", "quarantine", "adjust")
 
 
 async def book_form(actor: Actor, part_id: int, data: MoveInput) -> Move:
@@ -1059,6 +1059,8 @@ async def book_form(actor: Actor, part_id: int, data: MoveInput) -> Move:
     if data.kind not in FORM_KINDS:
         raise StockError(_("Choose a movement."), field="kind")
     serial = data.serial.strip() or None
+    if data.kind == "receive":
+        return await _receive_against_request(actor, part_id, data)
     if data.kind == "issue":
         return await issue_to(actor, part_id, data.qty, data.from_location, data.document_type or "ticket",
                               data.document_id, serial=serial, reason=data.reason, token=data.token,
@@ -1078,3 +1080,53 @@ async def book_form(actor: Actor, part_id: int, data: MoveInput) -> Move:
                                 token=data.token)
     return await adjust(actor, part_id, data.from_location or data.to_location, data.qty, data.reason, serial=serial,
                         token=data.token)
+
+
+async def _receive_against_request(actor: Actor, part_id: int, data: MoveInput) -> Move:
+    """Receive on the part page: against an approved purchase request (R-INV-04) naming this part."""
+    from app.parts import purchasing
+
+    number = data.document_id.strip()
+    if not number:
+        raise StockError(_("Give the number of the approved purchase request."), field="document_id")
+    rows = await fetch("SELECT pr.id FROM purchase_request pr WHERE pr.number = {} OR CAST(pr.id AS VARCHAR(20)) = {}",
+                       number, number)
+    if not rows:
+        raise StockError(_("No purchase request %(n)s.", n=number), field="document_id")
+    pr_id = int(rows[0]["id"])
+    lines = await fetch("SELECT id FROM purchase_request_line WHERE request_id = {} AND part_id = {} "
+                        "AND received_qty < qty ORDER BY id LIMIT 1", pr_id, part_id)
+    if not lines:
+        raise StockError(_("Purchase request %(n)s has nothing of this part left to receive.", n=number),
+                         field="document_id")
+    line_id = int(lines[0]["id"])
+    await purchasing.receive_request(actor, pr_id, {line_id: data.qty}, {line_id: data.serial}, token=data.token)
+    last = await fetch("SELECT * FROM stock_move WHERE document_type = 'purchase_request' AND document_id = {} "
+                       "AND part_id = {} ORDER BY id DESC LIMIT 1", str(pr_id), part_id)
+    row = last[0]
+    return Move(id=int(row["id"]), kind="receive", part_id=part_id, qty=int(data.qty) if str(data.qty).strip().isdigit() else 1,
+                from_location_id=None, to_location_id=row["to_location_id"], serial_unit_id=row["serial_unit_id"],
+                serial=row["serial"])
+
+
+async def units_at(location: Location, *, part_id: int | None = None, limit: int = 500) -> list[dict]:
+    """Serialised units in a location (e.g. the loaner pool), with part number, name and model."""
+    loc = await get_location(location)
+    if loc is None:
+        return []
+    return await fetch(
+        "SELECT su.id, su.serial, su.status, su.part_id, p.part_no, p.name, p.model FROM serial_unit su "
+        "JOIN part p ON p.id = su.part_id WHERE su.location_id = {}" + (" AND su.part_id = {}" if part_id else "")
+        + f" ORDER BY p.model, su.serial LIMIT {int(limit)}",
+        loc["id"], *([part_id] if part_id else []),
+    )
+
+
+async def availability_by_model(location: Location = "LOANER") -> list[dict]:
+    """Units per model in a location ("3 of DS-7808N available" for the loaner pool)."""
+    loc = await get_location(location)
+    if loc is None:
+        return []
+    return await fetch(
+        "SELECT p.model, p.name, COUNT(*) AS available FROM serial_unit su JOIN part p ON p.id = su.part_id "
+        "WHERE su.location_id = {} GROUP BY p.model, p.name ORDER BY p.model", loc["id"])

@@ -317,3 +317,58 @@ def services_actor():
     from seed.parts import KEEPER
 
     return KEEPER
+
+
+async def test_receive_on_part_page_against_approved_purchase_request(login_as):
+    """R-INV-04: the part page's Receive books against an approved purchase request; unknown/unapproved refused."""
+    from seed.parts import KEEPER
+
+    part = await make_part(serialised=True)
+    no = (await services.get_part(part))["part_no"]
+    pr = await purchasing.create_request(KEEPER, location="CENTRAL", lines=[(no, "2")])
+    number = (await purchasing.get_request(pr))["number"]
+    client = await login_as("warehouse")
+    bad = await client.post_form(f"/parts/{part}/move", {"kind": "receive", "qty": "2", "pr_number": "CG-NOPE",
+                                                         "serial": "A B", "token": services.new_token()})
+    assert bad.status_code == 400 and 'id="f-pr"' in bad.text
+    early = await client.post_form(f"/parts/{part}/move", {"kind": "receive", "qty": "2", "pr_number": number,
+                                                           "serial": "A B", "token": services.new_token()})
+    assert early.status_code == 409
+    await purchasing.approve(Actor_manager(), pr)
+    a, b = unique("SN"), unique("SN")
+    ok = await client.post_form(f"/parts/{part}/move", {"kind": "receive", "qty": "2", "pr_number": number,
+                                                        "serial": f"{a} {b}", "token": services.new_token()})
+    assert ok.status_code == 303
+    assert await services.on_hand(part, "CENTRAL") == 2
+    assert (await purchasing.get_request(pr))["status"] == "received"
+    assert {u["serial"] for u in await services.units_at("CENTRAL", part_id=part)} == {a, b}
+
+
+async def test_loaner_pool_availability_by_model():
+    """Loaners' helper: units per model in the loaner pool."""
+    part = await make_part(serialised=True, model=unique("DS-7808N-"))
+    await stock_unit(part, "LOANER")
+    await stock_unit(part, "LOANER")
+    model = (await services.get_part(part))["model"]
+    rows = {r["model"]: r["available"] for r in await services.availability_by_model("LOANER")}
+    assert rows[model] == 2
+
+
+async def test_name_the_emergency_store_keeper(login_as):
+    """R-INV-02: the emergency store has one named keeper, set on its location page."""
+    keeper = unique("keeper")
+    await make_user("warehouse", username=keeper, full_name="王保管")
+    client = await login_as("manager")
+    emergency_id = await services.location_id("EMERGENCY")
+    response = await client.post_form(f"/parts/locations/{emergency_id}/keeper", {"keeper": keeper})
+    assert response.status_code == 303
+    page = await client.get(f"/parts/locations/{emergency_id}")
+    assert "王保管" in page.text
+    desk = await login_as("desk")
+    assert (await desk.post_form(f"/parts/locations/{emergency_id}/keeper", {"keeper": keeper})).status_code == 403
+
+
+def Actor_manager():
+    from app.audit.services import Actor
+
+    return Actor(user_id=None, username="mgr", roles=frozenset({"manager"}))
