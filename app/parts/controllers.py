@@ -120,7 +120,7 @@ class PartsController(Controller):
             units = await fetch(
                 "SELECT su.id, su.serial, su.status, l.name AS location_name FROM serial_unit su "
                 "LEFT JOIN stock_location l ON l.id = su.location_id WHERE su.part_id = {} AND su.location_id IS NOT NULL "
-                "ORDER BY l.sort, su.serial LIMIT 200", part_id)
+                "ORDER BY l.sort, su.serial LIMIT 60", part_id)
         subs = await services.part_substitutes(part_id)
         if form is None:
             # keeper speed: preselect the location holding most of this part
