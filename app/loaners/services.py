@@ -478,13 +478,21 @@ async def _validate_case(data: CheckoutInput, errors: dict) -> tuple[int | None,
         errors["case_type"] = _("Choose what the loaner is for: a return repair, a ticket, or standalone.")
         return None, "", None
     if case_type == "rma":
+        module = _rma_services()
+        if not str(data.case_id).strip() and data.case_ref.strip() and module is not None \
+                and hasattr(module, "find_by_scan"):
+            try:  # a typed RMA number or the customer's serial finds the repair
+                found = await module.find_by_scan(data.case_ref.strip())
+            except Exception:  # noqa: BLE001
+                found = None
+            if found:
+                data.case_id = str(found["id"])
         try:
             case_id = int(str(data.case_id).strip())
         except ValueError:
             errors["case_id"] = _("Choose the return repair (RMA) the loaner covers.")
             return None, "", None
         ref = data.case_ref.strip()[:60]
-        module = _rma_services()
         if module is not None and hasattr(module, "get_rma"):
             rma = await get_rma(case_id)
             if rma is None:

@@ -1,0 +1,404 @@
+"""Loaner pages (issue #6): the pool with availability by model, the counter check-out (scan →
+prefilled form → confirm), check-in with test, overdue lists, loan detail, the printable
+spare-replacement notice, desk requests, the availability/offer fragments other pages embed,
+home panels and the customer page section.
+
+Thin handlers: parse the form → one service call → render or redirect.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import FromPath, FromQuery
+
+from app.accounts.guards import roles
+from app.customers.sections import CustomerSection, register_customer_section
+from app.i18n import _
+from app.i18n import lazy_gettext as _l
+from app.loaners import services, triggers
+from app.loaners.services import CheckinInput, CheckoutInput, DuplicateCheckout, LoanError, RequestInput
+from app.nav import HomePanel, NavEntry, register_nav, register_panel
+from app.web import actor, form_data, redirect, render
+
+READERS = tuple(sorted(services.READERS))
+KEEPERS = tuple(sorted(services.KEEPERS))
+REQUESTERS = tuple(sorted(services.REQUESTERS))
+
+STATUS_LABELS = {"out": _l("Out"), "returned": _l("Returned"), "converted": _l("Permanent replacement")}
+CASE_LABELS = {"rma": _l("Return repair (RMA)"), "ticket": _l("Service ticket"), "standalone": _l("Standalone")}
+RESULT_LABELS = {"pass": _l("Passed"), "fail": _l("Failed")}
+DEST_LABELS = {"pool": _l("Loaner pool"), "bench": _l("Bench"), "quarantine": _l("Quarantine")}
+REQUEST_LABELS = {"open": _l("Open"), "fulfilled": _l("Fulfilled"), "cancelled": _l("Cancelled")}
+RULE_LABELS = {"not_fixed_on_site": _l("Not fixed within 2 h on site"), "cannot_solve": _l("Cannot be solved (72 h)"),
+               "long_maintenance": _l("Maintenance over 12 h")}
+
+
+def _ctx(request: Request) -> dict:
+    user = request.scope["user"]
+    return {"status_labels": STATUS_LABELS, "case_labels": CASE_LABELS, "result_labels": RESULT_LABELS,
+            "dest_labels": DEST_LABELS, "request_labels": REQUEST_LABELS, "rule_labels": RULE_LABELS,
+            "can_keep": user.has(*KEEPERS), "can_request": user.has(*REQUESTERS)}
+
+
+def _refuse(exc: LoanError) -> None:
+    if exc.status == 403:
+        raise PermissionDeniedException(exc.message)
+    if exc.status == 404:
+        raise NotFoundException(exc.message)
+
+
+def _s(raw: dict, key: str) -> str:
+    value = raw.get(key, "")
+    if isinstance(value, list):
+        value = value[-1] if value else ""
+    return str(value or "").strip()
+
+
+def _checkout_input(raw: dict) -> CheckoutInput:
+    return CheckoutInput(**{name: _s(raw, name) for name in CheckoutInput.__dataclass_fields__})
+
+
+def _checkin_input(raw: dict) -> CheckinInput:
+    return CheckinInput(**{name: _s(raw, name) for name in CheckinInput.__dataclass_fields__})
+
+
+class LoanersController(Controller):
+    path = "/loaners"
+    opt = roles(*READERS)
+
+    # ------------------------------------------------------------------ pool and lists
+
+    @get("/", name="loaners.pool")
+    async def pool(self, request: Request, model: FromQuery[str] = "", q: FromQuery[str] = "",
+                   after: FromQuery[int | None] = None) -> Response:
+        units, cursor = await services.pool_units(q=q or model, after=after)
+        return render(request, "loaners/pool.html", partial="loaners/_pool_rows.html", units=units, cursor=cursor, q=q,
+                      model=model, avail=await services.availability(model), overdue_n=await services.overdue_count(),
+                      out_n=await services.out_count(), first_page=after is None, tab="pool", **_ctx(request))
+
+    @get("/availability", name="loaners.availability")
+    async def availability(self, request: Request, model: FromQuery[str] = "") -> Response:
+        """Reusable fragment: "3 of DS-7808N available" — embed with hx-get="/loaners/availability?model=…"."""
+        return render(request, "loaners/_availability.html", partial="loaners/_availability.html",
+                      avail=await services.availability(model, limit=10), model=model, compact=True, **_ctx(request))
+
+    @get("/go")
+    async def go(self, request: Request, q: FromQuery[str] = "") -> Response:
+        """The scan box's Enter: a pool unit opens the check-out form, a unit out on loan the check-in,
+        a notice number its loan."""
+        q = q.strip()
+        if not q:
+            return redirect(request, "/loaners")
+        user = request.scope["user"]
+        unit, why = await services.pool_unit_by_serial(q)
+        if unit is not None and not why:
+            if user.has(*KEEPERS):
+                return redirect(request, "/loaners/checkout?" + urlencode({"serial": unit["serial"]}))
+            return redirect(request, "/loaners?" + urlencode({"q": unit["serial"]}))
+        loan = await services.open_loan_by_serial(q)
+        if loan is not None:
+            if user.has(*KEEPERS):
+                return redirect(request, "/loaners/checkin?" + urlencode({"serial": loan["serial"]}))
+            return redirect(request, f"/loaners/{loan['id']}")
+        rows, _cursor = await services.list_loans(q=q, limit=1)
+        if rows and rows[0]["number"].upper() == q.upper():
+            return redirect(request, f"/loaners/{rows[0]['id']}")
+        return redirect(request, "/loaners?" + urlencode({"q": q}), flash=why or _("Nothing found for %(q)s.", q=q),
+                        level="warning")
+
+    @get("/out", name="loaners.out")
+    async def out(self, request: Request, q: FromQuery[str] = "", status: FromQuery[str] = "out",
+                  before: FromQuery[int | None] = None) -> Response:
+        rows, cursor = await services.list_loans(status=status, q=q, before=before)
+        first_base = "/loaners/out?" + urlencode({"status": status, "q": q})
+        return render(request, "loaners/list.html", partial="loaners/_rows.html", rows=rows, cursor=cursor, q=q,
+                      status=status, first_page=before is None, tab="out" if status == "out" else "all",
+                      first_base=first_base, next_base=first_base + "&before=", target="#loan-rows", **_ctx(request))
+
+    @get("/overdue", name="loaners.overdue")
+    async def overdue(self, request: Request, after: FromQuery[str] = "") -> Response:
+        key = None
+        if after and "_" in after:
+            day, _sep, ident = after.partition("_")
+            try:
+                key = (services.parse_date(day), int(ident))
+            except (ValueError, TypeError):
+                key = None
+        rows, cursor = await services.overdue(after=key)
+        finished = await services.finished_still_out(limit=100) if key is None else []
+        return render(request, "loaners/overdue.html", partial="loaners/_rows.html", rows=rows, cursor=cursor,
+                      finished=finished, first_page=key is None, tab="overdue", first_base="/loaners/overdue",
+                      next_base="/loaners/overdue?after=", target=None, **_ctx(request))
+
+    # ------------------------------------------------------------------ check-out
+
+    async def _checkout_page(self, request: Request, form: CheckoutInput, *, status_code: int = 200,
+                             errors: dict | None = None, message: str = "") -> Response:
+        errors = dict(errors or {})
+        unit = None
+        if form.serial:
+            unit, why = await services.pool_unit_by_serial(form.serial)
+            if why:
+                errors.setdefault("serial", why)
+                unit = None
+        customer = None
+        if form.customer_id.isdigit():
+            from app.db import fetch
+
+            rows = await fetch("SELECT id, name, address, phone FROM customer WHERE id = {}", int(form.customer_id))
+            customer = rows[0] if rows else None
+        req = await services.get_request(form.request_id) if form.request_id else None
+        avail = await services.availability(unit["model"] if unit else (req["model"] if req and req["model"] else ""), limit=5) \
+            if (unit or (req and req["model"])) else []
+        return render(request, "loaners/checkout.html", status_code=status_code, form=form, errors=errors, message=message,
+                      unit=unit, customer=customer, req=req, avail=avail, token=form.token or services.new_token(),
+                      **_ctx(request))
+
+    @get("/checkout", opt=roles(*KEEPERS), name="loaners.checkout")
+    async def checkout_form(self, request: Request, serial: FromQuery[str] = "", customer_id: FromQuery[str] = "",
+                            case_type: FromQuery[str] = "", case_id: FromQuery[str] = "", case_ref: FromQuery[str] = "",
+                            device_serial: FromQuery[str] = "", request_id: FromQuery[str] = "",
+                            trigger_rule: FromQuery[str] = "", reason: FromQuery[str] = "") -> Response:
+        form = CheckoutInput(serial=serial.strip(), customer_id=customer_id.strip(), case_type=case_type or "ticket",
+                             case_id=case_id.strip(), case_ref=case_ref.strip(), device_serial=device_serial.strip(),
+                             request_id=request_id.strip(), trigger_rule=trigger_rule.strip(), reason=reason.strip(),
+                             expected_return=(await services.default_return_date()).isoformat(),
+                             condition_out=_("Intact, powers on, tested OK"))
+        req = await services.get_request(request_id) if request_id.strip() else None
+        if req is not None:
+            form.customer_id = str(req["customer_id"])
+            form.case_type, form.case_ref = req["case_type"], req["case_ref"]
+            form.case_id = str(req["case_id"] or "")
+            form.reason, form.trigger_rule = req["reason"], req["trigger_rule"]
+        if form.case_type == "rma" and form.case_id and not form.customer_id:
+            rma = await services.get_rma(int(form.case_id)) if form.case_id.isdigit() else None
+            if rma:
+                form.customer_id = str(rma.get("customer_id") or "")
+                form.case_ref = str(rma.get("number") or form.case_ref)
+                form.device_serial = form.device_serial or str(rma.get("device_serial") or "")
+        return await self._checkout_page(request, form)
+
+    @post("/checkout", opt=roles(*KEEPERS))
+    async def checkout(self, request: Request) -> Response:
+        form = _checkout_input(await form_data(request))
+        try:
+            loan_id = await services.check_out(actor(request), form)
+        except DuplicateCheckout as exc:
+            url = f"/loaners/{exc.loan_id}" if exc.loan_id else "/loaners/out"
+            return redirect(request, url, flash=exc.message, level="info")
+        except LoanError as exc:
+            _refuse(exc)
+            return await self._checkout_page(request, form, status_code=exc.status, errors=exc.errors, message=exc.message)
+        loan = await services.get_loan(loan_id)
+        return redirect(request, f"/loaners/{loan_id}", flash=_(
+            "Loaner %(serial)s checked out to %(customer)s — notice %(number)s.", serial=loan["serial"],
+            customer=loan["customer_name"], number=loan["number"]))
+
+    @get("/pick", opt=roles(*(set(KEEPERS) | set(REQUESTERS))))
+    async def pick(self, request: Request, q: FromQuery[str] = "") -> Response:
+        """The check-out form's customer/case search (HTMX fragment)."""
+        return render(request, "loaners/_pick.html", partial="loaners/_pick.html", options=await services.pick(q), q=q,
+                      **_ctx(request))
+
+    # ------------------------------------------------------------------ check-in
+
+    async def _checkin_page(self, request: Request, form: CheckinInput, *, status_code: int = 200,
+                            errors: dict | None = None, message: str = "") -> Response:
+        loan = await services.open_loan_by_serial(form.serial) if form.serial else None
+        errors = dict(errors or {})
+        if form.serial and loan is None and "serial" not in errors:
+            errors["serial"] = _("Unit %(serial)s is not out on loan: nothing to check in.", serial=form.serial)
+        return render(request, "loaners/checkin.html", status_code=status_code, form=form, loan=loan, errors=errors,
+                      message=message, **_ctx(request))
+
+    @get("/checkin", opt=roles(*KEEPERS), name="loaners.checkin")
+    async def checkin_form(self, request: Request, serial: FromQuery[str] = "") -> Response:
+        return await self._checkin_page(request, CheckinInput(serial=serial.strip()))
+
+    @post("/checkin", opt=roles(*KEEPERS))
+    async def checkin(self, request: Request) -> Response:
+        form = _checkin_input(await form_data(request))
+        try:
+            loan_id = await services.check_in(actor(request), form)
+        except LoanError as exc:
+            _refuse(exc)
+            return await self._checkin_page(request, form, status_code=exc.status, errors=exc.errors, message=exc.message)
+        return await self._after_checkin(request, loan_id)
+
+    async def _after_checkin(self, request: Request, loan_id: int) -> Response:
+        loan = await services.get_loan(loan_id)
+        return redirect(request, f"/loaners/{loan_id}", flash=_(
+            "Loaner %(serial)s checked in (%(result)s) → %(dest)s.", serial=loan["serial"],
+            result=RESULT_LABELS[loan["test_result"]], dest=DEST_LABELS[loan["returned_to"]]))
+
+    # ------------------------------------------------------------------ one loan
+
+    async def _detail(self, request: Request, loan_id: int, *, status_code: int = 200, errors: dict | None = None,
+                      message: str = "", form: CheckinInput | None = None) -> Response:
+        loan = await services.get_loan(loan_id)
+        if loan is None:
+            raise NotFoundException()
+        history = await services.unit_history(loan["serial_unit_id"], limit=10)
+        trig = await services.recorded_triggers(loan["case_type"], loan["case_ref"]) if loan["case_ref"] else []
+        return render(request, "loaners/detail.html", status_code=status_code, loan=loan, history=history, triggers=trig,
+                      errors=errors or {}, message=message, form=form or CheckinInput(serial=loan["serial"]),
+                      **_ctx(request))
+
+    @get("/{loan_id:int}", name="loaners.detail")
+    async def detail(self, request: Request, loan_id: FromPath[int]) -> Response:
+        return await self._detail(request, loan_id)
+
+    @post("/{loan_id:int}/checkin", opt=roles(*KEEPERS))
+    async def detail_checkin(self, request: Request, loan_id: FromPath[int]) -> Response:
+        form = _checkin_input(await form_data(request))
+        try:
+            await services.check_in(actor(request), form, loan_id)
+        except LoanError as exc:
+            _refuse(exc)
+            return await self._detail(request, loan_id, status_code=exc.status, errors=exc.errors, message=exc.message,
+                                      form=form)
+        return await self._after_checkin(request, loan_id)
+
+    @post("/{loan_id:int}/recall", opt=roles(*KEEPERS, "desk"))
+    async def recall(self, request: Request, loan_id: FromPath[int]) -> Response:
+        raw = await form_data(request)
+        try:
+            await services.recall_notice(actor(request), loan_id, _s(raw, "recall_ref"), version=_s(raw, "version"))
+        except LoanError as exc:
+            _refuse(exc)
+            return await self._detail(request, loan_id, status_code=exc.status, errors=exc.errors, message=exc.message)
+        return redirect(request, f"/loaners/{loan_id}", flash=_("Notice recalled through dispatch slip %(ref)s.",
+                                                                ref=_s(raw, "recall_ref")))
+
+    @post("/{loan_id:int}/case-finished", opt=roles(*KEEPERS, "desk"))
+    async def case_finished(self, request: Request, loan_id: FromPath[int]) -> Response:
+        raw = await form_data(request)
+        try:
+            await services.mark_case_finished(actor(request), loan_id, version=_s(raw, "version"))
+        except LoanError as exc:
+            _refuse(exc)
+            return await self._detail(request, loan_id, status_code=exc.status, message=exc.message)
+        return redirect(request, f"/loaners/{loan_id}", flash=_("Case marked finished: the loaner is on the follow-up list."))
+
+    @post("/{loan_id:int}/convert", opt=roles(*KEEPERS))
+    async def convert(self, request: Request, loan_id: FromPath[int]) -> Response:
+        raw = await form_data(request)
+        try:
+            await services.convert_to_permanent(actor(request), loan_id, approval_ref=_s(raw, "approval_ref"),
+                                                note=_s(raw, "conversion_note"), version=_s(raw, "version"))
+        except LoanError as exc:
+            _refuse(exc)
+            return await self._detail(request, loan_id, status_code=exc.status, errors=exc.errors, message=exc.message)
+        return redirect(request, f"/loaners/{loan_id}", flash=_("The loaner is now the customer's unit (permanent replacement)."))
+
+    @get("/{loan_id:int}/notice", name="loaners.notice")
+    async def notice(self, request: Request, loan_id: FromPath[int]) -> Response:
+        """A4 spare-replacement notice (故障处理备品替换通知) with signature lines (X-01)."""
+        loan = await services.get_loan(loan_id)
+        if loan is None:
+            raise NotFoundException()
+        return render(request, "print/loaners/notice.html", loan=loan, **_ctx(request))
+
+    # ------------------------------------------------------------------ triggers offered on case pages
+
+    @get("/offer", name="loaners.offer")
+    async def offer(self, request: Request, case_type: FromQuery[str] = "rma", case_id: FromQuery[str] = "",
+                    case_ref: FromQuery[str] = "", model: FromQuery[str] = "", arrived_at: FromQuery[str] = "",
+                    fixed_at: FromQuery[str] = "", cannot_solve_at: FromQuery[str] = "",
+                    maintenance_started_at: FromQuery[str] = "", maintenance_ended_at: FromQuery[str] = "") -> Response:
+        """Fragment for ticket and RMA pages (R-LOAN-02): which rule entitles a free loaner, availability
+        of the model, and the button to lend (keeper) or request (desk)."""
+        facts = {k: v for k, v in (("arrived_at", arrived_at), ("fixed_at", fixed_at), ("cannot_solve_at", cannot_solve_at),
+                                   ("maintenance_started_at", maintenance_started_at),
+                                   ("maintenance_ended_at", maintenance_ended_at)) if v}
+        cid = int(case_id) if case_id.strip().isdigit() else None
+        hits = await services.triggers_for_case(case_type, cid, facts or None)
+        rma = await services.get_rma(cid) if case_type == "rma" and cid else None
+        model = model or (str(rma.get("model") or "") if rma else "")
+        open_loans = await services.loans_for_case(case_type, cid, case_ref) if (cid or case_ref) else []
+        th = await services.thresholds()
+        params = {"case_type": case_type, "case_id": case_id, "case_ref": case_ref or (rma or {}).get("number", ""),
+                  "trigger_rule": hits[0].rule if hits else ""}
+        return render(request, "loaners/_offer.html", partial="loaners/_offer.html", hits=hits, th=th, model=model,
+                      avail=await services.availability(model, limit=3) if model else [],
+                      loans=[r for r in open_loans if r["status"] == "out"], params=urlencode(params),
+                      **_ctx(request))
+
+    # ------------------------------------------------------------------ requests (desk → keeper)
+
+    @get("/requests", name="loaners.requests")
+    async def requests(self, request: Request) -> Response:
+        return render(request, "loaners/requests.html", rows=await services.open_requests(limit=200), tab="requests",
+                      **_ctx(request))
+
+    @get("/requests/new", opt=roles(*REQUESTERS))
+    async def new_request(self, request: Request, customer_id: FromQuery[str] = "", case_type: FromQuery[str] = "ticket",
+                          case_id: FromQuery[str] = "", case_ref: FromQuery[str] = "", model: FromQuery[str] = "",
+                          trigger_rule: FromQuery[str] = "") -> Response:
+        form = RequestInput(customer_id=customer_id, case_type=case_type, case_id=case_id, case_ref=case_ref, model=model,
+                            trigger_rule=trigger_rule)
+        return await self._request_page(request, form)
+
+    async def _request_page(self, request: Request, form: RequestInput, *, status_code: int = 200,
+                            errors: dict | None = None, message: str = "") -> Response:
+        customer = None
+        if str(form.customer_id).isdigit():
+            from app.db import fetch
+
+            rows = await fetch("SELECT id, name FROM customer WHERE id = {}", int(form.customer_id))
+            customer = rows[0] if rows else None
+        return render(request, "loaners/request_form.html", status_code=status_code, form=form, customer=customer,
+                      errors=errors or {}, message=message, rules=triggers.RULES, **_ctx(request))
+
+    @post("/requests", opt=roles(*REQUESTERS))
+    async def create_request(self, request: Request) -> Response:
+        raw = await form_data(request)
+        form = RequestInput(**{name: _s(raw, name) for name in RequestInput.__dataclass_fields__})
+        try:
+            await services.create_request(actor(request), form)
+        except LoanError as exc:
+            _refuse(exc)
+            return await self._request_page(request, form, status_code=exc.status, errors=exc.errors, message=exc.message)
+        return redirect(request, "/loaners/requests", flash=_("Loaner requested: the warehouse keeper will fulfil it."))
+
+    @post("/requests/{request_id:int}/cancel", opt=roles(*REQUESTERS))
+    async def cancel_request(self, request: Request, request_id: FromPath[int]) -> Response:
+        try:
+            await services.cancel_request(actor(request), request_id)
+        except LoanError as exc:
+            _refuse(exc)
+            return redirect(request, "/loaners/requests", flash=exc.message, level="warning")
+        return redirect(request, "/loaners/requests", flash=_("Request cancelled."))
+
+
+# ---------------------------------------------------------------------------- home panels, customer section, nav
+
+
+async def _warehouse_panel(user) -> dict | None:
+    return {"overdue": await services.overdue_count(), "out": await services.out_count(),
+            "finished": await services.finished_still_out_count(), "requests": await services.open_requests(limit=3),
+            "request_n": await services.open_request_count()}
+
+
+async def _desk_panel(user) -> dict | None:
+    await services.refresh_finished_cases(limit=100)
+    return {"overdue": await services.overdue_count(), "finished": await services.finished_still_out_count(),
+            "request_n": await services.open_request_count()}
+
+
+async def _customer_section(customer_id: int, user) -> dict | None:
+    return {"rows": await services.loans_for_customer(customer_id, limit=20), "status_labels": STATUS_LABELS}
+
+
+register_nav(NavEntry("loaners", _l("Loaners"), "/loaners", frozenset(READERS), order=45))
+register_panel(HomePanel("loaners-warehouse", _l("Loaners"), "loaners/_home_warehouse.html", frozenset({"warehouse"}),
+                         _warehouse_panel, order=39))
+register_panel(HomePanel("loaners-desk", _l("Loaners to follow up"), "loaners/_home_desk.html", frozenset({"desk"}),
+                         _desk_panel, order=45))
+register_customer_section(CustomerSection("loaners", _l("Loaners"), "loaners/_customer_section.html", frozenset(READERS),
+                                          _customer_section, order=40))
+
+CONTROLLERS = [LoanersController]
