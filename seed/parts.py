@@ -104,13 +104,31 @@ TECHNICIANS = ["field", "zhang.wei", "liu.yang", "sun.li", "wu.gang"]
 REASONS = ["按工单领用", "返修更换", "现场更换", "调拨补货", "盘点调整", "客户退回", "故障件隔离", "备品补充"]
 
 
+async def _service_offices() -> list[dict]:
+    """The customers domain's service offices, when it is there (seeded before parts)."""
+    try:
+        return await fetch("SELECT code, name, city FROM service_office WHERE is_active = true ORDER BY id")
+    except Exception:  # noqa: BLE001 - parts seeds without the customers domain too
+        return []
+
+
+async def _device_models() -> list[dict]:
+    try:
+        return await fetch("SELECT model, MIN(product_name) AS product_name, MIN(brand) AS brand, COUNT(*) AS n "
+                           "FROM device WHERE model <> '' GROUP BY model ORDER BY model")
+    except Exception:  # noqa: BLE001
+        return []
+
+
 async def _ensure_locations() -> dict[str, dict]:
     users = {u["username"]: u for u in await fetch("SELECT id, username, full_name FROM app_user")}
     now = utcnow()
+    offices = [(f"OFF-{o['code']}", f"{o['name']}备件库", o["code"]) for o in await _service_offices()] or OFFICES
     async with write_transaction():
-        for code, name, office in OFFICES:
+        for code, name, office in offices:
             await fetch("INSERT INTO stock_location (code, name, kind, office, sort, active, created_at) "
-                        "VALUES ({}, {}, 'office', {}, 30, true, {}) ON CONFLICT (code) DO NOTHING", code, name, office, now)
+                        "VALUES ({}, {}, 'office', {}, 30, true, {}) ON CONFLICT (code) DO NOTHING", code[:40], name[:100],
+                        office, now)
         for username in TECHNICIANS:
             user = users.get(username)
             if user is None:
@@ -157,6 +175,11 @@ async def seed_parts(rng: random.Random, scale: int = 0, quiet: bool = False) ->
             cost_fen = rng.randint(lo * 100, hi * 100)
             parts.append([f"BJ-{ci + 1:02d}{k + 1:04d}", f"{stem}{variant} {model}", model, category, unit, cost_fen,
                           supplier, serialised, rng.random() < 0.04, "", 1, now, now])
+    # the models installed at customers (customers domain) are stocked as spare devices too
+    for i, d in enumerate(await _device_models()):
+        parts.append([f"SB-{i + 1:04d}", f"{d['product_name'] or '设备'} {d['model']}"[:200], d["model"], "device", "台",
+                      rng.randint(300, 5000) * 100, d["brand"] or SUPPLIERS[rng.randrange(len(SUPPLIERS))], True, False, "",
+                      1, now, now])
     async with write_transaction():
         await _insert_many(
             "INSERT INTO part (part_no, name, model, category, unit, cost_fen, supplier, serialised, discontinued, note, "
@@ -171,7 +194,51 @@ async def seed_parts(rng: random.Random, scale: int = 0, quiet: bool = False) ->
         if subs:
             await _insert_many("INSERT INTO part_substitute (part_id, substitute_id) VALUES ", "({}, {})", subs)
     await seed_history(rng, 20000, quiet, locations=locations, parts=all_parts, demo=True)
+    from app.parts import services
+
+    await services.recompute_minimums(KEEPER)  # R-INV-04: 3% of the installed base per office store
+    await _top_up(rng)
     await _seed_documents(rng)
+
+
+async def _top_up(rng: random.Random, share: float = 0.9) -> None:
+    """Most stores were replenished to their minimum last week (a reorder list of a realistic length)."""
+    rows = await fetch("SELECT sl.part_id, sl.location_id, sl.on_hand, sl.min_qty, p.serialised, p.part_no "
+                       "FROM stock_level sl JOIN part p ON p.id = sl.part_id WHERE sl.on_hand < sl.min_qty "
+                       "ORDER BY sl.part_id, sl.location_id")
+    users = await fetch("SELECT id, username FROM app_user WHERE username IN ('wang.fang', 'warehouse') ORDER BY id") or \
+        [{"id": None, "username": "seed"}]
+    base = utcnow() - dt.timedelta(days=7)
+    moves: list[list[Any]] = []
+    units: list[list[Any]] = []
+    bumps: list[tuple[int, int, int]] = []
+    for n, r in enumerate(rows):
+        if rng.random() > share:
+            continue
+        qty = int(r["min_qty"]) - int(r["on_hand"]) + rng.randint(0, 2)
+        user = users[n % len(users)]
+        t = base + dt.timedelta(minutes=n)
+        bumps.append((r["part_id"], r["location_id"], qty))
+        if r["serialised"]:
+            for k in range(qty):
+                units.append([r["part_id"], f"SN{r['part_no'][3:]}R{n:05d}{k:02d}", r["location_id"], t, t, user])
+        else:
+            moves.append([t, "receive", r["part_id"], None, "", qty, None, r["location_id"], "delivery",
+                          f"SH{rng.randint(1, 99999):05d}", user["id"], user["username"], "补货入库"])
+    async with write_transaction():
+        created = await _insert_many(
+            "INSERT INTO serial_unit (part_id, serial, location_id, status, version, created_at, updated_at) VALUES ",
+            "({}, {}, {}, 'in_stock', 1, {}, {})", [u[:5] for u in units], returning=" RETURNING id, part_id, serial")
+        ids = {(c["part_id"], c["serial"]): c["id"] for c in created}
+        for pid, serial, lid, t, _t, user in units:
+            moves.append([t, "receive", pid, ids[(pid, serial)], serial, 1, None, lid, "delivery",
+                          f"SH{rng.randint(1, 99999):05d}", user["id"], user["username"], "补货入库"])
+        moves.sort(key=lambda m: m[0])
+        await _insert_many("INSERT INTO stock_move (created_at, kind, part_id, serial_unit_id, serial, qty, from_location_id, "
+                           "to_location_id, document_type, document_id, user_id, username, reason) VALUES ",
+                           "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})", moves)
+        for pid, lid, qty in bumps:
+            await fetch("UPDATE stock_level SET on_hand = on_hand + {} WHERE part_id = {} AND location_id = {}", qty, pid, lid)
 
 
 async def _seed_documents(rng: random.Random) -> None:
@@ -356,7 +423,7 @@ async def seed_history(rng: random.Random, rows: int, quiet: bool, *, locations:
                           "updated_at = excluded.updated_at", *args)
         if demo:
             # R-INV-04: installed quantity served per office store (the customers domain refines it) → 3% minimum
-            offices = [loc["id"] for loc in locations.values() if loc["kind"] in ("office", "central")]
+            offices = [loc["id"] for loc in locations.values() if loc["kind"] == "central"]
             mins = []
             for p in parts[::40]:
                 for lid in offices:

@@ -359,6 +359,16 @@ class PartsController(Controller):
         return render(request, "parts/reorder.html", rows=rows, location=location, token=services.new_token(),
                       locations=await services.list_locations(), **_ctx())
 
+    @post("/reorder/recompute", opt=roles(*EDITORS))
+    async def recompute(self, request: Request) -> Response:
+        """R-INV-04: minimums from the installed base (3% default) where not set by hand."""
+        try:
+            n = await services.recompute_minimums(actor(request))
+        except StockError as exc:
+            _refused(exc)
+            return redirect(request, "/parts/reorder", flash=exc.message, level="danger")
+        return redirect(request, "/parts/reorder", flash=_("Minimums recomputed from the installed base: %(n)s positions.", n=n))
+
     @get("/reconcile", opt=roles(*MOVERS), name="parts.reconcile")
     async def reconcile(self, request: Request) -> Response:
         report = await services.reconcile()

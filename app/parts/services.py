@@ -1130,3 +1130,49 @@ async def availability_by_model(location: Location = "LOANER") -> list[dict]:
     return await fetch(
         "SELECT p.model, p.name, COUNT(*) AS available FROM serial_unit su JOIN part p ON p.id = su.part_id "
         "WHERE su.location_id = {} GROUP BY p.model, p.name ORDER BY p.model", loc["id"])
+
+
+async def _installed_counts() -> list[dict] | None:
+    """Installed devices per (part, service office), matching part.model = device.model (the customers
+    domain's installed base, R-CUS-04). None when that domain's tables are not there."""
+    try:
+        return await fetch(
+            "SELECT p.id AS part_id, o.code AS office_code, o.city AS office_city, o.name AS office_name, "
+            "COUNT(d.id) AS n FROM part p JOIN device d ON d.model = p.model JOIN customer c ON c.id = d.customer_id "
+            "JOIN service_office o ON o.id = c.office_id WHERE p.model <> '' AND c.is_active = true "
+            "GROUP BY p.id, o.code, o.city, o.name")
+    except Exception:  # noqa: BLE001 - the customers domain is optional for the parts domain
+        return None
+
+
+async def recompute_minimums(actor: Actor, *, check_roles: bool = True) -> int:
+    """R-INV-04 default rule from the installed base: an office store serves its service office's
+    customers (stock_location.office = the office's code, city or name); devices of offices without a
+    store count for the central warehouse. installed_qty is set, and min_qty = ceil(pct × installed)
+    where the minimum was not set by hand. Returns the number of (part, location) rows updated."""
+    require_roles(actor, CATALOGUE_EDITORS, check=check_roles)
+    counts = await _installed_counts()
+    if counts is None:
+        return 0
+    locations = await list_locations()
+    offices = [loc for loc in locations if loc["kind"] == "office" and loc["office"]]
+    central = next((loc for loc in locations if loc["code"] == "CENTRAL"), None)
+    installed: dict[tuple[int, int], int] = {}
+    for row in counts:
+        keys = {row["office_code"], row["office_city"], row["office_name"]}
+        stores = [loc for loc in offices if loc["office"] in keys] or ([central] if central else [])
+        for loc in stores[:1]:
+            key = (int(row["part_id"]), int(loc["id"]))
+            installed[key] = installed.get(key, 0) + int(row["n"])
+    pct = await min_stock_percent()
+    now = utcnow()
+    async with atomic():
+        for (pid, lid), n in installed.items():
+            await fetch(
+                "INSERT INTO stock_level (part_id, location_id, on_hand, installed_qty, min_qty, updated_at) "
+                "VALUES ({}, {}, 0, {}, {}, {}) ON CONFLICT (part_id, location_id) DO UPDATE SET "
+                "installed_qty = excluded.installed_qty, min_qty = CASE WHEN stock_level.min_manual THEN stock_level.min_qty "
+                "ELSE excluded.min_qty END, updated_at = excluded.updated_at",
+                pid, lid, n, default_minimum(n, pct), now)
+        await record(actor, "stock.minimums_recomputed", "stock_level", "", after={"rows": len(installed), "percent": pct})
+    return len(installed)

@@ -213,6 +213,10 @@ async def test_locations_reorder_reconcile_pages(login_as):
     assert reorder.status_code == 200 and (await services.get_part(part))["part_no"] in reorder.text
     pr = await client.post_form("/parts/purchases/from-reorder", {"location": str(loc_id), "token": services.new_token()})
     assert pr.status_code == 303 and pr.headers["location"].startswith("/parts/purchases/")
+    recompute = await client.post_form("/parts/reorder/recompute", {})
+    assert recompute.status_code == 303
+    desk = await login_as("desk")
+    assert (await desk.post_form("/parts/reorder/recompute", {})).status_code == 403
     rec = await client.get("/parts/reconcile")
     assert rec.status_code == 200 and 'id="reconcile-result"' in rec.text
 

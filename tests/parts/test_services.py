@@ -489,3 +489,30 @@ async def test_reconcile_command_exit_status():
     out, err = await proc.communicate()
     assert proc.returncode == 0, (out.decode(), err.decode()[-2000:])
     assert b"0 mismatches" in out
+
+
+async def test_minimums_follow_the_installed_base():
+    """R-INV-04 default rule: an office store's minimum = ceil(3% × devices of that model its office serves);
+    a minimum set by hand stays."""
+    from seed.customers import make_customer, make_device, make_office
+
+    office_id = await make_office()
+    office_code = (await fetch("SELECT code FROM service_office WHERE id = {}", office_id))[0]["code"]
+    store = await services.create_location(KEEPER, code=unique("OFF-"), name="测试办事处备件库", kind="office",
+                                           office=office_code)
+    model = unique("DS-7808N-")
+    part = await make_part(serialised=True, model=model)
+    customer = await make_customer(office_id=office_id)
+    for _ in range(40):
+        await make_device(customer, model=model)
+    assert await services.recompute_minimums(KEEPER) >= 1
+    level = (await fetch("SELECT installed_qty, min_qty FROM stock_level WHERE part_id = {} AND location_id = {}",
+                         part, store))[0]
+    assert (level["installed_qty"], level["min_qty"]) == (40, 2)  # ceil(40 × 3%) = 2
+    await services.set_minimum(WAREHOUSE, part, store, min_qty=5)
+    await services.recompute_minimums(KEEPER)
+    level = (await fetch("SELECT installed_qty, min_qty FROM stock_level WHERE part_id = {} AND location_id = {}",
+                         part, store))[0]
+    assert (level["installed_qty"], level["min_qty"]) == (40, 5)
+    with pytest.raises(StockError):
+        await services.recompute_minimums(DESK)
