@@ -524,8 +524,10 @@ class RenewalController(Controller):
 
     @get("/", name="renewals.list")
     async def list_due(self, request: Request, show: FromQuery[str] = "open") -> Response:
-        items = await renewals.due_renewals(include_sent=show == "all", limit=200)
+        items = (await renewals.due_renewals(include_sent=show == "all", limit=100))[:100]
+        method_options = [(code, str(label)) for code, label in svc.NOTICE_METHODS.items()]
         return render(request, "customers/renewals.html", items=items, show=show, days=await svc.renewal_days(),
+                      method_options=method_options,
                       today=svc.today(), errors={}, can_configure=request.scope["user"].has("manager", "admin"),
                       **_lookups())
 

@@ -8,14 +8,14 @@ SEED_STEP = "customers"
 
 PAGES = [
     ("customer list, first page", "/customers", "desk"),
-    ("customer list, search by name", "/customers?q={name_part}", "desk"),
-    ("customer list, search by device serial", "/customers?q={serial}", "desk"),
-    ("customer list, filtered by office, deep page", "/customers?office={office_id}&after={after_id}", "desk"),
-    ("customer page", "/customers/{customer_id}", "desk"),
-    ("device lookup by serial", "/devices/lookup?serial={serial}", "field"),
+    ("customer list, search by name", "/customers?q={cus_name_part}", "desk"),
+    ("customer list, search by device serial", "/customers?q={cus_serial}", "desk"),
+    ("customer list, filtered by office, deep page", "/customers?office={cus_office_id}&after={cus_after_id}", "desk"),
+    ("customer page", "/customers/{cus_customer_id}", "desk"),
+    ("device lookup by serial", "/devices/lookup?serial={cus_serial}", "field"),
     ("device list, first page", "/devices", "desk"),
     ("device list, ending soon", "/devices?warranty=ending", "desk"),
-    ("device page", "/devices/{device_id}", "desk"),
+    ("device page", "/devices/{cus_device_id}", "desk"),
     ("renewals due", "/renewals", "desk"),
 ]
 
@@ -30,6 +30,6 @@ async def params() -> dict:
     customer = (await fetch("SELECT id, name, office_id FROM customer WHERE id = {}", device["customer_id"]))[0]
     after = await fetch("SELECT id FROM customer WHERE office_id = {} ORDER BY name, id LIMIT 1 OFFSET 100",
                         customer["office_id"])
-    return {"serial": device["serial"], "device_id": device["id"], "customer_id": customer["id"],
-            "name_part": quote(customer["name"][:3]), "office_id": customer["office_id"],
-            "after_id": after[0]["id"] if after else customer["id"]}
+    return {"cus_serial": device["serial"], "cus_device_id": device["id"], "cus_customer_id": customer["id"],
+            "cus_name_part": quote(customer["name"][:3]), "cus_office_id": customer["office_id"],
+            "cus_after_id": after[0]["id"] if after else customer["id"]}
