@@ -95,6 +95,15 @@ class CustomerController(Controller):
                       qs=qs, first_page=not after, offices=await svc.list_offices(), can_edit=_can_edit(request),
                       **_lookups())
 
+    @get("/pick", name="customers.pick")
+    async def pick(self, request: Request, q: FromQuery[str] = "", link: FromQuery[str] = "") -> Response:
+        """Fragment for other screens (ticket intake …): up to 10 matches with their active
+        contracts. `link` is a URL prefix for each match (default the customer page), e.g.
+        `/tickets/new?customer_id=` — only same-site paths are used."""
+        rows = await svc.search_customers(q.strip()[:100], limit=10) if q.strip() else []
+        prefix = link if link.startswith("/") and not link.startswith("//") else "/customers/"
+        return render(request, "customers/_pick.html", rows=rows, q=q, prefix=prefix, **_lookups())
+
     @get("/export.xlsx", opt=roles("desk", "manager", "finance", "admin"))
     async def export(self, q: FromQuery[str] = "", office: FromQuery[str] = "", cls: FromQuery[str] = "",
                      ctype: FromQuery[str] = "") -> Response:
@@ -249,6 +258,28 @@ class CustomerController(Controller):
                           max_mb=(await docs.max_bytes()) // (1024 * 1024), allowed_types=", ".join(sorted(docs.ALLOWED)),
                           standalone=True, **_lookups())
         return redirect(request, f"/customers/{customer_id}#documents", flash=_("Document uploaded."))
+
+    # ---- service offices (the regions customers belong to)
+    @get("/offices", opt=roles("manager", "admin"))
+    async def offices(self, request: Request) -> Response:
+        return render(request, "customers/offices.html", offices=await svc.list_offices(active_only=False), errors={},
+                      form=svc.OfficeInput(), failed=None)
+
+    @post("/offices", opt=roles("manager", "admin"))
+    async def save_office(self, request: Request) -> Response:
+        raw = await form_data(request)
+        office_id = _int(raw.get("office_id"))
+        data = svc.OfficeInput(code=str(raw.get("code", "")), name=str(raw.get("name", "")), city=str(raw.get("city", "")),
+                               address=str(raw.get("address", "")), phone=str(raw.get("phone", "")),
+                               is_active=raw.get("is_active", "1") == "1")
+        try:
+            await svc.save_office(actor(request), data, office_id)
+        except svc.CustomerError as exc:
+            if exc.status != 400:
+                _fail(exc)
+            return render(request, "customers/offices.html", status_code=400, offices=await svc.list_offices(active_only=False),
+                          errors=exc.errors, message=exc.message, form=data, failed=office_id or "new")
+        return redirect(request, "/customers/offices", flash=_("Office saved."))
 
     # ---- import (customers and devices)
     @get("/import", opt=roles(*EDIT))

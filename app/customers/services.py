@@ -168,6 +168,58 @@ async def list_offices(active_only: bool = True) -> list[dict]:
     return await fetch(sql + " ORDER BY code")
 
 
+@dataclass
+class OfficeInput:
+    code: str = ""
+    name: str = ""
+    city: str = ""
+    address: str = ""
+    phone: str = ""
+    is_active: bool = True
+
+    def clean(self) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        self.code = self.code.strip().upper()
+        for name in ("name", "city", "address", "phone"):
+            setattr(self, name, str(getattr(self, name) or "").strip())
+        if not re.match(r"^[A-Z0-9_-]{1,20}$", self.code):
+            errors["code"] = _("Letters, digits, - and _ only (at most 20).")
+        if not self.name:
+            errors["name"] = _("Enter the office's name.")
+        for name, limit in (("name", 100), ("city", 60), ("address", 300), ("phone", 40)):
+            if len(getattr(self, name)) > limit:
+                errors[name] = _("At most %(n)s characters.", n=limit)
+        return errors
+
+
+async def save_office(actor: Actor, data: OfficeInput, office_id: int | None = None) -> int:
+    """Create or update a service office (R-CUS-01 region). Side effects: service_office row;
+    audit `office.created` / `office.updated`. The code is unique."""
+    errors = data.clean()
+    if errors:
+        raise _fix(**errors)
+    after = {"code": data.code, "name": data.name, "city": data.city, "address": data.address, "phone": data.phone,
+             "is_active": data.is_active}
+    async with _tx():
+        clash = await fetch("SELECT id FROM service_office WHERE code = {}", data.code)
+        if clash and clash[0]["id"] != office_id:
+            raise _fix(code=_("This code is taken."))
+        if office_id is None:
+            rows = await fetch("INSERT INTO service_office (code, name, city, address, phone, is_active) "
+                               "VALUES ({}, {}, {}, {}, {}, {}) RETURNING id", data.code, data.name, data.city,
+                               data.address, data.phone, data.is_active)
+            office_id = rows[0]["id"]
+            await record(actor, "office.created", "service_office", office_id, after=after)
+        else:
+            before = await fetch("SELECT code, name, city, address, phone, is_active FROM service_office WHERE id = {}", office_id)
+            if not before:
+                raise CustomerError(_("No such office."), status=404)
+            await fetch("UPDATE service_office SET code = {}, name = {}, city = {}, address = {}, phone = {}, is_active = {} "
+                        "WHERE id = {}", data.code, data.name, data.city, data.address, data.phone, data.is_active, office_id)
+            await record(actor, "office.updated", "service_office", office_id, before=before[0], after=after)
+    return office_id
+
+
 # --------------------------------------------------------------------------- customers
 
 @dataclass

@@ -396,3 +396,36 @@ async def test_import_refused_for_field(login_as):
     """Field technicians cannot import."""
     client = await login_as("field")
     assert (await client.get("/customers/import")).status_code == 403
+
+
+# ---------------------------------------------------------------- service offices
+
+async def test_offices_admin_create_update_and_refusals(login_as):
+    """Manager adds and renames an office; a taken code → 400 at the field; desk is refused."""
+    code = unique("N")[:12].upper()
+    desk = await login_as("desk")
+    assert (await desk.get("/customers/offices")).status_code == 403
+    assert (await desk.post_form("/customers/offices", {"code": code, "name": "x"})).status_code == 403
+    manager = await login_as("manager", lang="en")
+    assert (await manager.get("/customers/offices")).status_code == 200
+    assert (await manager.post_form("/customers/offices", {"code": code, "name": "新网点", "city": "郑州"})).status_code == 303
+    office = (await fetch("SELECT id FROM service_office WHERE code = {}", code))[0]
+    again = await manager.post_form("/customers/offices", {"code": code, "name": "重复"})
+    assert again.status_code == 400 and "This code is taken." in again.text
+    renamed = await manager.post_form("/customers/offices", {"office_id": office["id"], "code": code, "name": "郑州服务站",
+                                                             "is_active": "0"})
+    assert renamed.status_code == 303
+    row = (await fetch("SELECT name, is_active FROM service_office WHERE id = {}", office["id"]))[0]
+    assert row["name"] == "郑州服务站" and not row["is_active"]
+    assert await count("SELECT COUNT(*) AS n FROM service_office WHERE name = '重复'") == 0
+
+
+async def test_customer_pick_fragment(login_as):
+    """Other screens embed the picker: matches link to the given same-site prefix only."""
+    tag = unique("选取")
+    cid = await make_customer(f"{tag}公司")
+    client = await login_as("field")
+    fragment = await client.get("/customers/pick", params={"q": tag, "link": "/tickets/new?customer_id="})
+    assert fragment.status_code == 200 and f'href="/tickets/new?customer_id={cid}"' in fragment.text
+    evil = await client.get("/customers/pick", params={"q": tag, "link": "//evil.example/"})
+    assert f'href="/customers/{cid}"' in evil.text
