@@ -76,7 +76,7 @@ class LoanersController(Controller):
                    after: FromQuery[int | None] = None) -> Response:
         units, cursor = await services.pool_units(q=q or model, after=after)
         return render(request, "loaners/pool.html", partial="loaners/_pool_rows.html", units=units, cursor=cursor, q=q,
-                      model=model, avail=await services.availability(model), overdue_n=await services.overdue_count(),
+                      model=model, avail=await services.availability(model, limit=40), overdue_n=await services.overdue_count(),
                       out_n=await services.out_count(), first_page=after is None, tab="pool", **_ctx(request))
 
     @get("/availability", name="loaners.availability")

@@ -290,8 +290,8 @@ async def pool_units(*, part_id: int | None = None, q: str = "", after: int | No
         args.append(after)
     rows = await fetch(
         "SELECT su.id, su.serial, su.part_id, su.updated_at, p.part_no, p.name AS part_name, p.model, "
-        "(SELECT l.condition_in FROM loan l WHERE l.serial_unit_id = su.id AND l.status = 'returned' "
-        " ORDER BY l.id DESC LIMIT 1) AS last_condition "
+        # a unit in the pool: its latest loan (index loan_unit) is a returned one
+        "(SELECT l.condition_in FROM loan l WHERE l.serial_unit_id = su.id ORDER BY l.id DESC LIMIT 1) AS last_condition "
         "FROM serial_unit su JOIN part p ON p.id = su.part_id WHERE " + " AND ".join(where)
         + f" ORDER BY su.id LIMIT {int(limit) + 1}", *args)
     cursor = rows[limit - 1]["id"] if len(rows) > limit else None
