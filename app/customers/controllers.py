@@ -235,7 +235,7 @@ class CustomerController(Controller):
         return render(request, "print/customers/renewal_letter.html", **ctx, **_lookups())
 
     # ---- hand-over documents (R-CUS-08)
-    @post("/{customer_id:int}/documents", opt=roles(*EDIT), request_max_body_size=200 * 1024 * 1024)
+    @post("/{customer_id:int}/documents", opt=roles(*EDIT), request_max_body_size=64 * 1024 * 1024)  # upper bound; the setting (20 MB) decides
     async def upload(self, request: Request, customer_id: FromPath[int]) -> Response:
         data = await form_data(request)
         upload = data.get("file")
