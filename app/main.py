@@ -24,9 +24,15 @@ from app.home import HomeController
 from app.middleware import LocaleMiddleware, RequestContextMiddleware, SessionMiddleware
 from app.templating import configure_environment
 from app.customers.controllers import CONTROLLERS as CUSTOMER_CONTROLLERS
+from app.ledger.controllers import CONTROLLERS as LEDGER_CONTROLLERS
+from app.loaners.controllers import CONTROLLERS as LOANER_CONTROLLERS
+from app.parts.controllers import CONTROLLERS as PARTS_CONTROLLERS
+from app.rma.controllers import CONTROLLERS as RMA_CONTROLLERS
 
-ROUTE_HANDLERS = [HomeController, AuthController, UserAdminController, AuditController]
-ROUTE_HANDLERS += CUSTOMER_CONTROLLERS
+ROUTE_HANDLERS = [
+    HomeController, AuthController, UserAdminController, AuditController,
+    *CUSTOMER_CONTROLLERS, *PARTS_CONTROLLERS, *RMA_CONTROLLERS, *LOANER_CONTROLLERS, *LEDGER_CONTROLLERS,
+]
 
 
 @asynccontextmanager
