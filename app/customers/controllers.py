@@ -337,7 +337,10 @@ class ContractController(Controller):
         if contract is None:
             raise NotFoundException()
         n_devices = (await svc.fetch("SELECT COUNT(*) AS n FROM device WHERE contract_id = {}", contract_id))[0]["n"]
-        return render(request, "customers/contract_detail.html", contract=contract,
+        devices, more = await svc.list_devices(svc.DeviceFilter(contract_id=contract_id), limit=20)
+        documents = [d for d in await docs.list_documents(contract["customer_id"]) if d["contract_id"] == contract_id]
+        return render(request, "customers/contract_detail.html", contract=contract, devices=devices,
+                      more_devices=more is not None, documents=documents,
                       history=await svc.contract_history(contract_id), n_devices=n_devices,
                       can_edit=_can_edit(request), errors={}, **_lookups())
 
@@ -412,11 +415,12 @@ class DeviceController(Controller):
     @get("/", name="devices.list")
     async def list_devices(self, request: Request, q: FromQuery[str] = "", customer: FromQuery[str] = "",
                            system: FromQuery[str] = "", warranty: FromQuery[str] = "", replacement: FromQuery[str] = "",
-                           before: FromQuery[str] = "") -> Response:
+                           contract: FromQuery[str] = "", before: FromQuery[str] = "") -> Response:
         flt = svc.DeviceFilter(q=q.strip()[:100], customer_id=_int(customer), system=system, warranty=warranty,
-                               replacement=replacement == "1")
+                               replacement=replacement == "1", contract_id=_int(contract))
         rows, cursor = await svc.list_devices(flt, before=_int(before))
-        raw = {"q": q, "customer": customer, "system": system, "warranty": warranty, "replacement": replacement}
+        raw = {"q": q, "customer": customer, "system": system, "warranty": warranty, "replacement": replacement,
+               "contract": contract}
         qs = urlencode({k: v for k, v in raw.items() if v})
         customer_row = await svc.get_customer(flt.customer_id) if flt.customer_id else None
         return render(request, "customers/devices.html", partial="customers/_device_rows.html", rows=rows, cursor=cursor,

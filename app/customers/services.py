@@ -1028,6 +1028,7 @@ async def record_repair(actor: Actor, device_id: int, fault_code: str, source_ty
 class DeviceFilter:
     q: str = ""
     customer_id: int | None = None
+    contract_id: int | None = None
     system: str = ""
     warranty: str = ""  # in / expired / ending / not_started
     replacement: bool = False
@@ -1053,6 +1054,9 @@ async def list_devices(flt: DeviceFilter, *, before: int | None = None, limit: i
     if flt.customer_id:
         where.append("d.customer_id = {}")
         args.append(flt.customer_id)
+    if flt.contract_id:
+        where.append("d.contract_id = {}")
+        args.append(flt.contract_id)
     if flt.system in SYSTEMS:
         where.append("d.system = {}")
         args.append(flt.system)

@@ -429,3 +429,16 @@ async def test_customer_pick_fragment(login_as):
     assert fragment.status_code == 200 and f'href="/tickets/new?customer_id={cid}"' in fragment.text
     evil = await client.get("/customers/pick", params={"q": tag, "link": "//evil.example/"})
     assert f'href="/customers/{cid}"' in evil.text
+
+
+async def test_contract_page_lists_its_devices(login_as):
+    """The contract page lists the devices under it; /devices?contract= filters them."""
+    cid = await make_customer()
+    kid = await make_contract(cid, "warranty")
+    inside = await make_device(cid, contract_id=kid, acceptance=TODAY)
+    outside = await make_device(cid, acceptance=TODAY)
+    client = await login_as("gm")
+    page = await client.get(f"/contracts/{kid}")
+    assert f"/devices/{inside}\"" in page.text and f"/devices/{outside}\"" not in page.text
+    listed = await client.get("/devices", params={"contract": kid})
+    assert f"/devices/{inside}\"" in listed.text and f"/devices/{outside}\"" not in listed.text
