@@ -93,6 +93,12 @@ async def _tx() -> AsyncIterator[None]:
             yield
 
 
+def _unique_violation(exc: BaseException) -> bool:
+    """A UNIQUE index refused the row (SQLite IntegrityError / asyncpg UniqueViolationError)."""
+    name = type(exc).__name__
+    return name == "UniqueViolationError" or (name == "IntegrityError" and "UNIQUE" in str(exc).upper())
+
+
 def today() -> dt.date:
     return dt.datetime.now(tz()).date()
 
@@ -791,6 +797,15 @@ async def create_device(actor: Actor, data: DeviceInput) -> int:
     errors = data.clean()
     if errors:
         raise _fix(**errors)
+    try:
+        return await _create_device(actor, data)
+    except Exception as exc:
+        if _unique_violation(exc):  # two desks registering the same serial at the same moment
+            raise _fix(serial=_("A device with serial %(serial)s is already registered.", serial=data.serial)) from exc
+        raise
+
+
+async def _create_device(actor: Actor, data: DeviceInput) -> int:
     async with _tx():
         await _check_device_refs(data)
         now = utcnow()

@@ -442,3 +442,18 @@ async def test_contract_page_lists_its_devices(login_as):
     assert f"/devices/{inside}\"" in page.text and f"/devices/{outside}\"" not in page.text
     listed = await client.get("/devices", params={"contract": kid})
     assert f"/devices/{inside}\"" in listed.text and f"/devices/{outside}\"" not in listed.text
+
+
+async def test_concurrent_device_posts_same_serial(login_as):
+    """Ten posts of the same serial at once: one 303, the rest 400 with the serial message; one device."""
+    import asyncio
+
+    cid = await make_customer()
+    client = await login_as("desk")
+    serial = unique("HRACE").upper()
+    form = {"serial": serial, "model": "DS-7608NI-K2", "system": "cctv", "customer_id": cid}
+    await client.csrf()
+    responses = await asyncio.gather(*[client.post_form("/devices/new", form) for _ in range(10)])
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [303] + [400] * 9, codes
+    assert await count("SELECT COUNT(*) AS n FROM device WHERE serial = {}", serial) == 1

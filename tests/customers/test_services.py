@@ -170,6 +170,8 @@ async def test_r_cus_04_concurrent_same_serial_one_device():
     serial = unique("RACE").upper()
     results = await asyncio.gather(*[make_device(cid, serial=serial) for _ in range(20)], return_exceptions=True)
     assert sum(1 for r in results if isinstance(r, int)) == 1
+    losers = [r for r in results if not isinstance(r, int)]
+    assert all(isinstance(r, svc.CustomerError) and "serial" in r.errors for r in losers), losers
     assert len(await fetch("SELECT id FROM device WHERE serial = {}", serial)) == 1
     assert (await svc.get_customer(cid))["device_count"] == 1
 
