@@ -308,6 +308,17 @@ async def commit(actor: Actor, token: str) -> tuple[str, int]:
     results = await _validate(kind, rows)
     if any(r.errors for r in results):
         raise svc.CustomerError(_("Some rows are no longer valid; upload the file again to see why."), status=400)
+    try:
+        await _write_rows(actor, kind, rows)
+    except Exception as exc:
+        if svc._unique_violation(exc):  # another import or desk registered a serial meanwhile
+            raise svc.CustomerError(_("Some rows are no longer valid; upload the file again to see why."), status=400) from exc
+        raise
+    path.unlink(missing_ok=True)
+    return kind, len(rows)
+
+
+async def _write_rows(actor: Actor, kind: str, rows: list[dict]) -> None:
     async with write_transaction():
         if kind == "customers":
             offices = (await _lookups(kind))["office"]
@@ -321,8 +332,6 @@ async def commit(actor: Actor, token: str) -> tuple[str, int]:
                 data, _errors = _device_input(values, customers, contracts)
                 await svc.create_device(actor, data)
         await record(actor, f"import.{kind}", kind, "", after={"rows": len(rows)})
-    path.unlink(missing_ok=True)
-    return kind, len(rows)
 
 
 def template_csv(kind: str) -> bytes:
