@@ -944,8 +944,11 @@ class WarrantyStatus:
         return _("Not accepted yet: the warranty has not started")
 
 
-async def warranty_status(device_id: int | None = None, serial: str | None = None, *, on: dt.date | None = None) -> WarrantyStatus | None:
-    """R-CUS-04/05/06 for one device (by id or serial) on a date (default today)."""
+async def warranty_status(device_id: int | str | None = None, serial: str | None = None, *, on: dt.date | None = None) -> WarrantyStatus | None:
+    """R-CUS-04/05/06 for one device (by id or serial) on a date (default today).
+    `warranty_status("DS2024…")` with a serial as the first argument works too."""
+    if isinstance(device_id, str):
+        device_id, serial = (int(device_id), serial) if device_id.isdigit() else (None, device_id)
     device = await get_device(device_id) if device_id else await lookup_device(serial or "")
     if device is None:
         return None

@@ -206,6 +206,7 @@ async def test_r_cus_05_record_failure_extends_and_explains():
     r2 = await svc.record_failure(DESK, did, "no-video", True, "ticket", 8)
     assert r2.extended and r2.warranty.end == before + dt.timedelta(days=60)
     status = await svc.warranty_status(serial=(await svc.get_device(did))["serial"])
+    assert (await svc.warranty_status((await svc.get_device(did))["serial"].lower())).device["id"] == did
     assert status.in_warranty and status.end == before + dt.timedelta(days=60)
     row = (await fetch("SELECT warranty_end, extension_events FROM device WHERE id = {}", did))[0]
     assert svc.as_date(row["warranty_end"]) == status.end and row["extension_events"] == 1
