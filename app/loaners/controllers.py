@@ -80,10 +80,11 @@ class LoanersController(Controller):
                       out_n=await services.out_count(), first_page=after is None, tab="pool", **_ctx(request))
 
     @get("/availability", name="loaners.availability")
-    async def availability(self, request: Request, model: FromQuery[str] = "") -> Response:
+    async def availability(self, request: Request, model: FromQuery[str] = "", wide: FromQuery[bool] = False) -> Response:
         """Reusable fragment: "3 of DS-7808N available" — embed with hx-get="/loaners/availability?model=…"."""
         return render(request, "loaners/_availability.html", partial="loaners/_availability.html",
-                      avail=await services.availability(model, limit=10), model=model, compact=True, **_ctx(request))
+                      avail=await services.availability(model, limit=40 if wide else 10), model=model, compact=not wide,
+                      **_ctx(request))
 
     @get("/go")
     async def go(self, request: Request, q: FromQuery[str] = "") -> Response:
@@ -127,6 +128,8 @@ class LoanersController(Controller):
                 key = (services.parse_date(day), int(ident))
             except (ValueError, TypeError):
                 key = None
+        if key is None:
+            await services.refresh_finished_cases(limit=100)
         rows, cursor = await services.overdue(after=key)
         finished = await services.finished_still_out(limit=100) if key is None else []
         return render(request, "loaners/overdue.html", partial="loaners/_rows.html", rows=rows, cursor=cursor,

@@ -366,13 +366,17 @@ async def refresh_finished_cases(limit: int = 500) -> int:
         return 0
     rows = await fetch("SELECT id, case_id FROM loan WHERE status = 'out' AND case_type = 'rma' "
                        f"AND case_finished_at IS NULL ORDER BY id LIMIT {int(limit)}")
-    marked = 0
+    finished = []
     for r in rows:
         rma = await get_rma(r["case_id"])
         if rma and _rma_finished(rma):
-            await note_case_finished("rma", case_id=int(r["case_id"]))
-            marked += 1
-    return marked
+            finished.append(int(r["id"]))
+    if not finished:
+        return 0
+    async with write_transaction():
+        done = await fetch("UPDATE loan SET case_finished_at = {} WHERE status = 'out' AND case_finished_at IS NULL "
+                           "AND id IN (" + ", ".join(str(i) for i in finished) + ") RETURNING id", utcnow())
+    return len(done)
 
 
 def _rma_finished(rma: dict) -> bool:
