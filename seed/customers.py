@@ -145,13 +145,13 @@ async def _reserve_numbers(series: str, count: int, year: int) -> list[str]:
     return formatted
 
 
-async def _bulk(table: str, columns: list[str], rows: list[tuple], returning: bool = False) -> list[dict]:
+async def _bulk(table: str, columns: list[str], rows: list[tuple], returning: bool = False, suffix: str = "") -> list[dict]:
     out: list[dict] = []
     per = max(1, min(500, 30000 // len(columns)))
     for start in range(0, len(rows), per):
         chunk = rows[start:start + per]
         marks = "(" + ", ".join("{}" for _ in columns) + ")"
-        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join(marks for _ in chunk)
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join(marks for _ in chunk) + suffix
         if returning:
             sql += " RETURNING id"
         result = await fetch(sql, *[v for row in chunk for v in row])
@@ -291,7 +291,9 @@ async def _insert_devices(rng: random.Random, customer_ids: list[int], warranty:
                          install, acceptance, None, w.end, len(w.counted), check.due, "", 1, now, now))
             histories.append(events)
         async with write_transaction():
-            ids = await _bulk("device", columns, rows, returning=any(histories))
+            # --scale on a data set grown before: a serial drawn twice is skipped, never an error
+            ids = await _bulk("device", columns, rows, returning=any(histories),
+                              suffix="" if demo else " ON CONFLICT (serial) DO NOTHING")
             if any(histories):
                 event_rows = []
                 for row, events in zip(ids, histories):
