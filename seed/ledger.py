@@ -70,8 +70,13 @@ def _add_working(start: dt.date, n: int, overrides: dict[dt.date, bool]) -> dt.d
 
 def _customers(rng: random.Random, n: int, monthly_share: float) -> list[tuple[str, str]]:
     names: set[str] = set()
+    tries = 0
     while len(names) < n:
-        names.add(fake.company())
+        tries += 1
+        name = fake.company()
+        if tries > n * 3:  # faker's zh_CN company names run out: prefix a city
+            name = fake.city_name() + name
+        names.add(name)
     return [(name, "monthly" if rng.random() < monthly_share else "retail") for name in sorted(names)]
 
 
@@ -397,9 +402,11 @@ async def seed_scale(rng: random.Random, quiet: bool) -> None:
     month_start = end.replace(day=1)
     month_days = max((end - month_start).days + 1, 1)
     overrides = await _holidays()
+    customers = _customers(rng, 1000, 0.3)  # before any insert: a failure here leaves nothing half-written
     await bulk("app_user", ["username", "full_name", "phone", "password_hash", "roles", "is_active", "lang", "version",
                             "created_at", "updated_at"],
-               [(f"lg_tech{n:03d}", fake.name(), fake.phone_number(), "", "field", True, "", 1, now, now) for n in range(40)])
+               [(f"lg_tech{n:03d}", fake.name(), fake.phone_number(), "", "field", True, "", 1, now, now) for n in range(40)
+                if not await fetch("SELECT 1 FROM app_user WHERE username = {}", f"lg_tech{n:03d}")])
     techs = [r["id"] for r in await fetch("SELECT id FROM app_user WHERE username LIKE 'lg_tech%' ORDER BY username")]
     names = {r["id"]: r["full_name"] for r in await fetch("SELECT id, full_name FROM app_user WHERE username LIKE 'lg_tech%'")}
     books = []
@@ -413,7 +420,6 @@ async def seed_scale(rng: random.Random, quiet: bool) -> None:
                              "issued_on", "closed_on", "note", "version", "created_at", "updated_at"], books)
     book_ids = {r["first_number"]: r["id"] for r in await fetch("SELECT id, first_number FROM slip_book WHERE series = 'SC'")}
     slips, lines = [], []
-    customers = _customers(rng, 1000, 0.3)
     seq = 0
     for b in books:
         book_id, t = book_ids[b[1]], b[5]

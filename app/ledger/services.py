@@ -598,11 +598,14 @@ async def reconcile_month(month: str) -> dict:
         f"SELECT b.holder_user_id AS uid, COUNT(*) AS n FROM slip s JOIN ({touched}) t ON t.book_id = s.book_id "
         "JOIN slip_book b ON b.id = s.book_id WHERE s.state = 'unused' AND s.number < t.top GROUP BY b.holder_user_id",
         start, end)
+    # Out of order: a lower number of the same book was used later. The running MAX up to the current row
+    # (incremental in SQLite and PostgreSQL) exceeds this row's time exactly when such a number exists.
     disorder = await fetch(
         "SELECT uid, COUNT(*) AS n FROM (SELECT s.holder_user_id AS uid, s.state_on, s.used_at, MAX(s.used_at) OVER "
-        "(PARTITION BY s.book_id ORDER BY s.number ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_max "
-        f"FROM slip s JOIN ({touched}) t ON t.book_id = s.book_id WHERE s.state IN ('used', 'transferred')) x "
-        "WHERE x.prev_max > x.used_at AND x.state_on >= {} AND x.state_on <= {} GROUP BY uid",
+        "(PARTITION BY s.book_id ORDER BY s.number ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run_max "
+        "FROM slip s WHERE s.book_id IN (SELECT book_id FROM slip WHERE state_on >= {} AND state_on <= {}) "
+        "AND s.state IN ('used', 'transferred')) x "
+        "WHERE x.run_max > x.used_at AND x.state_on >= {} AND x.state_on <= {} GROUP BY uid",
         start, end, start, end)
     tie = await fetch(
         "SELECT s.holder_user_id AS uid, SUM(r.amount_fen) AS fen FROM slip s JOIN receivable r "
