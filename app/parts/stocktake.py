@@ -89,6 +89,7 @@ async def add_line(actor: Actor, st_id: int, part_no: str) -> None:
         await fetch("INSERT INTO stocktake_line (stocktake_id, part_id, expected_qty, counted_qty) VALUES ({}, {}, {}, NULL) "
                     "ON CONFLICT (stocktake_id, part_id) DO NOTHING", st_id, part[0]["id"],
                     int(level[0]["on_hand"]) if level else 0)
+        await record(actor, "stocktake.line_added", "stocktake", st_id, after={"part_no": part_no.strip()})
 
 
 async def enter_counts(actor: Actor, st_id: int, counts: dict[int, Any]) -> None:

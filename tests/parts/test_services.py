@@ -516,3 +516,48 @@ async def test_minimums_follow_the_installed_base():
     assert (level["installed_qty"], level["min_qty"]) == (40, 5)
     with pytest.raises(StockError):
         await services.recompute_minimums(DESK)
+
+
+async def test_stocktake_found_part_and_serialised_difference():
+    """R-INV-06: a part found at the location is added; a serialised difference blocks approval until fixed by serial."""
+    user_id = await make_user("field")
+    loc = await services.technician_location(user_id)
+    found = await make_part()
+    cam = await make_part(serialised=True)
+    await stock_unit(cam, loc)
+    st = await stocktake.start(WAREHOUSE, loc)
+    await stocktake.add_line(WAREHOUSE, st, (await services.get_part(found))["part_no"])
+    lines = {line["part_id"]: line for line in (await stocktake.get(st))["lines"]}
+    assert lines[found]["expected_qty"] == 0 and lines[cam]["expected_qty"] == 1
+    await stocktake.enter_counts(WAREHOUSE, st, {lines[found]["id"]: "3", lines[cam]["id"]: "0"})
+    await stocktake.submit(WAREHOUSE, st)
+    with pytest.raises(StockError) as err:
+        await stocktake.approve(MANAGER, st)
+    assert err.value.status == 409 and (await services.get_part(cam))["part_no"] in err.value.message
+    await stocktake.reject(MANAGER, st, "recount the camera")
+    await stocktake.enter_counts(WAREHOUSE, st, {lines[cam]["id"]: "1"})
+    await stocktake.submit(WAREHOUSE, st)
+    assert await stocktake.approve(MANAGER, st) == 1
+    assert await services.on_hand(found, loc) == 3
+
+
+async def test_refusals_need_a_reason_and_cancel():
+    """Refusing a purchase or an emergency release needs a reason; the requester can cancel."""
+    part = await make_part()
+    no = (await services.get_part(part))["part_no"]
+    pr = await purchasing.create_request(WAREHOUSE, location="CENTRAL", lines=[(no, "1")])
+    with pytest.raises(StockError) as err:
+        await purchasing.reject(MANAGER, pr, "")
+    assert "note" in err.value.errors
+    await purchasing.reject(MANAGER, pr, "too expensive")
+    assert (await purchasing.get_request(pr))["status"] == "rejected"
+    req = await _emergency_request(no)
+    with pytest.raises(StockError) as err:
+        await emergency.reject(GM, req, "")
+    assert "note" in err.value.errors
+    with pytest.raises(StockError) as err:
+        await emergency.cancel(Actor(user_id=987654, username="other-desk", roles=frozenset({"desk"})), req)
+    await emergency.cancel(WAREHOUSE, req)
+    assert (await emergency.get_request(req))["status"] == "cancelled"
+    with pytest.raises(StockError):
+        await emergency.approve(GM, req)
