@@ -8,6 +8,7 @@ from `app/translations/<lang>/LC_MESSAGES/messages.po` by `make` (pybabel compil
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from contextvars import ContextVar
 from decimal import Decimal
 from functools import lru_cache
@@ -19,6 +20,7 @@ from babel import Locale
 from babel.dates import format_date as _format_date
 from babel.numbers import format_decimal
 from babel.support import LazyProxy, NullTranslations, Translations
+from jinja2 import pass_context
 
 from app.config import get_settings
 
@@ -53,28 +55,80 @@ def reset_locale(token: Any) -> None:
     _current.reset(token)
 
 
+def _load(directory: Path, lang: str) -> NullTranslations:
+    return Translations.load(str(directory), [lang], domain="messages")
+
+
 @lru_cache(maxsize=8)
-def translations(lang: str) -> NullTranslations:
-    """The shell's catalog merged with every domain's (`app/<domain>/translations`)."""
-    if lang == "en":
-        return NullTranslations()
-    merged = Translations.load(str(TRANSLATIONS_DIR), [lang], domain="messages")
+def _merged(lang: str) -> NullTranslations:
+    """The shell's catalog, then every domain's for texts the shell lacks (first one wins)."""
+    merged = _load(TRANSLATIONS_DIR, lang)
     for domain_dir in sorted(TRANSLATIONS_DIR.parent.glob("*/translations")):
-        extra = Translations.load(str(domain_dir), [lang], domain="messages")
+        extra = _load(domain_dir, lang)
         if isinstance(extra, Translations) and isinstance(merged, Translations):
-            merged.merge(extra)
+            for key, value in extra._catalog.items():  # noqa: SLF001 - no public "merge without override"
+                merged._catalog.setdefault(key, value)  # noqa: SLF001
         elif isinstance(extra, Translations):
             merged = extra
     return merged
 
 
-def gettext(message: str, **variables: Any) -> str:
-    text = translations(current_locale()).gettext(message)
+@lru_cache(maxsize=64)
+def translations(lang: str, domain: str | None = None) -> NullTranslations:
+    """Catalog for a text written in `domain` (app/<domain>/…, templates/<domain>/…).
+
+    Each domain owns its catalog, so the same English word may be translated in each
+    domain's own sense ("From" is a date in one, a stock location in another): the
+    domain's own catalog answers first, then the shell's and the others'.
+    """
+    if lang == "en":
+        return NullTranslations()
+    if domain:
+        directory = TRANSLATIONS_DIR.parent / domain / "translations"
+        if directory.is_dir():
+            own = _load(directory, lang)
+            if isinstance(own, Translations):
+                own.add_fallback(_merged(lang))
+                return own
+    return _merged(lang)
+
+
+def _domain_of_module(module: str) -> str | None:
+    # app.parts.services → parts; seed.parts → parts; app.web / app.i18n → None (the shell)
+    parts = module.split(".")
+    if len(parts) >= 3 and parts[0] == "app":
+        return parts[1]
+    if len(parts) == 2 and parts[0] == "seed":
+        return parts[1]
+    return None
+
+
+def _domain_of_template(name: str | None) -> str | None:
+    # parts/detail.html → parts; print/parts/issue_note.html → parts; base.html, _macros/… → None
+    if not name or "/" not in name:
+        return None
+    head, rest = name.split("/", 1)
+    if head == "print":
+        return rest.split("/", 1)[0] if "/" in rest else None
+    return None if head.startswith("_") else head
+
+
+def _caller_domain(depth: int = 2) -> str | None:
+    return _domain_of_module(sys._getframe(depth).f_globals.get("__name__", ""))  # noqa: SLF001
+
+
+def _translate(message: str, domain: str | None, variables: dict[str, Any]) -> str:
+    text = translations(current_locale(), domain).gettext(message)
     return text % variables if variables else text
 
 
+def gettext(message: str, **variables: Any) -> str:
+    """Translate `message` in the calling module's domain."""
+    return _translate(message, _caller_domain(), variables)
+
+
 def ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
-    text = translations(current_locale()).ngettext(singular, plural, n)
+    text = translations(current_locale(), _caller_domain()).ngettext(singular, plural, n)
     variables.setdefault("num", n)
     return text % variables
 
@@ -82,9 +136,22 @@ def ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
 _ = gettext
 
 
+@pass_context
+def template_gettext(context: Any, message: str, **variables: Any) -> str:
+    """Jinja's `_()`: translated in the domain of the template being rendered."""
+    return _translate(message, _domain_of_template(context.name), variables)
+
+
+@pass_context
+def template_ngettext(context: Any, singular: str, plural: str, n: int, **variables: Any) -> str:
+    text = translations(current_locale(), _domain_of_template(context.name)).ngettext(singular, plural, n)
+    variables.setdefault("num", n)
+    return text % variables
+
+
 def lazy_gettext(message: str) -> LazyProxy:
-    """For module-level strings (role names, menu labels): translated when shown."""
-    return LazyProxy(gettext, message, enable_cache=False)
+    """For module-level strings (role names, menu labels): translated when shown, in the caller's domain."""
+    return LazyProxy(_translate, message, _caller_domain(), {}, enable_cache=False)
 
 
 def babel_locale() -> Locale:

@@ -13,7 +13,7 @@ from app.nav import nav_for
 
 def configure_environment(env: Environment) -> None:
     env.add_extension("jinja2.ext.i18n")
-    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_callables(i18n.template_gettext, i18n.template_ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.autoescape = True
     env.trim_blocks = True
     env.lstrip_blocks = True

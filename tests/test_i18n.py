@@ -72,3 +72,19 @@ def test_every_catalog_entry_is_translated():
                 if message.id and not message.string:
                     missing.append(f"{path.parent.parent.parent.parent.name}: {message.id}")
     assert not missing, missing
+
+
+def test_each_domain_reads_its_own_catalog_first():
+    """The same English text may mean different things per domain: a domain's own catalog wins,
+    texts it lacks fall back to the shell's."""
+    from app.i18n import _domain_of_module, _domain_of_template, translations
+
+    assert _domain_of_template("parts/detail.html") == "parts"
+    assert _domain_of_template("print/ledger/statement.html") == "ledger"
+    assert _domain_of_template("base.html") is None and _domain_of_template("_macros/forms.html") is None
+    assert _domain_of_module("app.parts.services") == "parts" and _domain_of_module("app.web") is None
+    shell = translations("zh")
+    assert shell.gettext("Sign out") == "退出"
+    for domain_dir in (i18n.TRANSLATIONS_DIR.parent).glob("*/translations"):
+        own = translations("zh", domain_dir.parent.name)
+        assert own.gettext("Sign out") == "退出"  # falls back to the shell

@@ -85,7 +85,8 @@ def main() -> int:
         key = message.id if isinstance(message.id, str) else message.id[0]
         if key in fills:
             message.string = fills[key] if isinstance(message.id, str) else (fills[key],)
-        if not (message.string if isinstance(message.string, str) else all(message.string)):
+        translated = message.string
+        if not (all(translated) if isinstance(translated, (list, tuple)) else translated):
             missing.append(key)
         message.locations = []
         message.flags.discard("fuzzy")
