@@ -23,6 +23,7 @@ from app.errors import EXCEPTION_HANDLERS
 from app.home import HomeController
 from app.middleware import LocaleMiddleware, RequestContextMiddleware, SessionMiddleware
 from app.templating import configure_environment
+from app.core.controllers import CONTROLLERS as CORE_CONTROLLERS
 from app.customers.controllers import CONTROLLERS as CUSTOMER_CONTROLLERS
 from app.ledger.controllers import CONTROLLERS as LEDGER_CONTROLLERS
 from app.loaners.controllers import CONTROLLERS as LOANER_CONTROLLERS
@@ -30,7 +31,7 @@ from app.parts.controllers import CONTROLLERS as PARTS_CONTROLLERS
 from app.rma.controllers import CONTROLLERS as RMA_CONTROLLERS
 
 ROUTE_HANDLERS = [
-    HomeController, AuthController, UserAdminController, AuditController,
+    HomeController, AuthController, UserAdminController, AuditController, *CORE_CONTROLLERS,
     *CUSTOMER_CONTROLLERS, *PARTS_CONTROLLERS, *RMA_CONTROLLERS, *LOANER_CONTROLLERS, *LEDGER_CONTROLLERS,
 ]
 

@@ -34,7 +34,7 @@ def sources(domain: str) -> list[Path]:
         files += [p for p in (ROOT / "app").glob("*.py")]
         for d in CORE_DIRS:
             files += list((ROOT / d).rglob("*.py"))
-        domain_dirs = {p.name for p in (ROOT / "app").iterdir() if (p / "translations").is_dir()}
+        domain_dirs = {p.name for p in (ROOT / "app").iterdir() if (p / "__init__.py").exists()} - {"accounts", "audit", "core"}
         for path in (ROOT / "templates").rglob("*.html"):
             rel = path.relative_to(ROOT / "templates").parts
             if rel[0] in domain_dirs or (rel[0] == "print" and len(rel) > 2 and rel[1] in domain_dirs):

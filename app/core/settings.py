@@ -1,0 +1,126 @@
+"""Operator-editable settings (SPEC: every number a seed gives is data, never a constant).
+
+Values live in `app_setting` (JSON). A domain declares each of its numbers once:
+
+    register_setting(SettingSpec("rma.repair_days", _l("Repair window (days)"), 3, kind="int", minimum=1))
+
+and reads it with `await get_int("rma.repair_days", 3)`. The admin page
+/admin/settings lists every registered setting with its default and lets an admin
+change it (validated, audited).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from app.audit.services import Actor, record
+from app.db import fetch, in_transaction, utcnow, write_transaction
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    label: Any  # lazy_gettext
+    default: Any
+    kind: str = "int"  # int | number | text | bool
+    minimum: float | None = None
+    maximum: float | None = None
+    help: Any = ""
+    domain: str = ""
+
+
+REGISTRY: dict[str, SettingSpec] = {}
+
+
+class SettingError(ValueError):
+    pass
+
+
+def register_setting(spec: SettingSpec) -> None:
+    REGISTRY.setdefault(spec.key, spec)
+
+
+async def get_setting(key: str, default: Any = None) -> Any:
+    rows = await fetch("SELECT value FROM app_setting WHERE key = {}", key)
+    if not rows:
+        return default
+    value = rows[0]["value"]
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return default
+    return default if value is None else value
+
+
+async def get_int(key: str, default: int) -> int:
+    try:
+        return int(await get_setting(key, default))
+    except (TypeError, ValueError):
+        return default
+
+
+async def get_number(key: str, default: float) -> float:
+    try:
+        return float(await get_setting(key, default))
+    except (TypeError, ValueError):
+        return default
+
+
+def parse_value(spec: SettingSpec, raw: str) -> Any:
+    """Form text → typed value; raises SettingError with a translated message."""
+    from app.i18n import _
+
+    text = (raw or "").strip()
+    if spec.kind == "bool":
+        return text.lower() in {"1", "true", "on", "yes"}
+    if spec.kind == "text":
+        if len(text) > 500:
+            raise SettingError(_("At most 500 characters."))
+        return text
+    try:
+        number = Decimal(text)
+    except InvalidOperation as exc:
+        raise SettingError(_("Enter a number.")) from exc
+    if spec.kind == "int" and number != number.to_integral_value():
+        raise SettingError(_("Enter a whole number."))
+    if spec.minimum is not None and number < Decimal(str(spec.minimum)):
+        raise SettingError(_("At least %(n)s.", n=spec.minimum))
+    if spec.maximum is not None and number > Decimal(str(spec.maximum)):
+        raise SettingError(_("At most %(n)s.", n=spec.maximum))
+    return int(number) if spec.kind == "int" else float(number)
+
+
+async def set_setting(actor: Actor, key: str, value: Any) -> None:
+    """Store a setting (upsert) and audit `setting.updated`; joins the caller's transaction."""
+    if in_transaction():
+        await _store(actor, key, value)
+    else:
+        async with write_transaction():
+            await _store(actor, key, value)
+
+
+async def _store(actor: Actor, key: str, value: Any) -> None:
+    before = await get_setting(key)
+    encoded = json.dumps(value, ensure_ascii=False)
+    updated = await fetch("UPDATE app_setting SET value = {}, updated_at = {} WHERE key = {} RETURNING id", encoded, utcnow(), key)
+    if not updated:
+        await fetch("INSERT INTO app_setting (key, value, updated_at) VALUES ({}, {}, {})", key, encoded, utcnow())
+    await record(actor, "setting.updated", "app_setting", key, before={"value": before}, after={"value": value})
+
+
+async def current_values() -> dict[str, Any]:
+    keys = list(REGISTRY)
+    if not keys:
+        return {}
+    rows = await fetch(
+        "SELECT key, value FROM app_setting WHERE key IN (" + ", ".join(["{}"] * len(keys)) + ")", *keys
+    )
+    values = {}
+    for row in rows:
+        value = row["value"]
+        values[row["key"]] = json.loads(value) if isinstance(value, str) else value
+    return values
