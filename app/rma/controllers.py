@@ -35,6 +35,20 @@ def _ctx(**extra: Any) -> dict:
             "replacement_statuses": svc.REPLACEMENT_STATUSES, "today": svc.today(), **extra}
 
 
+def _labels(user) -> dict:
+    """Card labels translated once per request (a board renders hundreds of cards)."""
+    return {
+        "oow": _("OOW"), "oow_title": _("Out of warranty"), "rework": _("rework"), "fault": _("Fault"),
+        "technician": _("Technician"), "age_title": _("Age since received"), "d": _("d"),
+        "window": _("3-day repair window"), "window_over": _("3-day window over by"), "left": _("left"),
+        "burn_in_left": _("burn-in left"), "burn_in_done": _("burn-in done"), "ship_overdue": _("ship overdue"),
+        "replacement_applied": _("replacement applied"), "proposed": _("replacement proposed"),
+        "proposed_title": _("Same fault repaired twice (R-CUS-06)"), "open": _("Open"),
+        "allowed": {code for code, a in svc.ACTIONS.items() if user is not None and user.has(*a.roles)},
+        "action_labels": {code: str(a.label) for code, a in svc.ACTIONS.items()},
+    }
+
+
 def _int(value: Any) -> int | None:
     try:
         return int(str(value).strip())
@@ -106,7 +120,7 @@ class BenchController(Controller):
         tech_id = _int(tech)
         data = await svc.board(technician_id=tech_id)
         return render(request, "rma/board.html", data=data, tech=tech_id, techs=await svc.bench_users(),
-                      open_id=_int(open), **_ctx())
+                      open_id=_int(open), L=_labels(request.scope["user"]), **_ctx())
 
     @get("/scan", name="rma.scan")
     async def scan(self, request: Request, q: FromQuery[str] = "") -> Response:
@@ -125,7 +139,7 @@ class BenchController(Controller):
         card = await svc.card(rma_id)
         if card is None:
             raise NotFoundException()
-        return render(request, "rma/_card.html", c=card, open_form=None, **_ctx())
+        return render(request, "rma/_card.html", c=card, open_form=None, L=_labels(request.scope["user"]), **_ctx())
 
     @get("/{rma_id:int}/form/{action:str}", name="rma.card_form")
     async def card_form(self, request: Request, rma_id: FromPath[int], action: FromPath[str]) -> Response:
@@ -169,7 +183,7 @@ class BenchController(Controller):
         if isinstance(exc, Stale) or exc.status == 409 and not exc.errors:
             card = await svc.card(rma_id)
             return render(request, "rma/_card.html", status_code=409, c=card, open_form=None, card_message=exc.message,
-                          card_link=exc.link, tech=tech_id, **_ctx())
+                          card_link=exc.link, tech=tech_id, L=_labels(request.scope["user"]), **_ctx())
         return render(request, "rma/_card_form.html", status_code=exc.status, rma=rma, action=svc.ACTIONS[action],
                       form=raw, errors=exc.errors, message=exc.message, board=True, tech=tech_id, **_ctx())
 
@@ -178,7 +192,8 @@ class BenchController(Controller):
         cards, count_to = await svc.column(to_status, technician_id=tech_id)
         count_from = await svc.count_of(from_status, tech_id) if from_status in svc.OPEN_STATUSES else 0
         body = render_string(request, "rma/_moved.html", from_status=from_status, to_status=to_status, cards=cards,
-                             count_from=count_from, count_to=count_to, note=note, tech=tech_id, open_form=None, **_ctx())
+                             count_from=count_from, count_to=count_to, note=note, tech=tech_id, open_form=None,
+                             L=_labels(request.scope["user"]), **_ctx())
         return Response(content=body, media_type="text/html", status_code=200)
 
     # ------------------------------------------------------------------ intake

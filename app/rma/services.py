@@ -1104,6 +1104,8 @@ class Card:
     clock_left_h: float | None = None  # R-RMA-03: hours left of the repair window (negative = breached)
     burn_in_left_h: float | None = None
     ship_overdue: bool = False
+    late: bool = False
+    received_label: str = ""
     next_action: str = ""
     flags: list[str] = field(default_factory=list)
 
@@ -1122,8 +1124,12 @@ def make_card(row: dict, now: dt.datetime, rule: dict[str, int]) -> Card:
     completed = as_dt(row.get("completed_at"))
     if row["status"] == "ready_to_ship" and completed:
         card.ship_overdue = now > completed + dt.timedelta(days=rule["ship_days"])
+    card.late = card.ship_overdue or (card.clock_left_h is not None and card.clock_left_h < 0)
+    card.received_label = received.astimezone(_TZ).strftime("%m-%d %H:%M")
     return card
 
+
+_TZ = tz()
 
 CARD_COLUMNS = ("r.id, r.number, r.status, r.version, r.serial, r.model, r.customer_name, r.region, r.in_warranty, "
                 "r.appearance, r.fault_code, r.technician_id, r.technician_name, r.rework_count, r.received_at, r.qc_at, "
@@ -1131,12 +1137,12 @@ CARD_COLUMNS = ("r.id, r.number, r.status, r.version, r.serial, r.model, r.custo
                 "r.replacement_proposed, x.status AS replacement_status, q.status AS quote_status")
 
 
-async def board(*, technician_id: int | None = None, per_column: int = 80, now: dt.datetime | None = None) -> dict:
+async def board(*, technician_id: int | None = None, per_column: int = 60, now: dt.datetime | None = None) -> dict:
     """The board in a constant number of queries: counts per stage, then the first `per_column`
     cards of every stage in FIFO order (R-RMA-02), whatever the number of cards."""
     now = now or utcnow()
     rule = await rules()
-    where, args = "r.status <> 'closed'", []
+    where, args = "r.status IN (" + ", ".join(f"'{s}'" for s in OPEN_STATUSES) + ")", []
     if technician_id:
         where += " AND r.technician_id = {}"
         args.append(technician_id)
@@ -1153,7 +1159,7 @@ async def board(*, technician_id: int | None = None, per_column: int = 80, now: 
     return {"counts": counts, "columns": columns, "rules": rule, "per_column": per_column}
 
 
-async def column(status: str, *, technician_id: int | None = None, per_column: int = 80) -> tuple[list[Card], int]:
+async def column(status: str, *, technician_id: int | None = None, per_column: int = 60) -> tuple[list[Card], int]:
     """One stage's cards and count (the out-of-band swap after a card moves in)."""
     if status not in OPEN_STATUSES:
         return [], 0
