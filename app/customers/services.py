@@ -24,6 +24,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, AsyncIterator
 
 from app.audit.services import Actor, record
+from app.core import settings as core_settings
 from app.core.numbers import attach_entity, next_number
 from app.customers import warranty as engine
 from app.customers.warranty import Event, Warranty, compute_warranty
@@ -139,26 +140,25 @@ def normalize_serial(serial: Any) -> str:
 # --------------------------------------------------------------------------- settings
 
 async def setting_int(key: str, default: int) -> int:
-    rows = await fetch("SELECT value FROM app_setting WHERE key = {}", key)
-    if not rows:
-        return default
-    value = rows[0]["value"]
-    try:
-        if isinstance(value, str):
-            value = json.loads(value)
-        return int(value)
-    except (TypeError, ValueError):
-        return default
+    return await core_settings.get_int(key, default)
 
 
 async def set_setting_int(actor: Actor, key: str, value: int) -> None:
-    async with _tx():
-        before = await setting_int(key, 0)
-        updated = await fetch("UPDATE app_setting SET value = {}, updated_at = {} WHERE key = {} RETURNING id",
-                              json.dumps(value), utcnow(), key)
-        if not updated:
-            await fetch("INSERT INTO app_setting (key, value, updated_at) VALUES ({}, {}, {})", key, json.dumps(value), utcnow())
-        await record(actor, "setting.updated", "app_setting", key, before={"value": before}, after={"value": value})
+    await core_settings.set_setting(actor, key, value)
+
+
+# Operator-editable numbers of this domain (listed on /admin/settings).
+for _spec in (
+    core_settings.SettingSpec("customers.renewal_days", _l("Renewal reminder: days before the end (R-CUS-07)"), 10,
+                              minimum=1, maximum=120, domain="customers"),
+    core_settings.SettingSpec("customers.default_warranty_months", _l("Default hardware warranty (months, R-CUS-04)"), 36,
+                              minimum=1, maximum=120, domain="customers"),
+    core_settings.SettingSpec("customers.warranty_extension_days", _l("Warranty extension per unclearable failure (days, R-CUS-05)"), 60,
+                              minimum=0, maximum=365, domain="customers"),
+    core_settings.SettingSpec("customers.upload_max_mb", _l("Largest hand-over document (MB, R-CUS-08)"), 20,
+                              minimum=1, maximum=60, domain="customers"),
+):
+    core_settings.register_setting(_spec)
 
 
 async def renewal_days() -> int:
