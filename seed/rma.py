@@ -128,7 +128,8 @@ async def _make(rng: random.Random, total: int, open_count: int, quiet: bool, la
             if stage == "closed":
                 received = now - dt.timedelta(days=rng.uniform(8, 365))
             else:
-                received = now - dt.timedelta(days=rng.uniform(0.05, 14 if stage in PATH[:8] else 20))
+                idx = PATH.index(stage)
+                received = now - dt.timedelta(days=rng.uniform(0.05, 0.6 + idx * 1.1) + idx * 0.3)
             device = None
             if devices and (stage != "closed" or rng.random() < 0.8):
                 device = devices[device_i % len(devices)]

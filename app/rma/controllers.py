@@ -15,6 +15,7 @@ from urllib.parse import quote
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
+from markupsafe import Markup
 
 from app.accounts.guards import roles
 from app.i18n import _, tz
@@ -184,8 +185,11 @@ class BenchController(Controller):
             card = await svc.card(rma_id)
             return render(request, "rma/_card.html", status_code=409, c=card, open_form=None, card_message=exc.message,
                           card_link=exc.link, tech=tech_id, L=_labels(request.scope["user"]), **_ctx())
-        return render(request, "rma/_card_form.html", status_code=exc.status, rma=rma, action=svc.ACTIONS[action],
-                      form=raw, errors=exc.errors, message=exc.message, board=True, tech=tech_id, **_ctx())
+        form_html = Markup(render_string(request, "rma/_card_form.html", rma=rma, action=svc.ACTIONS[action], form=raw,
+                                         errors=exc.errors, message=exc.message, board=True, tech=tech_id, **_ctx()))
+        card = await svc.card(rma_id)
+        return render(request, "rma/_card.html", status_code=exc.status, c=card, form_html=form_html, tech=tech_id,
+                      L=_labels(request.scope["user"]), **_ctx())
 
     async def _moved(self, request: Request, from_status: str, to_status: str, tech_id: int | None, note: str) -> Response:
         """The moved card leaves its column; the destination column and both counts swap in out of band."""

@@ -1124,6 +1124,10 @@ def make_card(row: dict, now: dt.datetime, rule: dict[str, int]) -> Card:
     completed = as_dt(row.get("completed_at"))
     if row["status"] == "ready_to_ship" and completed:
         card.ship_overdue = now > completed + dt.timedelta(days=rule["ship_days"])
+    if row["status"] == "waiting" and row.get("quote_status") == "declined":
+        card.next_action = "ship-unrepaired"  # R-RMA-04: declined → back unrepaired
+    elif row["status"] == "waiting" and not row["in_warranty"] and row.get("quote_status") != "accepted":
+        card.next_action = ""  # R-RMA-04: the quote comes first (detail page)
     card.late = card.ship_overdue or (card.clock_left_h is not None and card.clock_left_h < 0)
     card.received_label = received.astimezone(_TZ).strftime("%m-%d %H:%M")
     return card

@@ -154,6 +154,7 @@ async def test_card_form_fragment_and_inline_errors(login_as):
     r = await client.post_form(f"/bench/{rma_id}/qc", {"version": await _v(rma_id), "from_board": "1", "fault_code": ""},
                                headers=HX)
     assert r.status_code == 400 and "invalid-feedback" in r.text
+    assert f'id="rma-{rma_id}"' in r.text  # the whole card comes back, with the form inside it
     assert (await svc.get_rma(rma_id))["status"] == "registered"
 
 
