@@ -156,7 +156,9 @@ async def forwards() -> MigrationManager:
                 version INTEGER NOT NULL DEFAULT 1,
                 created_at {TS}, updated_at {TS},
                 CHECK (paid_fen <= amount_fen))""",
-            "CREATE INDEX receivable_source ON receivable (source_type, source_id)",
+            "CREATE INDEX receivable_source ON receivable (source_type, source_id, amount_fen)",
+            # The Monday overdue review: open lines by technician, oldest due first, without a sort.
+            "CREATE INDEX receivable_tech_due ON receivable (is_open, technician_user_id, due_date)",
             # Covering indexes for the pages finance opens most: ageing (open lines by customer), overdue
             # counts, and the open list newest first.
             "CREATE INDEX receivable_ageing ON receivable (is_open, customer_name, posted_on, amount_fen, paid_fen)",

@@ -666,7 +666,7 @@ async def overdue_review(as_of: dt.date | None = None, limit: int = 500) -> list
     rows = await fetch(
         "SELECT r.*, u.full_name AS tech_name, u.username AS tech_username FROM receivable r "
         "LEFT JOIN app_user u ON u.id = r.technician_user_id WHERE r.is_open = true AND r.due_date < {} "
-        f"ORDER BY u.username, r.due_date, r.id LIMIT {int(limit)}", as_of)
+        f"ORDER BY r.technician_user_id, r.due_date, r.id LIMIT {int(limit)}", as_of)
     out = []
     for r in rows:
         r = dict(r)
