@@ -5,7 +5,9 @@
   // "/" focuses the search box (like many web apps); barcode scanners type into it and press Enter.
   document.addEventListener("keydown", (event) => {
     const box = document.getElementById("parts-q");
-    if (!box || event.key !== "/" || event.target.closest("input, textarea, select")) return;
+    if (!box || event.key !== "/") return;
+    // in the (empty) search box itself "/" is the shortcut, not text; elsewhere in a field it is text
+    if (event.target === box ? box.value !== "" : event.target.closest("input, textarea, select")) return;
     event.preventDefault();
     box.focus();
     box.select();

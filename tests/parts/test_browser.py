@@ -1,0 +1,132 @@
+"""Keeper speed in a real browser (issue #4): scan a serial into the search box and press Enter,
+book an issue from the keyboard (Alt+digit picks the movement), the form shows only the
+fields the movement uses. Headless Chromium by path; skipped when it is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+
+SETUP = """
+import asyncio, json
+import app
+from app import db
+from seed.factories import make_user
+from seed.parts import make_part, stock, stock_unit
+from app.parts import services
+
+async def main():
+    await db.startup()
+    await make_user("warehouse", username="kb.keeper", password="password-123")
+    bulk = await make_part(part_no="KB-PSU-12V", name="电源适配器 12V2A")
+    await stock(bulk, "CENTRAL", 5)
+    cam = await make_part(serialised=True, part_no="KB-CAM-01", name="网络摄像机")
+    unit = await stock_unit(cam, "CENTRAL", serial="SNKB0001")
+    print(json.dumps({"bulk": bulk, "cam": cam, "unit": unit}))
+    await db.shutdown()
+
+asyncio.run(main())
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def keeper_server():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    tmp = tempfile.mkdtemp(prefix="shouhou-parts-browser-")
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp}/parts.db", SHOUHOU_ALLOWED_HOSTS="127.0.0.1,localhost",
+               PYTHONPATH=str(ROOT))
+    subprocess.run([sys.executable, "-m", "app.manage", "migrate"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    out = subprocess.run([sys.executable, "-c", SETUP], env=env, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    import json
+
+    ids = json.loads(out.strip().splitlines()[-1])
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
+                             "--port", str(port), "--log-level", "warning"], env=env, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(150):
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    else:
+        proc.terminate()
+        pytest.fail("live server did not start")
+    yield base, ids
+    proc.terminate()
+    proc.wait(timeout=20)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def keeper_page(keeper_server):
+    from playwright.sync_api import sync_playwright
+
+    base, _ids = keeper_server
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic"])
+        context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+        page = context.new_page()
+        page.goto(base + "/login")
+        page.fill("#f-username", "kb.keeper")
+        page.fill("#f-password", "password-123")
+        page.click("button[type=submit]")
+        page.wait_for_url(base + "/")
+        yield page
+        context.close()
+        browser.close()
+
+
+def test_scanned_serial_and_enter_opens_the_unit(keeper_server, keeper_page):
+    """A scanner types the serial into the search box and presses Enter: the unit page opens."""
+    base, ids = keeper_server
+    page = keeper_page
+    page.goto(base + "/parts")
+    page.keyboard.press("/")
+    page.keyboard.type("SNKB0001")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/parts/units/{ids['unit']}")
+    assert "SNKB0001" in page.inner_text("h2")
+
+
+def test_issue_from_the_keyboard(keeper_server, keeper_page):
+    """Alt+digit picks the movement and shows only its fields; Enter books; the flash and the stock update."""
+    base, ids = keeper_server
+    page = keeper_page
+    page.goto(f"{base}/parts/{ids['bulk']}")
+    assert page.locator("#f-docid").is_visible()  # issue: document fields shown
+    page.keyboard.press("Alt+3")  # transfer
+    assert page.locator("#kind-transfer").is_checked()
+    assert not page.locator("#f-docid").is_visible() and page.locator("#f-to").is_visible()
+    page.keyboard.press("Alt+1")  # back to issue
+    page.fill("#f-qty", "2")
+    page.fill("#f-docid", "FW-2026-000123")
+    page.locator("#f-docid").press("Enter")
+    page.wait_for_url(f"{base}/parts/{ids['bulk']}")
+    assert page.inner_text("#total-on-hand") == "3"
+    assert "FW-2026-000123" in page.content()
