@@ -7,6 +7,7 @@ Other domains move stock only through the functions here:
     await parts.move_serial_unit(actor, "SN123", "CUSTOMER", kind="loan_out", document_type="loaner", document_id=7)
     await parts.transfer(actor, part_id, 2, "CENTRAL", tech_location_id)
     await parts.receive(actor, part_id, 3, "CENTRAL", document_type="purchase_request", document_id=5)
+    await parts.scrap(actor, part_id, 1, scrap_id, serial="SN9")   # from QUARANTINE once approved
 
 * Locations are given as an id or a code: CENTRAL, EMERGENCY, BENCH, LOANER (the loaner
   pool), QUARANTINE, CUSTOMER ("at customer") always exist; office and technician stores
@@ -652,6 +653,30 @@ async def adjust(
             return await _book(actor, kind=kind, part=part, qty=delta, from_loc=None, to_loc=loc, unit=unit,
                                document_type=document_type, document_id=document_id, reason=reason)
         return await _book(actor, kind=kind, part=part, qty=-delta, from_loc=loc, to_loc=None, unit=unit,
+                           document_type=document_type, document_id=document_id, reason=reason)
+
+
+async def scrap(
+    actor: Actor,
+    part_id: int,
+    qty: int,
+    document_id: Any,
+    *,
+    from_location: Location = "QUARANTINE",
+    serial: str | int | None = None,
+    reason: str = "",
+    document_type: str = "scrap",
+    check_roles: bool = True,
+) -> Move:
+    """Write scrapped stock off (R-SCR-03: the scrap domain calls this once the scrap is approved):
+    it leaves `from_location` (the quarantine by default); a serialised unit ends as `scrapped`."""
+    require_roles(actor, check=check_roles)
+    if document_id in (None, ""):
+        raise StockError(_("Name the approved scrap record."), field="document_id")
+    async with atomic():
+        part, qty, unit = await _prepare(part_id, qty, serial)
+        from_loc = await _location(from_location, "from_location")
+        return await _book(actor, kind="scrap", part=part, qty=qty, from_loc=from_loc, to_loc=None, unit=unit,
                            document_type=document_type, document_id=document_id, reason=reason)
 
 

@@ -561,3 +561,20 @@ async def test_refusals_need_a_reason_and_cancel():
     assert (await emergency.get_request(req))["status"] == "cancelled"
     with pytest.raises(StockError):
         await emergency.approve(GM, req)
+
+
+async def test_scrap_writes_off_from_quarantine():
+    """R-SCR-03 hook: approved scrap leaves the quarantine; a unit ends as scrapped; needs the scrap record."""
+    part = await make_part(serialised=True)
+    unit = await stock_unit(part, "CENTRAL")
+    serial = (await services.get_unit(unit))["serial"]
+    await services.quarantine(WAREHOUSE, part, 1, "CENTRAL", serial=serial, reason="faulty")
+    with pytest.raises(StockError) as err:
+        await services.scrap(WAREHOUSE, part, 1, "", serial=serial)
+    assert "document_id" in err.value.errors
+    move = await services.scrap(WAREHOUSE, part, 1, 17, serial=serial, reason="appraisal group: scrap")
+    assert move.kind == "scrap" and move.to_location_id is None
+    after = await services.get_unit(unit)
+    assert after["status"] == "scrapped" and after["location_id"] is None
+    assert await services.on_hand(part, "QUARANTINE") == 0
+    assert (await services.reconcile(part))["mismatches"] == []
