@@ -50,6 +50,11 @@ def _labels(user) -> dict:
     }
 
 
+def _loaners_enabled(request: Request) -> bool:
+    """The loaners domain (issue #6) is optional: link to it only when its routes exist."""
+    return any(getattr(route, "path", "") == "/loaners/offer" for route in request.app.routes)
+
+
 def _int(value: Any) -> int | None:
     try:
         return int(str(value).strip())
@@ -258,7 +263,7 @@ class BenchController(Controller):
             errors=errors or {}, form=form if form is not None else await _form_defaults(rma, action_code) if action_code else {},
             action=svc.ACTIONS.get(action_code), side=side, gate=gate, techs=await svc.bench_users(),
             can_bench=user.has(*svc.BENCH_ROLES), can_desk=user.has("desk"), can_finance=user.has("finance"),
-            pay_token=new_token(), board=False, **extras, **_ctx())
+            pay_token=new_token(), board=False, loaners_enabled=_loaners_enabled(request), **extras, **_ctx())
 
     async def _side(self, request: Request, rma_id: int, side: str, call: Callable[[dict], Awaitable[Any]],
                     flash: str) -> Response:
@@ -463,4 +468,15 @@ register_panel(HomePanel("rma-manager", _l("Replacement applications to approve"
 register_panel(HomePanel("rma-desk", _l("Returns: quotes, ship-backs, callbacks"), "rma/_home_desk.html", frozenset({"desk"}),
                          _desk_panel, order=33))
 
-CONTROLLERS = [BenchController]
+class RmaAliasController(Controller):
+    """/rma/{id} (the path other domains may link to) → the RMA page on the bench."""
+
+    path = "/rma"
+    opt = roles(*svc.READ_ROLES)
+
+    @get("/{rma_id:int}", name="rma.alias")
+    async def alias(self, request: Request, rma_id: FromPath[int]) -> Response:
+        return redirect(request, f"/bench/{rma_id}")
+
+
+CONTROLLERS = [BenchController, RmaAliasController]

@@ -41,6 +41,7 @@ from typing import Any
 from app.audit.services import SYSTEM, Actor, record
 from app.core.hooks import close_blockers
 from app.core.numbers import attach_entity, next_number
+from app.core.settings import SettingSpec, register_setting
 from app.db import fetch, utcnow, write_transaction
 from app.i18n import _, tz
 from app.i18n import lazy_gettext as _l
@@ -116,6 +117,16 @@ QUOTE_STATUSES = {"costed": _l("Costed, to quote"), "quoted": _l("Quoted, waitin
 ANSWERS = {"continue": _l("Continue the repair"), "stop": _l("Stop, return the unit")}
 REPLACEMENT_STATUSES = {"pending": _l("Waiting for approval"), "approved": _l("Approved"), "rejected": _l("Rejected")}
 SERIAL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-_./#:]{0,79}$")
+
+
+# Operator-editable numbers (SPEC preamble), listed on /admin/settings.
+register_setting(SettingSpec("rma.burn_in_hours", _l("Bench: default burn-in (hours)"), 24, kind="int", minimum=1,
+                             maximum=720, domain="rma",
+                             help=_l("Models listed on /bench/burn-in use their own hours.")))
+register_setting(SettingSpec("rma.repair_days", _l("Bench: repair window after QC (days)"), 3, kind="int", minimum=1,
+                             maximum=60, domain="rma", help=_l("R-RMA-03: past it an intact unit is applied for replacement.")))
+register_setting(SettingSpec("rma.ship_days", _l("Bench: ship completed units within (days)"), 2, kind="int", minimum=1,
+                             maximum=30, domain="rma", help=_l("R-RMA-06: completed units must leave the building.")))
 
 
 class RmaError(Exception):

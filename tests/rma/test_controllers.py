@@ -339,3 +339,6 @@ async def test_detail_404_and_anonymous(login_as, anon):
     client = await login_as("bench")
     assert (await client.get("/bench/999999999")).status_code == 404
     assert (await anon.get("/bench")).status_code in (302, 303)
+    rma_id = await make_rma("received")
+    r = await client.get(f"/rma/{rma_id}")
+    assert r.status_code == 303 and r.headers["location"] == f"/bench/{rma_id}"
