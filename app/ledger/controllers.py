@@ -252,9 +252,9 @@ class SlipController(Controller):
 
     # ------------------------------------------------------------ reconciliation (R-SLIP-08)
 
-    async def _reconcile_data(self, month: str, holder: int | None, book: int | None) -> dict:
+    async def _reconcile_data(self, month: str, holder: int | None, book: int | None, only: str = "") -> dict:
         month = _month(month)
-        data: dict[str, Any] = {"month": month, "holder": holder, "book_id": book}
+        data: dict[str, Any] = {"month": month, "holder": holder, "book_id": book, "only": only}
         if book:
             b = await slips.get_book(book)
             if b is None:
@@ -264,8 +264,11 @@ class SlipController(Controller):
             data["books"] = await slips.holder_books_in_month(holder, month)
         if "books" in data:
             rows = await slips.book_slips([b["id"] for b in data["books"]])
-            data["detail"] = rows
             data["detail_summary"] = slips.summarize(rows)
+            if only == "problems":  # gaps, out-of-order use, amounts that do not tie, stubs not handed in
+                rows = [s for s in rows if s["missing"] or s["out_of_order"] or s["mismatch"]
+                        or (s["state"] == "void" and not s["handed_in_on"])]
+            data["detail"] = rows
             data["holder_name"] = next((b["holder_name"] for b in data["books"] if b["holder_name"]), "")
         else:
             data["rec"] = await slips.reconcile_month(month)
@@ -273,8 +276,8 @@ class SlipController(Controller):
 
     @get("/reconcile", name="slips.reconcile")
     async def reconcile(self, request: Request, month: FromQuery[str] = "", holder: FromQuery[str] = "",
-                        book: FromQuery[str] = "") -> Response:
-        data = await self._reconcile_data(month, _int(holder), _int(book))
+                        book: FromQuery[str] = "", only: FromQuery[str] = "") -> Response:
+        data = await self._reconcile_data(month, _int(holder), _int(book), only)
         return render(request, "ledger/reconcile.html", **_ctx(**data))
 
     @get("/reconcile/print", name="slips.reconcile_print")
@@ -359,9 +362,10 @@ class ReceivableController(Controller):
         line = await ar.get_receivable(rid)
         if line is None:
             raise NotFoundException()
+        if form is None:
+            form = {**_pay_form(), "amount": str(from_fen(line["open_fen"])) if line["open_fen"] else ""}
         return render(request, "ledger/receivable.html", status_code=status_code,
-                      **_ctx(line=line, errors=errors or {}, message=message, action=action,
-                             form=form or _pay_form(), today=today()))
+                      **_ctx(line=line, errors=errors or {}, message=message, action=action, form=form, today=today()))
 
     @get("/{rid:int}", name="receivables.detail")
     async def line(self, request: Request, rid: FromPath[int]) -> Response:
@@ -505,8 +509,10 @@ class ReceivableController(Controller):
         st = await ar.get_statement(sid)
         if st is None:
             raise NotFoundException()
+        if form is None:  # prefill the open amount: the usual case is a payment in full
+            form = {**_pay_form(), "amount": str(from_fen(st["open_fen"])) if st["open_fen"] else ""}
         return render(request, "ledger/statement.html", status_code=status_code,
-                      **_ctx(st=st, errors=errors or {}, message=message, form=form or _pay_form()))
+                      **_ctx(st=st, errors=errors or {}, message=message, form=form))
 
     @get("/statements/{sid:int}", name="receivables.statement")
     async def statement(self, request: Request, sid: FromPath[int]) -> Response:

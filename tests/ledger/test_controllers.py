@@ -156,6 +156,8 @@ async def test_reconcile_detail_highlights_gap(login_as):
     page = await client.get(f"/slips/reconcile?month={month}&holder={tech.user_id}")
     assert page.status_code == 200
     assert page.text.count('class="row-missing"') >= 2  # numbers 1 and 2 are missing
+    problems = await client.get(f"/slips/reconcile?month={month}&book={book['id']}&only=problems")
+    assert problems.status_code == 200 and problems.text.count('class="row-missing"') == 2
     summary = await client.get(f"/slips/reconcile?month={month}")
     assert "row-missing" in summary.text
     printed = await client.get(f"/slips/reconcile/print?month={month}&holder={tech.user_id}")
