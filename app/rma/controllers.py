@@ -148,13 +148,13 @@ class BenchController(Controller):
         return render(request, "rma/_card.html", c=card, open_form=None, L=_labels(request.scope["user"]), **_ctx())
 
     @get("/{rma_id:int}/form/{action:str}", name="rma.card_form")
-    async def card_form(self, request: Request, rma_id: FromPath[int], action: FromPath[str]) -> Response:
+    async def card_form(self, request: Request, rma_id: FromPath[int], action: FromPath[str], tech: FromQuery[str] = "") -> Response:
         """The inputs a transition needs, asked inline in the card (HTMX)."""
         rma = await svc.get_rma(rma_id)
         if rma is None or action not in svc.ACTIONS:
             raise NotFoundException()
         return render(request, "rma/_card_form.html", rma=rma, action=svc.ACTIONS[action], form=await _form_defaults(rma, action),
-                      errors={}, message="", board=True, techs=[], **_ctx())
+                      errors={}, message="", board=True, techs=[], tech=_int(tech), **_ctx())
 
     # ------------------------------------------------------------------ transitions
 
@@ -456,8 +456,8 @@ async def _manager_panel(user) -> dict | None:
 
 
 async def _desk_panel(user) -> dict | None:
-    return {"quotes": await svc.quotes_to_send(8), "late": await svc.overdue_shipments(8),
-            "callbacks": await svc.callbacks_due(8)}
+    return {"quotes": await svc.quotes_to_send(5), "late": await svc.overdue_shipments(5),
+            "callbacks": await svc.callbacks_due(5), "long": await svc.overdue_repairs(3)}
 
 
 register_panel(HomePanel("rma-bench", _l("My bench cards"), "rma/_home_bench.html", frozenset({"bench"}), _bench_panel, order=30))

@@ -1044,10 +1044,23 @@ async def sweep_if_due(every_seconds: int = 60) -> None:
 
 
 async def list_replacements(status: str = "pending", limit: int = 200) -> list[dict]:
-    return await fetch(
+    """Applications with, for pending ones, up to 5 in-stock serials of the same model (one query for all)."""
+    rows = await fetch(
         "SELECT x.*, r.number, r.serial, r.model, r.customer_name, r.qc_at, r.status AS rma_status, r.version AS rma_version "
         "FROM rma_replacement x JOIN rma r ON r.id = x.rma_id WHERE x.status = {} ORDER BY x.raised_at, x.id "
         f"LIMIT {int(limit)}", status)
+    models = sorted({r["model"] for r in rows if r["model"]})
+    stock: dict[str, list[str]] = {}
+    if status == "pending" and models:
+        units = await fetch(
+            "SELECT p.model, su.serial FROM serial_unit su JOIN part p ON p.id = su.part_id "
+            "JOIN stock_location l ON l.id = su.location_id WHERE l.kind IN ('central', 'emergency', 'office', 'bench') "
+            "AND p.model IN (" + ", ".join("{}" for _m in models) + ") ORDER BY p.model, su.id", *models)
+        for unit in units:
+            stock.setdefault(unit["model"], []).append(unit["serial"])
+    for row in rows:
+        row["stock_serials"] = stock.get(row["model"], [])[:5]
+    return rows
 
 
 async def decide_replacement(actor: Actor, replacement_id: int, *, approve: bool, new_serial: str = "", note: str = "") -> None:
