@@ -211,6 +211,8 @@ class LoanersController(Controller):
     async def _checkin_page(self, request: Request, form: CheckinInput, *, status_code: int = 200,
                             errors: dict | None = None, message: str = "") -> Response:
         loan = await services.open_loan_by_serial(form.serial) if form.serial else None
+        if loan is not None and not form.condition_in and status_code == 200:
+            form.condition_in = _("Intact, accessories complete")
         errors = dict(errors or {})
         if form.serial and loan is None and "serial" not in errors:
             errors["serial"] = _("Unit %(serial)s is not out on loan: nothing to check in.", serial=form.serial)
