@@ -23,7 +23,7 @@ from tqdm import tqdm
 from app.audit.services import Actor
 from app.core.numbers import next_number
 from app.db import fetch, utcnow, write_transaction
-from app.ledger.common import as_date, today
+from app.ledger.common import as_date, bump_rev, today
 from seed.demo import register_step
 from seed.factories import fake
 
@@ -389,6 +389,7 @@ async def seed_demo(rng: random.Random, quiet: bool) -> None:
     async with write_transaction():
         await fetch("INSERT INTO audit_event (created_at, user_id, username, roles, action, entity_type, entity_id, before, after, "
                     "request_id, ip) VALUES ({}, NULL, 'system', '', 'seed.ledger', 'slip_book', '', NULL, NULL, '', '')", now)
+        await bump_rev()  # cached reports recompute
 
 
 # ---------------------------------------------------------------------------- scale (benchmark)
@@ -462,6 +463,8 @@ async def seed_scale(rng: random.Random, quiet: bool) -> None:
                               "created_at", "updated_at"],
                [(*ln, False, None, 1, now, now) for ln in lines], bar)
     bar.close()
+    async with write_transaction():
+        await bump_rev()  # cached reports recompute
 
 
 register_step("ledger", seed_ledger)

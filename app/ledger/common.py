@@ -124,3 +124,63 @@ async def repairers() -> list[dict]:
 def is_unique_violation(exc: Exception) -> bool:
     text = f"{type(exc).__name__} {exc}".lower()
     return "unique" in text or "duplicate" in text
+
+
+# ---------------------------------------------------------------- revision + read cache
+#
+# Every ledger write transaction stamps the `ledger.rev` setting row (an upsert of its updated_at,
+# committed with the write). Reports over the whole month / all open lines (reconciliation summary,
+# ageing, overdue review, panel counts) are cached per process under (report, args, rev): a cache
+# entry is used only while the stamp it was computed under is still the current one, so a write in
+# any process (or worker) invalidates it at once; nothing is ever served stale after a commit.
+
+from contextlib import asynccontextmanager  # noqa: E402
+from typing import AsyncIterator, Awaitable, Callable  # noqa: E402
+
+REV_KEY = "ledger.rev"
+_CACHE: dict[tuple, tuple[Any, Any]] = {}
+_CACHE_MAX = 64
+
+
+async def bump_rev() -> None:
+    """Stamp the ledger revision; call inside the write transaction (done by ledger_tx)."""
+    from app.db import utcnow
+
+    now = utcnow()
+    await fetch("INSERT INTO app_setting (key, value, updated_at) VALUES ({}, '0', {}) "
+                "ON CONFLICT (key) DO UPDATE SET updated_at = excluded.updated_at", REV_KEY, now)
+
+
+async def current_rev() -> Any:
+    rows = await fetch("SELECT updated_at FROM app_setting WHERE key = {}", REV_KEY)
+    return str(rows[0]["updated_at"]) if rows else None
+
+
+@asynccontextmanager
+async def ledger_tx(joined: bool = False) -> AsyncIterator[None]:
+    """A ledger write transaction (or the caller's, when `joined` and one is open) that stamps the revision."""
+    from app.db import in_transaction, write_transaction
+
+    if joined and in_transaction():
+        yield
+        await bump_rev()
+        return
+    async with write_transaction():
+        yield
+        await bump_rev()
+
+
+async def cached(key: tuple, compute: Callable[[], Awaitable[Any]]) -> Any:
+    rev = await current_rev()
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] == rev and rev is not None:
+        return hit[1]
+    value = await compute()
+    if len(_CACHE) >= _CACHE_MAX:
+        _CACHE.clear()
+    _CACHE[key] = (rev, value)
+    return value
+
+
+def clear_cache() -> None:
+    _CACHE.clear()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -16,7 +15,7 @@ from app.i18n import lazy_gettext as _l
 from app.ledger import labels
 from app.ledger import receivables as ar
 from app.ledger import services as slips
-from app.ledger.common import LedgerError, as_date, month_bounds, parse_amount, parse_date, repairers, today, week_start
+from app.ledger.common import LedgerError, month_bounds, parse_amount, parse_date, repairers, today, week_start
 from app.ledger.xlsx import workbook, xlsx_response
 from app.money import from_fen
 from app.nav import HomePanel, NavEntry, register_nav, register_panel

@@ -1,4 +1,6 @@
-"""Display labels for ledger states (gettext at display time)."""
+"""Display labels for ledger states (gettext at display time) and fast formatters for long tables."""
+
+from functools import lru_cache
 
 from app.i18n import lazy_gettext as _l
 
@@ -29,14 +31,32 @@ SOURCES = {"ticket": _l("Service ticket"), "rma": _l("Return repair"), "sales_co
 
 
 def fen(value) -> str:
-    """Integer fen → '¥1,234.50' (exact: Decimal, never float)."""
-    from app.i18n import format_money
-    from app.money import from_fen
+    """Integer fen → '¥1,234.50': integer arithmetic, exact, and the same text as app.i18n.format_money
+    for both UI locales (',' grouping, '.' decimals) at a fraction of babel's cost on long tables."""
+    n = int(value or 0)
+    sign = "-" if n < 0 else ""
+    n = abs(n)
+    return f"{sign}¥{n // 100:,}.{n % 100:02d}"
 
-    return format_money(from_fen(int(value or 0)))
+
+@lru_cache(maxsize=4096)
+def _date(value, locale: str) -> str:
+    from app.i18n import format_date
+
+    return format_date(value)
+
+
+def d(value) -> str:
+    """A date as the `|date` filter shows it, memoised (a month has ~30 distinct dates, a table 500 rows)."""
+    if value is None or value == "":
+        return ""
+    from app.i18n import current_locale
+    from app.ledger.common import as_date
+
+    return _date(as_date(value), current_locale())
 
 
 def context() -> dict:
-    return {"fen": fen, "slip_states": SLIP_STATES, "slip_badges": SLIP_BADGES, "book_status": BOOK_STATUS, "book_kinds": BOOK_KINDS,
+    return {"fen": fen, "d": d, "slip_states": SLIP_STATES, "slip_badges": SLIP_BADGES, "book_status": BOOK_STATUS, "book_kinds": BOOK_KINDS,
             "classes": CLASSES, "methods": METHODS, "statement_status": STATEMENT_STATUS,
             "statement_badges": STATEMENT_BADGES, "ext_status": EXT_STATUS, "bucket_names": BUCKETS, "sources": SOURCES}

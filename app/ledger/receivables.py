@@ -9,29 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from contextlib import asynccontextmanager
 from decimal import Decimal
-from typing import Any, AsyncIterator
+from typing import Any
 
 from app.audit.services import Actor, record
 from app.core.numbers import attach_entity, next_number
-from app.db import fetch, in_transaction, utcnow, write_transaction
+from app.db import fetch, utcnow
 from app.i18n import _
-from app.ledger.common import LedgerError, as_date, is_unique_violation, month_bounds, setting, today, week_start
+from app.ledger.common import LedgerError, as_date, cached, is_unique_violation, ledger_tx, month_bounds, setting, today, week_start
 from app.money import from_fen, to_fen
 
 CLASSES = ("monthly", "retail")
 METHODS = ("cash", "transfer", "cheque", "other")
 BUCKETS = ("0-30", "31-60", "61-90", "90+")
-
-
-@asynccontextmanager
-async def _joined() -> AsyncIterator[None]:
-    if in_transaction():
-        yield
-    else:
-        async with write_transaction():
-            yield
 
 
 def _need(actor: Actor, *roles: str) -> None:
@@ -101,7 +91,7 @@ async def post_receivable(actor: Actor, source_type: str, source_id: str | int, 
     if errors:
         raise LedgerError(_("Check the highlighted fields."), errors)
     posted = posted_on or today()
-    async with _joined():
+    async with ledger_tx(joined=True):
         if due_date is None and account_class == "retail":
             due_date = await retail_due(posted)
         now = utcnow()
@@ -144,7 +134,7 @@ async def register_sales_confirmation(actor: Actor, *, customer_name: str, custo
         errors["amount"] = _("Enter an amount such as 1234.50.")
     if errors:
         raise LedgerError(_("Check the highlighted fields."), errors)
-    async with write_transaction():
+    async with ledger_tx():
         number = await next_number("sales_confirmation", entity_type="sales_confirmation", today=sold_on)
         rows = await fetch(
             "INSERT INTO sales_confirmation (number, customer_id, customer_name, account_class, technician_user_id, "
@@ -191,7 +181,7 @@ async def draft_statement(actor: Actor, customer_name: str, month: str) -> int:
     customer_name = (customer_name or "").strip()
     if not customer_name:
         raise LedgerError(_("Choose the customer."), {"customer_name": _("Choose the customer.")})
-    async with write_transaction():
+    async with ledger_tx():
         lines = await fetch(
             "SELECT id, customer_id, amount_fen, paid_fen, description, posted_on FROM receivable WHERE customer_name = {} "
             "AND account_class = 'monthly' AND is_open = true AND statement_id IS NULL AND posted_on <= {} ORDER BY posted_on, id",
@@ -243,7 +233,7 @@ async def move_statement(actor: Actor, statement_id: int, verb: str, version: in
     `return_review` / `return_check` (send back to draft with a note), `cancel` (desk/finance, draft only).
     Of two clerks clicking at once one wins; the other gets 409. Returns the new status."""
     now = utcnow()
-    async with write_transaction():
+    async with ledger_tx():
         cur = await fetch("SELECT * FROM ar_statement WHERE id = {}", statement_id)
         if not cur:
             raise LedgerError(_("No such statement."), status=404)
@@ -334,7 +324,7 @@ async def record_payment(actor: Actor, token: str, *, amount: Any, received_on: 
         raise LedgerError(_("A payment is for one statement or one line."), status=400)
     if errors:
         raise LedgerError(_("Check the highlighted fields."), errors)
-    async with write_transaction():
+    async with ledger_tx():
         if statement_id:
             st = await fetch("SELECT customer_id, customer_name FROM ar_statement WHERE id = {}", statement_id)
             if not st:
@@ -431,7 +421,7 @@ async def request_extension(actor: Actor, receivable_id: int, *, reason: str, re
         errors["reason"] = _("This line is paid.")
     if errors:
         raise LedgerError(_("Check the highlighted fields."), errors)
-    async with write_transaction():
+    async with ledger_tx():
         pending = await fetch("SELECT id FROM ar_extension WHERE receivable_id = {} AND status = 'pending'", receivable_id)
         if pending:
             raise LedgerError(_("An extension request for this line is already waiting."), {"reason": _("Already requested.")})
@@ -447,7 +437,7 @@ async def request_extension(actor: Actor, receivable_id: int, *, reason: str, re
 async def decide_extension(actor: Actor, extension_id: int, approve: bool, *, note: str = "", version: int | None = None) -> None:
     """R-AR-03: the manager (or GM office) approves or rejects; approval moves the line's due date."""
     _need(actor, "manager", "gm")
-    async with write_transaction():
+    async with ledger_tx():
         cond = " AND version = {}" if version else ""
         rows = await fetch(
             "UPDATE ar_extension SET status = {}, decided_by = {}, decided_at = {}, decision_note = {}, version = version + 1 "
@@ -470,7 +460,7 @@ async def check_week(actor: Actor, technician_user_id: int, week: dt.date, note:
     _need(actor, "desk")
     start = week_start(week)
     end = start + dt.timedelta(days=6)
-    async with write_transaction():
+    async with ledger_tx():
         agg = await fetch("SELECT COUNT(*) AS n, SUM(amount_fen) AS fen FROM receivable WHERE technician_user_id = {} "
                           "AND posted_on >= {} AND posted_on <= {}", technician_user_id, start, end)
         try:
@@ -493,7 +483,7 @@ async def save_followup(actor: Actor, receivable_id: int, note: str) -> None:
     note = (note or "").strip()
     if not note:
         raise LedgerError(_("Write the follow-up."), {"note": _("Write the follow-up.")})
-    async with write_transaction():
+    async with ledger_tx():
         rows = await fetch("UPDATE receivable SET followup_note = {}, followup_at = {}, version = version + 1, updated_at = {} "
                            "WHERE id = {} RETURNING id", note[:300], utcnow(), utcnow(), receivable_id)
         if not rows:
@@ -507,7 +497,7 @@ async def set_calendar_day(actor: Actor, day: dt.date | None, is_working: bool, 
     _need(actor, "finance", "admin")
     if day is None:
         raise LedgerError(_("Enter the date."), {"day": _("Enter the date.")})
-    async with write_transaction():
+    async with ledger_tx():
         await fetch("INSERT INTO work_calendar (day, is_working, name, updated_at) VALUES ({}, {}, {}, {}) "
                     "ON CONFLICT (day) DO UPDATE SET is_working = excluded.is_working, name = excluded.name, "
                     "updated_at = excluded.updated_at", day, is_working, (name or "").strip()[:100], utcnow())
@@ -516,7 +506,7 @@ async def set_calendar_day(actor: Actor, day: dt.date | None, is_working: bool, 
 
 async def delete_calendar_day(actor: Actor, day: dt.date) -> None:
     _need(actor, "finance", "admin")
-    async with write_transaction():
+    async with ledger_tx():
         await fetch("DELETE FROM work_calendar WHERE day = {}", day)
         await record(actor, "calendar.removed", "work_calendar", str(day))
 
@@ -661,6 +651,11 @@ async def technician_ledger(technician_user_id: int, week: dt.date) -> dict:
 
 
 async def overdue_review(as_of: dt.date | None = None, limit: int = 500) -> list[dict]:
+    as_of = as_of or today()
+    return await cached(("overdue_review", as_of, limit), lambda: _overdue_review(as_of, limit))
+
+
+async def _overdue_review(as_of: dt.date | None = None, limit: int = 500) -> list[dict]:
     """R-AR-04: the Monday review — open lines past their due date, by technician, oldest due first."""
     as_of = as_of or today()
     rows = await fetch(
@@ -678,6 +673,11 @@ async def overdue_review(as_of: dt.date | None = None, limit: int = 500) -> list
 
 
 async def ageing(as_of: dt.date | None = None, *, account_class: str = "", limit: int = 100) -> dict:
+    as_of = as_of or today()
+    return await cached(("ageing", as_of, account_class, limit), lambda: _ageing(as_of, account_class=account_class, limit=limit))
+
+
+async def _ageing(as_of: dt.date | None = None, *, account_class: str = "", limit: int = 100) -> dict:
     """R-AR-04: open amounts by age since posting — 0–30, 31–60, 61–90, 90+ days — per customer and in total.
     One aggregate over the open lines (index receivable_open)."""
     as_of = as_of or today()
@@ -715,6 +715,10 @@ async def technicians() -> list[dict]:
 
 
 async def panel_counts() -> dict:
+    return await cached(("panel_counts", today()), _panel_counts)
+
+
+async def _panel_counts() -> dict:
     as_of = today()
     st = await fetch("SELECT status, COUNT(*) AS n FROM ar_statement WHERE status IN ('draft', 'reviewed', 'checked') GROUP BY status")
     over = await fetch("SELECT COUNT(*) AS n, SUM(amount_fen - paid_fen) AS fen FROM receivable WHERE is_open = true AND due_date < {}", as_of)

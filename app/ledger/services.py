@@ -11,28 +11,17 @@ Cross-domain entry points:
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import asynccontextmanager
 from decimal import Decimal
-from typing import Any, AsyncIterator
+from typing import Any
 
 from app.audit.services import Actor, record
-from app.db import fetch, in_transaction, utcnow, write_transaction
+from app.db import fetch, utcnow
 from app.i18n import _
-from app.ledger.common import LedgerError, as_date, is_unique_violation, month_bounds, today, user_row
+from app.ledger.common import LedgerError, as_date, cached, is_unique_violation, ledger_tx, month_bounds, today, user_row
 from app.money import from_fen, to_fen
 
 MAX_BOOK = 1000
 STATES = ("unused", "used", "void", "transferred", "returned")
-
-
-@asynccontextmanager
-async def joined_transaction() -> AsyncIterator[None]:
-    """Join the caller's write transaction when there is one, else open our own."""
-    if in_transaction():
-        yield
-    else:
-        async with write_transaction():
-            yield
 
 
 def _require_finance(actor: Actor) -> None:
@@ -69,7 +58,7 @@ async def create_books(actor: Actor, *, series: str, first_number: int, per_book
         raise LedgerError(_("Check the highlighted fields."), errors)
     last = first_number + per_book * count - 1
     ids: list[int] = []
-    async with write_transaction():
+    async with ledger_tx():
         clash = await fetch("SELECT number FROM slip WHERE series = {} AND number BETWEEN {} AND {} ORDER BY number LIMIT 1",
                             series, first_number, last)
         if clash:
@@ -154,7 +143,7 @@ async def issue_book(actor: Actor, book_id: int, holder_user_id: int | None, *, 
     """R-SLIP-01: finance issues a book from stock to a repairer who holds none."""
     _require_finance(actor)
     holder = await _check_holder(holder_user_id)
-    async with write_transaction():
+    async with ledger_tx():
         held = await current_book(holder["id"])
         if held:
             raise LedgerError(
@@ -200,7 +189,7 @@ async def exchange_book(actor: Actor, holder_user_id: int | None, new_book_id: i
     holder = await _check_holder(holder_user_id)
     if not new_book_id:
         raise LedgerError(_("Choose the new book."), {"new_book_id": _("Choose the new book.")})
-    async with write_transaction():
+    async with ledger_tx():
         old = await current_book(holder["id"])
         if old is None:
             raise LedgerError(_("%(name)s holds no book; issue one instead.", name=holder["display"]),
@@ -243,7 +232,7 @@ async def hand_back(actor: Actor, book_id: int, *, reason: str, handed_on: dt.da
         errors["handed_on"] = _("Enter the date the slips were handed back.")
     if errors:
         raise LedgerError(_("Check the highlighted fields."), errors)
-    async with write_transaction():
+    async with ledger_tx():
         cond = " AND version = {}" if version else ""
         args: list[Any] = [handed_on, utcnow(), book_id] + ([version] if version else [])
         book = await fetch(
@@ -293,7 +282,7 @@ async def record_slip_use(actor: Actor, holder_user_id: int, number: int, job_ty
         errors["number"] = _("Enter the slip number.")
     if errors:
         raise LedgerError(_("Every field of the slip must be filled."), errors)
-    async with joined_transaction():
+    async with ledger_tx(joined=True):
         book = await current_book(holder_user_id)
         if book is None:
             raise LedgerError(_("This repairer holds no slip book."), {"number": _("This repairer holds no slip book.")})
@@ -372,7 +361,7 @@ async def void_slip(actor: Actor, slip_id: int, *, reason: str, handed_in_on: dt
         errors["handed_in_on"] = _("The hand-in date cannot be in the future.")
     if errors:
         raise LedgerError(_("Check the highlighted fields."), errors)
-    async with write_transaction():
+    async with ledger_tx():
         cond = " AND version = {}" if version else ""
         rows = await fetch(
             "UPDATE slip SET state = 'void', state_on = {}, version = version + 1, updated_at = {} "
@@ -390,7 +379,7 @@ async def receive_void_stubs(actor: Actor, book_id: int, on: dt.date | None = No
     """R-SLIP-04: finance receives every outstanding void stub of a book in one click."""
     _require_finance(actor)
     on = on or today()
-    async with write_transaction():
+    async with ledger_tx():
         rows = await fetch(
             "UPDATE slip_void SET handed_in_on = {} WHERE handed_in_on IS NULL AND slip_id IN "
             "(SELECT id FROM slip WHERE book_id = {}) RETURNING slip_id", on, book_id)
@@ -422,7 +411,7 @@ async def transfer_slip(actor: Actor, from_slip_id: int, *, to_number: int | Non
         errors["to_number"] = _("Only a used slip (a job in progress) moves to a backup slip.")
     if errors:
         raise LedgerError(_("Check the highlighted fields."), errors)
-    async with write_transaction():
+    async with ledger_tx():
         target = await fetch(
             "SELECT s.id, s.state, b.kind FROM slip s JOIN slip_book b ON b.id = s.book_id "
             "WHERE s.series = {} AND s.number = {}", src["series"], int(to_number))
@@ -469,7 +458,7 @@ async def add_delay(actor: Actor, slip_id: int, *, reason: str, delay_ref: str =
         errors["reason"] = _("A delay slip attaches to a used slip.")
     if errors:
         raise LedgerError(_("Check the highlighted fields."), errors)
-    async with write_transaction():
+    async with ledger_tx():
         await fetch(
             "INSERT INTO slip_delay (slip_id, reason, delay_ref, new_due_on, recorded_by, created_at) VALUES ({}, {}, {}, {}, {}, {})",
             slip_id, reason.strip()[:300], (delay_ref or "").strip()[:40], new_due_on, actor.user_id, utcnow())
@@ -579,6 +568,11 @@ def _iso(value: Any) -> str:
 
 
 async def reconcile_month(month: str) -> dict:
+    """Cached per ledger revision (see app.ledger.common.cached)."""
+    return await cached(("reconcile_month", month), lambda: _reconcile_month(month))
+
+
+async def _reconcile_month(month: str) -> dict:
     """R-SLIP-08: per repairer for one month — counts by state, gaps, out-of-order uses, the slip total
     and the receivables posted for the same jobs (they must tie). One pass of aggregate SQL."""
     start, end = month_bounds(month)

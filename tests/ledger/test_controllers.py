@@ -11,7 +11,7 @@ from app.audit.services import Actor
 from app.db import fetch
 from app.ledger import receivables as ar
 from app.ledger import services as slips
-from app.ledger.common import today
+from app.ledger.common import clear_cache, today
 from seed.factories import unique
 from tests.ledger.factories import actor, issued_book, series
 
@@ -152,6 +152,7 @@ async def test_reconcile_detail_highlights_gap(login_as):
     book = await issued_book(finance, tech, per_book=3)
     await fetch("UPDATE slip SET state = 'used', job_type = 'ticket', job_id = 'G', amount_fen = 100, used_at = {}, state_on = {} "
                 "WHERE book_id = {} AND number = 3", dt.datetime.now(dt.timezone.utc), today(), book["id"])
+    clear_cache()  # written without the services (no revision stamp)
     month = today().strftime("%Y-%m")
     page = await client.get(f"/slips/reconcile?month={month}&holder={tech.user_id}")
     assert page.status_code == 200

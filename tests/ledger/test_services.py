@@ -10,7 +10,7 @@ import pytest
 
 from app.db import fetch, write_transaction
 from app.ledger import services as slips
-from app.ledger.common import LedgerError, today
+from app.ledger.common import LedgerError, clear_cache, today
 from tests.ledger.factories import actor, backup_book, issued_book, repairer, series
 
 
@@ -248,6 +248,7 @@ async def test_r_slip_08_reconciliation_flags_gaps_out_of_order_and_ties_to_rece
         await fetch("UPDATE slip SET state = 'used', job_type = 'ticket', job_id = {}, amount_fen = 1000, used_at = {}, "
                     "state_on = {} WHERE book_id = {} AND number = {}", f"J{book['id']}-{n}", now - dt.timedelta(hours=10 - hours),
                     today(), book["id"], n)
+    clear_cache()  # the rows above were written without the services (no revision stamp)
     await slips.post_receivable(finance, "ticket", f"J{book['id']}-1", None, "甲公司", "retail", Decimal("10.00"), "fee", tech.user_id)
     await slips.post_receivable(finance, "ticket", f"J{book['id']}-2", None, "甲公司", "retail", Decimal("9.99"), "fee", tech.user_id)
     rows = await slips.book_slips([book["id"]])
@@ -261,3 +262,21 @@ async def test_r_slip_08_reconciliation_flags_gaps_out_of_order_and_ties_to_rece
     rec = await slips.reconcile_month(month)
     mine = [r for r in rec["rows"] if r["uid"] == tech.user_id][0]
     assert (mine["used"], mine["gaps"], mine["out_of_order"], mine["amount_fen"], mine["receivable_fen"]) == (3, 1, 1, 3000, 1999)
+
+
+async def test_cached_reports_follow_every_write():
+    """The cached month reconciliation and ageing change at once after a write through the services."""
+    from app.ledger import receivables as ar
+
+    finance, tech = await actor("finance"), await repairer()
+    await issued_book(finance, tech, per_book=3)
+    month = today().strftime("%Y-%m")
+    assert not [r for r in (await slips.reconcile_month(month))["rows"] if r["uid"] == tech.user_id]
+    await slips.record_slip_use(tech, tech.user_id, 1, "ticket", f"CACHE{tech.user_id}", Decimal("5"))
+    mine = [r for r in (await slips.reconcile_month(month))["rows"] if r["uid"] == tech.user_id]
+    assert mine and mine[0]["used"] == 1 and mine[0]["amount_fen"] == 500
+    name = f"缓存客户{tech.user_id}"
+    rid = await slips.post_receivable(finance, "ticket", f"CACHE{tech.user_id}", None, name, "retail", Decimal("5"), "x", tech.user_id)
+    assert [c for c in (await ar.ageing())["all_customers"] if c["customer_name"] == name][0]["b0"] == 500
+    await ar.record_payment(finance, ar.new_token(), amount="5", received_on=today(), method="cash", receivable_id=rid)
+    assert not [c for c in (await ar.ageing())["all_customers"] if c["customer_name"] == name]
