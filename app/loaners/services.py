@@ -935,24 +935,28 @@ async def open_request_count() -> int:
 # --------------------------------------------------------------------------- triggers (R-LOAN-02)
 
 async def _record_trigger(actor: Actor, case_type: str, case_id: int | None, case_ref: str, rule: str,
-                          fired_at: dt.datetime, due_at: dt.datetime | None, detail: str, customer_id: int | None) -> None:
-    await fetch(
+                          fired_at: dt.datetime, due_at: dt.datetime | None, detail: str, customer_id: int | None) -> bool:
+    """Store a fired rule once per (case, rule); True when it was new."""
+    rows = await fetch(
         "INSERT INTO loan_trigger (case_type, case_id, case_ref, rule, fired_at, due_at, detail, customer_id, recorded_by, "
         "recorded_by_name, created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) "
-        "ON CONFLICT (case_type, case_ref, rule) DO NOTHING",
+        "ON CONFLICT (case_type, case_ref, rule) DO NOTHING RETURNING id",
         case_type, case_id, (case_ref or str(case_id or ""))[:60], rule, fired_at, due_at, detail, customer_id,
         actor.user_id, actor.username, utcnow())
+    return bool(rows)
 
 
 async def record_triggers(actor: Actor, case_type: str, case_id: int | None, case_ref: str,
                           hits: list[triggers.TriggerHit], customer_id: int | None = None) -> int:
     """Store the rules that fired for a case (once per rule); returns how many were given."""
     async with write_transaction():
-        for hit in hits:
-            await _record_trigger(actor, case_type, case_id, case_ref, hit.rule, hit.fired_at, hit.due_at,
-                                  json.dumps({"elapsed_hours": hit.elapsed_hours, "limit_hours": hit.limit_hours}),
-                                  customer_id)
-    return len(hits)
+        new = [hit.rule for hit in hits if await _record_trigger(
+            actor, case_type, case_id, case_ref, hit.rule, hit.fired_at, hit.due_at,
+            json.dumps({"elapsed_hours": hit.elapsed_hours, "limit_hours": hit.limit_hours}), customer_id)]
+        if new:
+            await record(actor, "loan_trigger.recorded", case_type, case_id or case_ref,
+                         after={"rules": new, "case_ref": case_ref})
+    return len(new)
 
 
 async def triggers_for_case(case_type: str, case_id: int | None, facts: dict | None = None) -> list[triggers.TriggerHit]:

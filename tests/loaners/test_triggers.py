@@ -65,3 +65,18 @@ async def test_thresholds_read_from_app_setting():
     finally:
         async with write_transaction():
             await fetch("UPDATE app_setting SET value = {} WHERE key = 'loaners.fix_hours'", json.dumps(2))
+
+
+async def test_record_triggers_once_per_rule_with_audit():
+    """Recording the rules that fired stores each (case, rule) once and audits it."""
+    from app.audit.services import Actor
+    from seed.factories import unique
+
+    actor = Actor(user_id=None, username="desk-t", roles=frozenset({"desk"}))
+    ref = unique("FW-T")
+    hits = evaluate(CaseFacts(now=T0 + 20 * H, arrived_at=T0, maintenance_started_at=T0))
+    assert await loans.record_triggers(actor, "ticket", None, ref, hits) == 2
+    assert await loans.record_triggers(actor, "ticket", None, ref, hits) == 0
+    assert [r["rule"] for r in await loans.recorded_triggers("ticket", ref)] == ["not_fixed_on_site", "long_maintenance"]
+    audit = await fetch("SELECT action FROM audit_event WHERE action = 'loan_trigger.recorded' AND entity_id = {}", ref)
+    assert len(audit) == 1
