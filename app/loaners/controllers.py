@@ -129,7 +129,7 @@ class LoanersController(Controller):
             except (ValueError, TypeError):
                 key = None
         if key is None:
-            await services.refresh_finished_cases(limit=100)
+            await services.refresh_finished_cases(limit=100, every_seconds=60)
         rows, cursor = await services.overdue(after=key)
         finished = await services.finished_still_out(limit=100) if key is None else []
         return render(request, "loaners/overdue.html", partial="loaners/_rows.html", rows=rows, cursor=cursor,
@@ -389,7 +389,7 @@ async def _warehouse_panel(user) -> dict | None:
 
 
 async def _desk_panel(user) -> dict | None:
-    await services.refresh_finished_cases(limit=100)
+    await services.refresh_finished_cases(limit=100, every_seconds=60)
     return {"overdue": await services.overdue_count(), "finished": await services.finished_still_out_count(),
             "request_n": await services.open_request_count()}
 

@@ -358,12 +358,22 @@ async def out_count() -> int:
     return int(rows[0]["n"])
 
 
-async def refresh_finished_cases(limit: int = 500) -> int:
+_last_refresh: list[float] = [0.0]
+
+
+async def refresh_finished_cases(limit: int = 500, *, every_seconds: float = 0) -> int:
     """Open RMA loans whose repair has finished (asked of the RMA module, when present) get
-    `case_finished_at` set; returns how many were marked."""
+    `case_finished_at` set; returns how many were marked. `every_seconds`: skip when the last
+    refresh in this process is more recent (pages call it; the RMA module may also call
+    `note_case_finished()` itself)."""
+    import time
+
     module = _rma_services()
     if module is None or not hasattr(module, "get_rma"):
         return 0
+    if every_seconds and time.monotonic() - _last_refresh[0] < every_seconds:
+        return 0
+    _last_refresh[0] = time.monotonic()
     rows = await fetch("SELECT id, case_id FROM loan WHERE status = 'out' AND case_type = 'rma' "
                        f"AND case_finished_at IS NULL ORDER BY id LIMIT {int(limit)}")
     finished = []
