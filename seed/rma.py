@@ -162,8 +162,10 @@ async def _make(rng: random.Random, total: int, open_count: int, quiet: bool, la
                 used[year] += 1
             inserted = await _insert("rma", RMA_COLS, rows, returning="id, number")
             ids = {r["number"]: r["id"] for r in inserted}
+            batch_numbers = [r["number"] for r in rows]
             await fetch("UPDATE doc_number SET entity_id = (SELECT CAST(rma.id AS VARCHAR) FROM rma WHERE rma.number = "
-                        "doc_number.formatted) WHERE series = 'rma' AND entity_id = ''")
+                        "doc_number.formatted) WHERE series = 'rma' AND formatted IN ("
+                        + ", ".join("{}" for _n in batch_numbers) + ")", *batch_numbers)
             transitions, slips, uses, callbacks, quotes = [], [], [], [], []
             for row in rows:
                 rid = ids[row["number"]]
