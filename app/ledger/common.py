@@ -170,12 +170,32 @@ async def ledger_tx(joined: bool = False) -> AsyncIterator[None]:
         await bump_rev()
 
 
+_INFLIGHT: dict[tuple, "asyncio.Future"] = {}
+
+
 async def cached(key: tuple, compute: Callable[[], Awaitable[Any]]) -> Any:
+    """The report for `key` at the current revision; concurrent misses share one computation."""
+    import asyncio
+
     rev = await current_rev()
     hit = _CACHE.get(key)
-    if hit is not None and hit[0] == rev and rev is not None:
+    if hit is not None and hit[0] == rev:
         return hit[1]
-    value = await compute()
+    flight = (key, rev)
+    pending = _INFLIGHT.get(flight)
+    if pending is not None:
+        return await asyncio.shield(pending)
+    future = asyncio.get_running_loop().create_future()
+    _INFLIGHT[flight] = future
+    try:
+        value = await compute()
+    except BaseException as exc:
+        future.set_exception(exc)
+        future.exception()  # mark retrieved: waiters (if any) re-raise it
+        raise
+    finally:
+        _INFLIGHT.pop(flight, None)
+    future.set_result(value)
     if len(_CACHE) >= _CACHE_MAX:
         _CACHE.clear()
     _CACHE[key] = (rev, value)
@@ -184,3 +204,11 @@ async def cached(key: tuple, compute: Callable[[], Awaitable[Any]]) -> Any:
 
 def clear_cache() -> None:
     _CACHE.clear()
+
+
+def sqlite_index(name: str) -> str:
+    """` INDEXED BY name` on SQLite (its planner, without statistics, picks a range index and sorts
+    thousands of rows for a newest-first page); nothing on PostgreSQL."""
+    from app.db import is_sqlite
+
+    return f" INDEXED BY {name}" if is_sqlite() else ""

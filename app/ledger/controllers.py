@@ -577,17 +577,16 @@ class ReceivableController(Controller):
     # ------------------------------------------------------------ reports (R-AR-04)
 
     @get("/overdue", name="receivables.overdue")
-    async def overdue(self, request: Request) -> Response:
-        rows = await ar.overdue_review()
-        groups: dict[str, dict] = {}
-        for r in rows:
-            key = r["tech_name"] or r["tech_username"] or _("No technician")
-            g = groups.setdefault(key, {"name": key, "rows": [], "open_fen": 0})
+    async def overdue(self, request: Request, tech: FromQuery[str] = "") -> Response:
+        review = await ar.overdue_review(technician_user_id=_int(tech))
+        groups: dict[Any, dict] = {}
+        for r in review["rows"]:
+            key = r["technician_user_id"]
+            g = groups.setdefault(key, {"name": r["tech_name"] or r["tech_username"] or _("No technician"), "rows": [], "open_fen": 0})
             g["rows"].append(r)
             g["open_fen"] += r["open_fen"]
         return render(request, "ledger/overdue.html",
-                      **_ctx(groups=list(groups.values()), total=sum(r["open_fen"] for r in rows), count=len(rows),
-                             as_of=today(), monday=week_start(today())))
+                      **_ctx(review=review, groups=list(groups.values()), tech=tech, as_of=today(), monday=week_start(today())))
 
     @get("/ageing", name="receivables.ageing")
     async def ageing(self, request: Request, cls: FromQuery[str] = "") -> Response:

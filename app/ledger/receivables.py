@@ -16,7 +16,8 @@ from app.audit.services import Actor, record
 from app.core.numbers import attach_entity, next_number
 from app.db import fetch, utcnow
 from app.i18n import _
-from app.ledger.common import LedgerError, as_date, cached, is_unique_violation, ledger_tx, month_bounds, setting, today, week_start
+from app.ledger.common import (LedgerError, as_date, cached, is_unique_violation, ledger_tx, month_bounds, setting,
+                               sqlite_index, today, week_start)
 from app.money import from_fen, to_fen
 
 CLASSES = ("monthly", "retail")
@@ -542,8 +543,10 @@ async def list_receivables(*, q: str = "", account_class: str = "", status: str 
     if after:
         where.append("r.id < {}")
         args.append(after)
+    # Open / overdue pages walk the (is_open, id) index newest first instead of sorting every open line.
+    hint = sqlite_index("receivable_open_id") if status in ("open", "overdue") and not q and not technician_user_id else ""
     sql = ("SELECT r.*, u.full_name AS tech_name, u.username AS tech_username, s.number AS statement_number "
-           "FROM receivable r LEFT JOIN app_user u ON u.id = r.technician_user_id "
+           f"FROM receivable r{hint} LEFT JOIN app_user u ON u.id = r.technician_user_id "
            "LEFT JOIN ar_statement s ON s.id = r.statement_id")
     if where:
         sql += " WHERE " + " AND ".join(where)
@@ -650,18 +653,28 @@ async def technician_ledger(technician_user_id: int, week: dt.date) -> dict:
             "open_total": sum(int(r["amount_fen"]) - int(r["paid_fen"]) for r in open_lines)}
 
 
-async def overdue_review(as_of: dt.date | None = None, limit: int = 500) -> list[dict]:
+async def overdue_review(as_of: dt.date | None = None, technician_user_id: int | None = None, limit: int = 200) -> dict:
+    """R-AR-04: the Monday review — per technician the overdue count, amount and oldest due date, and the
+    overdue lines (of one technician, or the oldest-due first overall), cached per ledger revision."""
     as_of = as_of or today()
-    return await cached(("overdue_review", as_of, limit), lambda: _overdue_review(as_of, limit))
+    return await cached(("overdue_review", as_of, technician_user_id, limit),
+                        lambda: _overdue_review(as_of, technician_user_id, limit))
 
 
-async def _overdue_review(as_of: dt.date | None = None, limit: int = 500) -> list[dict]:
-    """R-AR-04: the Monday review — open lines past their due date, by technician, oldest due first."""
-    as_of = as_of or today()
+async def _overdue_review(as_of: dt.date, technician_user_id: int | None, limit: int) -> dict:
+    summary = await fetch(
+        "SELECT r.technician_user_id AS uid, u.full_name AS tech_name, u.username AS tech_username, COUNT(*) AS n, "
+        "SUM(r.amount_fen - r.paid_fen) AS open_fen, MIN(r.due_date) AS oldest FROM receivable r "
+        "LEFT JOIN app_user u ON u.id = r.technician_user_id WHERE r.is_open = true AND r.due_date < {} "
+        "GROUP BY r.technician_user_id, u.full_name, u.username ORDER BY SUM(r.amount_fen - r.paid_fen) DESC", as_of)
+    where, args = ["r.is_open = true", "r.due_date < {}"], [as_of]
+    if technician_user_id:
+        where.append("r.technician_user_id = {}")
+        args.append(technician_user_id)
     rows = await fetch(
         "SELECT r.*, u.full_name AS tech_name, u.username AS tech_username FROM receivable r "
-        "LEFT JOIN app_user u ON u.id = r.technician_user_id WHERE r.is_open = true AND r.due_date < {} "
-        f"ORDER BY r.technician_user_id, r.due_date, r.id LIMIT {int(limit)}", as_of)
+        "LEFT JOIN app_user u ON u.id = r.technician_user_id WHERE " + " AND ".join(where) +
+        f" ORDER BY r.technician_user_id, r.due_date, r.id LIMIT {int(limit)}", *args)
     out = []
     for r in rows:
         r = dict(r)
@@ -669,7 +682,10 @@ async def _overdue_review(as_of: dt.date | None = None, limit: int = 500) -> lis
         r["days_over"] = (as_of - r["due_date"]).days
         r["open_fen"] = int(r["amount_fen"]) - int(r["paid_fen"])
         out.append(r)
-    return out
+    techs = [{"uid": t["uid"], "name": t["tech_name"] or t["tech_username"] or "", "count": int(t["n"]),
+              "open_fen": int(t["open_fen"] or 0), "oldest": as_date(t["oldest"])} for t in summary]
+    return {"technicians": techs, "rows": out, "count": sum(t["count"] for t in techs),
+            "total_fen": sum(t["open_fen"] for t in techs), "truncated": len(out) >= limit}
 
 
 async def ageing(as_of: dt.date | None = None, *, account_class: str = "", limit: int = 100) -> dict:

@@ -235,7 +235,7 @@ async def test_r_ar_04_week_check_overdue_review_and_ageing():
     report = await ar.ageing(as_of)
     mine = [c for c in report["all_customers"] if c["customer_name"] == name][0]
     assert (mine["b0"], mine["b1"], mine["b2"], mine["b3"], mine["total"]) == (100, 200, 300, 900, 1500)
-    overdue = [r for r in await ar.overdue_review(as_of) if r["customer_name"] == name]
+    overdue = [r for r in (await ar.overdue_review(as_of, tech.user_id))["rows"] if r["customer_name"] == name]
     assert len(overdue) == 4  # the 5-day-old line is due in 2 days
     await ar.save_followup(manager, overdue[0]["id"], "已催款，下周付")
     ledger = await ar.technician_ledger(tech.user_id, as_of - dt.timedelta(days=5))
