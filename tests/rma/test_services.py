@@ -379,3 +379,32 @@ async def test_loaner_read_api():
     options = await svc.rma_options_for_loan(rma["number"])
     assert [o["id"] for o in options] == [rma_id]
     assert await svc.get_rma(10**9) is None
+
+
+async def test_concurrent_replacement_approvals_one_wins():
+    """Two managers approving one application at once: one issue, one 409; one unit leaves stock."""
+    from seed.parts import make_part, stock_unit
+
+    rma_id = await make_rma("repairing")
+    await age_qc(rma_id, 4)
+    await svc.sweep_three_day()
+    app = (await fetch("SELECT id FROM rma_replacement WHERE rma_id = {}", rma_id))[0]
+    part_id = await make_part(serialised=True, category="device")
+    serials = [unique("NEWC") for _ in range(4)]
+    for serial in serials:
+        await stock_unit(part_id, "CENTRAL", serial)
+    results = await asyncio.gather(*[svc.decide_replacement(MANAGER, app["id"], approve=True, new_serial=s)
+                                     for s in serials], return_exceptions=True)
+    assert sum(1 for r in results if r is None) == 1
+    assert all(isinstance(r, svc.RmaError) and r.status == 409 for r in results if r is not None)
+    moved = await fetch("SELECT su.serial FROM serial_unit su JOIN stock_location l ON l.id = su.location_id "
+                        "WHERE l.code = 'CUSTOMER' AND su.part_id = {}", part_id)
+    assert len(moved) == 1
+
+
+async def test_three_day_rule_skips_out_of_warranty():
+    """R-RMA-03 × R-RMA-04: an out-of-warranty unit is not offered a free replacement."""
+    rma_id = await make_rma("repairing", in_warranty=False)
+    await age_qc(rma_id, 5)
+    await svc.sweep_three_day()
+    assert not await fetch("SELECT id FROM rma_replacement WHERE rma_id = {}", rma_id)
