@@ -124,6 +124,27 @@ async def setting_number(key: str, default: float) -> float:
         return default
 
 
+def _register_settings() -> None:
+    """The R-LOAN-02 numbers on /admin/settings (operator-editable, SPEC defaults)."""
+    try:
+        from app.core.settings import SettingSpec, register_setting
+    except ImportError:  # an older foundation: the migration's app_setting rows still apply
+        return
+    from app.i18n import lazy_gettext as _l
+
+    for key, label, default, low, high in (
+        ("loaners.fix_hours", _l("Free loaner: not fixed within N hours after arrival on site"), 2, 0.5, 72),
+        ("loaners.same_model_hours", _l("Free loaner: same model within N hours when it cannot be solved"), 72, 1, 720),
+        ("loaners.maintenance_hours", _l("Free loaner: maintenance longer than N hours"), 12, 1, 720),
+        ("loaners.default_days", _l("Loaner: default loan length (days)"), 7, 1, 365),
+    ):
+        register_setting(SettingSpec(key, label, default, kind="number" if key != "loaners.default_days" else "int",
+                                     minimum=low, maximum=high, domain="loaners"))
+
+
+_register_settings()
+
+
 async def thresholds() -> triggers.Thresholds:
     """R-LOAN-02 thresholds from app_setting (SPEC defaults 2 h / 72 h / 12 h)."""
     return triggers.Thresholds(

@@ -272,3 +272,11 @@ async def test_offer_fragment_names_the_rule_and_lists_and_pick(login_as):
     assert r.status_code == 200 and f'data-customer-id="{customer}"' in r.text
     for url in ("/loaners/out", "/loaners/out?status=", "/loaners/overdue", "/loaners/requests", "/loaners/checkin"):
         assert (await client.get(url)).status_code == 200, url
+
+
+async def test_thresholds_are_on_the_admin_settings_page(login_as):
+    """R-LOAN-02 thresholds are operator-editable on /admin/settings."""
+    page = await (await login_as("admin")).get("/admin/settings")
+    assert page.status_code == 200
+    for key in ("loaners.fix_hours", "loaners.same_model_hours", "loaners.maintenance_hours", "loaners.default_days"):
+        assert f'name="{key}"' in page.text
