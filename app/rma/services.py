@@ -540,11 +540,17 @@ async def unbox(actor: Actor, rma_id: int, version: Any, *, appearance: str, acc
             "damage_call": _clean(damage_call, 500), "damage_cause": _clean(damage_cause, 500)})
 
 
-async def confirm(actor: Actor, rma_id: int, version: Any, *, note: str = "") -> dict:
-    """inspected → registered: customer, phone, address, model and serial confirmed with the customer."""
+async def confirm(actor: Actor, rma_id: int, version: Any, *, note: str = "", contact_phone: str = "",
+                  address: str = "") -> dict:
+    """inspected → registered: customer, phone, address, model and serial confirmed with the customer
+    (a corrected phone or address given here replaces the one from the archive)."""
+    sets: dict[str, Any] = {"confirm_note": _clean(note, 500)}
+    if contact_phone.strip():
+        sets["contact_phone"] = _clean(contact_phone, 40)
+    if address.strip():
+        sets["address"] = _clean(address, 300)
     async with write_transaction():
-        return await _move(actor, rma_id, "confirm", _version(version), "registered", note=_clean(note, 500),
-                           sets={"confirm_note": _clean(note, 500)})
+        return await _move(actor, rma_id, "confirm", _version(version), "registered", note=_clean(note, 500), sets=sets)
 
 
 async def qc(actor: Actor, rma_id: int, version: Any, *, fault_code: str, fault_confirmed: str, test_note: str = "",

@@ -408,3 +408,12 @@ async def test_three_day_rule_skips_out_of_warranty():
     await age_qc(rma_id, 5)
     await svc.sweep_three_day()
     assert not await fetch("SELECT id FROM rma_replacement WHERE rma_id = {}", rma_id)
+
+
+async def test_confirm_may_correct_phone_and_address():
+    """R-RMA-01: registration confirmed with the customer may correct the phone and return address."""
+    rma_id = await make_rma("inspected")
+    rma = await svc.get_rma(rma_id)
+    await svc.confirm(BENCH, rma_id, rma["version"], note="王工", contact_phone="13800000000", address="新地址 1 号")
+    rma = await svc.get_rma(rma_id)
+    assert rma["contact_phone"] == "13800000000" and rma["address"] == "新地址 1 号" and rma["status"] == "registered"
