@@ -315,3 +315,16 @@ async def test_week_check_http(login_as):
     assert (await desk.post_form("/receivables/ledger/check", {"tech": str(tech.user_id), "week": week})).status_code == 303
     assert (await desk.post_form("/receivables/ledger/check", {"tech": str(tech.user_id), "week": week})).status_code == 303
     assert await _count("SELECT COUNT(*) AS n FROM ar_week_check WHERE technician_user_id = {}", tech.user_id) == 1
+
+
+async def test_two_finance_users_void_same_slip_http(login_as):
+    """Two finance users submit the void of the same number at once: one 303, the other 409; one void row."""
+    f1, f2 = await login_as("finance"), await login_as("finance")
+    finance = await _as_actor(f1, "finance")
+    tech = await actor("field")
+    book = await issued_book(finance, tech, per_book=3)
+    s1 = (await fetch("SELECT * FROM slip WHERE book_id = {} AND number = 1", book["id"]))[0]
+    form = {"reason": "写错", "handed_in_on": today().isoformat(), "version": str(s1["version"])}
+    results = await asyncio.gather(f1.post_form(f"/slips/{s1['id']}/void", form), f2.post_form(f"/slips/{s1['id']}/void", form))
+    assert sorted(r.status_code for r in results) == [303, 409]
+    assert await _count("SELECT COUNT(*) AS n FROM slip_void WHERE slip_id = {}", s1["id"]) == 1
