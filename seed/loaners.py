@@ -112,7 +112,7 @@ async def seed_loaners(rng: random.Random, scale: int = 0, quiet: bool = False) 
     rmas = await fetch("SELECT id, number, customer_id, customer_name, serial, status FROM rma "
                        "WHERE customer_id IS NOT NULL ORDER BY id LIMIT 300")
     keepers = await fetch("SELECT id, username FROM app_user WHERE roles LIKE '%warehouse%' ORDER BY id") or \
-        await fetch("SELECT id, username FROM app_user ORDER BY id LIMIT 1")
+        await fetch("SELECT id, username FROM app_user ORDER BY id LIMIT 1") or [{"id": None, "username": "seed"}]
     desks = await fetch("SELECT id, username FROM app_user WHERE roles LIKE '%desk%' ORDER BY id") or keepers
     now = utcnow()
     today = now.date()
@@ -272,7 +272,7 @@ async def seed_history(rng: random.Random, rows: int, quiet: bool) -> None:
         return
     customers = await _customers()
     keepers = await fetch("SELECT id, username FROM app_user WHERE roles LIKE '%warehouse%' ORDER BY id") or \
-        await fetch("SELECT id, username FROM app_user ORDER BY id LIMIT 1")
+        await fetch("SELECT id, username FROM app_user ORDER BY id LIMIT 1") or [{"id": None, "username": "seed"}]
     now = utcnow()
     span = dt.timedelta(days=3 * 365)
     start = now - span - dt.timedelta(days=400)
