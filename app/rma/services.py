@@ -427,6 +427,19 @@ async def receive(actor: Actor, data: IntakeInput) -> tuple[int, str]:
     now = utcnow()
     appearance = data.appearance if data.appearance in APPEARANCE else ""
     status_now = "inspected" if appearance else "received"
+    try:
+        return await _insert_rma(actor, data, device, serial, status_now, appearance, in_warranty, warranty_end,
+                                 customer_id, office_id, region, model, product, name, phone, address, now)
+    except Exception as exc:  # the partial UNIQUE index: the same unit received twice at once
+        text = str(exc)
+        if "rma_one_open_per_serial" in text or "rma.serial" in text:  # PostgreSQL names the index, SQLite the column
+            raise _fix(serial=_("This unit is already on the bench.")) from exc
+        raise
+
+
+async def _insert_rma(actor: Actor, data: IntakeInput, device: dict | None, serial: str, status_now: str, appearance: str,
+                      in_warranty: bool, warranty_end: Any, customer_id: Any, office_id: Any, region: str, model: str,
+                      product: str, name: str, phone: str, address: str, now: dt.datetime) -> tuple[int, str]:
     async with write_transaction():
         number = await next_number("rma", entity_type="rma")
         rows = await fetch(

@@ -417,3 +417,13 @@ async def test_confirm_may_correct_phone_and_address():
     await svc.confirm(BENCH, rma_id, rma["version"], note="王工", contact_phone="13800000000", address="新地址 1 号")
     rma = await svc.get_rma(rma_id)
     assert rma["contact_phone"] == "13800000000" and rma["address"] == "新地址 1 号" and rma["status"] == "registered"
+
+
+async def test_concurrent_intake_of_one_unit_creates_one_rma():
+    """Two desks receiving the same unit at once: one RMA (partial UNIQUE index), the other refused."""
+    _d, serial = await make_device_for_rma()
+    results = await asyncio.gather(*[svc.receive(BENCH, svc.IntakeInput(serial=serial, fault_reported="坏"))
+                                     for _ in range(6)], return_exceptions=True)
+    assert sum(1 for r in results if isinstance(r, tuple)) == 1
+    assert all(isinstance(r, svc.RmaError) and "serial" in r.errors for r in results if not isinstance(r, tuple))
+    assert len(await fetch("SELECT id FROM rma WHERE serial = {}", serial)) == 1
