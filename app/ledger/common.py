@@ -206,9 +206,17 @@ def clear_cache() -> None:
     _CACHE.clear()
 
 
-def sqlite_index(name: str) -> str:
+_INDEXES: set[str] | None = None
+
+
+async def sqlite_index(name: str) -> str:
     """` INDEXED BY name` on SQLite (its planner, without statistics, picks a range index and sorts
-    thousands of rows for a newest-first page); nothing on PostgreSQL."""
+    thousands of rows for a newest-first page); nothing on PostgreSQL, or when the index is missing."""
+    global _INDEXES
     from app.db import is_sqlite
 
-    return f" INDEXED BY {name}" if is_sqlite() else ""
+    if not is_sqlite():
+        return ""
+    if _INDEXES is None or name not in _INDEXES:
+        _INDEXES = {r["name"] for r in await fetch("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    return f" INDEXED BY {name}" if name in _INDEXES else ""

@@ -544,7 +544,7 @@ async def list_receivables(*, q: str = "", account_class: str = "", status: str 
         where.append("r.id < {}")
         args.append(after)
     # Open / overdue pages walk the (is_open, id) index newest first instead of sorting every open line.
-    hint = sqlite_index("receivable_open_id") if status in ("open", "overdue") and not q and not technician_user_id else ""
+    hint = await sqlite_index("receivable_open_id") if status in ("open", "overdue") and not q and not technician_user_id else ""
     sql = ("SELECT r.*, u.full_name AS tech_name, u.username AS tech_username, s.number AS statement_number "
            f"FROM receivable r{hint} LEFT JOIN app_user u ON u.id = r.technician_user_id "
            "LEFT JOIN ar_statement s ON s.id = r.statement_id")
