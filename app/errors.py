@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from urllib.parse import quote
 
 from litestar import Request, Response
@@ -30,6 +31,10 @@ def _messages(status: int, detail: str) -> tuple[str, str]:
 
 def _error_response(request: Request, status: int, detail: str = "") -> Response:
     title, message = _messages(status, detail)
+    # A service's own explanation (e.g. "already moved by li.na at 10:42") beats the generic text;
+    # Litestar's default detail is just the status phrase.
+    if detail and 400 <= status < 500 and status != 403 and detail != _default_phrase(status):
+        message = detail
     request_id = request.scope.get("request_id", "")
     template = "errors/_message.html" if is_htmx(request) else "errors/error.html"
     try:
@@ -38,6 +43,13 @@ def _error_response(request: Request, status: int, detail: str = "") -> Response
         log.exception("error page failed to render")
         body = f"<h1>{status}</h1><p>{request_id}</p>"
     return Response(content=body, status_code=status, media_type="text/html")
+
+
+def _default_phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 def not_authorized(request: Request, exc: NotAuthorizedException) -> Response:

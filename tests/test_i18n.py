@@ -88,3 +88,19 @@ def test_each_domain_reads_its_own_catalog_first():
     for domain_dir in (i18n.TRANSLATIONS_DIR.parent).glob("*/translations"):
         own = translations("zh", domain_dir.parent.name)
         assert own.gettext("Sign out") == "退出"  # falls back to the shell
+
+
+async def test_service_message_reaches_the_user_on_409(app):
+    """A 4xx raised with an explanation shows that explanation, not only the generic text."""
+    from litestar import Request
+    from litestar.exceptions import HTTPException
+
+    from app.errors import http_error
+    from tests.conftest import Client
+
+    await Client(app).get("/login")  # app warm
+    scope = {"type": "http", "method": "GET", "path": "/x", "headers": [], "query_string": b"", "app": app,
+             "litestar_app": app, "state": {}, "request_id": "r1", "user": None, "path_params": {}}
+    request = Request(scope)
+    response = http_error(request, HTTPException(status_code=409, detail="已被 li.na 于 10:42 推进"))
+    assert response.status_code == 409 and "已被 li.na 于 10:42 推进" in response.content
