@@ -319,6 +319,34 @@ class BenchController(Controller):
         return await self._side(request, rma_id, "consult", lambda f: svc.consult(
             actor(request), rma_id, answer=_s(f, "answer"), note=_s(f, "consult_note")), _("The customer's answer is recorded."))
 
+    @post("/{rma_id:int}/photos", opt=roles(*svc.INTAKE_ROLES))
+    async def add_photos(self, request: Request, rma_id: FromPath[int]) -> Response:
+        """Unboxing photos (one or several files in the `photo` field)."""
+        raw = await form_data(request)
+        files = raw.get("photo")
+        files = files if isinstance(files, list) else [files]
+        files = [f for f in files if f is not None and hasattr(f, "read")]
+        try:
+            if not files:
+                raise RmaError(_("Please correct the marked fields."), {"photo": _("Choose a photo.")})
+            for upload in files:
+                await svc.add_photo(actor(request), rma_id, upload.filename or "", await upload.read())
+        except RmaError as exc:
+            _refuse(exc)
+            return await self._detail(request, rma_id, status_code=exc.status, message=exc.message, errors=exc.errors,
+                                      form={}, side="photos")
+        return redirect(request, f"/bench/{rma_id}", flash=_("Photos saved."))
+
+    @get("/photos/{photo_id:int}", name="rma.photo")
+    async def photo(self, request: Request, photo_id: FromPath[int]) -> Response:
+        """An unboxing photo: a verified JPEG/PNG, served with its fixed type and nosniff."""
+        row = await svc.get_photo(photo_id)
+        path = svc.photo_dir() / row["stored_name"] if row else None
+        if row is None or path is None or not path.exists():
+            raise NotFoundException()
+        return Response(content=path.read_bytes(), media_type=row["content_type"],
+                        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=86400"})
+
     # ------------------------------------------------------------------ print
 
     @get("/{rma_id:int}/print/exception", name="rma.print_exception")

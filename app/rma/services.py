@@ -327,6 +327,7 @@ async def detail_extras(rma_id: int) -> dict:
             "SELECT u.*, p.part_no, p.name AS part_name, p.unit FROM rma_part_use u JOIN part p ON p.id = u.part_id "
             "WHERE u.rma_id = {} ORDER BY u.id", rma_id),
         "callback": (await fetch("SELECT * FROM rma_callback WHERE rma_id = {}", rma_id) or [None])[0],
+        "photo_rows": await photos(rma_id),
     }
 
 
@@ -1136,6 +1137,71 @@ async def decide_replacement(actor: Actor, replacement_id: int, *, approve: bool
 
             await customers.record_repair(actor, rma["device_id"], rma["fault_code"] or "REPLACED", "rma", rma_id,
                                           description=_("Replaced by %(serial)s", serial=new_serial), replaced=True)
+
+
+# --------------------------------------------------------------------------- unboxing photos (R-RMA-01)
+
+PHOTO_TYPES = {"jpg": ("image/jpeg", b"\xff\xd8\xff"), "jpeg": ("image/jpeg", b"\xff\xd8\xff"),
+               "png": ("image/png", b"\x89PNG\r\n\x1a\n")}
+register_setting(SettingSpec("rma.photo_max_mb", _l("Bench: largest unboxing photo (MB)"), 8, kind="int", minimum=1,
+                             maximum=50, domain="rma"))
+
+
+def photo_dir() -> "Path":
+    import os
+    from pathlib import Path
+
+    from app.config import BASE_DIR
+
+    root = Path(os.environ.get("SHOUHOU_UPLOAD_DIR") or (BASE_DIR / "var" / "uploads"))
+    path = root / "rma"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+async def add_photo(actor: Actor, rma_id: int, filename: str, data: bytes) -> int:
+    """A JPEG or PNG of the unit as unpacked: the extension and the file's first bytes must agree;
+    stored under a random name (the original name is data only). Side effects: file, rma_photo row, audit."""
+    import secrets
+
+    _need(actor, INTAKE_ROLES + BENCH_ROLES)
+    name = (filename or "").strip().replace("\\", "/").split("/")[-1][:200]
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if ext not in PHOTO_TYPES:
+        raise _fix(photo=_("Photos are JPEG or PNG files."))
+    content_type, magic = PHOTO_TYPES[ext]
+    if not data:
+        raise _fix(photo=_("Choose a photo."))
+    if not data.startswith(magic):
+        raise _fix(photo=_("This file is not a JPEG or PNG image."))
+    limit = await setting_int("rma.photo_max_mb", 8)
+    if len(data) > limit * 1024 * 1024:
+        raise _fix(photo=_("At most %(n)s MB per photo.", n=limit))
+    if await get_rma(rma_id) is None:
+        raise RmaError(_("No such return."), status=404)
+    stored = f"{secrets.token_hex(16)}.{'jpg' if ext == 'jpeg' else ext}"
+    path = photo_dir() / stored
+    path.write_bytes(data)
+    try:
+        async with write_transaction():
+            rows = await fetch(
+                "INSERT INTO rma_photo (rma_id, stored_name, original_name, content_type, size, username, created_at) "
+                "VALUES ({}, {}, {}, {}, {}, {}, {}) RETURNING id", rma_id, stored, name, content_type, len(data),
+                actor.username, utcnow())
+            await record(actor, "rma.photo_added", "rma", rma_id, after={"photo": name, "size": len(data)})
+    except Exception:
+        path.unlink(missing_ok=True)
+        raise
+    return rows[0]["id"]
+
+
+async def photos(rma_id: int) -> list[dict]:
+    return await fetch("SELECT * FROM rma_photo WHERE rma_id = {} ORDER BY id", rma_id)
+
+
+async def get_photo(photo_id: int) -> dict | None:
+    rows = await fetch("SELECT * FROM rma_photo WHERE id = {}", photo_id)
+    return rows[0] if rows else None
 
 
 # --------------------------------------------------------------------------- the board

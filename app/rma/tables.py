@@ -168,5 +168,16 @@ class RmaBurnIn(Table, tablename="rma_burn_in"):
     hours = Integer()
 
 
-ALL = [Rma, RmaTransition, RmaExceptionSlip, RmaQuote, RmaReplacement, RmaHandover, RmaConsultation, RmaPartUse,
+class RmaPhoto(Table, tablename="rma_photo"):
+    id = Serial(primary_key=True)
+    rma_id = Integer()
+    stored_name = Varchar(length=80, unique=True)
+    original_name = Varchar(length=200, default="")
+    content_type = Varchar(length=40)
+    size = Integer()
+    username = Varchar(length=100, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+ALL = [RmaPhoto, Rma, RmaTransition, RmaExceptionSlip, RmaQuote, RmaReplacement, RmaHandover, RmaConsultation, RmaPartUse,
        RmaCallback, RmaBurnIn]

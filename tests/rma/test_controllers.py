@@ -342,3 +342,27 @@ async def test_detail_404_and_anonymous(login_as, anon):
     rma_id = await make_rma("received")
     r = await client.get(f"/rma/{rma_id}")
     assert r.status_code == 303 and r.headers["location"] == f"/bench/{rma_id}"
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+async def test_unboxing_photos_upload_and_serve(login_as):
+    """R-RMA-01 photos: a PNG is stored and served with its type; a disguised HTML file is refused (400)."""
+    rma_id = await make_rma("received")
+    client = await login_as("qc")
+    headers = {"x-csrftoken": await client.csrf()}
+    r = await client.post(f"/bench/{rma_id}/photos", files={"photo": ("box.png", PNG, "image/png")}, headers=headers)
+    assert r.status_code == 303, r.text[:300]
+    rows = await fetch("SELECT id, content_type FROM rma_photo WHERE rma_id = {}", rma_id)
+    assert len(rows) == 1 and rows[0]["content_type"] == "image/png"
+    got = await client.get(f"/bench/photos/{rows[0]['id']}")
+    assert got.status_code == 200 and got.content == PNG and got.headers["x-content-type-options"] == "nosniff"
+    r = await client.post(f"/bench/{rma_id}/photos", files={"photo": ("x.png", b"<html>hi</html>", "image/png")},
+                          headers=headers)
+    assert r.status_code == 400
+    assert len(await fetch("SELECT id FROM rma_photo WHERE rma_id = {}", rma_id)) == 1
+    finance = await login_as("finance")
+    r = await finance.post(f"/bench/{rma_id}/photos", files={"photo": ("box.png", PNG, "image/png")},
+                           headers={"x-csrftoken": await finance.csrf()})
+    assert r.status_code == 403
