@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, AsyncIterator
 
+from app.core.dates import as_date, today  # noqa: F401 (re-exported for this domain)
 from app.audit.services import Actor, record
 from app.core import settings as core_settings
 from app.core.numbers import attach_entity, next_number
@@ -98,21 +99,6 @@ def _unique_violation(exc: BaseException) -> bool:
     """A UNIQUE index refused the row (SQLite IntegrityError / asyncpg UniqueViolationError)."""
     name = type(exc).__name__
     return name == "UniqueViolationError" or (name == "IntegrityError" and "UNIQUE" in str(exc).upper())
-
-
-def today() -> dt.date:
-    return dt.datetime.now(tz()).date()
-
-
-def as_date(value: Any) -> dt.date | None:
-    """Dates from either database (SQLite aggregates come back as text)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
 
 
 def parse_date(text: Any) -> dt.date | None:

@@ -7,6 +7,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from app.core.dates import as_date, today  # noqa: F401 (re-exported for this domain)
 from app.accounts.roles import parse_roles
 from app.db import fetch
 from app.i18n import tz
@@ -21,22 +22,6 @@ class LedgerError(Exception):
         self.message = message
         self.errors = errors or {}
         self.status = status
-
-
-def today() -> dt.date:
-    """Today in the business time zone (Asia/Shanghai by default)."""
-    return dt.datetime.now(tz()).date()
-
-
-def as_date(value: Any) -> dt.date | None:
-    """DB values come back as date (PostgreSQL, DATE columns on SQLite) or ISO text (SQLite expressions)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
 
 
 def parse_date(text: Any, field: str, errors: dict[str, str], *, required: bool = True, message: str = "") -> dt.date | None:

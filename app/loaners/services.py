@@ -27,6 +27,7 @@ from typing import Any
 
 from app.audit.services import Actor, record
 from app.core.hooks import Blocker, register_close_guard
+from app.core import settings as core_settings
 from app.core.numbers import next_number
 from app.db import fetch, utcnow, write_transaction
 from app.i18n import _, tz
@@ -112,16 +113,7 @@ def _local(value: Any) -> str:
 # --------------------------------------------------------------------------- settings (thresholds are data)
 
 async def setting_number(key: str, default: float) -> float:
-    rows = await fetch("SELECT value FROM app_setting WHERE key = {}", key)
-    if not rows:
-        return default
-    value = rows[0]["value"]
-    try:
-        if isinstance(value, str):
-            value = json.loads(value)
-        return float(value)
-    except (TypeError, ValueError):
-        return default
+    return await core_settings.get_number(key, default)
 
 
 def _register_settings() -> None:

@@ -38,9 +38,11 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.core.dates import as_date  # noqa: F401 (re-exported for this domain)
 from app.audit.services import SYSTEM, Actor, record
 from app.core.hooks import close_blockers
 from app.core.numbers import attach_entity, next_number
+from app.core import settings as core_settings
 from app.core.settings import SettingSpec, register_setting
 from app.db import fetch, utcnow, write_transaction
 from app.i18n import _, tz
@@ -170,16 +172,6 @@ def as_dt(value: Any) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
-def as_date(value: Any) -> dt.date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
-
-
 def today() -> dt.date:
     return dt.datetime.now(tz()).date()
 
@@ -204,16 +196,7 @@ def _clean(value: Any, limit: int) -> str:
 
 
 async def setting_int(key: str, default: int) -> int:
-    rows = await fetch("SELECT value FROM app_setting WHERE key = {}", key)
-    if not rows:
-        return default
-    value = rows[0]["value"]
-    try:
-        if isinstance(value, str):
-            value = json.loads(value)
-        return int(value)
-    except (TypeError, ValueError):
-        return default
+    return await core_settings.get_int(key, default)
 
 
 async def rules() -> dict[str, int]:
