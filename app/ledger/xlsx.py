@@ -10,6 +10,14 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 
+def _safe_cell(value):
+    """No formula injection: text a user typed (customer name, description, void reason) that starts
+    like a formula is written as text, with a leading apostrophe (as customers/importer.py does)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def workbook(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence]]]) -> bytes:
     wb = Workbook(write_only=True)
     bold = Font(bold=True)
@@ -24,7 +32,7 @@ def workbook(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence]]]) ->
             cells.append(cell)
         ws.append(cells)
         for row in rows:
-            ws.append(list(row))
+            ws.append([_safe_cell(v) for v in row])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

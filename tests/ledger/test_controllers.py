@@ -328,3 +328,20 @@ async def test_two_finance_users_void_same_slip_http(login_as):
     results = await asyncio.gather(f1.post_form(f"/slips/{s1['id']}/void", form), f2.post_form(f"/slips/{s1['id']}/void", form))
     assert sorted(r.status_code for r in results) == [303, 409]
     assert await _count("SELECT COUNT(*) AS n FROM slip_void WHERE slip_id = {}", s1["id"]) == 1
+
+
+async def test_receivables_export_writes_formula_text_as_text(login_as):
+    """A description typed as a formula is exported as text, never as a live formula (CSV/XLSX injection)."""
+    import io
+    import zipfile
+
+    finance = await login_as("finance")
+    name = unique("公式")
+    evil = '=HYPERLINK("http://evil.example/","click")'
+    ok = await finance.post_form("/receivables/new", {"customer_name": name, "account_class": "retail", "amount": "1.00",
+                                                      "posted_on": today().isoformat(), "description": evil})
+    assert ok.status_code == 303
+    response = await finance.get("/receivables/export.xlsx?status=all&q=" + name)
+    assert response.status_code == 200
+    sheet = zipfile.ZipFile(io.BytesIO(response.content)).read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet and "evil.example" in sheet
