@@ -19,8 +19,10 @@ DEMO_ROLES = list(ROLES)
 
 
 def _safe_next(url: str | None) -> str:
-    """Only same-site relative paths (no open redirect)."""
-    if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
+    """Only same-site relative paths (no open redirect). Control characters are refused: browsers drop
+    tabs and newlines from a URL, so "/<TAB>/evil.example" would be followed as "//evil.example"."""
+    if (url and url.startswith("/") and not url.startswith("//") and "\\" not in url
+            and not any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url)):
         return url
     return "/"
 

@@ -169,3 +169,13 @@ async def test_user_list_search_and_keyset(login_as):
     assert response.status_code == 200 and admin.username in response.text
     fragment = await admin.get("/admin/users", params={"role": "admin"}, headers={"HX-Request": "true"})
     assert fragment.status_code == 200 and "<html" not in fragment.text
+
+
+async def test_login_next_with_control_characters_is_not_followed_off_site(app):
+    """Browsers drop tabs and newlines from URLs: "/<TAB>/evil.example" would become "//evil.example"."""
+    username = unique("nx")
+    await make_user("manager", username=username)
+    for bad in ("/\t/evil.example/x", "/\n/evil.example/x", "/\r/evil.example/x", "\t//evil.example/x"):
+        client = Client(app)
+        response = await client.post_form("/login", {"username": username, "password": "password-123", "next": bad})
+        assert response.headers["location"] == "/", repr(bad)
