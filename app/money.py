@@ -33,7 +33,10 @@ def parse_money(text: str | int | Decimal | None) -> Decimal:
             raise MoneyError(text) from exc
     if not value.is_finite():
         raise MoneyError(str(text))
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    try:
+        return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation as exc:  # '1e30': more digits than the context holds
+        raise MoneyError(str(text)) from exc
 
 
 def to_fen(amount: Decimal | int | str) -> int:

@@ -1,0 +1,22 @@
+"""Money parsing (R-TKT-13): junk is a MoneyError (a form message), never an unhandled exception."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from app.money import MoneyError, parse_money, to_fen
+
+
+def test_huge_exponent_is_a_money_error_not_a_crash():
+    """'1e30' cannot be quantized to the fen: MoneyError (forms show 'enter an amount'), not InvalidOperation (500)."""
+    for text in ("1e30", "9E+99", Decimal("1E+40")):
+        with pytest.raises(MoneyError):
+            parse_money(text)
+
+
+def test_ordinary_amounts_still_parse():
+    """Commas, the yuan sign and rounding to the fen are unchanged."""
+    assert parse_money("¥1,234.505") == Decimal("1234.51")
+    assert to_fen("12.30") == 1230
