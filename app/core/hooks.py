@@ -41,3 +41,21 @@ async def close_blockers(case_type: str, case_id: int) -> list[Blocker]:
     for guard in _CLOSE_GUARDS.get(case_type, []):
         found.extend(await guard(case_id))
     return found
+
+
+# "Case finished" notices: the owner of a case (bench, tickets) announces that its work is done,
+# inside its own transaction; listeners react (loaners: the loan joins "case finished, loaner still out").
+FinishListener = Callable[[int], Awaitable[object]]
+_FINISH_LISTENERS: dict[str, list[FinishListener]] = {}
+
+
+def register_finish_listener(case_type: str, listener: FinishListener) -> None:
+    listeners = _FINISH_LISTENERS.setdefault(case_type, [])
+    if listener not in listeners:
+        listeners.append(listener)
+
+
+async def case_finished(case_type: str, case_id: int) -> None:
+    """Tell every listener that `case_type` #`case_id` is finished (joins the caller's transaction)."""
+    for listener in _FINISH_LISTENERS.get(case_type, []):
+        await listener(case_id)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.audit.services import Actor, record
-from app.core.hooks import Blocker, register_close_guard
+from app.core.hooks import Blocker, register_close_guard, register_finish_listener
 from app.core import settings as core_settings
 from app.core.numbers import next_number
 from app.db import fetch, utcnow, write_transaction
@@ -810,6 +810,13 @@ async def note_case_finished(case_type: str, *, case_id: int | None = None, case
         rows = await fetch("UPDATE loan SET case_finished_at = {} WHERE status = 'out' AND case_finished_at IS NULL "
                            "AND case_type = {} AND case_ref = {} RETURNING id", utcnow(), case_type, case_ref)
     return len(rows)
+
+
+async def _on_rma_finished(rma_id: int) -> object:
+    return await note_case_finished("rma", case_id=rma_id)
+
+
+register_finish_listener("rma", _on_rma_finished)
 
 
 async def convert_to_permanent(actor: Actor, loan_id: int, *, approval_ref: str, note: str = "",

@@ -40,7 +40,7 @@ from typing import Any
 
 from app.core.dates import as_date  # noqa: F401 (re-exported for this domain)
 from app.audit.services import SYSTEM, Actor, record
-from app.core.hooks import close_blockers
+from app.core.hooks import case_finished, close_blockers
 from app.core.numbers import attach_entity, next_number
 from app.core import settings as core_settings
 from app.core.settings import SettingSpec, register_setting
@@ -795,6 +795,8 @@ async def ship(actor: Actor, rma_id: int, version: Any, *, carrier: str, trackin
                                 "customer_told_on": told, "shipped_at": now})
         await fetch("INSERT INTO rma_callback (rma_id, due_at, status, created_at) VALUES ({}, {}, 'open', {}) "
                     "ON CONFLICT (rma_id) DO NOTHING", rma_id, now + dt.timedelta(hours=24), now)
+        # The repaired unit is on its way back: a loaner still out for this case must come home (issue #6).
+        await case_finished("rma", int(rma_id))
     return row
 
 

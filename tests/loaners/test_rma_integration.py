@@ -42,3 +42,18 @@ async def test_picker_offers_open_rmas_by_number():
     options = await loans.pick(record["number"])
     hit = [o for o in options if o["case_type"] == "rma" and str(o["case_id"]) == str(rma_id)]
     assert hit and hit[0]["customer_id"] == record["customer_id"] and hit[0]["case_ref"] == record["number"]
+
+
+async def test_shipping_the_rma_puts_its_loaner_on_the_finished_still_out_list():
+    """When the repaired unit ships back (case finished hook), the loaner still out joins the follow-up list at once."""
+    import datetime as dt
+
+    rma_id = await factories.make_rma("ready_to_ship")
+    actor = await keeper()
+    _p, _u, serial = await make_loaner()
+    loan_id = await checkout(actor, serial, "", case_type="rma", case_id=str(rma_id), case_ref="")
+    assert (await loans.get_loan(loan_id))["case_finished_at"] is None
+    record = await rma.get_rma(rma_id)
+    await rma.ship(factories.DESK, rma_id, record["version"], carrier="顺丰", tracking_no="SF123",
+                   customer_told_on=dt.date.today().isoformat())
+    assert (await loans.get_loan(loan_id))["case_finished_at"] is not None
