@@ -101,7 +101,10 @@ class CustomerController(Controller):
         contracts. `link` is a URL prefix for each match (default the customer page), e.g.
         `/tickets/new?customer_id=` — only same-site paths are used."""
         rows = await svc.search_customers(q.strip()[:100], limit=10) if q.strip() else []
-        prefix = link if link.startswith("/") and not link.startswith("//") else "/customers/"
+        # "/\\host" and "/<TAB>/host" are "//host" to a browser: refuse backslashes and control characters too
+        same_site = (link.startswith("/") and not link.startswith("//") and "\\" not in link
+                     and not any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in link))
+        prefix = link if same_site else "/customers/"
         return render(request, "customers/_pick.html", rows=rows, q=q, prefix=prefix, **_lookups())
 
     @get("/export.xlsx", opt=roles("desk", "manager", "finance", "admin"))

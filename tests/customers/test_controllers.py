@@ -457,3 +457,14 @@ async def test_concurrent_device_posts_same_serial(login_as):
     codes = sorted(r.status_code for r in responses)
     assert codes == [303] + [400] * 9, codes
     assert await count("SELECT COUNT(*) AS n FROM device WHERE serial = {}", serial) == 1
+
+
+async def test_customer_pick_refuses_links_a_browser_reads_as_another_site(login_as):
+    """'/\\evil' and '/<TAB>/evil' are '//evil' to a browser: the picker falls back to the customer page."""
+    tag = unique("选取")
+    cid = await make_customer(f"{tag}公司")
+    client = await login_as("field")
+    for link in ("/\\evil.example/", "/\t/evil.example/", "/\n/evil.example/"):
+        fragment = await client.get("/customers/pick", params={"q": tag, "link": link})
+        assert fragment.status_code == 200 and f'href="/customers/{cid}"' in fragment.text, repr(link)
+        assert "evil.example" not in fragment.text
