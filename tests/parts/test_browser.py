@@ -17,6 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.browser.conftest import chromium_path  # noqa: F401  (fixture)
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,9 +53,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def keeper_server():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
+def keeper_server(chromium_path):  # noqa: F811 - shared fixture: skips without Chromium, fails under CI=true
     tmp = tempfile.mkdtemp(prefix="shouhou-parts-browser-")
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp}/parts.db", SHOUHOU_ALLOWED_HOSTS="127.0.0.1,localhost",
                PYTHONPATH=str(ROOT))
