@@ -17,7 +17,7 @@ from app.core.numbers import attach_entity, next_number
 from app.db import fetch, utcnow
 from app.i18n import _
 from app.ledger.common import (LedgerError, as_date, cached, is_unique_violation, ledger_tx, month_bounds, setting,
-                               sqlite_index, today, week_start)
+                               sqlite_index, today, user_row, week_start)
 from app.money import from_fen, to_fen
 
 CLASSES = ("monthly", "retail")
@@ -459,6 +459,8 @@ async def decide_extension(actor: Actor, extension_id: int, approve: bool, *, no
 async def check_week(actor: Actor, technician_user_id: int, week: dt.date, note: str = "") -> None:
     """R-AR-04: the coordinator and the technician reconcile the week's sales (Friday/Saturday)."""
     _need(actor, "desk")
+    if await user_row(technician_user_id) is None:  # X-05: a clear 400, not a NOT NULL crash or a row for nobody
+        raise LedgerError(_("Choose a technician."), {"tech": _("Choose a technician.")})
     start = week_start(week)
     end = start + dt.timedelta(days=6)
     async with ledger_tx():

@@ -345,3 +345,13 @@ async def test_receivables_export_writes_formula_text_as_text(login_as):
     assert response.status_code == 200
     sheet = zipfile.ZipFile(io.BytesIO(response.content)).read("xl/worksheets/sheet1.xml").decode()
     assert "<f>" not in sheet and "evil.example" in sheet
+
+
+async def test_week_check_without_a_technician_is_refused_not_a_crash(login_as):
+    """X-05: a week check with no or an unknown technician answers 400 and writes nothing (it was a 500)."""
+    desk = await login_as("desk")
+    before = await _count("SELECT COUNT(*) AS n FROM ar_week_check")
+    for tech in ("", "999999999"):
+        response = await desk.post_form("/receivables/ledger/check", {"tech": tech, "week": today().isoformat()})
+        assert response.status_code == 400, tech
+    assert await _count("SELECT COUNT(*) AS n FROM ar_week_check") == before
