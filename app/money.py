@@ -11,6 +11,9 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
+# Far above any after-sales amount, far below BIGINT fen (9.2e18): a typo such as 1e20 gets a
+# form message instead of an overflow in the database.
+MAX_AMOUNT = Decimal("1000000000000")  # ¥1e12
 
 
 class MoneyError(ValueError):
@@ -32,6 +35,8 @@ def parse_money(text: str | int | Decimal | None) -> Decimal:
         except InvalidOperation as exc:
             raise MoneyError(text) from exc
     if not value.is_finite():
+        raise MoneyError(str(text))
+    if abs(value) >= MAX_AMOUNT:
         raise MoneyError(str(text))
     try:
         return value.quantize(CENT, rounding=ROUND_HALF_UP)

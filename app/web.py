@@ -61,7 +61,9 @@ def render_string(request: Request, template: str, **context: Any) -> str:
 def render(request: Request, template: str, *, status_code: int = 200, partial: str | None = None, **context: Any) -> Response:
     """Render `template`, or only `partial` when this is an HTMX fragment request."""
     name = partial if (partial and is_partial(request)) else template
-    response = Response(content=render_string(request, name, **context), status_code=status_code, media_type="text/html")
+    response = Response(content=render_string(request, name, **context), status_code=status_code, media_type="text/html",
+                        # one URL answers a page or a fragment: caches (and the back button) must key on it
+                        headers={"Vary": "HX-Request"} if partial else None)
     if request.cookies.get(FLASH_COOKIE):
         response.delete_cookie(FLASH_COOKIE, path="/")
     return response

@@ -422,16 +422,23 @@ async def request_extension(actor: Actor, receivable_id: int, *, reason: str, re
         errors["reason"] = _("This line is paid.")
     if errors:
         raise LedgerError(_("Check the highlighted fields."), errors)
-    async with ledger_tx():
-        pending = await fetch("SELECT id FROM ar_extension WHERE receivable_id = {} AND status = 'pending'", receivable_id)
-        if pending:
-            raise LedgerError(_("An extension request for this line is already waiting."), {"reason": _("Already requested.")})
-        ext = await fetch(
-            "INSERT INTO ar_extension (receivable_id, reason, old_due_date, requested_due_date, status, requested_by, version, "
-            "created_at) VALUES ({}, {}, {}, {}, 'pending', {}, 1, {}) RETURNING id",
-            receivable_id, reason.strip()[:300], current, requested_due_date, actor.user_id, utcnow())
-        await record(actor, "extension.requested", "ar_extension", ext[0]["id"],
-                     after={"receivable_id": receivable_id, "to": requested_due_date, "reason": reason})
+    already = LedgerError(_("An extension request for this line is already waiting."), {"reason": _("Already requested.")})
+    try:
+        async with ledger_tx():
+            pending = await fetch("SELECT id FROM ar_extension WHERE receivable_id = {} AND status = 'pending'", receivable_id)
+            if pending:
+                raise already
+            # The partial unique index ar_extension_one_pending settles a race the check above cannot.
+            ext = await fetch(
+                "INSERT INTO ar_extension (receivable_id, reason, old_due_date, requested_due_date, status, requested_by, "
+                "version, created_at) VALUES ({}, {}, {}, {}, 'pending', {}, 1, {}) RETURNING id",
+                receivable_id, reason.strip()[:300], current, requested_due_date, actor.user_id, utcnow())
+            await record(actor, "extension.requested", "ar_extension", ext[0]["id"],
+                         after={"receivable_id": receivable_id, "to": requested_due_date, "reason": reason})
+    except Exception as exc:
+        if is_unique_violation(exc):
+            raise already from None
+        raise
     return ext[0]["id"]
 
 

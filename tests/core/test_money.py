@@ -20,3 +20,17 @@ def test_ordinary_amounts_still_parse():
     """Commas, the yuan sign and rounding to the fen are unchanged."""
     assert parse_money("¥1,234.505") == Decimal("1234.51")
     assert to_fen("12.30") == 1230
+
+
+def test_amounts_too_large_for_the_database_are_refused():
+    """1e20 parses as a number but would overflow BIGINT fen: MoneyError, so every money form shows a message."""
+    for text in ("1e20", "1000000000000", "-1000000000000"):
+        with pytest.raises(MoneyError):
+            parse_money(text)
+    assert to_fen("999999999999.99") == 99999999999999
+
+
+async def test_fragment_pages_vary_on_hx_request(login_as):
+    """A URL that answers a page or an HTMX fragment says so (Vary), so back/refresh never show a bare fragment."""
+    client = await login_as("manager")
+    assert "HX-Request" in (await client.get("/audit")).headers.get("vary", "")

@@ -244,3 +244,15 @@ async def test_r_ar_04_week_check_overdue_review_and_ageing():
     with pytest.raises(LedgerError) as err:
         await ar.check_week(desk, tech.user_id, as_of - dt.timedelta(days=5))
     assert err.value.status == 409
+
+
+async def test_r_ar_03_simultaneous_extension_requests_leave_one_pending():
+    """Five requests for the same line at once: one waits, four are told one is already waiting."""
+    desk, field = await actor("desk"), await actor("field")
+    rid = await post_receivable(desk, "ticket", unique("T"), None, _customer(), "retail", Decimal("20"), "x", field.user_id)
+    new_due = today() + dt.timedelta(days=30)
+    results = await asyncio.gather(*[ar.request_extension(field, rid, reason="月底付款", requested_due_date=new_due)
+                                     for _ in range(5)], return_exceptions=True)
+    assert sum(isinstance(r, int) for r in results) == 1
+    assert all(isinstance(r, LedgerError) for r in results if not isinstance(r, int))
+    assert len(await fetch("SELECT id FROM ar_extension WHERE receivable_id = {} AND status = 'pending'", rid)) == 1
