@@ -927,10 +927,18 @@ async def create_request(actor: Actor, data: RequestInput) -> int:
 
 
 async def cancel_request(actor: Actor, request_id: int) -> None:
+    """The requester withdraws their own request; the keeper (or manager) may cancel any."""
     require(actor, REQUESTERS)
     async with write_transaction():
-        rows = await fetch("UPDATE loan_request SET status = 'cancelled', version = version + 1, updated_at = {} "
-                           "WHERE id = {} AND status = 'open' RETURNING id", utcnow(), request_id)
+        if actor.has(*KEEPERS):
+            rows = await fetch("UPDATE loan_request SET status = 'cancelled', version = version + 1, updated_at = {} "
+                               "WHERE id = {} AND status = 'open' RETURNING id", utcnow(), request_id)
+        else:
+            rows = await fetch("UPDATE loan_request SET status = 'cancelled', version = version + 1, updated_at = {} "
+                               "WHERE id = {} AND status = 'open' AND requested_by = {} RETURNING id",
+                               utcnow(), request_id, actor.user_id)
+            if not rows and await fetch("SELECT 1 FROM loan_request WHERE id = {} AND status = 'open'", request_id):
+                raise LoanError(_("Only the person who asked, or the warehouse keeper, can cancel this request."), status=403)
         if not rows:
             raise LoanError(_("This request is no longer open."), status=409)
         await record(actor, "loan_request.cancelled", "loan_request", request_id)

@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any, Awaitable, Callable
 from urllib.parse import quote
 
+import anyio
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
@@ -344,8 +345,9 @@ class BenchController(Controller):
         path = svc.photo_dir() / row["stored_name"] if row else None
         if row is None or path is None or not path.exists():
             raise NotFoundException()
-        return Response(content=path.read_bytes(), media_type=row["content_type"],
-                        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=86400"})
+        return Response(content=await anyio.Path(path).read_bytes(), media_type=row["content_type"],
+                        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=86400",
+                                 "Content-Security-Policy": "sandbox; default-src 'none'"})
 
     # ------------------------------------------------------------------ print
 

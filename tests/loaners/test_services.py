@@ -402,3 +402,21 @@ async def test_rma_case_checked_against_rma_module_and_customer_prefilled(fake_r
     assert await loans.refresh_finished_cases() >= 1
     assert loan_id in [r["id"] for r in await loans.finished_still_out(limit=10000)]
     await loans.check_in(actor, CheckinInput(serial=serial, condition_in="ok", test_result="pass"))
+
+
+async def test_only_the_requester_or_the_keeper_cancels_a_request():
+    """Another desk user cannot cancel someone's loaner request (403, still open); the requester and the keeper can."""
+    asker, other, k = await desk(), await desk(), await keeper()
+    customer = await make_customer()
+
+    async def new_request() -> int:
+        return await loans.create_request(asker, loans.RequestInput(customer_id=str(customer), case_type="standalone",
+                                                                    reason="客户临时需要"))
+
+    first, second = await new_request(), await new_request()
+    with pytest.raises(LoanError) as err:
+        await loans.cancel_request(other, first)
+    assert err.value.status == 403 and (await loans.get_request(first))["status"] == "open"
+    await loans.cancel_request(asker, first)
+    await loans.cancel_request(k, second)
+    assert (await loans.get_request(first))["status"] == (await loans.get_request(second))["status"] == "cancelled"
