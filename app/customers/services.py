@@ -29,7 +29,7 @@ from app.core import settings as core_settings
 from app.core.numbers import attach_entity, next_number
 from app.customers import warranty as engine
 from app.customers.warranty import Event, Warranty, compute_warranty
-from app.db import fetch, in_transaction, utcnow, write_transaction
+from app.db import fetch, in_transaction, is_sqlite, utcnow, write_transaction
 from app.i18n import _, lazy_gettext as _l, tz
 from app.money import MoneyError, from_fen, parse_money, to_fen
 
@@ -384,10 +384,18 @@ def _customer_where(flt: CustomerFilter, on: dt.date) -> tuple[list[str], list[A
         serial = normalize_serial(_like_escape(q))
         clause = "c.search_text LIKE {}"
         args.append(f"%{needle}%")
-        if len(serial) >= 3 and SERIAL_RE.match(serial):
-            # Device serials: prefix search on the (indexed) serial column.
-            clause += " OR c.id IN (SELECT d.customer_id FROM device d WHERE d.serial LIKE {})"
-            args.append(serial + "%")
+        raw_serial = normalize_serial(q)
+        if len(raw_serial) >= 3 and SERIAL_RE.match(raw_serial):
+            # Device serials: prefix search on the indexed serial column. SQLite's LIKE (and, in this
+            # build, GLOB) scans the table; a byte range [prefix, prefix + U+10FFFF) is the same set
+            # under BINARY collation and searches the unique index. PostgreSQL's LIKE 'X%' uses the
+            # text_pattern_ops index.
+            if is_sqlite():
+                clause += " OR c.id IN (SELECT d.customer_id FROM device d WHERE d.serial >= {} AND d.serial < {})"
+                args += [raw_serial, raw_serial + chr(0x10FFFF)]
+            else:
+                clause += " OR c.id IN (SELECT d.customer_id FROM device d WHERE d.serial LIKE {})"
+                args.append(serial + "%")
         where.append(f"({clause})")
     if flt.office_id:
         where.append("c.office_id = {}")

@@ -465,3 +465,17 @@ async def test_export_xlsx_opens():
     sheet = load_workbook(io.BytesIO(content)).worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
     assert len(rows) >= 2 and rows[1][0].startswith("'=")
+
+
+async def test_r_cus_01_serial_prefix_search_finds_exactly_the_prefix():
+    """The search box's serial prefix (an index range on SQLite) finds devices starting with it and no others."""
+    from app.customers import services as svc
+    from seed.customers import make_customer, make_device
+    from seed.factories import unique
+
+    stem = unique("PX").upper()
+    owner, other = await make_customer(), await make_customer()
+    await make_device(customer_id=owner, serial=f"{stem}-A1")
+    await make_device(customer_id=other, serial=f"Z{stem}-B2")
+    rows, _ = await svc.list_customers(svc.CustomerFilter(q=stem))
+    assert [r["id"] for r in rows] == [owner]
