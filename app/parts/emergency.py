@@ -14,6 +14,7 @@ from typing import Any
 
 from app.audit.services import Actor, record
 from app.core.numbers import attach_entity, next_number
+from app.core.transitions import move_status
 from app.db import fetch, utcnow
 from app.i18n import _
 from app.parts.services import StockError, atomic, claim_token, emergency_release, get_location, move_serial_unit, transfer
@@ -143,12 +144,7 @@ async def _transition(actor: Actor, request_id: int, frm: tuple[str, ...], to: s
     before = await fetch("SELECT * FROM emergency_request WHERE id = {}", request_id)
     if not before:
         raise StockError(_("No such request."), status=404)
-    cols = ", ".join(f"{k} = {{}}" for k in sets)
-    rows = await fetch(
-        f"UPDATE emergency_request SET status = {{}}, version = version + 1, updated_at = {{}}{', ' + cols if cols else ''} "
-        f"WHERE id = {{}} AND status IN ({', '.join('{}' for _ in frm)}) RETURNING *",
-        to, utcnow(), *sets.values(), request_id, *frm,
-    )
+    rows = await move_status("emergency_request", request_id, frm, to, sets=sets)
     if not rows:
         raise StockError(_("This request is %(status)s now; nothing was changed.",
                            status=status_label(before[0]["status"])), status=409)

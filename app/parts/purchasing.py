@@ -11,6 +11,7 @@ from typing import Any
 
 from app.audit.services import Actor, record
 from app.core.numbers import attach_entity, next_number
+from app.core.transitions import move_status
 from app.db import fetch, utcnow
 from app.i18n import _
 from app.parts.services import StockError, atomic, claim_token, get_location, receive, reorder_list
@@ -117,12 +118,7 @@ async def _transition(actor: Actor, pr_id: int, frm: tuple[str, ...], to: str, a
     before = await fetch("SELECT status FROM purchase_request WHERE id = {}", pr_id)
     if not before:
         raise StockError(_("No such request."), status=404)
-    cols = "".join(f", {k} = {{}}" for k in sets)
-    rows = await fetch(
-        f"UPDATE purchase_request SET status = {{}}, version = version + 1, updated_at = {{}}{cols} "
-        f"WHERE id = {{}} AND status IN ({', '.join('{}' for _ in frm)}) RETURNING id",
-        to, utcnow(), *sets.values(), pr_id, *frm,
-    )
+    rows = await move_status("purchase_request", pr_id, frm, to, sets=sets, returning="id")
     if not rows:
         raise StockError(_("This request is %(status)s now; nothing was changed.", status=status_label(before[0]["status"])),
                          status=409)
