@@ -7,6 +7,7 @@ a missing browser fails the run.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 import shutil
 import socket
 import subprocess
@@ -39,29 +40,44 @@ def chromium_path() -> str:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
-def live_server(chromium_path):
-    """The real app under uvicorn on a free port, on its own SQLite file with the demo data."""
-    tmp = tempfile.mkdtemp(prefix="shouhou-browser-")
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp}/browser.db", SHOUHOU_ALLOWED_HOSTS="127.0.0.1,localhost")
-    subprocess.run([sys.executable, "-m", "app.manage", "migrate"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    subprocess.run([sys.executable, "-m", "seed", "--quiet"], env=env, cwd=ROOT, check=True)
+@contextmanager
+def serve(env: dict):
+    """The real app under uvicorn on a free port with `env` (its DATABASE_URL already migrated); yields the base URL."""
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
                              "--port", str(port), "--log-level", "warning"], env=env, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    else:
+    try:
+        for _ in range(150):
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("live server did not start")
+        yield base
+    finally:
         proc.terminate()
-        pytest.fail("live server did not start")
-    yield base
-    proc.terminate()
-    proc.wait(timeout=20)
+        proc.wait(timeout=20)
+
+
+def migrated_env(name: str) -> dict:
+    """A fresh SQLite database of its own, migrated; returns the environment to run the app on it."""
+    tmp = tempfile.mkdtemp(prefix=f"shouhou-{name}-")
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp}/{name}.db", SHOUHOU_ALLOWED_HOSTS="127.0.0.1,localhost",
+               PYTHONPATH=str(ROOT))
+    subprocess.run([sys.executable, "-m", "app.manage", "migrate"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    return env
+
+
+@pytest.fixture(scope="session")
+def live_server(chromium_path):
+    """The real app under uvicorn on a free port, on its own SQLite file with the demo data."""
+    env = migrated_env("browser")
+    subprocess.run([sys.executable, "-m", "seed", "--quiet"], env=env, cwd=ROOT, check=True)
+    with serve(env) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

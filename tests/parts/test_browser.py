@@ -1,23 +1,19 @@
 """Keeper speed in a real browser (issue #4): scan a serial into the search box and press Enter,
 book an issue from the keyboard (Alt+digit picks the movement), the form shows only the
-fields the movement uses. Headless Chromium by path; skipped when it is missing.
+fields the movement uses. Headless Chromium by path; skipped when it is missing (a failure under CI=true).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.browser.conftest import chromium_path  # noqa: F401  (fixture)
+from tests.browser.conftest import chromium_path, migrated_env, serve  # noqa: F401  (fixture, helpers)
 
 pytestmark = pytest.mark.browser
 
@@ -46,39 +42,15 @@ asyncio.run(main())
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def keeper_server(chromium_path):  # noqa: F811 - shared fixture: skips without Chromium, fails under CI=true
-    tmp = tempfile.mkdtemp(prefix="shouhou-parts-browser-")
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp}/parts.db", SHOUHOU_ALLOWED_HOSTS="127.0.0.1,localhost",
-               PYTHONPATH=str(ROOT))
-    subprocess.run([sys.executable, "-m", "app.manage", "migrate"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    out = subprocess.run([sys.executable, "-c", SETUP], env=env, cwd=ROOT, check=True, capture_output=True, text=True).stdout
     import json
 
+    env = migrated_env("parts-browser")
+    out = subprocess.run([sys.executable, "-c", SETUP], env=env, cwd=ROOT, check=True, capture_output=True, text=True).stdout
     ids = json.loads(out.strip().splitlines()[-1])
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
-                             "--port", str(port), "--log-level", "warning"], env=env, cwd=ROOT)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    else:
-        proc.terminate()
-        pytest.fail("live server did not start")
-    yield base, ids
-    proc.terminate()
-    proc.wait(timeout=20)
-    shutil.rmtree(tmp, ignore_errors=True)
+    with serve(env) as base:
+        yield base, ids
 
 
 @pytest.fixture(scope="module")
