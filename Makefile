@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell $(PYTHON) -c 'import hashlib,sys;print(hashlib.sha256(open("requirements.lock","rb").read()).hexdigest()[:12])')
-PO     := $(wildcard app/translations/*/LC_MESSAGES/messages.po app/*/translations/*/LC_MESSAGES/messages.po)
+PO     := $(wildcard app/*/translations/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
@@ -31,7 +31,7 @@ $(STAMP): requirements.lock
 	$(BIN)/pybabel compile -D messages -i $< -o $@
 
 migrate: bootstrap
-	$(BIN)/python -m app.manage migrate
+	$(BIN)/python -m app.core.manage migrate
 
 seed: migrate
 	$(BIN)/python -m seed

@@ -1,4 +1,4 @@
-"""create_app(): plugins, templates, lifespan, route list — nothing else."""
+"""create_app(): plugins, templates, lifespan, and the routes of every manifest in app.domains — nothing else."""
 
 from __future__ import annotations
 
@@ -14,26 +14,14 @@ from litestar.template.config import TemplateConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 
 import app  # noqa: F401  (PICCOLO_CONF)
-from app import db
-from app.accounts.controllers import AuthController, UserAdminController
-from app.accounts.guards import PUBLIC, access_guard
-from app.audit.controllers import AuditController
-from app.config import BASE_DIR, get_settings
-from app.errors import EXCEPTION_HANDLERS
-from app.home import HomeController
-from app.middleware import LocaleMiddleware, RequestContextMiddleware, SessionMiddleware
-from app.templating import configure_environment
-from app.core.controllers import CONTROLLERS as CORE_CONTROLLERS
-from app.customers.controllers import CONTROLLERS as CUSTOMER_CONTROLLERS
-from app.ledger.controllers import CONTROLLERS as LEDGER_CONTROLLERS
-from app.loaners.controllers import CONTROLLERS as LOANER_CONTROLLERS
-from app.parts.controllers import CONTROLLERS as PARTS_CONTROLLERS
-from app.rma.controllers import CONTROLLERS as RMA_CONTROLLERS
-
-ROUTE_HANDLERS = [
-    HomeController, AuthController, UserAdminController, AuditController, *CORE_CONTROLLERS,
-    *CUSTOMER_CONTROLLERS, *PARTS_CONTROLLERS, *RMA_CONTROLLERS, *LOANER_CONTROLLERS, *LEDGER_CONTROLLERS,
-]
+from app.core import db
+from app.core.config import BASE_DIR, get_settings
+from app.core.errors import EXCEPTION_HANDLERS
+from app.core.manifest import install_all
+from app.core.middleware import LocaleMiddleware, RequestContextMiddleware, SessionMiddleware
+from app.core.permissions import PUBLIC, access_guard
+from app.core.templating import configure_environment
+from app.domains import manifests
 
 
 @asynccontextmanager
@@ -57,7 +45,7 @@ def create_app() -> Litestar:
         send_as_attachment=False,
     )
     return Litestar(
-        route_handlers=[*ROUTE_HANDLERS, static],
+        route_handlers=[*install_all(manifests()), static],
         guards=[access_guard],
         middleware=[RequestContextMiddleware, SessionMiddleware, LocaleMiddleware],
         csrf_config=CSRFConfig(

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from app.tables import all_tables
+from app.domains import all_tables
 
 APP_CONFIG = AppConfig(
     app_name="shouhou",

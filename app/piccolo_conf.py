@@ -2,7 +2,7 @@
 
 from piccolo.conf.apps import AppRegistry
 
-from app.db import make_engine
+from app.core.db import make_engine
 
 DB = make_engine()
 

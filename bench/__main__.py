@@ -69,7 +69,7 @@ def prepare(env: dict, scale: int, fresh: bool, steps: list[str]) -> None:
         path = Path(db_url.split("sqlite:///", 1)[1])
         for suffix in ("", "-wal", "-shm"):
             Path(str(path) + suffix).unlink(missing_ok=True)
-    subprocess.run([PY, "-m", "app.manage", "migrate"], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    subprocess.run([PY, "-m", "app.core.manage", "migrate"], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     subprocess.run([PY, "-m", "seed", "--quiet"], env=env, check=True, cwd=ROOT)
     for step in steps:  # each scenario's big table grown once per data set
         marker = ROOT / "var" / "bench" / (re.sub(r"\W", "_", db_url) + f".{step}.scaled")
@@ -109,7 +109,7 @@ def login_cookie(base: str, username: str, password: str = "demo") -> str:
 async def collect_params(env: dict, modules) -> dict:
     os.environ.update(env)
     import app  # noqa: F401
-    from app import db
+    from app.core import db
 
     await db.startup()
     values: dict = {}

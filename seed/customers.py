@@ -24,10 +24,10 @@ from decimal import Decimal
 
 from tqdm import tqdm
 
-from app.audit.services import SYSTEM, record
+from app.core.audit.services import SYSTEM, record
 from app.customers import services as svc
 from app.customers.warranty import compute_warranty, replacement_check, Event
-from app.db import fetch, utcnow, write_transaction
+from app.core.db import fetch, utcnow, write_transaction
 from seed.factories import fake, unique
 
 

@@ -18,10 +18,10 @@ from typing import Awaitable, Callable
 
 from tqdm import tqdm
 
-from app.accounts import services as accounts
-from app.accounts.roles import ROLES
-from app.audit.services import to_json
-from app.db import fetch, utcnow, write_transaction
+from app.core.accounts import services as accounts
+from app.core.roles import ROLES
+from app.core.audit.services import to_json
+from app.core.db import fetch, utcnow, write_transaction
 from seed.factories import fake, reseed
 
 DEMO_PASSWORD = "demo"

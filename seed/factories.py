@@ -7,9 +7,9 @@ import random
 
 from faker import Faker
 
-from app.accounts import services as accounts
-from app.accounts.roles import ROLES
-from app.audit.services import SYSTEM, Actor
+from app.core.accounts import services as accounts
+from app.core.roles import ROLES
+from app.core.audit.services import SYSTEM, Actor
 
 SEED = 20261126
 

@@ -20,9 +20,9 @@ from typing import Any, Sequence
 
 from tqdm import tqdm
 
-from app.audit.services import Actor
+from app.core.audit.services import Actor
 from app.core.numbers import next_number
-from app.db import fetch, utcnow, write_transaction
+from app.core.db import fetch, utcnow, write_transaction
 from app.ledger.common import as_date, bump_rev, today
 from seed.demo import register_step
 from seed.factories import fake

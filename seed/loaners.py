@@ -20,7 +20,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from app.db import fetch, utcnow, write_transaction
+from app.core.db import fetch, utcnow, write_transaction
 from seed.factories import fake
 
 UNITS = 200

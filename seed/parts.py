@@ -21,8 +21,8 @@ from typing import Any
 
 from tqdm import tqdm
 
-from app.audit.services import Actor
-from app.db import fetch, utcnow, write_transaction
+from app.core.audit.services import Actor
+from app.core.db import fetch, utcnow, write_transaction
 from seed.factories import unique
 
 KEEPER = Actor(user_id=None, username="seed", roles=frozenset({"warehouse", "manager", "gm"}))

@@ -44,8 +44,8 @@ os.environ.setdefault("SHOUHOU_SECRET_KEY", "test-secret")
 import httpx  # noqa: E402
 
 import app as _app_pkg  # noqa: E402,F401
-from app import db  # noqa: E402
-from app.manage import migrate  # noqa: E402
+from app.core import db  # noqa: E402
+from app.core.manage import migrate  # noqa: E402
 
 BASE_URL = "http://testserver.local"
 _ips = itertools.count(2)

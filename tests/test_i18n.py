@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from app import i18n
-from app.db import fetch
-from app.money import from_fen, parse_money, to_fen
+import pytest
+
+from app.core import i18n
+from app.core.db import fetch
+from app.core.money import MoneyError, from_fen, parse_money, to_fen
 
 
 async def test_lang_query_switches_any_page_and_sets_cookie(anon):
@@ -45,7 +47,9 @@ def test_money_formatting_per_locale():
         i18n.reset_locale(token)
     assert to_fen("0.1") + to_fen("0.2") == to_fen("0.3") == 30
     assert from_fen(12345) == Decimal("123.45")
-    assert parse_money("¥1,000.005") == Decimal("1000.01")
+    assert parse_money("¥1,000.50") == Decimal("1000.50")
+    with pytest.raises(MoneyError):  # X-05: more than two decimals is a form error, not a rounding
+        parse_money("¥1,000.005")
 
 
 def test_dates_shown_in_local_time_zone():
@@ -64,7 +68,8 @@ def test_every_catalog_entry_is_translated():
     from babel.messages.pofile import read_po
 
     root = Path(__file__).resolve().parent.parent / "app"
-    catalogs = [root / "translations" / "zh" / "LC_MESSAGES" / "messages.po", *root.glob("*/translations/zh/LC_MESSAGES/messages.po")]
+    catalogs = list(root.glob("*/translations/zh/LC_MESSAGES/messages.po"))
+    assert root / "core" / "translations" / "zh" / "LC_MESSAGES" / "messages.po" in catalogs
     missing = []
     for path in catalogs:
         with path.open("rb") as fh:
@@ -77,15 +82,15 @@ def test_every_catalog_entry_is_translated():
 def test_each_domain_reads_its_own_catalog_first():
     """The same English text may mean different things per domain: a domain's own catalog wins,
     texts it lacks fall back to the shell's."""
-    from app.i18n import _domain_of_module, _domain_of_template, translations
+    from app.core.i18n import _domain_of_module, _domain_of_template, translations
 
     assert _domain_of_template("parts/detail.html") == "parts"
     assert _domain_of_template("print/ledger/statement.html") == "ledger"
     assert _domain_of_template("base.html") is None and _domain_of_template("_macros/forms.html") is None
-    assert _domain_of_module("app.parts.services") == "parts" and _domain_of_module("app.web") is None
+    assert _domain_of_module("app.parts.services") == "parts" and _domain_of_module("app.core.web") is None
     shell = translations("zh")
     assert shell.gettext("Sign out") == "退出"
-    for domain_dir in (i18n.TRANSLATIONS_DIR.parent).glob("*/translations"):
+    for domain_dir in i18n.APP_DIR.glob("*/translations"):
         own = translations("zh", domain_dir.parent.name)
         assert own.gettext("Sign out") == "退出"  # falls back to the shell
 
@@ -95,7 +100,7 @@ async def test_service_message_reaches_the_user_on_409(app):
     from litestar import Request
     from litestar.exceptions import HTTPException
 
-    from app.errors import http_error
+    from app.core.errors import http_error
     from tests.conftest import Client
 
     await Client(app).get("/login")  # app warm

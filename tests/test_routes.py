@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from app.accounts.guards import handler_access
-from app.accounts.roles import ROLES
+from app.core.permissions import handler_access
+from app.core.roles import ROLES
 from tests.conftest import Client
 
 PUBLIC_PATHS = {"/login", "/healthz", "/static"}
@@ -108,12 +108,12 @@ async def test_unknown_host_is_refused(app):
 
 async def test_errors_show_no_traceback(login_as, monkeypatch):
     """An unexpected error renders a friendly page with the request id, never a traceback."""
-    import app.home as home
+    import app.core.home as home
 
     async def boom(user):
         raise RuntimeError("secret internals")
 
-    from app.nav import PANELS, HomePanel, register_panel
+    from app.core.nav import PANELS, HomePanel, register_panel
 
     register_panel(HomePanel("boom-test", "boom", "home.html", frozenset({"qc"}), boom, order=999))
     try:

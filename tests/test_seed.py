@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.accounts.roles import ROLES
-from app.db import fetch
+from app.core.roles import ROLES
+from app.core.db import fetch
 from seed import demo
 
 

@@ -1,7 +1,7 @@
 """Per-domain message catalogs.
 
 Each domain owns `app/<domain>/translations/zh/LC_MESSAGES/messages.po` (the core shell
-owns `app/translations/…`); at run time they are merged (app.i18n.translations), so
+owns `app/core/translations/…`); at run time they are merged (app.core.i18n.translations), so
 domains never edit one shared file. `make` compiles every catalog.
 
     python tools/i18n.py core            # shell: app/*.py, app/accounts, app/audit, app/core, templates (non-domain)
@@ -24,7 +24,7 @@ from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
-CORE_DIRS = ["app/accounts", "app/audit", "app/core"]
+CORE_DIRS = ["app/core"]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
 
 
@@ -52,7 +52,7 @@ def sources(domain: str) -> list[Path]:
 
 
 def catalog_dir(domain: str) -> Path:
-    return ROOT / "app" / "translations" if domain == "core" else ROOT / "app" / domain / "translations"
+    return ROOT / "app" / domain / "translations"
 
 
 def main() -> int:

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from litestar import Controller, Request, Response, get, post
 
-from app.accounts.guards import roles
+from app.core.permissions import perm
 from app.core import settings
-from app.i18n import _
-from app.i18n import lazy_gettext as _l
-from app.nav import NavEntry, register_nav
-from app.web import actor, form_data, redirect, render
+from app.core.i18n import _
+from app.core.web import actor, form_data, redirect, render
 
-register_nav(NavEntry("settings", _l("Settings"), "/admin/settings", frozenset({"admin"}), order=920))
 
 
 class SettingsController(Controller):
     path = "/admin/settings"
-    opt = roles("admin")
+    opt = perm("shell.settings")
 
     async def _page(self, request: Request, *, errors: dict | None = None, submitted: dict | None = None, status_code: int = 200) -> Response:
         values = await settings.current_values()
@@ -46,7 +43,7 @@ class SettingsController(Controller):
                 changes[key] = value
         if errors:
             return await self._page(request, errors=errors, submitted=data, status_code=400)
-        from app.db import write_transaction
+        from app.core.db import write_transaction
 
         async with write_transaction():
             for key, value in changes.items():

@@ -12,7 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from app.db import fetch, in_transaction, utcnow
+from app.core.db import fetch, in_transaction, utcnow
+from app.core.dates import today as business_today
 
 # Series later domains draw from. Prefix and format are data (doc_series rows) that
 # an admin may change; these are the defaults seeded by the first migration.
@@ -64,7 +65,7 @@ async def next_number(
     if not rows:
         raise NumberingError(f"unknown document series {series!r}")
     spec = rows[0]
-    year = (today or dt.date.today()).year
+    year = (today or business_today()).year  # the business date (Asia/Shanghai), not the server's UTC date
     period = year if spec["yearly"] else 0
     await fetch(
         "INSERT INTO doc_counter (series, period, last_value) VALUES ({}, {}, 0) "

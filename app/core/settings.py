@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from app.audit.services import Actor, record
-from app.db import fetch, in_transaction, utcnow, write_transaction
+from app.core.actor import Actor
+from app.core.db import fetch, in_transaction, utcnow, write_transaction
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class SettingSpec:
     key: str
     label: Any  # lazy_gettext
     default: Any
-    kind: str = "int"  # int | number | text | bool
+    kind: str = "int"  # int | number | decimal | text | bool
     minimum: float | None = None
     maximum: float | None = None
     help: Any = ""
@@ -56,6 +56,25 @@ async def get_setting(key: str, default: Any = None) -> Any:
     return default if value is None else value
 
 
+async def setting(key: str) -> Any:
+    """The current value of a registered setting, typed by its spec; its default when nobody changed it.
+    Call sites name the key only: the default lives once, in the spec (issue #10, item 9)."""
+    spec = REGISTRY[key]  # KeyError: the key was never declared in a manifest
+    value = await get_setting(key, spec.default)
+    try:
+        if spec.kind == "int":
+            return int(value)
+        if spec.kind == "number":
+            return float(value)
+        if spec.kind == "decimal":
+            return Decimal(str(value))
+        if spec.kind == "bool":
+            return bool(value)
+    except (TypeError, ValueError, InvalidOperation):
+        return spec.default
+    return value
+
+
 async def get_int(key: str, default: int) -> int:
     try:
         return int(await get_setting(key, default))
@@ -72,7 +91,7 @@ async def get_number(key: str, default: float) -> float:
 
 def parse_value(spec: SettingSpec, raw: str) -> Any:
     """Form text → typed value; raises SettingError with a translated message."""
-    from app.i18n import _
+    from app.core.i18n import _
 
     text = (raw or "").strip()
     if spec.kind == "bool":
@@ -85,12 +104,16 @@ def parse_value(spec: SettingSpec, raw: str) -> Any:
         number = Decimal(text)
     except InvalidOperation as exc:
         raise SettingError(_("Enter a number.")) from exc
+    if not number.is_finite():
+        raise SettingError(_("Enter a number."))
     if spec.kind == "int" and number != number.to_integral_value():
         raise SettingError(_("Enter a whole number."))
     if spec.minimum is not None and number < Decimal(str(spec.minimum)):
         raise SettingError(_("At least %(n)s.", n=spec.minimum))
     if spec.maximum is not None and number > Decimal(str(spec.maximum)):
         raise SettingError(_("At most %(n)s.", n=spec.maximum))
+    if spec.kind == "decimal":
+        return str(number)
     return int(number) if spec.kind == "int" else float(number)
 
 
@@ -104,6 +127,8 @@ async def set_setting(actor: Actor, key: str, value: Any) -> None:
 
 
 async def _store(actor: Actor, key: str, value: Any) -> None:
+    from app.core.audit.services import record
+
     before = await get_setting(key)
     encoded = json.dumps(value, ensure_ascii=False)
     updated = await fetch("UPDATE app_setting SET value = {}, updated_at = {} WHERE key = {} RETURNING id", encoded, utcnow(), key)

@@ -1,6 +1,6 @@
 """Cross-domain tables: settings and gapless document numbers (X-02)."""
 
-from piccolo.columns import JSON, Boolean, Integer, Serial, Timestamptz, Varchar
+from piccolo.columns import JSON, BigInt, Boolean, Integer, Serial, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -45,4 +45,21 @@ class DocNumber(Table, tablename="doc_number"):
     formatted = Varchar(length=80)
     entity_type = Varchar(length=60, default="")
     entity_id = Varchar(length=60, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class StatusChange(Table, tablename="status_change"):
+    """One row per status move made through core.status.move(); append-only (triggers)."""
+
+    id = Serial(primary_key=True)
+    table_name = Varchar(length=40)
+    row_id = BigInt()
+    version = Integer()
+    from_status = Varchar(length=30, default="")
+    to_status = Varchar(length=30)
+    action = Varchar(length=40, default="")
+    user_id = Integer(null=True, default=None)
+    username = Varchar(length=100, default="")
+    display_name = Varchar(length=100, default="")
+    note = Varchar(length=1000, default="")
     created_at = Timestamptz(default=TimestamptzNow())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from app.db import fetch, utcnow
+from app.core.db import fetch, utcnow
 
 
 async def move_status(table: str, row_id: int, frm: Iterable[str], to: str, *, sets: dict[str, Any] | None = None,

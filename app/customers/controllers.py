@@ -14,14 +14,14 @@ from litestar.datastructures import UploadFile
 from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 
-from app.accounts.guards import roles
+from app.core.permissions import roles
 from app.customers import documents as docs
 from app.customers import importer, pricing, renewals
 from app.customers import services as svc
-from app.customers.sections import CUSTOMER_SECTIONS, DEVICE_SECTIONS, render_sections
-from app.i18n import _, lazy_gettext as _l
-from app.nav import HomePanel, NavEntry, register_nav, register_panel
-from app.web import actor, as_list, form_data, redirect, render
+from app.core.sections import CUSTOMER_SECTIONS, DEVICE_SECTIONS, render_sections
+from app.core.i18n import _, lazy_gettext as _l
+from app.core.nav import HomePanel, NavEntry, register_nav, register_panel
+from app.core.web import actor, as_list, form_data, redirect, render
 
 EDIT = ("desk", "manager")
 QUOTE = ("desk", "manager", "finance", "admin")

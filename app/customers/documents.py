@@ -17,11 +17,11 @@ import zipfile
 import io
 from pathlib import Path
 
-from app.audit.services import Actor, record
-from app.config import BASE_DIR
+from app.core.audit.services import Actor, record
+from app.core.config import BASE_DIR
 from app.customers.services import CustomerError, _fix, _tx, setting_int
-from app.db import fetch, utcnow
-from app.i18n import _, lazy_gettext as _l
+from app.core.db import fetch, utcnow
+from app.core.i18n import _, lazy_gettext as _l
 
 KINDS = {"drawing": _l("As-built drawing"), "manual": _l("Manual"), "device_list": _l("Device list"),
          "acceptance": _l("Acceptance record"), "other": _l("Other")}

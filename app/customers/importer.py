@@ -16,11 +16,11 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from app.audit.services import Actor, record
+from app.core.audit.services import Actor, record
 from app.customers import services as svc
 from app.customers.documents import upload_root
-from app.db import fetch, write_transaction
-from app.i18n import _
+from app.core.db import fetch, write_transaction
+from app.core.i18n import _
 
 MAX_ROWS = 20000
 MAX_BYTES = 10 * 1024 * 1024

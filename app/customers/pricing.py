@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from app.audit.services import Actor, record
+from app.core.audit.services import Actor, record
 from app.customers.services import CustomerError, _fix, _tx, get_customer
-from app.db import fetch, utcnow
-from app.i18n import _, current_locale
-from app.money import MoneyError, from_fen, parse_money, to_fen
+from app.core.db import fetch, utcnow
+from app.core.i18n import _, current_locale
+from app.core.money import MoneyError, from_fen, parse_money, to_fen
 
 
 @dataclass(frozen=True)

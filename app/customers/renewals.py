@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from app.audit.services import Actor, record
+from app.core.audit.services import Actor, record
 from app.customers.services import (NOTICE_METHODS, CustomerError, _fix, _tx, as_date, parse_date, renewal_days,
                                     today)
-from app.db import fetch, utcnow
-from app.i18n import _
+from app.core.db import fetch, utcnow
+from app.core.i18n import _
 
 
 @dataclass

@@ -24,14 +24,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, AsyncIterator
 
 from app.core.dates import as_date, today  # noqa: F401 (re-exported for this domain)
-from app.audit.services import Actor, record
+from app.core.audit.services import Actor, record
 from app.core import settings as core_settings
 from app.core.numbers import attach_entity, next_number
 from app.customers import warranty as engine
 from app.customers.warranty import Event, Warranty, compute_warranty
-from app.db import fetch, in_transaction, is_sqlite, utcnow, write_transaction
-from app.i18n import _, lazy_gettext as _l, tz
-from app.money import MoneyError, from_fen, parse_money, to_fen
+from app.core.db import fetch, in_transaction, is_sqlite, utcnow, write_transaction
+from app.core.i18n import _, lazy_gettext as _l, tz
+from app.core.money import MoneyError, from_fen, parse_money, to_fen
 
 EDIT_ROLES = ("desk", "manager")
 PRICE_ROLES = ("admin",)

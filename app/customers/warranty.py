@@ -21,7 +21,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-from app.i18n import _
+from app.core.i18n import _
 
 DEFAULT_TERM_MONTHS = 36
 DEFAULT_EXTENSION_DAYS = 60

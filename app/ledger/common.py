@@ -8,10 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 from app.core.dates import as_date, today  # noqa: F401 (re-exported for this domain)
-from app.accounts.roles import parse_roles
-from app.db import fetch
-from app.i18n import tz
-from app.money import MoneyError, parse_money
+from app.core.roles import parse_roles
+from app.core.db import fetch
+from app.core.i18n import tz
+from app.core.money import MoneyError, parse_money
 
 
 class LedgerError(Exception):
@@ -25,7 +25,7 @@ class LedgerError(Exception):
 
 
 def parse_date(text: Any, field: str, errors: dict[str, str], *, required: bool = True, message: str = "") -> dt.date | None:
-    from app.i18n import _
+    from app.core.i18n import _
 
     raw = str(text or "").strip()
     if not raw:
@@ -40,7 +40,7 @@ def parse_date(text: Any, field: str, errors: dict[str, str], *, required: bool 
 
 
 def parse_amount(text: Any, field: str, errors: dict[str, str], *, allow_zero: bool = False) -> Decimal | None:
-    from app.i18n import _
+    from app.core.i18n import _
 
     try:
         value = parse_money(text if isinstance(text, Decimal) else str(text or ""))
@@ -129,7 +129,7 @@ _CACHE_MAX = 64
 
 async def bump_rev() -> None:
     """Stamp the ledger revision; call inside the write transaction (done by ledger_tx)."""
-    from app.db import utcnow
+    from app.core.db import utcnow
 
     now = utcnow()
     await fetch("INSERT INTO app_setting (key, value, updated_at) VALUES ({}, '0', {}) "
@@ -144,7 +144,7 @@ async def current_rev() -> Any:
 @asynccontextmanager
 async def ledger_tx(joined: bool = False) -> AsyncIterator[None]:
     """A ledger write transaction (or the caller's, when `joined` and one is open) that stamps the revision."""
-    from app.db import in_transaction, write_transaction
+    from app.core.db import in_transaction, write_transaction
 
     if joined and in_transaction():
         yield
@@ -198,7 +198,7 @@ async def sqlite_index(name: str) -> str:
     """` INDEXED BY name` on SQLite (its planner, without statistics, picks a range index and sorts
     thousands of rows for a newest-first page); nothing on PostgreSQL, or when the index is missing."""
     global _INDEXES
-    from app.db import is_sqlite
+    from app.core.db import is_sqlite
 
     if not is_sqlite():
         return ""

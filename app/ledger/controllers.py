@@ -9,17 +9,17 @@ from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 
-from app.accounts.guards import roles
-from app.i18n import _
-from app.i18n import lazy_gettext as _l
+from app.core.permissions import roles
+from app.core.i18n import _
+from app.core.i18n import lazy_gettext as _l
 from app.ledger import labels
 from app.ledger import receivables as ar
 from app.ledger import services as slips
 from app.ledger.common import LedgerError, month_bounds, parse_amount, parse_date, repairers, today, week_start
-from app.ledger.xlsx import workbook, xlsx_response
-from app.money import from_fen
-from app.nav import HomePanel, NavEntry, register_nav, register_panel
-from app.web import actor, form_data, redirect, render
+from app.core.xlsx import workbook, xlsx_response
+from app.core.money import from_fen
+from app.core.nav import HomePanel, NavEntry, register_nav, register_panel
+from app.core.web import actor, form_data, redirect, render
 
 OFFICE = ("finance", "manager", "gm")
 AR_VIEW = ("finance", "desk", "manager", "gm")
@@ -450,7 +450,7 @@ class ReceivableController(Controller):
 
     async def _sales_page(self, request: Request, *, status_code: int = 200, errors: dict | None = None, message: str = "",
                           form: dict | None = None) -> Response:
-        from app.db import fetch
+        from app.core.db import fetch
 
         recent = await fetch("SELECT s.*, u.full_name AS tech_name, u.username AS tech_username FROM sales_confirmation s "
                              "LEFT JOIN app_user u ON u.id = s.technician_user_id ORDER BY s.id DESC LIMIT 30")

@@ -2,7 +2,7 @@
 
 from functools import lru_cache
 
-from app.i18n import lazy_gettext as _l
+from app.core.i18n import lazy_gettext as _l
 
 SLIP_STATES = {
     "unused": _l("Unused"),
@@ -31,7 +31,7 @@ SOURCES = {"ticket": _l("Service ticket"), "rma": _l("Return repair"), "sales_co
 
 
 def fen(value) -> str:
-    """Integer fen → '¥1,234.50': integer arithmetic, exact, and the same text as app.i18n.format_money
+    """Integer fen → '¥1,234.50': integer arithmetic, exact, and the same text as app.core.i18n.format_money
     for both UI locales (',' grouping, '.' decimals) at a fraction of babel's cost on long tables."""
     n = int(value or 0)
     sign = "-" if n < 0 else ""
@@ -41,7 +41,7 @@ def fen(value) -> str:
 
 @lru_cache(maxsize=4096)
 def _date(value, locale: str) -> str:
-    from app.i18n import format_date
+    from app.core.i18n import format_date
 
     return format_date(value)
 
@@ -50,7 +50,7 @@ def d(value) -> str:
     """A date as the `|date` filter shows it, memoised (a month has ~30 distinct dates, a table 500 rows)."""
     if value is None or value == "":
         return ""
-    from app.i18n import current_locale
+    from app.core.i18n import current_locale
     from app.ledger.common import as_date
 
     return _date(as_date(value), current_locale())

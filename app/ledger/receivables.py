@@ -12,13 +12,13 @@ import secrets
 from decimal import Decimal
 from typing import Any
 
-from app.audit.services import Actor, record
+from app.core.audit.services import Actor, record
 from app.core.numbers import attach_entity, next_number
-from app.db import fetch, utcnow
-from app.i18n import _
+from app.core.db import fetch, utcnow
+from app.core.i18n import _
 from app.ledger.common import (LedgerError, as_date, cached, is_unique_violation, ledger_tx, month_bounds, setting,
                                sqlite_index, today, user_row, week_start)
-from app.money import from_fen, to_fen
+from app.core.money import from_fen, to_fen
 
 CLASSES = ("monthly", "retail")
 METHODS = ("cash", "transfer", "cheque", "other")
@@ -70,7 +70,7 @@ async def post_receivable(actor: Actor, source_type: str, source_id: str | int, 
                           posted_on: dt.date | None = None) -> int:
     """Post one receivable line; the entry point for every domain (tickets: service charge, bench: repair charge).
 
-    Joins the caller's write transaction when `app.db.in_transaction()`, else opens its own.
+    Joins the caller's write transaction when `app.core.db.in_transaction()`, else opens its own.
     Retail lines without a due date are due `ledger.retail_due_working_days` working days after posting;
     monthly lines get their due date when their statement is sent.
     Side effects: receivable row; audit `receivable.posted`. Returns the receivable id.
@@ -396,7 +396,7 @@ async def record_payment(actor: Actor, token: str, *, amount: Any, received_on: 
 
 
 def _money(fen: int) -> str:
-    from app.i18n import format_money
+    from app.core.i18n import format_money
 
     return format_money(from_fen(fen))
 

@@ -14,11 +14,11 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from app.audit.services import Actor, record
-from app.db import fetch, utcnow
-from app.i18n import _
+from app.core.audit.services import Actor, record
+from app.core.db import fetch, utcnow
+from app.core.i18n import _
 from app.ledger.common import LedgerError, as_date, cached, is_unique_violation, ledger_tx, month_bounds, today, user_row
-from app.money import from_fen, to_fen
+from app.core.money import from_fen, to_fen
 
 MAX_BOOK = 1000
 STATES = ("unused", "used", "void", "transferred", "returned")
@@ -315,7 +315,7 @@ async def record_slip_use(actor: Actor, holder_user_id: int, number: int, job_ty
 
 
 def _tz():
-    from app.i18n import tz
+    from app.core.i18n import tz
 
     return tz()
 

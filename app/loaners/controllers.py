@@ -14,14 +14,14 @@ from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 
-from app.accounts.guards import roles
-from app.customers.sections import CustomerSection, register_customer_section
-from app.i18n import _
-from app.i18n import lazy_gettext as _l
+from app.core.permissions import roles
+from app.core.sections import CustomerSection, register_customer_section
+from app.core.i18n import _
+from app.core.i18n import lazy_gettext as _l
 from app.loaners import services, triggers
 from app.loaners.services import CheckinInput, CheckoutInput, DuplicateCheckout, LoanError, RequestInput
-from app.nav import HomePanel, NavEntry, register_nav, register_panel
-from app.web import actor, form_data, redirect, render
+from app.core.nav import HomePanel, NavEntry, register_nav, register_panel
+from app.core.web import actor, form_data, redirect, render
 
 READERS = tuple(sorted(services.READERS))
 KEEPERS = tuple(sorted(services.KEEPERS))
@@ -149,7 +149,7 @@ class LoanersController(Controller):
                 unit = None
         customer = None
         if form.customer_id.isdigit():
-            from app.db import fetch
+            from app.core.db import fetch
 
             rows = await fetch("SELECT id, name, address, phone FROM customer WHERE id = {}", int(form.customer_id))
             customer = rows[0] if rows else None
@@ -351,7 +351,7 @@ class LoanersController(Controller):
                             errors: dict | None = None, message: str = "") -> Response:
         customer = None
         if str(form.customer_id).isdigit():
-            from app.db import fetch
+            from app.core.db import fetch
 
             rows = await fetch("SELECT id, name FROM customer WHERE id = {}", int(form.customer_id))
             customer = rows[0] if rows else None

@@ -25,12 +25,12 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from app.audit.services import Actor, record
+from app.core.audit.services import Actor, record
 from app.core.hooks import Blocker, register_close_guard, register_finish_listener
 from app.core import settings as core_settings
 from app.core.numbers import next_number
-from app.db import fetch, utcnow, write_transaction
-from app.i18n import _, tz
+from app.core.db import fetch, utcnow, write_transaction
+from app.core.i18n import _, tz
 from app.loaners import triggers
 from app.parts import services as parts
 
@@ -122,7 +122,7 @@ def _register_settings() -> None:
         from app.core.settings import SettingSpec, register_setting
     except ImportError:  # an older foundation: the migration's app_setting rows still apply
         return
-    from app.i18n import lazy_gettext as _l
+    from app.core.i18n import lazy_gettext as _l
 
     for key, label, default, low, high in (
         ("loaners.fix_hours", _l("Free loaner: not fixed within N hours after arrival on site"), 2, 0.5, 72),

@@ -19,7 +19,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from app.i18n import _
+from app.core.i18n import _
 
 RULES = ("not_fixed_on_site", "cannot_solve", "long_maintenance")
 

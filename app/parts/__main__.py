@@ -12,7 +12,7 @@ import app  # noqa: F401  (PICCOLO_CONF)
 
 
 async def _reconcile() -> int:
-    from app import db
+    from app.core import db
     from app.parts.services import reconcile
 
     await db.startup()

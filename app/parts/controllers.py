@@ -12,14 +12,14 @@ from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 
-from app.accounts.guards import roles
-from app.db import fetch
-from app.i18n import _
-from app.i18n import lazy_gettext as _l
-from app.nav import HomePanel, NavEntry, register_nav, register_panel
+from app.core.permissions import roles
+from app.core.db import fetch
+from app.core.i18n import _
+from app.core.i18n import lazy_gettext as _l
+from app.core.nav import HomePanel, NavEntry, register_nav, register_panel
 from app.parts import emergency, labels, purchasing, services, stocktake
 from app.parts.services import DuplicateSubmit, MoveInput, NotEnoughStock, PartInput, StockError
-from app.web import actor, form_data, redirect, render
+from app.core.web import actor, form_data, redirect, render
 
 READERS = ("desk", "field", "eng_manager", "bench", "qc", "warehouse", "manager", "gm")
 MOVERS = ("warehouse", "manager", "gm")
@@ -181,7 +181,7 @@ class PartsController(Controller):
         if part is None:
             raise NotFoundException()
         subs = await services.part_substitutes(part_id)
-        from app.money import from_fen
+        from app.core.money import from_fen
 
         form = PartInput(part_no=part["part_no"], name=part["name"], model=part["model"], category=part["category"],
                          unit=part["unit"], cost=str(from_fen(part["cost_fen"])), supplier=part["supplier"],

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.audit.services import Actor, record
+from app.core.audit.services import Actor, record
 from app.core.numbers import attach_entity, next_number
 from app.core.transitions import move_status
-from app.db import fetch, utcnow
-from app.i18n import _
+from app.core.db import fetch, utcnow
+from app.core.i18n import _
 from app.parts.services import StockError, atomic, claim_token, get_location, receive, reorder_list
 
 REQUESTERS = frozenset({"warehouse", "manager"})

@@ -35,9 +35,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Iterable
 
-from app.audit.services import Actor, record
-from app.db import fetch, in_transaction, utcnow, write_transaction
-from app.i18n import _
+from app.core.audit.services import Actor, record
+from app.core.db import fetch, in_transaction, utcnow, write_transaction
+from app.core.i18n import _
 
 MOVERS = frozenset({"warehouse", "manager", "gm"})
 CATALOGUE_EDITORS = frozenset({"warehouse", "manager"})
@@ -803,7 +803,7 @@ class PartInput:
 
 
 def _validate_part(data: PartInput) -> tuple[dict, list[str]]:
-    from app.money import MoneyError, parse_money, to_fen
+    from app.core.money import MoneyError, parse_money, to_fen
 
     errors: dict[str, str] = {}
     if not data.part_no.strip():

@@ -18,14 +18,14 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 from markupsafe import Markup
 
-from app.accounts.guards import roles
-from app.i18n import _, tz
-from app.i18n import lazy_gettext as _l
-from app.money import from_fen
-from app.nav import HomePanel, NavEntry, register_nav, register_panel
+from app.core.permissions import roles
+from app.core.i18n import _, tz
+from app.core.i18n import lazy_gettext as _l
+from app.core.money import from_fen
+from app.core.nav import HomePanel, NavEntry, register_nav, register_panel
 from app.rma import services as svc
 from app.rma.services import RmaError, Stale
-from app.web import actor, form_data, is_htmx, redirect, render, render_string
+from app.core.web import actor, form_data, is_htmx, redirect, render, render_string
 
 ACTION_ROLES = tuple(sorted(set(svc.BENCH_ROLES + svc.SHIP_ROLES + svc.CALLBACK_ROLES + svc.CLOSE_ROLES)))
 SIDE_ROLES = ("bench", "qc", "desk", "finance", "manager")
@@ -426,7 +426,7 @@ class BenchController(Controller):
 
     @get("/report.xlsx", name="rma.report_xlsx", opt=roles("manager", "qc", "bench", "gm"))
     async def report_xlsx(self, request: Request, month: FromQuery[str] = "") -> Response:
-        from app.ledger.xlsx import workbook, xlsx_response
+        from app.core.xlsx import workbook, xlsx_response
 
         month = _month(month)
         r = await svc.monthly_report(month)
@@ -466,7 +466,7 @@ register_nav(NavEntry("bench", _l("Bench"), "/bench", frozenset(svc.READ_ROLES),
 
 async def _bench_panel(user) -> dict | None:
     board_rows = await svc.overdue_repairs(10, technician_id=user.id)
-    from app.db import fetch
+    from app.core.db import fetch
 
     mine = await fetch("SELECT id, number, serial, status, received_at FROM rma WHERE technician_id = {} AND status IN "
                        "('waiting', 'repairing', 'repaired', 'burn_in') ORDER BY received_at, id LIMIT 8", user.id)

@@ -39,15 +39,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.core.dates import as_date  # noqa: F401 (re-exported for this domain)
-from app.audit.services import SYSTEM, Actor, record
+from app.core.audit.services import SYSTEM, Actor, record
 from app.core.hooks import case_finished, close_blockers
 from app.core.numbers import attach_entity, next_number
 from app.core import settings as core_settings
 from app.core.settings import SettingSpec, register_setting
-from app.db import fetch, utcnow, write_transaction
-from app.i18n import _, tz
-from app.i18n import lazy_gettext as _l
-from app.money import MoneyError, from_fen, parse_money, to_fen
+from app.core.db import fetch, utcnow, write_transaction
+from app.core.i18n import _, tz
+from app.core.i18n import lazy_gettext as _l
+from app.core.money import MoneyError, from_fen, parse_money, to_fen
 
 # --------------------------------------------------------------------------- stages
 
@@ -1136,7 +1136,7 @@ def photo_dir() -> "Path":
     import os
     from pathlib import Path
 
-    from app.config import BASE_DIR
+    from app.core.config import BASE_DIR
 
     root = Path(os.environ.get("SHOUHOU_UPLOAD_DIR") or (BASE_DIR / "var" / "uploads"))
     path = root / "rma"

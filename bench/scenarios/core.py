@@ -12,7 +12,7 @@ PAGES = [
 
 
 async def params() -> dict:
-    from app.db import fetch
+    from app.core.db import fetch
 
     rows = await fetch("SELECT MAX(id) AS m FROM audit_event")
     top = rows[0]["m"] or 1

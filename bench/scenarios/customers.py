@@ -23,7 +23,7 @@ PAGES = [
 async def params() -> dict:
     from urllib.parse import quote
 
-    from app.db import fetch
+    from app.core.db import fetch
 
     top = (await fetch("SELECT MAX(id) AS m FROM device"))[0]["m"] or 1
     device = (await fetch("SELECT id, serial, customer_id FROM device WHERE id >= {} ORDER BY id LIMIT 1", top // 2))[0]

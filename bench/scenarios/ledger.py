@@ -20,7 +20,7 @@ PAGES = [
 
 
 async def params() -> dict:
-    from app.db import fetch
+    from app.core.db import fetch
 
     rows = await fetch("SELECT holder_user_id AS h FROM slip_book WHERE status = 'issued' AND kind = 'regular' "
                        "ORDER BY series DESC, id LIMIT 1")

@@ -16,7 +16,7 @@ PAGES = [
 
 
 async def params() -> dict:
-    from app.db import fetch
+    from app.core.db import fetch
 
     top = (await fetch("SELECT MAX(id) AS m FROM loan"))[0]["m"] or 1
     unit = await fetch("SELECT su.serial, p.model FROM serial_unit su JOIN part p ON p.id = su.part_id "

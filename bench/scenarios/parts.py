@@ -20,7 +20,7 @@ PAGES = [
 
 
 async def params() -> dict:
-    from app.db import fetch
+    from app.core.db import fetch
 
     bulk = await fetch("SELECT m.part_id, COUNT(*) AS n FROM stock_move m JOIN part p ON p.id = m.part_id "
                        "WHERE p.serialised = false GROUP BY m.part_id ORDER BY n DESC LIMIT 1")

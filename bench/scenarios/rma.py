@@ -13,7 +13,7 @@ PAGES = [
 
 
 async def params() -> dict:
-    from app.db import fetch
+    from app.core.db import fetch
 
     rma = await fetch("SELECT id, technician_id FROM rma WHERE status = 'repairing' ORDER BY id LIMIT 1")
     if not rma:

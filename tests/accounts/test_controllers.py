@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.db import fetch
+from app.core.db import fetch
 from seed.factories import make_user, unique
 from tests.conftest import Client, login
 

@@ -7,10 +7,11 @@ import datetime as dt
 
 import pytest
 
-from app.accounts import services
-from app.audit.services import Actor
-from app.config import get_settings
-from app.db import fetch, utcnow, write_transaction
+from app.core.accounts import services
+from app.core.audit.services import Actor
+from app.core.config import get_settings
+from app.core.errors import DomainError
+from app.core.db import fetch, utcnow, write_transaction
 from seed.factories import make_user, unique
 
 
@@ -27,9 +28,9 @@ async def test_throttle_per_account_holds_across_ips():
     username = unique("th")
     await make_user("desk", username=username, password="right-password")
     for i in range(get_settings().login_max_per_user):
-        with pytest.raises(services.AccountError):
+        with pytest.raises(DomainError):
             await services.authenticate(username, "wrong", f"192.0.2.{i}")
-    with pytest.raises(services.AccountError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         await services.authenticate(username, "right-password", "198.51.100.1")
     assert excinfo.value.status == 429
 
@@ -40,9 +41,9 @@ async def test_throttle_per_ip_across_accounts():
     username = unique("ok")
     await make_user("desk", username=username, password="right-password")
     for _ in range(get_settings().login_max_per_ip):
-        with pytest.raises(services.AccountError):
+        with pytest.raises(DomainError):
             await services.authenticate(unique("nobody"), "wrong", ip)
-    with pytest.raises(services.AccountError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         await services.authenticate(username, "right-password", ip)
     assert excinfo.value.status == 429
     user = await services.authenticate(username, "right-password", "198.51.100.77")
@@ -52,7 +53,7 @@ async def test_throttle_per_ip_across_accounts():
 async def test_failed_logins_are_audited():
     """A failed sign-in leaves an audit event (auth.login_failed) without the password."""
     username = unique("af")
-    with pytest.raises(services.AccountError):
+    with pytest.raises(DomainError):
         await services.authenticate(username, "secret-guess", "192.0.2.200")
     rows = await fetch("SELECT action, after FROM audit_event WHERE username = {}", username)
     assert [r["action"] for r in rows] == ["auth.login_failed"]
@@ -110,7 +111,7 @@ async def test_concurrent_edits_of_one_user_one_wins():
         await services.update_user(admin_a, user_id, data, version=1)
 
     results = await asyncio.gather(save("甲"), save("乙"), return_exceptions=True)
-    errors = [r for r in results if isinstance(r, services.AccountError)]
+    errors = [r for r in results if isinstance(r, DomainError)]
     assert len(errors) == 1 and errors[0].status == 409
     row = (await fetch("SELECT version, full_name FROM app_user WHERE id = {}", user_id))[0]
     assert row["version"] == 2 and row["full_name"] in ("甲", "乙")
@@ -122,7 +123,7 @@ async def test_cannot_disable_self_or_drop_own_admin():
     """An admin cannot lock themselves out."""
     admin_id = await make_user("admin", username=unique("self"))
     me = Actor(admin_id, "me", frozenset({"admin"}))
-    with pytest.raises(services.AccountError):
+    with pytest.raises(DomainError):
         await services.set_active(me, admin_id, False)
-    with pytest.raises(services.AccountError):
+    with pytest.raises(DomainError):
         await services.update_user(me, admin_id, services.UserInput(roles=("desk",)))

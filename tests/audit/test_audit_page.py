@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from app.audit.services import Actor, AuditFilter, list_events, record
-from app.db import write_transaction
+from app.core.dates import today as business_today
+from app.core.audit.services import Actor, AuditFilter, list_events, record
+from app.core.db import write_transaction
 from seed.factories import unique
 
 
@@ -37,7 +38,7 @@ async def test_filters_by_action_prefix_entity_and_date():
     assert {r["action"] for r in rows} == {"alpha.one"} and len(rows) == 2
     rows, _ = await list_events(AuditFilter(username=username, entity_type="widget", entity_id="0"))
     assert len(rows) == 2
-    rows, _ = await list_events(AuditFilter(username=username, date_from=dt.date.today() + dt.timedelta(days=2)))
+    rows, _ = await list_events(AuditFilter(username=username, date_from=business_today() + dt.timedelta(days=2)))
     assert rows == []
 
 

@@ -67,7 +67,7 @@ def migrated_env(name: str) -> dict:
     tmp = tempfile.mkdtemp(prefix=f"shouhou-{name}-")
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp}/{name}.db", SHOUHOU_ALLOWED_HOSTS="127.0.0.1,localhost",
                PYTHONPATH=str(ROOT))
-    subprocess.run([sys.executable, "-m", "app.manage", "migrate"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-m", "app.core.manage", "migrate"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     return env
 
 

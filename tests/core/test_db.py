@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from app.audit.services import Actor, record
-from app.db import fetch, write_transaction
+from app.core.audit.services import Actor, record
+from app.core.db import fetch, write_transaction
 from seed.factories import unique
 
 
@@ -73,7 +73,7 @@ async def test_audit_rolls_back_with_the_change():
 
 async def test_healthz_reports_503_when_database_unreachable(anon, monkeypatch):
     """GET /healthz → 503 when the database cannot be reached."""
-    import app.db as db
+    import app.core.db as db
 
     async def broken(*args, **kwargs):
         raise ConnectionError("database down")

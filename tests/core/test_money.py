@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.money import MoneyError, parse_money, to_fen
+from app.core.money import MoneyError, parse_money, to_fen
 
 
 def test_huge_exponent_is_a_money_error_not_a_crash():
@@ -17,8 +17,12 @@ def test_huge_exponent_is_a_money_error_not_a_crash():
 
 
 def test_ordinary_amounts_still_parse():
-    """Commas, the yuan sign and rounding to the fen are unchanged."""
-    assert parse_money("¥1,234.505") == Decimal("1234.51")
+    """Commas and the yuan sign are read; trailing zeros past the fen are fine; a third real decimal is refused (X-05)."""
+    assert parse_money("¥1,234.50") == Decimal("1234.50")
+    assert parse_money("12.300") == Decimal("12.30")
+    for text in ("¥1,234.505", "1.1234567890", "0.005"):
+        with pytest.raises(MoneyError):
+            parse_money(text)
     assert to_fen("12.30") == 1230
 
 

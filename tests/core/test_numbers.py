@@ -8,8 +8,10 @@ import random
 
 import pytest
 
+from app.core.dates import today as business_today
+
 from app.core.numbers import NumberingError, next_number
-from app.db import fetch, write_transaction
+from app.core.db import fetch, write_transaction
 from seed.factories import unique
 
 
@@ -70,7 +72,7 @@ async def test_x02_default_series_exist():
         async with write_transaction():
             drawn.append(await next_number("rma"))
             raise Rollback()
-    assert drawn[0].formatted.startswith(f"RMA-{dt.date.today().year}-")
+    assert drawn[0].formatted.startswith(f"RMA-{business_today().year}-")
 
 
 async def test_next_number_requires_a_transaction():
@@ -87,4 +89,4 @@ async def test_duplicate_number_is_refused_by_the_database():
     with pytest.raises(Exception):
         async with write_transaction():
             await fetch("INSERT INTO doc_number (series, period, number, formatted, entity_type, entity_id, created_at) "
-                        "VALUES ({}, {}, 1, 'dup', '', '', CURRENT_TIMESTAMP)", series, dt.date.today().year)
+                        "VALUES ({}, {}, 1, 'dup', '', '', CURRENT_TIMESTAMP)", series, business_today().year)

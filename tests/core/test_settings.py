@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.audit.services import Actor
+from app.core.audit.services import Actor
 from app.core import settings
-from app.db import fetch
+from app.core.db import fetch
 from seed.factories import unique
 
 

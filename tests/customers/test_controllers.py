@@ -4,7 +4,7 @@ import datetime as dt
 import io
 
 from app.customers import services as svc
-from app.db import fetch
+from app.core.db import fetch
 from seed.factories import unique
 from tests.customers.factories import make_contract, make_customer, make_device, make_office
 
@@ -89,7 +89,7 @@ async def test_customer_detail_404(login_as):
 
 async def test_customer_section_registry(login_as):
     """A later domain's section appears on the customer page for its roles only."""
-    from app.customers.sections import CUSTOMER_SECTIONS, CustomerSection, register_customer_section
+    from app.core.sections import CUSTOMER_SECTIONS, CustomerSection, register_customer_section
 
     async def load(customer_id, user):
         return {"n": customer_id}
@@ -350,7 +350,7 @@ async def test_upload_html_refused_and_anonymous_redirected(login_as, anon):
 
 async def test_upload_oversize_refused(login_as):
     """A file over the configured limit → 400, nothing stored."""
-    from app.audit.services import SYSTEM
+    from app.core.audit.services import SYSTEM
 
     cid = await make_customer()
     await svc.set_setting_int(SYSTEM, "customers.upload_max_mb", 1)

@@ -6,11 +6,11 @@ from decimal import Decimal
 
 import pytest
 
-from app.audit.services import Actor
+from app.core.audit.services import Actor
 from app.customers import documents as docs
 from app.customers import importer, pricing, renewals
 from app.customers import services as svc
-from app.db import fetch
+from app.core.db import fetch
 from seed.factories import make_user, unique
 from tests.customers.factories import make_contract, make_customer, make_device, make_office
 
@@ -249,7 +249,7 @@ async def test_r_cus_05_concurrent_failures_all_counted():
 
 async def test_record_failure_joins_callers_transaction():
     """Another domain's service may call record_failure inside its own write transaction; a rollback undoes it."""
-    from app.db import write_transaction
+    from app.core.db import write_transaction
 
     did = await make_device(await make_customer(), acceptance=TODAY)
     with pytest.raises(RuntimeError):

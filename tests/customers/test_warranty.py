@@ -6,7 +6,7 @@ import pytest
 
 from app.customers.warranty import (EXPIRED, IN_WARRANTY, NOT_STARTED, Event, add_months, compute_warranty,
                                     replacement_check)
-from app.i18n import reset_locale, set_locale
+from app.core.i18n import reset_locale, set_locale
 
 D = dt.date
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import random
 
-from app.audit.services import Actor
+from app.core.audit.services import Actor
 from app.ledger import services as slips
 from seed.factories import make_user, unique
 

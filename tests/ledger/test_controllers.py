@@ -7,8 +7,8 @@ import datetime as dt
 import re
 from decimal import Decimal
 
-from app.audit.services import Actor
-from app.db import fetch
+from app.core.audit.services import Actor
+from app.core.db import fetch
 from app.ledger import receivables as ar
 from app.ledger import services as slips
 from app.ledger.common import clear_cache, today

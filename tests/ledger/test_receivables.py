@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.db import fetch
+from app.core.db import fetch
 from app.ledger import receivables as ar
 from app.ledger.common import LedgerError, today
 from app.ledger.services import post_receivable

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.db import fetch, write_transaction
+from app.core.db import fetch, write_transaction
 from app.ledger import services as slips
 from app.ledger.common import LedgerError, clear_cache, today
 from tests.ledger.factories import actor, backup_book, issued_book, repairer, series

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from app.audit.services import Actor
+from app.core.audit.services import Actor
 from app.loaners import services as loans
 from app.parts import services as parts
 from seed.factories import make_user, unique

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from app.db import fetch, write_transaction
+from app.core.db import fetch, write_transaction
 from app.loaners import services as loans
 from app.parts import services as parts
 from seed.factories import unique

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from app.core.dates import today as business_today
+
 from app.loaners import services as loans
 from app.loaners.services import CheckinInput
 
@@ -55,5 +57,5 @@ async def test_shipping_the_rma_puts_its_loaner_on_the_finished_still_out_list()
     assert (await loans.get_loan(loan_id))["case_finished_at"] is None
     record = await rma.get_rma(rma_id)
     await rma.ship(factories.DESK, rma_id, record["version"], carrier="顺丰", tracking_no="SF123",
-                   customer_told_on=dt.date.today().isoformat())
+                   customer_told_on=business_today().isoformat())
     assert (await loans.get_loan(loan_id))["case_finished_at"] is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from app.db import fetch
+from app.core.db import fetch
 from app.loaners import services as loans
 from app.parts import services as parts
 from seed.loaners import seed_loaners

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from app.core.hooks import close_blockers
-from app.db import fetch, write_transaction
+from app.core.db import fetch, write_transaction
 from app.loaners import services as loans
 from app.loaners.services import CheckinInput, CheckoutInput, LoanError
 from app.parts import services as parts

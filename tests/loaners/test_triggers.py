@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from app.db import fetch, write_transaction
+from app.core.db import fetch, write_transaction
 from app.loaners import services as loans
 from app.loaners.triggers import CaseFacts, Thresholds, evaluate, facts_from_record, rule_label
 
@@ -69,7 +69,7 @@ async def test_thresholds_read_from_app_setting():
 
 async def test_record_triggers_once_per_rule_with_audit():
     """Recording the rules that fired stores each (case, rule) once and audits it."""
-    from app.audit.services import Actor
+    from app.core.audit.services import Actor
     from seed.factories import unique
 
     actor = Actor(user_id=None, username="desk-t", roles=frozenset({"desk"}))

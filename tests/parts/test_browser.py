@@ -23,7 +23,7 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/
 SETUP = """
 import asyncio, json
 import app
-from app import db
+from app.core import db
 from seed.factories import make_user
 from seed.parts import make_part, stock, stock_unit
 from app.parts import services

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 
-from app.db import fetch
+from app.core.db import fetch
 from app.parts import emergency, purchasing, services
 from seed.factories import make_user, unique
 from seed.parts import make_part, stock, stock_unit
@@ -373,6 +373,6 @@ async def test_name_the_emergency_store_keeper(login_as):
 
 
 def Actor_manager():
-    from app.audit.services import Actor
+    from app.core.audit.services import Actor
 
     return Actor(user_id=None, username="mgr", roles=frozenset({"manager"}))

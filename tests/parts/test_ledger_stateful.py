@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
-from app.audit.services import Actor
-from app.db import fetch
+from app.core.audit.services import Actor
+from app.core.db import fetch
 from app.parts import services
 from app.parts.services import NotEnoughStock
 from seed.parts import make_part

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from app.audit.services import Actor
-from app.db import fetch, write_transaction
+from app.core.audit.services import Actor
+from app.core.db import fetch, write_transaction
 from app.parts import emergency, purchasing, services, stocktake
 from app.parts.services import DuplicateSubmit, NotEnoughStock, StockError
 from seed.factories import make_user, unique

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from app.audit.services import Actor
-from app.db import fetch, write_transaction
+from app.core.dates import today as business_today
+from app.core.audit.services import Actor
+from app.core.db import fetch, write_transaction
 from app.rma import services as svc
 from seed.factories import unique
 from tests.customers.factories import make_customer, make_device
@@ -22,7 +23,7 @@ PATH = ["inspected", "registered", "waiting", "repairing", "repaired", "burn_in"
 async def make_device_for_rma(*, in_warranty: bool = True, model: str | None = None) -> tuple[int, str]:
     customer_id = await make_customer()
     serial = unique("RMASN").upper()
-    acceptance = dt.date.today() - dt.timedelta(days=30 if in_warranty else 365 * 5)
+    acceptance = business_today() - dt.timedelta(days=30 if in_warranty else 365 * 5)
     device_id = await make_device(customer_id, serial=serial, acceptance=acceptance, warranty_months=36,
                                   model=model or unique("MDL"))
     return device_id, serial
@@ -65,9 +66,9 @@ async def advance(rma: dict, target: str) -> None:
         await end_burn_in(rid)
         await svc.final_test(BENCH, rid, v, result="pass")
     elif target == "shipped":
-        await svc.ship(BENCH, rid, v, carrier="顺丰", tracking_no=unique("SF"), customer_told_on=dt.date.today().isoformat())
+        await svc.ship(BENCH, rid, v, carrier="顺丰", tracking_no=unique("SF"), customer_told_on=business_today().isoformat())
     elif target == "delivered":
-        await svc.deliver(BENCH, rid, v, delivered_on=dt.date.today().isoformat())
+        await svc.deliver(BENCH, rid, v, delivered_on=business_today().isoformat())
     elif target == "called_back":
         await svc.callback(DESK, rid, v, note="客户满意")
     elif target == "closed":
@@ -91,4 +92,4 @@ async def pay_quote(rma_id: int, amount: str = "350.00") -> None:
     await svc.send_quote(DESK, rma_id)
     await svc.customer_decision(DESK, rma_id, accept=True)
     await svc.record_payment(FINANCE, rma_id, token=unique("tok"), amount=amount,
-                             received_on=dt.date.today().isoformat(), method="cash")
+                             received_on=business_today().isoformat(), method="cash")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
-from app.db import fetch
+from app.core.dates import today as business_today
+from app.core.db import fetch
 from app.rma import services as svc
 from seed.factories import unique
 from tests.rma.factories import age_qc, end_burn_in, make_device_for_rma, make_rma
 
 HX = {"hx-request": "true"}
-TODAY = dt.date.today().isoformat()
+TODAY = business_today().isoformat()
 
 # what each transition posts (from the detail page form)
 INPUTS = {
@@ -66,7 +67,7 @@ async def test_board_filter_by_technician(login_as):
     rma_id = await make_rma("repairing")
     other = await make_rma("repairing")
     client = await login_as("bench")
-    from app.db import write_transaction
+    from app.core.db import write_transaction
 
     uid = (await fetch("SELECT id FROM app_user WHERE username = {}", client.username))[0]["id"]
     async with write_transaction():

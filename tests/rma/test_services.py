@@ -7,8 +7,10 @@ import datetime as dt
 
 import pytest
 
+from app.core.dates import today as business_today
+
 from app.core import hooks
-from app.db import fetch
+from app.core.db import fetch
 from app.rma import services as svc
 from seed.factories import unique
 from tests.rma.factories import (BENCH, DESK, FINANCE, MANAGER, age_qc, end_burn_in, make_device_for_rma, make_rma,
@@ -130,7 +132,7 @@ async def test_second_repair_of_same_fault_proposes_replacement():
     for _ in range(2):
         rid = await make_rma("ready_to_ship", serial=serial)
         rma = await svc.get_rma(rid)
-        await svc.ship(BENCH, rid, rma["version"], carrier="EMS", tracking_no="1", customer_told_on=dt.date.today())
+        await svc.ship(BENCH, rid, rma["version"], carrier="EMS", tracking_no="1", customer_told_on=business_today())
     rid = await make_rma("waiting", serial=serial)
     assert (await svc.get_rma(rid))["replacement_proposed"]
 
@@ -188,7 +190,7 @@ async def test_out_of_warranty_repair_refused_until_paid():
     assert exc.value.status == 409
     quote = await svc.get_quote(rma_id)
     assert quote["receivable_id"] and not quote["is_paid"]
-    await svc.record_payment(FINANCE, rma_id, token=unique("tok"), amount="280.00", received_on=dt.date.today().isoformat(),
+    await svc.record_payment(FINANCE, rma_id, token=unique("tok"), amount="280.00", received_on=business_today().isoformat(),
                              method="cash")
     assert (await svc.get_quote(rma_id))["is_paid"]
     await svc.start_repair(BENCH, rma_id, rma["version"])
@@ -313,7 +315,7 @@ async def test_ship_requires_fields_and_creates_callback():
     with pytest.raises(svc.RmaError) as exc:
         await svc.ship(BENCH, rma_id, rma["version"], carrier="", tracking_no="", customer_told_on="bad")
     assert {"carrier", "tracking_no", "customer_told_on"} <= set(exc.value.errors)
-    await svc.ship(BENCH, rma_id, rma["version"], carrier="顺丰", tracking_no="SF1", customer_told_on=dt.date.today())
+    await svc.ship(BENCH, rma_id, rma["version"], carrier="顺丰", tracking_no="SF1", customer_told_on=business_today())
     cb = await fetch("SELECT status FROM rma_callback WHERE rma_id = {}", rma_id)
     assert cb[0]["status"] == "open"
 
@@ -321,7 +323,7 @@ async def test_ship_requires_fields_and_creates_callback():
 async def test_ship_overdue_list():
     """R-RMA-06: completed more than 2 days ago and still here → on the overdue list."""
     rma_id = await make_rma("ready_to_ship")
-    from app.db import write_transaction
+    from app.core.db import write_transaction
 
     async with write_transaction():
         await fetch("UPDATE rma SET completed_at = {} WHERE id = {}", svc.utcnow() - dt.timedelta(days=3), rma_id)

@@ -15,8 +15,8 @@ from markupsafe import Markup
 from litestar.datastructures import Cookie
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
-from app.audit.services import Actor
-from app.middleware import client_ip
+from app.core.audit.services import Actor
+from app.core.middleware import client_ip
 
 FLASH_COOKIE = "shouhou_flash"
 
@@ -40,7 +40,8 @@ def actor(request: Request) -> Actor:
     request_id = request.scope.get("request_id", "")
     if user is None:
         return Actor(user_id=None, username="", ip=ip, request_id=request_id)
-    return Actor(user_id=user.id, username=user.username, roles=user.roles, ip=ip, request_id=request_id)
+    return Actor(user_id=user.id, username=user.username, roles=user.roles, ip=ip, request_id=request_id,
+                 name=getattr(user, "full_name", "") or "")
 
 
 def render_string(request: Request, template: str, **context: Any) -> str:

@@ -8,25 +8,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from app.db import fetch, utcnow
-from app.i18n import tz
+from app.core.db import fetch, utcnow
+from app.core.i18n import tz
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting: passed from the controller to every service that writes."""
-
-    user_id: int | None
-    username: str
-    roles: frozenset[str] = field(default_factory=frozenset)
-    ip: str = ""
-    request_id: str = ""
-
-    def has(self, *roles: str) -> bool:
-        return bool(self.roles.intersection(roles))
-
-
-SYSTEM = Actor(user_id=None, username="system")
+from app.core.actor import SYSTEM, Actor  # noqa: E402,F401  (re-exported for callers of record())
 
 
 def _default(value: Any) -> Any:

@@ -5,15 +5,14 @@ from __future__ import annotations
 from litestar import Controller, Request, Response, get
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
-from app.accounts.guards import PUBLIC, roles
-from app.accounts.roles import ROLE_DUTIES, ROLES
-from app.db import fetch, healthcheck
-from app.i18n import lazy_gettext as _l
-from app.nav import HomePanel, panels_for, register_panel
-from app.web import render
+from app.core.permissions import PUBLIC, SIGNED_IN, perm
+from app.core.roles import ROLE_DUTIES, ROLES
+from app.core.db import fetch, healthcheck
+from app.core.nav import panels_for
+from app.core.web import render
 
 
-async def _my_recent_activity(user) -> dict | None:
+async def my_recent_activity(user) -> dict | None:
     """The signed-in user's last actions (index audit_event(user_id, id))."""
     rows = await fetch(
         "SELECT action, entity_type, entity_id, created_at FROM audit_event WHERE user_id = {} ORDER BY id DESC LIMIT 6",
@@ -22,13 +21,12 @@ async def _my_recent_activity(user) -> dict | None:
     return {"rows": rows}
 
 
-register_panel(HomePanel("recent", _l("Your recent activity"), "_home_recent.html", frozenset(ROLES), _my_recent_activity, order=1000))
 
 
 class HomeController(Controller):
     path = ""
 
-    @get("/", opt=roles(), name="home")
+    @get("/", opt=perm(SIGNED_IN), name="home")
     async def home(self, request: Request) -> Response:
         user = request.scope["user"]
         rendered = []

@@ -11,7 +11,7 @@ class AppUser(Table, tablename="app_user"):
     full_name = Varchar(length=100, default="")
     phone = Varchar(length=40, default="")
     password_hash = Text(default="")
-    # Space-separated role codes (app.accounts.roles.ROLES); one person may hold several.
+    # Space-separated role codes (app.core.roles.ROLES); one person may hold several.
     roles = Varchar(length=200, default="")
     is_active = Boolean(default=True)
     lang = Varchar(length=8, default="")

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import json
 
-from jinja2 import Environment
+from jinja2 import Environment, pass_context
 
-from app import i18n
-from app.accounts.roles import ROLES
-from app.nav import nav_for
+from app.core import i18n
+from app.core.roles import ROLES
+from app.core import permissions
+from app.core.nav import nav_for
+
+
+@pass_context
+def _can(context, *names: str) -> bool:
+    """`{% if can("loaners.checkout") %}` — the signed-in user holds one of the named permissions."""
+    return permissions.can(context.get("user"), *names)
 
 
 def configure_environment(env: Environment) -> None:
@@ -28,5 +35,6 @@ def configure_environment(env: Environment) -> None:
         current_locale=i18n.current_locale,
         language_names=i18n.LANGUAGE_NAMES,
         nav_for=nav_for,
+        can=_can,
         static_version="1",
     )

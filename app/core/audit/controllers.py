@@ -7,9 +7,9 @@ import datetime as dt
 from litestar import Controller, Request, Response, get
 from litestar.params import FromQuery
 
-from app.accounts.guards import roles
-from app.audit.services import AuditFilter, list_events
-from app.web import render
+from app.core.permissions import perm
+from app.core.audit.services import AuditFilter, list_events
+from app.core.web import render
 
 
 def _date(value: str) -> dt.date | None:
@@ -21,7 +21,7 @@ def _date(value: str) -> dt.date | None:
 
 class AuditController(Controller):
     path = "/audit"
-    opt = roles("manager", "admin")
+    opt = perm("shell.audit")
 
     @get("/", name="audit.list")
     async def list_events(

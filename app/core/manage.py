@@ -1,4 +1,4 @@
-"""`python -m app.manage migrate`: create the database (SQLite: WAL journal) and apply migrations."""
+"""`python -m app.core.manage migrate`: create the database (SQLite: WAL journal) and apply migrations."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import app  # noqa: F401  (sets PICCOLO_CONF)
-from app.config import get_settings
+from app.core.config import get_settings
 
 
 def prepare_sqlite(path: str) -> None:

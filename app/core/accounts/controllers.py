@@ -7,13 +7,14 @@ from litestar.datastructures import Cookie
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 
-from app.accounts import services
-from app.accounts.guards import PUBLIC, roles
-from app.accounts.roles import ROLE_DUTIES, ROLES
-from app.config import get_settings
-from app.i18n import _
-from app.middleware import SESSION_COOKIE, client_ip
-from app.web import actor, as_list, form_data, redirect, render
+from app.core.accounts import services
+from app.core.permissions import PUBLIC, SIGNED_IN, perm
+from app.core.roles import ROLE_DUTIES, ROLES
+from app.core.config import get_settings
+from app.core.errors import DomainError
+from app.core.i18n import _
+from app.core.middleware import SESSION_COOKIE, client_ip
+from app.core.web import actor, as_list, form_data, redirect, render
 
 DEMO_ROLES = list(ROLES)
 
@@ -48,7 +49,7 @@ class AuthController(Controller):
         next_url = _safe_next(str(data.get("next", "") or "/"))
         try:
             user = await services.authenticate(username, password, client_ip(request.scope), request.scope.get("request_id", ""))
-        except services.AccountError as exc:
+        except DomainError as exc:
             return await self._render_login(request, next_url=next_url, error=exc.message, username=username, status_code=exc.status)
         token = await services.start_session(
             user, ip=client_ip(request.scope), user_agent=request.headers.get("user-agent", ""),
@@ -59,7 +60,7 @@ class AuthController(Controller):
                                    secure=get_settings().secure_cookies))
         return response
 
-    @post("/logout", opt=roles())
+    @post("/logout", opt=perm(SIGNED_IN))
     async def logout(self, request: Request) -> Response:
         await services.end_session(actor(request), request.cookies.get(SESSION_COOKIE))
         response = redirect(request, "/login", flash=_("You have signed out."))
@@ -79,7 +80,7 @@ def _user_input(data: dict) -> services.UserInput:
 
 class UserAdminController(Controller):
     path = "/admin/users"
-    opt = roles("admin")
+    opt = perm("shell.users")
 
     @get("/", name="users.list")
     async def list_users(
@@ -98,7 +99,7 @@ class UserAdminController(Controller):
         data = _user_input(await form_data(request))
         try:
             user_id = await services.create_user(actor(request), data)
-        except services.AccountError as exc:
+        except DomainError as exc:
             return render(request, "accounts/user_form.html", status_code=400, form=data, errors=exc.errors,
                           message=exc.message, user_row=None, role_names=ROLES)
         return redirect(request, f"/admin/users/{user_id}", flash=_("User %(name)s created.", name=data.username))
@@ -122,7 +123,7 @@ class UserAdminController(Controller):
         try:
             version = int(raw.get("version", "0") or 0) or None
             await services.update_user(actor(request), user_id, data, version=version)
-        except services.AccountError as exc:
+        except DomainError as exc:
             data.username = row["username"]
             return render(request, "accounts/user_form.html", status_code=exc.status, form=data, errors=exc.errors,
                           message=exc.message, user_row=row, role_names=ROLES)
@@ -134,7 +135,7 @@ class UserAdminController(Controller):
         active = raw.get("active") == "1"
         try:
             await services.set_active(actor(request), user_id, active)
-        except services.AccountError as exc:
+        except DomainError as exc:
             return redirect(request, f"/admin/users/{user_id}", flash=exc.message, level="danger")
         return redirect(request, f"/admin/users/{user_id}",
                         flash=_("User enabled.") if active else _("User disabled; their sessions have ended."))
@@ -147,7 +148,7 @@ class UserAdminController(Controller):
             raise NotFoundException()
         try:
             await services.reset_password(actor(request), user_id, str(raw.get("new_password", "")))
-        except services.AccountError as exc:
+        except DomainError as exc:
             form = services.UserInput(username=row["username"], full_name=row["full_name"], phone=row["phone"],
                                       roles=tuple(row["role_set"]))
             return render(request, "accounts/user_form.html", status_code=exc.status, form=form,

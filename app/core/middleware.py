@@ -8,9 +8,9 @@ from http.cookies import SimpleCookie
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.accounts import services as accounts
-from app.config import get_settings
-from app.i18n import normalize, reset_locale, set_locale
+from app.core.accounts import services as accounts
+from app.core.config import get_settings
+from app.core.i18n import normalize, reset_locale, set_locale
 
 SESSION_COOKIE = "shouhou_session"
 LANG_COOKIE = "shouhou_lang"
@@ -130,7 +130,7 @@ class LocaleMiddleware:
         cookie_lang = normalize(read_cookies(scope).get(LANG_COOKIE))
         lang = requested or (normalize(user.lang) if user else None) or cookie_lang or get_settings().default_locale
         if requested and user is not None and user.lang != requested:
-            from app.audit.services import Actor
+            from app.core.audit.services import Actor
 
             actor = Actor(user.id, user.username, user.roles, client_ip(scope), scope.get("request_id", ""))
             await accounts.set_language(actor, requested)

@@ -1,6 +1,6 @@
 """The roles of SPEC.md "Who uses it"; one person may hold several."""
 
-from app.i18n import lazy_gettext as _l
+from app.core.i18n import lazy_gettext as _l
 
 ROLES = {
     "desk": _l("Service desk"),

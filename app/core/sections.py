@@ -1,15 +1,14 @@
 """Extension points for later domains (tickets, repairs, loaners, receivables …).
 
-A domain adds a section to the customer page (or the device page) at import of its
-controllers module:
+A domain lists its sections in its manifest (`customer_sections=`, `device_sections=`):
 
-    from app.customers.sections import CustomerSection, register_customer_section
+    from app.core.sections import CustomerSection
 
     async def load(customer_id: int, user) -> dict | None:   # None hides the section
         return {"rows": await my_service.tickets_for_customer(customer_id, limit=10)}
 
-    register_customer_section(CustomerSection("tickets", lazy_gettext("Service tickets"),
-                                              "tickets/_customer_section.html", frozenset({"desk", "manager"}), load, order=10))
+    MANIFEST = DomainManifest(..., customer_sections=[CustomerSection("tickets", lazy_gettext("Service tickets"),
+                                              "tickets/_customer_section.html", "tickets.view", load, order=10))
 
 The template gets `section_ctx` (what `load` returned), `customer` (or `device`) and `user`.
 """
@@ -25,9 +24,15 @@ class CustomerSection:
     key: str
     title: Any
     template: str
-    roles: frozenset[str]
+    perm: str | frozenset[str]
     load: Callable[[int, Any], Awaitable[dict | None]]
     order: int = 100
+
+    @property
+    def roles(self) -> frozenset[str]:
+        from app.core.permissions import roles_for
+
+        return self.perm if isinstance(self.perm, frozenset) else roles_for(self.perm)
 
 
 CUSTOMER_SECTIONS: list[CustomerSection] = []

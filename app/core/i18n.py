@@ -2,7 +2,7 @@
 
 The current locale lives in a context variable set per request by `LocaleMiddleware`;
 `_()` in Python and `_()` / `gettext()` in templates read it. Catalogs are compiled
-from `app/translations/<lang>/LC_MESSAGES/messages.po` by `make` (pybabel compile).
+from `app/core/translations/<lang>/LC_MESSAGES/messages.po` by `make` (pybabel compile).
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ from babel.dates import format_date as _format_date
 from babel.support import LazyProxy, NullTranslations, Translations
 from jinja2 import pass_context
 
-from app.config import get_settings
+from app.core.config import get_settings
 
 LOCALES = ("zh", "en")
 BABEL_LOCALE = {"zh": "zh_Hans_CN", "en": "en_US"}
 LANGUAGE_NAMES = {"zh": "简体中文", "en": "English"}
-TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
+TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"  # the shell's catalog
+APP_DIR = TRANSLATIONS_DIR.parent.parent
 
 _current: ContextVar[str | None] = ContextVar("shouhou_locale", default=None)
 
@@ -62,7 +63,7 @@ def _load(directory: Path, lang: str) -> NullTranslations:
 def _merged(lang: str) -> NullTranslations:
     """The shell's catalog, then every domain's for texts the shell lacks (first one wins)."""
     merged = _load(TRANSLATIONS_DIR, lang)
-    for domain_dir in sorted(TRANSLATIONS_DIR.parent.glob("*/translations")):
+    for domain_dir in sorted(d for d in APP_DIR.glob("*/translations") if d != TRANSLATIONS_DIR):
         extra = _load(domain_dir, lang)
         if isinstance(extra, Translations) and isinstance(merged, Translations):
             for key, value in extra._catalog.items():  # noqa: SLF001 - no public "merge without override"
@@ -83,7 +84,7 @@ def translations(lang: str, domain: str | None = None) -> NullTranslations:
     if lang == "en":
         return NullTranslations()
     if domain:
-        directory = TRANSLATIONS_DIR.parent / domain / "translations"
+        directory = APP_DIR / domain / "translations"
         if directory.is_dir():
             own = _load(directory, lang)
             if isinstance(own, Translations):
@@ -93,10 +94,10 @@ def translations(lang: str, domain: str | None = None) -> NullTranslations:
 
 
 def _domain_of_module(module: str) -> str | None:
-    # app.parts.services → parts; seed.parts → parts; app.web / app.i18n → None (the shell)
+    # app.parts.services → parts; seed.parts → parts; app.core.web / app.core.i18n → None (the shell)
     parts = module.split(".")
     if len(parts) >= 3 and parts[0] == "app":
-        return parts[1]
+        return None if parts[1] == "core" else parts[1]
     if len(parts) == 2 and parts[0] == "seed":
         return parts[1]
     return None

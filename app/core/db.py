@@ -20,7 +20,7 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
 
-from app.config import get_settings
+from app.core.config import get_settings
 
 
 class ShouhouSQLiteEngine(SQLiteEngine):
@@ -134,3 +134,38 @@ async def healthcheck() -> bool:
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
+
+
+_savepoints = __import__("itertools").count(1)
+
+
+@asynccontextmanager
+async def atomic() -> AsyncIterator[None]:
+    """Own a write transaction, or join the caller's inside a SAVEPOINT (so a refused step rolls back
+    only itself). The one way a service says "my writes are one unit, whoever calls me"."""
+    if in_transaction():
+        name = f"sp_{next(_savepoints)}"
+        await fetch(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            await fetch(f"ROLLBACK TO SAVEPOINT {name}")
+            await fetch(f"RELEASE SAVEPOINT {name}")
+            raise
+        await fetch(f"RELEASE SAVEPOINT {name}")
+    else:
+        async with write_transaction():
+            yield
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """A UNIQUE index refused the row (SQLite IntegrityError / asyncpg UniqueViolationError)."""
+    name = type(exc).__name__
+    return name == "UniqueViolationError" or (name == "IntegrityError" and "UNIQUE" in str(exc).upper())
+
+
+def new_form_token() -> str:
+    """A one-time token a form carries, so a double submit books once (each domain keeps its own token table)."""
+    import secrets
+
+    return secrets.token_urlsafe(18)

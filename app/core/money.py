@@ -38,6 +38,9 @@ def parse_money(text: str | int | Decimal | None) -> Decimal:
         raise MoneyError(str(text))
     if abs(value) >= MAX_AMOUNT:
         raise MoneyError(str(text))
+    if value.as_tuple().exponent < -2 and value != value.quantize(CENT, rounding=ROUND_HALF_UP):
+        # ARCHITECTURE rule 11 / X-05: more than two decimals is a form error, never a silent rounding
+        raise MoneyError(str(text))
     try:
         return value.quantize(CENT, rounding=ROUND_HALF_UP)
     except InvalidOperation as exc:  # '1e30': more digits than the context holds

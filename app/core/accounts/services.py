@@ -18,26 +18,18 @@ import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from app.accounts.roles import ROLES, join_roles, parse_roles
-from app.audit.services import Actor, record
-from app.config import get_settings
-from app.db import fetch, utcnow, write_transaction
-from app.i18n import _
+from app.core.roles import ROLES, join_roles, parse_roles
+from app.core.audit.services import Actor, record
+from app.core.config import get_settings
+from app.core.db import fetch, utcnow, write_transaction
+from app.core.errors import DomainError
+from app.core.status import update_versioned
+from app.core.i18n import _
 
 _hasher = PasswordHasher()  # argon2id, library defaults (RFC 9106 low-memory profile)
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 MIN_PASSWORD = 8
-
-
-class AccountError(Exception):
-    """A refused account action; `errors` maps form fields to messages."""
-
-    def __init__(self, message: str, errors: dict[str, str] | None = None, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.errors = errors or {}
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -103,7 +95,7 @@ async def _recent_failures(column: str, value: str, since: dt.datetime) -> int:
 
 
 async def authenticate(username: str, password: str, ip: str, request_id: str = "") -> CurrentUser:
-    """Check credentials; raises AccountError (same message for unknown user and bad password).
+    """Check credentials; raises DomainError (same message for unknown user and bad password).
 
     Side effects: one login_attempt row; audit `auth.login` / `auth.login_failed`.
     """
@@ -114,7 +106,7 @@ async def authenticate(username: str, password: str, ip: str, request_id: str = 
         await _recent_failures("username", username, since) >= settings.login_max_per_user
         or await _recent_failures("ip", ip, since) >= settings.login_max_per_ip
     ):
-        raise AccountError(_("Too many failed sign-in attempts. Wait a few minutes and try again."), status=429)
+        raise DomainError(_("Too many failed sign-in attempts. Wait a few minutes and try again."), status=429)
 
     rows = await fetch("SELECT * FROM app_user WHERE username = {}", username)
     row = rows[0] if rows else None
@@ -131,7 +123,7 @@ async def authenticate(username: str, password: str, ip: str, request_id: str = 
         actor = Actor(user_id=row["id"] if row else None, username=username, ip=ip, request_id=request_id)
         await record(actor, "auth.login" if ok else "auth.login_failed", "user", row["id"] if row else "")
     if not ok:
-        raise AccountError(_("Wrong username or password."))
+        raise DomainError(_("Wrong username or password."))
     assert row is not None
     return _user_from_row(row)
 
@@ -279,11 +271,11 @@ async def create_user(actor: Actor, data: UserInput, *, lang: str = "") -> int:
     """Create a user. Side effects: app_user row; audit `user.created`."""
     errors = data.validate(creating=True)
     if errors:
-        raise AccountError(_("Please correct the marked fields."), errors)
+        raise DomainError(_("Please correct the marked fields."), errors=errors)
     password_hash = await hash_password(data.password)
     async with write_transaction():
         if await fetch("SELECT id FROM app_user WHERE username = {}", data.username):
-            raise AccountError(_("Please correct the marked fields."), {"username": _("This username is taken.")})
+            raise DomainError(_("Please correct the marked fields."), errors={"username": _("This username is taken.")})
         now = utcnow()
         rows = await fetch(
             "INSERT INTO app_user (username, full_name, phone, password_hash, roles, is_active, lang, version, "
@@ -307,9 +299,9 @@ async def create_user(actor: Actor, data: UserInput, *, lang: str = "") -> int:
 async def _locked_user(user_id: int, version: int | None) -> dict:
     rows = await fetch("SELECT * FROM app_user WHERE id = {}", user_id)
     if not rows:
-        raise AccountError(_("No such user."), status=404)
+        raise DomainError(_("No such user."), status=404)
     if version is not None and rows[0]["version"] != version:
-        raise AccountError(_("Someone else changed this user meanwhile; reload and try again."), status=409)
+        raise DomainError(_("Someone else changed this user meanwhile; reload and try again."), status=409)
     return rows[0]
 
 
@@ -317,18 +309,14 @@ async def update_user(actor: Actor, user_id: int, data: UserInput, *, version: i
     """Change name, phone and roles. Side effects: audit `user.updated` with before/after."""
     errors = data.validate(creating=False)
     if errors:
-        raise AccountError(_("Please correct the marked fields."), errors)
+        raise DomainError(_("Please correct the marked fields."), errors=errors)
     async with write_transaction():
         row = await _locked_user(user_id, version)
         if row["id"] == actor.user_id and "admin" in parse_roles(row["roles"]) and "admin" not in data.roles:
-            raise AccountError(_("You cannot remove your own administrator role."), {"roles": _("You cannot remove your own administrator role.")})
-        updated = await fetch(
-            "UPDATE app_user SET full_name = {}, phone = {}, roles = {}, version = version + 1, updated_at = {} "
-            "WHERE id = {} AND version = {} RETURNING id",
-            data.full_name, data.phone, join_roles(data.roles), utcnow(), user_id, row["version"],
-        )
-        if not updated:
-            raise AccountError(_("Someone else changed this user meanwhile; reload and try again."), status=409)
+            raise DomainError(_("You cannot remove your own administrator role."), errors={"roles": _("You cannot remove your own administrator role.")})
+        await update_versioned("app_user", user_id, row["version"],
+                               {"full_name": data.full_name, "phone": data.phone, "roles": join_roles(data.roles)},
+                               returning="id")
         after = dict(_public(row), full_name=data.full_name, phone=data.phone, roles=join_roles(data.roles))
         await record(actor, "user.updated", "user", user_id, before=_public(row), after=after)
 
@@ -338,9 +326,8 @@ async def set_active(actor: Actor, user_id: int, active: bool) -> None:
     async with write_transaction():
         row = await _locked_user(user_id, None)
         if row["id"] == actor.user_id and not active:
-            raise AccountError(_("You cannot disable your own account."), status=400)
-        await fetch("UPDATE app_user SET is_active = {}, version = version + 1, updated_at = {} WHERE id = {}",
-                    active, utcnow(), user_id)
+            raise DomainError(_("You cannot disable your own account."), status=400)
+        await update_versioned("app_user", user_id, None, {"is_active": active}, returning="id")
         if not active:
             await fetch("DELETE FROM user_session WHERE user_id = {}", user_id)
         await record(actor, "user.enabled" if active else "user.disabled", "user", user_id,
@@ -350,13 +337,12 @@ async def set_active(actor: Actor, user_id: int, active: bool) -> None:
 async def reset_password(actor: Actor, user_id: int, password: str) -> None:
     """Set a new password and end the user's sessions (they sign in again)."""
     if len(password or "") < MIN_PASSWORD:
-        raise AccountError(_("Please correct the marked fields."),
-                           {"password": _("The password needs at least %(n)s characters.", n=MIN_PASSWORD)})
+        raise DomainError(_("Please correct the marked fields."),
+                           errors={"password": _("The password needs at least %(n)s characters.", n=MIN_PASSWORD)})
     password_hash = await hash_password(password)
     async with write_transaction():
         await _locked_user(user_id, None)
-        await fetch("UPDATE app_user SET password_hash = {}, version = version + 1, updated_at = {} WHERE id = {}",
-                    password_hash, utcnow(), user_id)
+        await update_versioned("app_user", user_id, None, {"password_hash": password_hash}, returning="id")
         await fetch("DELETE FROM user_session WHERE user_id = {}", user_id)
         await record(actor, "user.password_reset", "user", user_id)
 

@@ -1,0 +1,81 @@
+"""Domain manifests (issue #10, item 6): the only place a domain plugs into the shell.
+
+Each domain's package exposes `MANIFEST = DomainManifest(...)` (built in `<domain>/manifest.py`,
+reached lazily through the package's `__getattr__` so importing `<domain>.api` does not pull in
+the domain's controllers). `app.main.create_app()` loops over the explicit list in `app.domains`
+and `install()`s each: nothing registers itself by import side effect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Mapping, Sequence
+
+from app.core import hooks, nav, permissions, sections, settings
+
+
+@dataclass(frozen=True)
+class SeedStep:
+    """`python -m seed` runs the steps in `order`; `run(rng_seed, scale)` must be idempotent."""
+
+    name: str
+    run: Callable[..., Awaitable[Any]]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class DomainManifest:
+    name: str
+    controllers: Sequence[Any] = ()
+    tables: Sequence[Any] = ()
+    perms: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    nav: Sequence[nav.NavEntry] = ()
+    panels: Sequence[nav.HomePanel] = ()
+    customer_sections: Sequence[sections.CustomerSection] = ()
+    device_sections: Sequence[sections.CustomerSection] = ()
+    settings: Sequence[settings.SettingSpec] = ()
+    close_guards: Mapping[str, Sequence[hooks.CloseGuard]] = field(default_factory=dict)  # case type → guards
+    finish_listeners: Mapping[str, Sequence[hooks.FinishListener]] = field(default_factory=dict)
+    seed: Sequence[SeedStep] = ()
+
+
+_INSTALLED: set[str] = set()
+
+
+def install(manifest: DomainManifest) -> None:
+    """Put a domain's declarations into the shell's registries (idempotent: tests build many apps)."""
+    permissions.declare(manifest.perms)
+    if manifest.name in _INSTALLED:
+        return
+    _INSTALLED.add(manifest.name)
+    for entry in manifest.nav:
+        nav.register_nav(entry)
+    for panel in manifest.panels:
+        nav.register_panel(panel)
+    for section in manifest.customer_sections:
+        sections.register_customer_section(section)
+    for section in manifest.device_sections:
+        sections.register_device_section(section)
+    for spec in manifest.settings:
+        settings.register_setting(spec if spec.domain else _with_domain(spec, manifest.name))
+    for case_type, guards in manifest.close_guards.items():
+        for guard in guards:
+            hooks.register_close_guard(case_type, guard)
+    for case_type, listeners in manifest.finish_listeners.items():
+        for listener in listeners:
+            hooks.register_finish_listener(case_type, listener)
+
+
+def _with_domain(spec: settings.SettingSpec, domain: str) -> settings.SettingSpec:
+    from dataclasses import replace
+
+    return replace(spec, domain=domain)
+
+
+def install_all(manifests: Sequence[DomainManifest]) -> list[Any]:
+    """Install every manifest; returns all their controllers in order."""
+    routes: list[Any] = []
+    for manifest in manifests:
+        install(manifest)
+        routes.extend(manifest.controllers)
+    return routes

@@ -1,0 +1,17 @@
+"""What other domains may use of customers: reads and commands (issue #10, item 7).
+
+The only module another domain imports from app.customers. Everything here raises the shared
+DomainError / Stale only. Keep these names stable; add, don't rename."""
+
+from app.customers.services import (  # noqa: F401
+    DeviceInput,
+    create_device,
+    customer_entitlement,
+    get_customer,
+    get_device,
+    lookup_device,
+    record_failure,
+    record_repair,
+    search_customers,
+    warranty_status,
+)
