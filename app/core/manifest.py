@@ -33,6 +33,7 @@ class DomainManifest:
     panels: Sequence[nav.HomePanel] = ()
     customer_sections: Sequence[sections.CustomerSection] = ()
     device_sections: Sequence[sections.CustomerSection] = ()
+    sections: Mapping[str, Sequence[sections.CustomerSection]] = field(default_factory=dict)  # page kind → cards
     settings: Sequence[settings.SettingSpec] = ()
     close_guards: Mapping[str, Sequence[hooks.CloseGuard]] = field(default_factory=dict)  # case type → guards
     finish_listeners: Mapping[str, Sequence[hooks.FinishListener]] = field(default_factory=dict)
@@ -56,6 +57,9 @@ def install(manifest: DomainManifest) -> None:
         sections.register_customer_section(section)
     for section in manifest.device_sections:
         sections.register_device_section(section)
+    for kind, cards in manifest.sections.items():
+        for section in cards:
+            sections.register_section(kind, section)
     for spec in manifest.settings:
         settings.register_setting(spec if spec.domain else _with_domain(spec, manifest.name))
     for case_type, guards in manifest.close_guards.items():

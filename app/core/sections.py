@@ -54,6 +54,20 @@ def register_device_section(section: CustomerSection) -> None:
     _register(DEVICE_SECTIONS, section)
 
 
+# Sections on other domains' pages, by page kind ("rma", "ticket", …): the page's domain renders
+# `render_sections(sections_for("rma"), rma_id, user)`; another domain lists its card in its manifest
+# (`sections={"rma": [CustomerSection(...)]}`), so neither imports the other (no route sniffing).
+PAGE_SECTIONS: dict[str, list[CustomerSection]] = {"customer": CUSTOMER_SECTIONS, "device": DEVICE_SECTIONS}
+
+
+def register_section(kind: str, section: CustomerSection) -> None:
+    _register(PAGE_SECTIONS.setdefault(kind, []), section)
+
+
+def sections_for(kind: str) -> list[CustomerSection]:
+    return PAGE_SECTIONS.setdefault(kind, [])
+
+
 async def render_sections(registry: list[CustomerSection], entity_id: int, user) -> list[tuple[CustomerSection, dict]]:
     out = []
     for section in registry:
