@@ -9,6 +9,7 @@ from app.customers.services import (  # noqa: F401
     customer_entitlement,
     get_customer,
     get_device,
+    list_offices,
     lookup_device,
     record_failure,
     record_repair,

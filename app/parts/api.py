@@ -5,6 +5,9 @@ Keep these names stable; add, don't rename."""
 
 from app.parts.services import (  # noqa: F401
     adjust,
+    availability_by_model,
+    find_units,
+    get_location,
     get_part,
     get_unit,
     issue_to,
@@ -17,5 +20,7 @@ from app.parts.services import (  # noqa: F401
     return_stock,
     scrap,
     technician_location,
+    stock_by_location,
     transfer,
+    units_at,
 )
