@@ -9,10 +9,14 @@ MO     := $(PO:.po=.mo)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
+# X-Forwarded-For is believed only from the proxies named in SHOUHOU_TRUSTED_PROXIES (issue #11);
+# uvicorn's default would trust it from any loopback client.
+PROXY_ARGS := $(if $(SHOUHOU_TRUSTED_PROXIES),--proxy-headers --forwarded-allow-ips $(SHOUHOU_TRUSTED_PROXIES),--no-proxy-headers)
+
 .PHONY: run test bootstrap migrate seed messages bench clean
 
 run: bootstrap migrate seed
-	$(BIN)/python -m uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT)
+	$(BIN)/python -m uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) $(PROXY_ARGS)
 
 test: bootstrap
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -27,7 +27,7 @@ async def test_lang_query_switches_any_page_and_sets_cookie(anon):
 async def test_language_is_remembered_per_user(login_as, app):
     """The chosen language is stored on the user and follows them to a new browser."""
     client = await login_as("finance")
-    await client.get("/", params={"lang": "en"})
+    await client.post_form("/lang", {"lang": "en"})  # the switch POSTs (a GET ?lang= is side-effect free, #11)
     row = (await fetch("SELECT lang FROM app_user WHERE username = {}", client.username))[0]
     assert row["lang"] == "en"
     from tests.conftest import login

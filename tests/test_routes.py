@@ -11,7 +11,7 @@ from app.core.permissions import handler_access
 from app.core.roles import ROLES
 from tests.conftest import Client
 
-PUBLIC_PATHS = {"/login", "/healthz", "/static"}
+PUBLIC_PATHS = {"/login", "/lang", "/healthz", "/static"}
 
 
 def _is_auto_options(handler) -> bool:

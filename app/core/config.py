@@ -58,6 +58,12 @@ class Settings:
     login_max_per_ip: int = field(default_factory=lambda: int(os.environ.get("SHOUHOU_LOGIN_MAX_PER_IP", "20")))
     """Failed logins from one IP address within the window before it is throttled."""
 
+    login_max_per_account: int = field(default_factory=lambda: int(os.environ.get("SHOUHOU_LOGIN_MAX_PER_ACCOUNT", "30")))
+    """Failed logins for one account from unknown addresses and devices within the window (slows distributed guessing)."""
+
+    trusted_proxies: str = field(default_factory=lambda: os.environ.get("SHOUHOU_TRUSTED_PROXIES", ""))
+    """Addresses of reverse proxies whose X-Forwarded-For is believed (empty: none, the peer address counts)."""
+
     default_locale: str = field(default_factory=lambda: os.environ.get("SHOUHOU_DEFAULT_LOCALE", "zh"))
     """UI language when the user has not chosen one: `zh` (Simplified Chinese) or `en`."""
 

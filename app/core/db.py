@@ -32,6 +32,9 @@ class ShouhouSQLiteEngine(SQLiteEngine):
         connection.row_factory = dict_factory  # type: ignore[assignment]
         await connection.execute("PRAGMA foreign_keys = 1")
         await connection.execute("PRAGMA synchronous = NORMAL")
+        # `INSERT OR REPLACE` deletes the row it replaces; only with recursive triggers on does that delete fire
+        # the append-only tables' BEFORE DELETE trigger — without it the audit log could be rewritten (#11).
+        await connection.execute("PRAGMA recursive_triggers = 1")
         return connection
 
     async def get_connection(self) -> aiosqlite.Connection:  # used by transactions

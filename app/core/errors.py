@@ -96,7 +96,10 @@ def _error_response(request: Request, status: int, detail: str = "", link: str =
     except Exception:  # noqa: BLE001 - never fail while reporting a failure
         log.exception("error page failed to render")
         body = f"<h1>{status}</h1><p>{request_id}</p>"
-    return Response(content=body, status_code=status, media_type="text/html")
+    from app.core.middleware import SECURITY_HEADERS
+
+    # errors raised before the app's middleware ran (an unknown path's 404) still carry the security headers
+    return Response(content=body, status_code=status, media_type="text/html", headers=dict(SECURITY_HEADERS))
 
 
 def _default_phrase(status: int) -> str:

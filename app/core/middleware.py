@@ -129,17 +129,15 @@ class LocaleMiddleware:
         user = scope.get("user")
         cookie_lang = normalize(read_cookies(scope).get(LANG_COOKIE))
         lang = requested or (normalize(user.lang) if user else None) or cookie_lang or get_settings().default_locale
-        if requested and user is not None and user.lang != requested:
-            from app.core.audit.services import Actor
-
-            actor = Actor(user.id, user.username, user.roles, client_ip(scope), scope.get("request_id", ""))
-            await accounts.set_language(actor, requested)
+        # `?lang=` switches this page and the cookie only: a GET never writes the account (issue #11);
+        # the switch in the top bar POSTs to /lang, which remembers the choice for the user.
         token = set_locale(lang)
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start" and requested and requested != cookie_lang:
                 headers = MutableScopeHeaders.from_message(message)
-                headers.add("set-cookie", f"{LANG_COOKIE}={requested}; Path=/; Max-Age=31536000; SameSite=Lax")
+                secure = "; Secure" if get_settings().secure_cookies else ""
+                headers.add("set-cookie", f"{LANG_COOKIE}={requested}; Path=/; Max-Age=31536000; SameSite=Lax{secure}")
             if message["type"] == "http.response.start":
                 MutableScopeHeaders.from_message(message)["content-language"] = "zh-CN" if lang == "zh" else "en"
             await send(message)

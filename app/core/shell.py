@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.core.accounts.controllers import AuthController, UserAdminController
-from app.core.accounts.tables import AppUser, LoginAttempt, UserSession
+from app.core.accounts.controllers import AuthController, ThrottleController, UserAdminController
+from app.core.accounts.tables import AppUser, LoginAttempt, LoginThrottle, UserSession
 from app.core.audit.controllers import AuditController
 from app.core.audit.tables import AuditEvent
 from app.core.controllers import SettingsController
@@ -16,8 +16,8 @@ from app.core.tables import AppSetting, DocCounter, DocNumber, DocSeries, Status
 
 MANIFEST = DomainManifest(
     name="shell",
-    controllers=[HomeController, AuthController, UserAdminController, AuditController, SettingsController],
-    tables=[AppUser, UserSession, LoginAttempt, AuditEvent, AppSetting, DocSeries, DocCounter, DocNumber, StatusChange],
+    controllers=[HomeController, AuthController, UserAdminController, ThrottleController, AuditController, SettingsController],
+    tables=[AppUser, UserSession, LoginAttempt, LoginThrottle, AuditEvent, AppSetting, DocSeries, DocCounter, DocNumber, StatusChange],
     perms={
         "shell.audit": {"manager", "admin"},
         "shell.users": {"admin"},
@@ -27,6 +27,7 @@ MANIFEST = DomainManifest(
         NavEntry("home", _l("Home"), "/", SIGNED_IN, order=0),
         NavEntry("audit", _l("Audit log"), "/audit", "shell.audit", order=900),
         NavEntry("users", _l("Users"), "/admin/users", "shell.users", order=910),
+        NavEntry("throttles", _l("Sign-in throttles"), "/admin/throttles", "shell.users", order=915),
         NavEntry("settings", _l("Settings"), "/admin/settings", "shell.settings", order=920),
     ],
     panels=[HomePanel("recent", _l("Your recent activity"), "_home_recent.html", SIGNED_IN, my_recent_activity, order=1000)],

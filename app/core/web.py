@@ -83,7 +83,10 @@ def redirect(request: Request, url: str, *, flash: str | None = None, level: str
 
 def set_flash(response: Response, message: str, level: str = "success") -> None:
     payload = base64.urlsafe_b64encode(json.dumps([[level, message]], ensure_ascii=False).encode()).decode()
-    response.set_cookie(Cookie(key=FLASH_COOKIE, value=payload, path="/", httponly=True, samesite="lax"))
+    from app.core.config import get_settings
+
+    response.set_cookie(Cookie(key=FLASH_COOKIE, value=payload, path="/", httponly=True, samesite="lax",
+                               secure=get_settings().secure_cookies))
 
 
 def read_flash(request: Request) -> list[tuple[str, str]]:

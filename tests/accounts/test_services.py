@@ -23,31 +23,67 @@ async def test_passwords_are_hashed_with_argon2():
     assert stored.startswith("$argon2id$") and "correct horse" not in stored
 
 
-async def test_throttle_per_account_holds_across_ips():
-    """5 failures for one account (from any IPs) lock that account out for the window, even with the right password."""
+async def test_throttle_per_account_and_address_pair():
+    """5 failures for one account from one address slow that pair down (429), even with the right password."""
     username = unique("th")
     await make_user("desk", username=username, password="right-password")
-    for i in range(get_settings().login_max_per_user):
+    for _ in range(get_settings().login_max_per_user):
         with pytest.raises(DomainError):
-            await services.authenticate(username, "wrong", f"192.0.2.{i}")
+            await services.authenticate(username, "wrong", "192.0.2.7")
     with pytest.raises(DomainError) as excinfo:
-        await services.authenticate(username, "right-password", "198.51.100.1")
+        await services.authenticate(username, "right-password", "192.0.2.7")
     assert excinfo.value.status == 429
 
 
-async def test_throttle_per_ip_across_accounts():
-    """20 failures from one IP (any usernames) lock that IP out; other IPs still sign in."""
+async def test_strangers_cannot_lock_the_owner_out():
+    """Issue #11: 5 wrong passwords from 5 addresses no longer lock the account: its owner signs in from elsewhere."""
+    username = unique("own")
+    await make_user("finance", username=username, password="right-password")
+    for i in range(get_settings().login_max_per_user):
+        with pytest.raises(DomainError) as excinfo:
+            await services.authenticate(username, "wrong", f"192.0.2.{50 + i}")
+        assert excinfo.value.status == 400
+    user = await services.authenticate(username, "right-password", "198.51.100.9")
+    assert user.username == username
+
+
+async def test_throttle_per_address_spares_known_devices():
+    """20 failures from one address throttle it for strangers; a browser the user signed in from before still gets in."""
     ip = f"203.0.113.{len(unique('i')) % 200}"
     username = unique("ok")
     await make_user("desk", username=username, password="right-password")
+    await services.authenticate(username, "right-password", "198.51.100.3")  # signed in once from elsewhere
+    device = services.add_known_device(None, username)
     for _ in range(get_settings().login_max_per_ip):
         with pytest.raises(DomainError):
             await services.authenticate(unique("nobody"), "wrong", ip)
     with pytest.raises(DomainError) as excinfo:
         await services.authenticate(username, "right-password", ip)
     assert excinfo.value.status == 429
-    user = await services.authenticate(username, "right-password", "198.51.100.77")
+    user = await services.authenticate(username, "right-password", ip, device_cookie=device)
     assert user.username == username
+    forged = device.rsplit(":", 1)[0] + ":" + "0" * 32
+    assert services.known_devices(forged) == set()
+
+
+async def test_simultaneous_guesses_are_capped_by_the_throttle():
+    """Issue #11: 30 wrong passwords at once for one account from one address → at most the limit are checked."""
+    username = unique("race")
+    await make_user("desk", username=username, password="right-password")
+    results = await asyncio.gather(*(services.authenticate(username, f"wrong{i}", "192.0.2.99") for i in range(30)),
+                                   return_exceptions=True)
+    statuses = [r.status for r in results if isinstance(r, DomainError)]
+    assert len(statuses) == 30
+    assert statuses.count(400) <= get_settings().login_max_per_user
+    assert statuses.count(429) >= 30 - get_settings().login_max_per_user
+
+
+async def test_right_password_gives_the_shared_counters_back():
+    """A busy office behind one address does not throttle itself: successful sign-ins do not count."""
+    username = unique("nat")
+    await make_user("desk", username=username, password="right-password")
+    for _ in range(get_settings().login_max_per_ip + 3):
+        await services.authenticate(username, "right-password", "192.0.2.150")
 
 
 async def test_failed_logins_are_audited():

@@ -26,13 +26,13 @@ def test_role_signs_in_sees_home_and_switches_language(page, live_server, shots,
     assert "退出" in page.inner_text("header")
     page.screenshot(path=str(shots / f"home-{username}-zh.png"), full_page=True)
 
-    page.click("a[hreflang=en]")
+    page.click("form.lang-switch button[value=en]")
     page.wait_for_load_state()
     assert "Sign out" in page.inner_text("header")
     page.screenshot(path=str(shots / f"home-{username}-en.png"), full_page=True)
     page.goto(live_server + "/")  # remembered for the user
     assert "Sign out" in page.inner_text("header")
-    page.click("a[hreflang=zh]")
+    page.click("form.lang-switch button[value=zh]")
     page.wait_for_load_state()
     assert "退出" in page.inner_text("header")
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Annotated
+
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.exceptions import NotFoundException
@@ -12,8 +15,10 @@ from app.core.permissions import PUBLIC, SIGNED_IN, perm
 from app.core.roles import ROLE_DUTIES, ROLES
 from app.core.config import get_settings
 from app.core.errors import DomainError
+from app.core.forms import Choice, Text, Version, parse, parse_or_raise
+from app.core.i18n import LOCALES
 from app.core.i18n import _
-from app.core.middleware import SESSION_COOKIE, client_ip
+from app.core.middleware import LANG_COOKIE, SESSION_COOKIE, client_ip
 from app.core.web import actor, as_list, form_data, redirect, render
 
 DEMO_ROLES = list(ROLES)
@@ -26,6 +31,20 @@ def _safe_next(url: str | None) -> str:
             and not any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url)):
         return url
     return "/"
+
+
+DEVICE_COOKIE = "shouhou_device"
+
+
+@dataclass
+class _VersionForm:
+    version: Annotated[int, Version()]
+
+
+@dataclass
+class _LangForm:
+    lang: Annotated[str, Choice(LOCALES, required=True)]
+    next: Annotated[str, Text(max_len=2000)] = "/"
 
 
 class AuthController(Controller):
@@ -48,7 +67,8 @@ class AuthController(Controller):
         username, password = str(data.get("username", "")), str(data.get("password", ""))
         next_url = _safe_next(str(data.get("next", "") or "/"))
         try:
-            user = await services.authenticate(username, password, client_ip(request.scope), request.scope.get("request_id", ""))
+            user = await services.authenticate(username, password, client_ip(request.scope), request.scope.get("request_id", ""),
+                                               device_cookie=request.cookies.get(DEVICE_COOKIE))
         except DomainError as exc:
             return await self._render_login(request, next_url=next_url, error=exc.message, username=username, status_code=exc.status)
         token = await services.start_session(
@@ -57,6 +77,25 @@ class AuthController(Controller):
         )
         response = redirect(request, next_url)
         response.set_cookie(Cookie(key=SESSION_COOKIE, value=token, path="/", httponly=True, samesite="lax",
+                                   secure=get_settings().secure_cookies))
+        # known device (issue #11): this browser may sign this user in even while its address is throttled
+        response.set_cookie(Cookie(key=DEVICE_COOKIE, value=services.add_known_device(request.cookies.get(DEVICE_COOKIE),
+                                                                                       user.username),
+                                   path="/login", httponly=True, samesite="lax", max_age=180 * 86400,
+                                   secure=get_settings().secure_cookies))
+        return response
+
+    @post("/lang", opt=PUBLIC)
+    async def switch_language(self, request: Request) -> Response:
+        """The language switch: a POST (a GET with ?lang= changes only the page and the cookie, never the
+        account). Signed-in users get it remembered on their account (audited)."""
+        form, errors = parse(_LangForm, await form_data(request))
+        if form is None:
+            raise DomainError(_("Choose one of the offered values."), errors=errors)
+        if request.scope.get("user") is not None:
+            await services.set_language(actor(request), form.lang)
+        response = redirect(request, _safe_next(form.next))
+        response.set_cookie(Cookie(key=LANG_COOKIE, value=form.lang, path="/", max_age=31536000, samesite="lax",
                                    secure=get_settings().secure_cookies))
         return response
 
@@ -121,7 +160,7 @@ class UserAdminController(Controller):
         if row is None:
             raise NotFoundException()
         try:
-            version = int(raw.get("version", "0") or 0) or None
+            version = parse_or_raise(_VersionForm, raw).version  # missing or unreadable → 400, never "no check" (#11)
             await services.update_user(actor(request), user_id, data, version=version)
         except DomainError as exc:
             data.username = row["username"]
@@ -155,3 +194,20 @@ class UserAdminController(Controller):
                           errors={"new_password": exc.errors.get("password", exc.message)}, message=exc.message,
                           user_row=row, role_names=ROLES)
         return redirect(request, f"/admin/users/{user_id}", flash=_("Password reset; the user must sign in again."))
+
+
+class ThrottleController(Controller):
+    """/admin/throttles: who is being slowed down at sign-in right now, and a way to let them in (issue #11)."""
+
+    path = "/admin/throttles"
+    opt = perm("shell.users")
+
+    @get("/", name="throttles.list")
+    async def list_throttles(self, request: Request) -> Response:
+        return render(request, "accounts/throttles.html", rows=await services.list_throttles(),
+                      limits=get_settings())
+
+    @post("/{throttle_id:int}/clear")
+    async def clear(self, request: Request, throttle_id: FromPath[int]) -> Response:
+        await services.clear_throttle(actor(request), throttle_id)
+        return redirect(request, "/admin/throttles", flash=_("Throttle cleared."))

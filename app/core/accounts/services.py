@@ -82,30 +82,92 @@ def token_hash(token: str) -> str:
 # --------------------------------------------------------------------------- login
 
 
-async def _recent_failures(column: str, value: str, since: dt.datetime) -> int:
-    # Bounded by the throttle limit: never counts more rows than it needs to.
-    settings = get_settings()
-    limit = max(settings.login_max_per_user, settings.login_max_per_ip)
-    rows = await fetch(
-        f"SELECT 1 FROM login_attempt WHERE {column} = {{}} AND created_at >= {{}} AND success = false LIMIT {limit}",
-        value,
-        since,
-    )
-    return len(rows)
+# Throttling (issue #11). What trusted systems do (Django-axes "username+ip", OWASP's guidance): slow down a
+# guesser per account+address pair and per address, never hard-lock an account that any stranger can name.
+# * pair "<user>|<ip>": login_max_per_user failures in the window;
+# * address "<ip>": login_max_per_ip failures — skipped for a browser that carries this user's known-device
+#   cookie (an office behind one NAT address keeps working);
+# * account "<user>" (any address): login_max_per_account — skipped for a known device or an address this
+#   user signed in from successfully within 30 days, so a distributed guesser is slowed and the owner gets in.
+# Each counter is reserved BEFORE the password is checked, by one conditional UPDATE, so concurrent attempts
+# cannot all slip past (the old count-then-insert let 30 simultaneous tries through).
 
 
-async def authenticate(username: str, password: str, ip: str, request_id: str = "") -> CurrentUser:
-    """Check credentials; raises DomainError (same message for unknown user and bad password).
+async def _reserve(key: str, limit: int, ip: str, now: dt.datetime, window: dt.timedelta) -> bool:
+    """Count one attempt against `key`; False when the key already holds `limit` failures in its window."""
+    await fetch("INSERT INTO login_throttle (key, window_start, failures, last_ip, updated_at) VALUES ({}, {}, 0, {}, {}) "
+                "ON CONFLICT (key) DO NOTHING", key, now, ip, now)
+    await fetch("UPDATE login_throttle SET window_start = {}, failures = 0 WHERE key = {} AND window_start < {}",
+                now, key, now - window)
+    rows = await fetch("UPDATE login_throttle SET failures = failures + 1, last_ip = {}, updated_at = {} "
+                       "WHERE key = {} AND failures < {} RETURNING failures", ip, now, key, limit)
+    return bool(rows)
 
-    Side effects: one login_attempt row; audit `auth.login` / `auth.login_failed`.
+
+async def _release(keys: list[str], pair: str) -> None:
+    """A correct password: the pair's count is cleared (the owner's own typos are forgiven) and the shared
+    address/account counters get their reservation back (a busy office does not throttle itself)."""
+    await fetch("UPDATE login_throttle SET failures = 0, updated_at = {} WHERE key = {}", utcnow(), pair)
+    for key in keys:
+        await fetch("UPDATE login_throttle SET failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END "
+                    "WHERE key = {}", key)
+
+
+async def _known_address(username: str, ip: str) -> bool:
+    rows = await fetch("SELECT 1 FROM login_attempt WHERE username = {} AND ip = {} AND success = true "
+                       "AND created_at >= {} LIMIT 1", username, ip, utcnow() - dt.timedelta(days=30))
+    return bool(rows)
+
+
+def device_token(username: str) -> str:
+    """The known-device cookie's value for `username`: HMAC with the app secret (no state on the server)."""
+    import hmac
+
+    mac = hmac.new(get_settings().secret_key.encode(), f"device:{username}".encode(), hashlib.sha256).hexdigest()[:32]
+    return f"{username}:{mac}"
+
+
+def known_devices(cookie: str | None) -> set[str]:
+    """Usernames whose known-device token this browser carries (forged entries are ignored)."""
+    import hmac
+
+    out = set()
+    for item in (cookie or "").split(",")[:5]:
+        name = item.rsplit(":", 1)[0]
+        if name and hmac.compare_digest(item, device_token(name)):
+            out.add(name)
+    return out
+
+
+def add_known_device(cookie: str | None, username: str) -> str:
+    items = [i for i in (cookie or "").split(",") if i and not i.startswith(username + ":")][:4]
+    return ",".join([device_token(username), *items])
+
+
+async def authenticate(username: str, password: str, ip: str, request_id: str = "", *,
+                       device_cookie: str | None = None) -> CurrentUser:
+    """Check credentials; raises DomainError (same message for unknown user and bad password; 429 when throttled).
+
+    Side effects: throttle counters reserved before the check; one login_attempt row; audit `auth.login` /
+    `auth.login_failed` / `auth.login_throttled`.
     """
     settings = get_settings()
-    username = (username or "").strip().lower()
-    since = utcnow() - dt.timedelta(minutes=settings.login_window_minutes)
-    if (
-        await _recent_failures("username", username, since) >= settings.login_max_per_user
-        or await _recent_failures("ip", ip, since) >= settings.login_max_per_ip
-    ):
+    username = (username or "").strip().lower()[:150]
+    now = utcnow()
+    window = dt.timedelta(minutes=settings.login_window_minutes)
+    trusted = username in known_devices(device_cookie)
+    pair = f"pair:{username}|{ip}"
+    reserved: list[str] = []
+    allowed = await _reserve(pair, settings.login_max_per_user, ip, now, window)
+    if allowed and not trusted:
+        allowed = await _reserve(f"ip:{ip}", settings.login_max_per_ip, ip, now, window)
+        reserved.append(f"ip:{ip}")
+    if allowed and not trusted and not await _known_address(username, ip):
+        allowed = await _reserve(f"user:{username}", settings.login_max_per_account, ip, now, window)
+        reserved.append(f"user:{username}")
+    if not allowed:
+        async with write_transaction():
+            await record(Actor(user_id=None, username=username, ip=ip, request_id=request_id), "auth.login_throttled", "user", "")
         raise DomainError(_("Too many failed sign-in attempts. Wait a few minutes and try again."), status=429)
 
     rows = await fetch("SELECT * FROM app_user WHERE username = {}", username)
@@ -124,8 +186,27 @@ async def authenticate(username: str, password: str, ip: str, request_id: str = 
         await record(actor, "auth.login" if ok else "auth.login_failed", "user", row["id"] if row else "")
     if not ok:
         raise DomainError(_("Wrong username or password."))
+    await _release(reserved, pair)
     assert row is not None
     return _user_from_row(row)
+
+
+async def list_throttles(limit: int = 200) -> list[dict]:
+    """Counters with failures in their current window, busiest first (admin page)."""
+    since = utcnow() - dt.timedelta(minutes=get_settings().login_window_minutes)
+    return await fetch("SELECT id, key, failures, last_ip, window_start, updated_at FROM login_throttle "
+                       "WHERE failures > 0 AND window_start >= {} ORDER BY failures DESC, updated_at DESC LIMIT {}",
+                       since, limit)
+
+
+async def clear_throttle(actor: Actor, throttle_id: int) -> None:
+    """An admin lets an account/address sign in again at once. Audit `auth.throttle_cleared`."""
+    async with write_transaction():
+        rows = await fetch("UPDATE login_throttle SET failures = 0, updated_at = {} WHERE id = {} RETURNING key",
+                           utcnow(), throttle_id)
+        if not rows:
+            raise DomainError(_("No such user."), status=404)
+        await record(actor, "auth.throttle_cleared", "login_throttle", throttle_id, after={"key": rows[0]["key"]})
 
 
 async def start_session(user: CurrentUser, *, ip: str, user_agent: str, old_token: str | None) -> str:

@@ -40,3 +40,14 @@ class LoginAttempt(Table, tablename="login_attempt"):
     ip = Varchar(length=64, default="")
     success = Boolean(default=False)
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class LoginThrottle(Table, tablename="login_throttle"):
+    """A sign-in counter per key (pair of account and address, address, account) in a fixed window."""
+
+    id = Serial(primary_key=True)
+    key = Varchar(length=300, unique=True)
+    window_start = Timestamptz()
+    failures = Integer(default=0)
+    last_ip = Varchar(length=64, default="")
+    updated_at = Timestamptz(default=TimestamptzNow())
