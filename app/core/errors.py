@@ -142,7 +142,26 @@ def domain_error(request: Request, exc: DomainError) -> Response:
     return _error_response(request, exc.status, message.strip(), link=exc.link, own=True)
 
 
+def _bad_value(exc: BaseException) -> bool:
+    """A value the database cannot hold (a number beyond its column, a NUL byte, a lone surrogate, text too
+    long): the caller's input, so a 400 — the write transaction it happened in has rolled back (issue #11)."""
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, (OverflowError, UnicodeEncodeError)):
+            return True
+        module = type(exc).__module__ or ""
+        if module.startswith("asyncpg") and any(c.__name__ == "DataError" for c in type(exc).__mro__):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
 def server_error(request: Request, exc: Exception) -> Response:
+    if _bad_value(exc):
+        log.warning("bad value on %s (request %s): %s", request.url.path, request.scope.get("request_id"), type(exc).__name__)
+        return _error_response(request, 400, _("A value is out of range or contains characters that cannot be stored."),
+                               own=True)
     log.exception("unhandled error on %s (request %s)", request.url.path, request.scope.get("request_id"))
     return _error_response(request, 500)
 

@@ -16,11 +16,12 @@ from app.core import hooks, nav, permissions, sections, settings
 
 @dataclass(frozen=True)
 class SeedStep:
-    """`python -m seed` runs the steps in `order`; `run(rng_seed, scale)` must be idempotent."""
+    """Demo data: `python -m seed` runs each manifest's steps in the order of app.domains. `target` names the
+    coroutine as "module:function" (e.g. "seed.parts:seed_parts", called with (rng, scale, quiet)); it is
+    resolved only by the seed command, so the app never imports faker."""
 
     name: str
-    run: Callable[..., Awaitable[Any]]
-    order: int = 100
+    target: str
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,14 @@ def host_allowed(host: str, allowed: list[str]) -> bool:
     return False
 
 
+INT32_MAX = 2**31 - 1
+
+
+def _id_out_of_range(path: str) -> bool:
+    """A digits-only path segment (an id) beyond the INTEGER columns' range."""
+    return any(seg.isdigit() and (len(seg) > 10 or int(seg) > INT32_MAX) for seg in path.split("/"))
+
+
 class RequestContextMiddleware:
     """Checks the Host header, gives each request an id (`X-Request-ID`), adds security headers."""
 
@@ -75,6 +83,10 @@ class RequestContextMiddleware:
             return
         request_id = uuid.uuid4().hex[:16]
         scope["request_id"] = request_id  # type: ignore[typeddict-unknown-key]
+        if _id_out_of_range(scope.get("path", "")):
+            from litestar.exceptions import NotFoundException
+
+            raise NotFoundException()  # /customers/9223372036854775808: no such thing, never a 500 (issue #11)
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":

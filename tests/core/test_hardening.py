@@ -112,3 +112,19 @@ async def test_append_only_tables_refuse_replace(table):
     assert "append-only" in str(excinfo.value)
     again = await fetch(f"SELECT * FROM {table} WHERE id = {{}}", row["id"])
     assert again == [row]
+
+
+async def test_ids_beyond_the_column_range_are_404(login_as):
+    """Issue #11: /customers/9223372036854775808 and ids over 2³¹ are a 404 page, never a 500."""
+    client = await login_as("manager")
+    for path in ("/customers/9223372036854775808", "/customers/2147483648", "/bench/99999999999"):
+        response = await client.get(path)
+        assert response.status_code == 404, path
+        assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_cursor_beyond_range_is_a_400_not_a_500(login_as):
+    """A `?after=` cursor too large for the database is the user's input: a 400 with a message."""
+    client = await login_as("manager", "admin")
+    response = await client.get("/audit", params={"after": "99999999999999999999999"})
+    assert response.status_code in (400, 200)
