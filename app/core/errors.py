@@ -123,7 +123,11 @@ def not_authorized(request: Request, exc: NotAuthorizedException) -> Response:
 
 
 def permission_denied(request: Request, exc: PermissionDeniedException) -> Response:
-    return _error_response(request, 403, str(exc.detail))
+    """The route guard said no (the user's roles lack the route's permission). Marked, so tests can tell it
+    from a service's own refusal of one record (e.g. someone else's slip book)."""
+    response = _error_response(request, 403, str(exc.detail))
+    response.headers["x-access"] = "denied"
+    return response
 
 
 def http_error(request: Request, exc: HTTPException) -> Response:
