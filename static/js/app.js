@@ -39,5 +39,39 @@
   document.addEventListener("click", (event) => {
     const close = event.target.closest("[data-dismiss-alert]");
     if (close) close.closest(".alert").remove();
+    const toggle = event.target.closest(".nav-toggle");
+    if (toggle) {
+      const nav = document.getElementById(toggle.getAttribute("aria-controls"));
+      const open = nav.classList.toggle("open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    }
+  });
+
+  // Keyboard focus after an HTMX swap (issue #12): the first invalid field, else what the fragment marks
+  // with data-focus / autofocus, else the swapped region itself — never lost to <body>. A polite live
+  // region reads out what happened (elements carrying data-announce).
+  function announce(text) {
+    const live = document.getElementById("live");
+    if (!live || !text) return;
+    live.textContent = "";
+    setTimeout(() => { live.textContent = text; }, 50);
+  }
+  document.addEventListener("htmx:afterSwap", (event) => {
+    const target = event.detail.target;
+    if (!target || !document.body.contains(target)) return;
+    const said = target.querySelector("[data-announce]") || (target.dataset && target.dataset.announce ? target : null);
+    if (said) announce(said.dataset.announce || said.textContent.trim());
+    const focusable = target.querySelector("[aria-invalid=true]") || target.querySelector("[data-focus], [autofocus]");
+    if (focusable) { focusable.focus(); return; }
+    const active = document.activeElement;
+    if (!active || active === document.body || !document.body.contains(active)) {
+      if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+      target.focus({ preventScroll: true });
+    }
+  });
+  // On a full page load with a form error, start at the first invalid field.
+  document.addEventListener("DOMContentLoaded", () => {
+    const invalid = document.querySelector("main [aria-invalid=true], main .is-invalid");
+    if (invalid && typeof invalid.focus === "function") invalid.focus();
   });
 })();
