@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 
 from jinja2 import Environment, pass_context
 
 from app.core import i18n
 from app.core.roles import ROLES
 from app.core import permissions
+from app.core.audit import labels as audit_labels
 from app.core.nav import nav_for
+
+
+_RULE_ID = re.compile(r"\(?\bR-[A-Z]{2,5}-\d{2}\b\)?[:：]?\s*")
 
 
 @pass_context
@@ -29,6 +34,7 @@ def configure_environment(env: Environment) -> None:
         datetime=i18n.format_datetime,
         date=i18n.format_date,
         role_name=lambda code: str(ROLES.get(code, code)),
+        no_rule_ids=lambda text: _RULE_ID.sub("", str(text or "")).strip(),
         tojson_compact=lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True),
     )
     env.globals.update(
@@ -36,5 +42,8 @@ def configure_environment(env: Environment) -> None:
         language_names=i18n.LANGUAGE_NAMES,
         nav_for=nav_for,
         can=_can,
+        action_label=audit_labels.action_label,
+        entity_label=audit_labels.entity_label,
+        audit_entities=[(code, label) for code, label in audit_labels.ENTITIES.items()],
         static_version="1",
     )

@@ -96,10 +96,12 @@ async def list_events(flt: AuditFilter, *, before_id: int | None = None, limit: 
     if before_id:
         where.append("id < {}")
         args.append(before_id)
-    sql = "SELECT * FROM audit_event"
+    where = [w if w.startswith("(") else "audit_event." + w for w in where]
+    # the person's name next to the username; a read-only join to the shell's users table
+    sql = "SELECT audit_event.*, app_user.full_name AS person_name FROM audit_event LEFT JOIN app_user ON app_user.id = audit_event.user_id"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    sql += f" ORDER BY id DESC LIMIT {int(limit) + 1}"
+    sql += f" ORDER BY audit_event.id DESC LIMIT {int(limit) + 1}"
     rows = await fetch(sql, *args)
     next_cursor = rows[limit - 1]["id"] if len(rows) > limit else None
     return rows[:limit], next_cursor
