@@ -42,6 +42,29 @@ class DomainManifest:
 
 
 _INSTALLED: set[str] = set()
+_LOADER: Callable[[], Any] | None = None
+_LOADING = False
+
+
+def set_loader(loader: Callable[[], Any]) -> None:
+    """`app/__init__.py` names the function that installs every manifest; core never imports the domains."""
+    global _LOADER
+    _LOADER = loader
+
+
+def ensure_installed() -> bool:
+    """Install every manifest once when a permission or setting is asked for outside a built app (a service
+    test, the seed command, a CLI). Returns True when it ran now."""
+    global _LOADER, _LOADING
+    if _LOADER is None or _LOADING:
+        return False
+    loader, _LOADER = _LOADER, None
+    _LOADING = True
+    try:
+        loader()
+    finally:
+        _LOADING = False
+    return True
 
 
 def install(manifest: DomainManifest) -> None:

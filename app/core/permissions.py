@@ -39,7 +39,10 @@ def roles_for(*names: str) -> frozenset[str]:
     out: set[str] = set()
     for name in names:
         if name not in PERMISSIONS:
-            raise KeyError(f"undeclared permission {name!r}")
+            from app.core.manifest import ensure_installed
+
+            if not ensure_installed() or name not in PERMISSIONS:
+                raise KeyError(f"undeclared permission {name!r}")
         out |= PERMISSIONS[name]
     return frozenset(out)
 

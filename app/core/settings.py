@@ -59,6 +59,10 @@ async def get_setting(key: str, default: Any = None) -> Any:
 async def setting(key: str) -> Any:
     """The current value of a registered setting, typed by its spec; its default when nobody changed it.
     Call sites name the key only: the default lives once, in the spec (issue #10, item 9)."""
+    if key not in REGISTRY:
+        from app.core.manifest import ensure_installed
+
+        ensure_installed()
     spec = REGISTRY[key]  # KeyError: the key was never declared in a manifest
     value = await get_setting(key, spec.default)
     try:
