@@ -9,21 +9,21 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
-from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 
-from app.core.permissions import roles
 from app.core.db import fetch
+from app.core.errors import DomainError, not_found
+from app.core.forms import parse, parse_or_raise
 from app.core.i18n import _
 from app.core.i18n import lazy_gettext as _l
-from app.core.nav import HomePanel, NavEntry, register_nav, register_panel
-from app.parts import emergency, labels, purchasing, services, stocktake
-from app.parts.services import DuplicateSubmit, MoveInput, NotEnoughStock, PartInput, StockError
+from app.core.permissions import can, perm
 from app.core.web import actor, form_data, redirect, render
-
-READERS = ("desk", "field", "eng_manager", "bench", "qc", "warehouse", "manager", "gm")
-MOVERS = ("warehouse", "manager", "gm")
-EDITORS = ("warehouse", "manager")
+from app.parts import emergency, labels, purchasing, services, stocktake
+from app.parts.schemas import (CountsForm, DecisionForm, EmergencyRequestForm, IssueForm, KeeperForm, LocationForm,
+                               MinimumForm, MoveInput, PartEdit, PartInput, PurchaseRequestForm, ReorderRequestForm,
+                               TokenForm, UnitMoveForm)
+from app.parts.services import is_duplicate_submit, is_not_enough_stock
+from app.parts.status import UNIT_LABELS
 
 CATEGORY_LABELS = {"part": _l("Part"), "consumable": _l("Consumable"), "device": _l("Device")}
 KIND_LABELS = {
@@ -36,8 +36,7 @@ MOVE_LABELS = {
     "quarantine": _l("Quarantine"), "adjust": _l("Adjust"), "loan_out": _l("Loan out"), "loan_back": _l("Loan back"),
     "scrap": _l("Scrap"), "stocktake": _l("Stocktake"), "emergency": _l("Emergency release"),
 }
-UNIT_STATUS = {"in_stock": _l("In stock"), "at_customer": _l("At customer"), "quarantine": _l("Quarantine"),
-               "issued": _l("Issued"), "scrapped": _l("Scrapped"), "lost": _l("Written off"), "new": _l("New")}
+UNIT_STATUS = {str(k): v for k, v in UNIT_LABELS.items()}
 DOC_TYPES = {"ticket": _l("Service ticket"), "rma": _l("Return repair (RMA)"), "other": _l("Other document")}
 DOC_LABELS = {**DOC_TYPES, "delivery": _l("Supplier delivery note"), "loaner": _l("Spare-replacement notice"),
               "scrap": _l("Scrap record")}
@@ -48,23 +47,20 @@ def _ctx() -> dict:
             "unit_status": UNIT_STATUS, "doc_types": DOC_TYPES, "doc_labels": DOC_LABELS}
 
 
-def _int(value, default: int | None = None) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return default
+def _own_form(exc: DomainError) -> DomainError:
+    """A refusal the page's own form shows (400/409 with field messages); 403/404 go on to the core handler."""
+    if exc.status in (403, 404):
+        raise exc
+    return exc
 
 
-def _refused(exc: StockError) -> None:
-    if exc.status == 403:
-        raise PermissionDeniedException(exc.message)
-    if exc.status == 404:
-        raise NotFoundException(exc.message)
+def _booked_once(request: Request, url: str) -> Response:
+    return redirect(request, url, flash=_("This form was already submitted; it was booked once."), level="info")
 
 
 class PartsController(Controller):
     path = "/parts"
-    opt = roles(*READERS)
+    opt = perm("parts.view")
 
     @get("/", name="parts.list")
     async def list_parts(self, request: Request, q: FromQuery[str] = "", category: FromQuery[str] = "",
@@ -88,17 +84,17 @@ class PartsController(Controller):
             return redirect(request, f"/parts/units/{units[0]['id']}")
         return redirect(request, "/parts?q=" + quote(q))
 
-    @get("/new", opt=roles(*EDITORS))
+    @get("/new", opt=perm("parts.edit"))
     async def new_part(self, request: Request) -> Response:
         return render(request, "parts/part_form.html", form=PartInput(), errors={}, part=None, **_ctx())
 
-    @post("/new", opt=roles(*EDITORS))
+    @post("/new", opt=perm("parts.edit"))
     async def create_part(self, request: Request) -> Response:
-        data = _part_input(await form_data(request))
+        data = parse_or_raise(PartInput, await form_data(request))
         try:
             part_id = await services.create_part(actor(request), data)
-        except StockError as exc:
-            _refused(exc)
+        except DomainError as exc:
+            _own_form(exc)
             return render(request, "parts/part_form.html", status_code=400, form=data, errors=exc.errors,
                           message=exc.message, part=None, **_ctx())
         return redirect(request, f"/parts/{part_id}", flash=_("Part %(no)s created.", no=data.part_no))
@@ -112,7 +108,7 @@ class PartsController(Controller):
                       min_errors: dict | None = None) -> Response:
         part = await services.get_part(part_id)
         if part is None:
-            raise NotFoundException()
+            raise not_found()
         levels = await services.stock_by_location(part_id)
         moves, cursor = await services.recent_moves(part_id=part_id, limit=50)
         units = []
@@ -131,8 +127,8 @@ class PartsController(Controller):
             on_hand_at={level["location_id"]: int(level["on_hand"]) for level in levels}, moves=moves, cursor=cursor,
             units=units, subs=subs, locations=await services.list_locations(), form=form,
             errors=errors or {}, message=message, offer=substitutes or [], token=services.new_token(),
-            min_errors=min_errors or {}, can_move=request.scope["user"].has(*MOVERS),
-            can_edit=request.scope["user"].has(*EDITORS), total=sum(int(level["on_hand"]) for level in levels), **_ctx())
+            min_errors=min_errors or {}, can_move=can(request.scope["user"], "parts.move"),
+            can_edit=can(request.scope["user"], "parts.edit"), total=sum(int(level["on_hand"]) for level in levels), **_ctx())
 
     @get("/{part_id:int}/moves")
     async def more_moves(self, request: Request, part_id: FromPath[int], before: FromQuery[int | None] = None) -> Response:
@@ -140,46 +136,41 @@ class PartsController(Controller):
         return render(request, "parts/moves.html", partial="parts/_moves.html", moves=moves, cursor=cursor,
                       part=await services.get_part(part_id), more_url=f"/parts/{part_id}/moves", **_ctx())
 
-    @post("/{part_id:int}/move", opt=roles(*MOVERS))
+    @post("/{part_id:int}/move", opt=perm("parts.move"))
     async def move(self, request: Request, part_id: FromPath[int]) -> Response:
         raw = await form_data(request)
-        data = MoveInput(kind=str(raw.get("kind", "")), qty=str(raw.get("qty", "")), serial=str(raw.get("serial", "")),
-                         from_location=str(raw.get("from_location", "")), to_location=str(raw.get("to_location", "")),
-                         document_type=str(raw.get("document_type", "")), document_id=str(raw.get("document_id", "")),
-                         reason=str(raw.get("reason", "")), token=str(raw.get("token", "")))
-        if data.kind == "receive":
-            data.document_id = str(raw.get("pr_number", "")) or data.document_id
+        data, errors = parse(MoveInput, {"kind": "", "qty": "", **raw})
+        if data is None:
+            return await self._detail(request, part_id, status_code=400, form=MoveInput(), errors=errors,
+                                      message=_("Please correct the marked fields."))
         try:
             move = await services.book_form(actor(request), part_id, data)
-        except DuplicateSubmit:
-            return redirect(request, f"/parts/{part_id}", flash=_("This form was already submitted; it was booked once."),
-                            level="info")
-        except NotEnoughStock as exc:
-            return await self._detail(request, part_id, status_code=409, form=data, errors=exc.errors, message=exc.message,
-                                      substitutes=exc.substitutes)
-        except StockError as exc:
-            _refused(exc)
+        except DomainError as exc:
+            if is_duplicate_submit(exc):
+                return _booked_once(request, f"/parts/{part_id}")
+            _own_form(exc)
+            offer = (exc.current or {}).get("substitutes", []) if is_not_enough_stock(exc) else None
             return await self._detail(request, part_id, status_code=exc.status, form=data, errors=exc.errors,
-                                      message=exc.message)
+                                      message=exc.message, substitutes=offer)
         return redirect(request, f"/parts/{part_id}", flash=_("%(kind)s booked: %(qty)s (movement #%(id)s).",
                                                                kind=MOVE_LABELS[move.kind], qty=move.qty, id=move.id))
 
-    @post("/{part_id:int}/minimum", opt=roles(*EDITORS))
+    @post("/{part_id:int}/minimum", opt=perm("parts.edit"))
     async def minimum(self, request: Request, part_id: FromPath[int]) -> Response:
-        raw = await form_data(request)
+        form = parse_or_raise(MinimumForm, await form_data(request))
         try:
-            await services.set_minimum(actor(request), part_id, str(raw.get("location", "")),
-                                       min_qty=raw.get("min_qty"), installed_qty=raw.get("installed_qty"))
-        except StockError as exc:
-            _refused(exc)
+            await services.set_minimum(actor(request), part_id, form.location, min_qty=form.min_qty,
+                                       installed_qty=form.installed_qty)
+        except DomainError as exc:
+            _own_form(exc)
             return await self._detail(request, part_id, status_code=400, min_errors=exc.errors, message=exc.message)
         return redirect(request, f"/parts/{part_id}", flash=_("Minimum stock saved."))
 
-    @get("/{part_id:int}/edit", opt=roles(*EDITORS))
+    @get("/{part_id:int}/edit", opt=perm("parts.edit"))
     async def edit(self, request: Request, part_id: FromPath[int]) -> Response:
         part = await services.get_part(part_id)
         if part is None:
-            raise NotFoundException()
+            raise not_found()
         subs = await services.part_substitutes(part_id)
         from app.core.money import from_fen
 
@@ -189,17 +180,16 @@ class PartsController(Controller):
                          substitutes=" ".join(s["part_no"] for s in subs))
         return render(request, "parts/part_form.html", form=form, errors={}, part=part, **_ctx())
 
-    @post("/{part_id:int}/edit", opt=roles(*EDITORS))
+    @post("/{part_id:int}/edit", opt=perm("parts.edit"))
     async def update(self, request: Request, part_id: FromPath[int]) -> Response:
-        raw = await form_data(request)
-        data = _part_input(raw)
+        data = parse_or_raise(PartEdit, await form_data(request))
         part = await services.get_part(part_id)
         if part is None:
-            raise NotFoundException()
+            raise not_found()
         try:
-            await services.update_part(actor(request), part_id, data, version=_int(raw.get("version")))
-        except StockError as exc:
-            _refused(exc)
+            await services.update_part(actor(request), part_id, data, version=data.version)
+        except DomainError as exc:
+            _own_form(exc)
             return render(request, "parts/part_form.html", status_code=exc.status, form=data, errors=exc.errors,
                           message=exc.message, part=part, **_ctx())
         return redirect(request, f"/parts/{part_id}", flash=_("Changes saved."))
@@ -208,21 +198,21 @@ class PartsController(Controller):
     async def part_barcode(self, part_id: FromPath[int]) -> Response:
         part = await services.get_part(part_id)
         if part is None:
-            raise NotFoundException()
+            raise not_found()
         return Response(labels.code128_svg(part["part_no"]), media_type="image/svg+xml")
 
     @get("/{part_id:int}/qr.svg")
     async def part_qr(self, part_id: FromPath[int]) -> Response:
         part = await services.get_part(part_id)
         if part is None:
-            raise NotFoundException()
+            raise not_found()
         return Response(labels.qr_svg_document(part["part_no"]), media_type="image/svg+xml")
 
     @get("/{part_id:int}/label")
     async def part_label(self, request: Request, part_id: FromPath[int], copies: FromQuery[int] = 1) -> Response:
         part = await services.get_part(part_id)
         if part is None:
-            raise NotFoundException()
+            raise not_found()
         items = [{"code": part["part_no"], "title": part["name"], "sub": part["model"]}]
         return _labels_page(request, items, max(1, min(copies, 60)), _("Part label"))
 
@@ -235,36 +225,30 @@ class PartsController(Controller):
                     message: str = "", form: dict | None = None) -> Response:
         unit = await services.get_unit(unit_id)
         if unit is None:
-            raise NotFoundException()
+            raise not_found()
         moves, cursor = await services.recent_moves(unit_id=unit_id, limit=100)
         return render(request, "parts/unit.html", status_code=status_code, unit=unit, moves=moves,
                       locations=await services.list_locations(), errors=errors or {}, message=message, form=form or {},
-                      token=services.new_token(), can_move=request.scope["user"].has(*MOVERS), **_ctx())
+                      token=services.new_token(), can_move=can(request.scope["user"], "parts.move"), **_ctx())
 
-    @post("/units/{unit_id:int}/move", opt=roles(*MOVERS))
+    @post("/units/{unit_id:int}/move", opt=perm("parts.move"))
     async def unit_move(self, request: Request, unit_id: FromPath[int]) -> Response:
         raw = await form_data(request)
         unit = await services.get_unit(unit_id)
         if unit is None:
-            raise NotFoundException()
-        to = str(raw.get("to_location", ""))
-        kind = str(raw.get("kind", "transfer"))
-        if kind not in ("transfer", "quarantine", "issue", "return"):
-            kind = "transfer"
+            raise not_found()
+        form, errors = parse(UnitMoveForm, raw)
+        if form is None:
+            message = next(iter(errors.values())) if len(errors) == 1 else _("Please correct the marked fields.")
+            return await self._unit(request, unit_id, status_code=400, errors=errors, message=message, form=dict(raw))
         try:
-            if not to:
-                raise StockError(_("Choose where the unit goes."), field="to_location")
-            if kind == "quarantine" and not str(raw.get("reason", "")).strip():
-                raise StockError(_("Give a reason."), field="reason")
             await services.move_serial_unit(
-                actor(request), unit_id, to, expect_from=unit["location_id"], kind=kind,
-                document_type=str(raw.get("document_type", "")), document_id=str(raw.get("document_id", "")),
-                reason=str(raw.get("reason", "")), token=str(raw.get("token", "")))
-        except DuplicateSubmit:
-            return redirect(request, f"/parts/units/{unit_id}", flash=_("This form was already submitted; it was booked once."),
-                            level="info")
-        except StockError as exc:
-            _refused(exc)
+                actor(request), unit_id, form.to_location, expect_from=unit["location_id"], kind=form.kind,
+                document_type=form.document_type, document_id=form.document_id, reason=form.reason, token=form.token)
+        except DomainError as exc:
+            if is_duplicate_submit(exc):
+                return _booked_once(request, f"/parts/units/{unit_id}")
+            _own_form(exc)
             return await self._unit(request, unit_id, status_code=exc.status, errors=exc.errors, message=exc.message,
                                     form=dict(raw))
         return redirect(request, f"/parts/units/{unit_id}", flash=_("Unit moved."))
@@ -273,14 +257,14 @@ class PartsController(Controller):
     async def unit_barcode(self, unit_id: FromPath[int]) -> Response:
         unit = await services.get_unit(unit_id)
         if unit is None:
-            raise NotFoundException()
+            raise not_found()
         return Response(labels.code128_svg(unit["serial"]), media_type="image/svg+xml")
 
     @get("/units/{unit_id:int}/label")
     async def unit_label(self, request: Request, unit_id: FromPath[int]) -> Response:
         unit = await services.get_unit(unit_id)
         if unit is None:
-            raise NotFoundException()
+            raise not_found()
         items = [{"code": unit["serial"], "title": unit["part_name"], "sub": unit["part_no"]}]
         return _labels_page(request, items, 1, _("Unit label"))
 
@@ -288,17 +272,17 @@ class PartsController(Controller):
     @get("/locations", name="parts.locations")
     async def locations(self, request: Request) -> Response:
         return render(request, "parts/locations.html", locations=await services.list_locations(active_only=False),
-                      errors={}, form={}, can_edit=request.scope["user"].has(*EDITORS), **_ctx())
+                      errors={}, form={}, can_edit=can(request.scope["user"], "parts.edit"), **_ctx())
 
-    @post("/locations", opt=roles(*EDITORS))
+    @post("/locations", opt=perm("parts.edit"))
     async def create_location(self, request: Request) -> Response:
         raw = await form_data(request)
+        form = parse_or_raise(LocationForm, raw)
         try:
-            loc_id = await services.create_location(actor(request), code=str(raw.get("code", "")), name=str(raw.get("name", "")),
-                                                     kind=str(raw.get("kind", "")), keeper=str(raw.get("keeper", "")),
-                                                     office=str(raw.get("office", "")))
-        except StockError as exc:
-            _refused(exc)
+            loc_id = await services.create_location(actor(request), code=form.code, name=form.name, kind=form.kind,
+                                                     keeper=form.keeper, office=form.office)
+        except DomainError as exc:
+            _own_form(exc)
             return render(request, "parts/locations.html", status_code=400,
                           locations=await services.list_locations(active_only=False), errors=exc.errors, form=raw,
                           message=exc.message, can_edit=True, **_ctx())
@@ -308,7 +292,7 @@ class PartsController(Controller):
     async def location(self, request: Request, location_id: FromPath[int], after: FromQuery[str | None] = None) -> Response:
         loc = await services.get_location(location_id)
         if loc is None:
-            raise NotFoundException()
+            raise not_found()
         rows = await _location_stock(location_id, after)
         cursor = rows[50 - 1]["part_no"] if len(rows) > 50 else None
         moves, _c = await services.recent_moves(location_id=location_id, limit=20)
@@ -319,14 +303,14 @@ class PartsController(Controller):
         return render(request, "parts/location.html", loc=loc, rows=rows[:50], cursor=cursor, moves=moves, keeper=keeper,
                       **_ctx())
 
-    @post("/locations/{location_id:int}/keeper", opt=roles(*EDITORS))
+    @post("/locations/{location_id:int}/keeper", opt=perm("parts.edit"))
     async def set_keeper(self, request: Request, location_id: FromPath[int]) -> Response:
         """R-INV-02: the emergency store has one named keeper (any location may have one)."""
-        raw = await form_data(request)
+        form = parse_or_raise(KeeperForm, await form_data(request))
         try:
-            await services.set_keeper(actor(request), location_id, str(raw.get("keeper", "")))
-        except StockError as exc:
-            _refused(exc)
+            await services.set_keeper(actor(request), location_id, form.keeper)
+        except DomainError as exc:  # the form is a one-field card on the location page: its message as a flash
+            _own_form(exc)
             return redirect(request, f"/parts/locations/{location_id}", flash=exc.message, level="danger")
         return redirect(request, f"/parts/locations/{location_id}", flash=_("Keeper saved."))
 
@@ -335,7 +319,7 @@ class PartsController(Controller):
         """Printable stock list of a location (pick list for replenishing a technician or an office)."""
         loc = await services.get_location(location_id)
         if loc is None:
-            raise NotFoundException()
+            raise not_found()
         rows = await _location_stock(location_id, None, limit=2000)
         return render(request, "print/parts/location_sheet.html", loc=loc, rows=rows, **_ctx())
 
@@ -344,7 +328,7 @@ class PartsController(Controller):
     async def issue_note(self, request: Request, move_id: FromPath[int]) -> Response:
         rows = await fetch("SELECT document_type, document_id, created_at FROM stock_move WHERE id = {}", move_id)
         if not rows:
-            raise NotFoundException()
+            raise not_found()
         row = rows[0]
         if row["document_type"]:
             moves, _c = await services.recent_moves(document=(row["document_type"], row["document_id"]), limit=200)
@@ -353,23 +337,19 @@ class PartsController(Controller):
         return render(request, "print/parts/issue_note.html", moves=list(reversed(moves)), head=row, move_id=move_id, **_ctx())
 
     # ---- reorder list and reconciliation
-    @get("/reorder", opt=roles(*MOVERS), name="parts.reorder")
+    @get("/reorder", opt=perm("parts.move"), name="parts.reorder")
     async def reorder(self, request: Request, location: FromQuery[int | None] = None) -> Response:
         rows = await services.reorder_list(location)
         return render(request, "parts/reorder.html", rows=rows, location=location, token=services.new_token(),
                       locations=await services.list_locations(), **_ctx())
 
-    @post("/reorder/recompute", opt=roles(*EDITORS))
+    @post("/reorder/recompute", opt=perm("parts.edit"))
     async def recompute(self, request: Request) -> Response:
         """R-INV-04: minimums from the installed base (3% default) where not set by hand."""
-        try:
-            n = await services.recompute_minimums(actor(request))
-        except StockError as exc:
-            _refused(exc)
-            return redirect(request, "/parts/reorder", flash=exc.message, level="danger")
+        n = await services.recompute_minimums(actor(request))
         return redirect(request, "/parts/reorder", flash=_("Minimums recomputed from the installed base: %(n)s positions.", n=n))
 
-    @get("/reconcile", opt=roles(*MOVERS), name="parts.reconcile")
+    @get("/reconcile", opt=perm("parts.move"), name="parts.reconcile")
     async def reconcile(self, request: Request) -> Response:
         report = await services.reconcile()
         return render(request, "parts/reconcile.html", report=report, **_ctx())
@@ -392,16 +372,6 @@ async def _location_stock(location_id: int, after: str | None, limit: int = 50) 
         "JOIN part p ON p.id = sl.part_id WHERE sl.location_id = {} AND (sl.on_hand > 0 OR sl.min_qty > 0)"
         + (" AND p.part_no > {}" if after else "") + f" ORDER BY p.part_no LIMIT {limit + 1}",
         location_id, *([after] if after else []))
-
-
-def _part_input(raw: dict) -> PartInput:
-    return PartInput(
-        part_no=str(raw.get("part_no", "")), name=str(raw.get("name", "")), model=str(raw.get("model", "")),
-        category=str(raw.get("category", "part")), unit=str(raw.get("unit", "")), cost=str(raw.get("cost", "0")),
-        supplier=str(raw.get("supplier", "")), serialised=raw.get("serialised") in ("1", "on", "true"),
-        discontinued=raw.get("discontinued") in ("1", "on", "true"), note=str(raw.get("note", "")),
-        substitutes=str(raw.get("substitutes", "")),
-    )
 
 
 def _lines(raw: dict, prefix_part: str = "line_part", prefix_qty: str = "line_qty") -> list[tuple[str, str]]:
@@ -428,7 +398,7 @@ def _keyed(raw: dict, prefix: str) -> dict[int, str]:
 
 class PurchaseController(Controller):
     path = "/parts/purchases"
-    opt = roles("warehouse", "manager", "gm")
+    opt = perm("parts.purchases")
 
     @get("/", name="parts.purchases")
     async def list_requests(self, request: Request, status: FromQuery[str] = "open",
@@ -437,40 +407,37 @@ class PurchaseController(Controller):
         return render(request, "parts/purchases.html", rows=rows, cursor=cursor, status=status,
                       status_label=purchasing.status_label, **_ctx())
 
-    @get("/new", opt=roles(*EDITORS))
+    @get("/new", opt=perm("parts.purchase.request"))
     async def new(self, request: Request, part: FromQuery[str] = "") -> Response:
         return render(request, "parts/purchase_form.html", lines=[(part, "")] + [("", "")] * 5, errors={}, form={},
                       locations=await services.list_locations(), token=services.new_token(), **_ctx())
 
-    @post("/new", opt=roles(*EDITORS))
+    @post("/new", opt=perm("parts.purchase.request"))
     async def create(self, request: Request) -> Response:
         raw = await form_data(request)
+        form = parse_or_raise(PurchaseRequestForm, raw)
         lines = _lines(raw)
         try:
-            pr_id = await purchasing.create_request(actor(request), location=str(raw.get("location", "")), lines=lines,
-                                                    supplier=str(raw.get("supplier", "")), note=str(raw.get("note", "")),
-                                                    token=str(raw.get("token", "")))
-        except DuplicateSubmit:
-            return redirect(request, "/parts/purchases", flash=_("This form was already submitted; it was booked once."),
-                            level="info")
-        except StockError as exc:
-            _refused(exc)
+            pr_id = await purchasing.create_request(actor(request), location=form.location, lines=lines,
+                                                    supplier=form.supplier, note=form.note, token=form.token)
+        except DomainError as exc:
+            if is_duplicate_submit(exc):
+                return _booked_once(request, "/parts/purchases")
+            _own_form(exc)
             return render(request, "parts/purchase_form.html", status_code=400, lines=lines, errors=exc.errors, form=raw,
                           message=exc.message, locations=await services.list_locations(), token=services.new_token(),
                           **_ctx())
         return redirect(request, f"/parts/purchases/{pr_id}", flash=_("Purchase request created."))
 
-    @post("/from-reorder", opt=roles(*EDITORS))
+    @post("/from-reorder", opt=perm("parts.purchase.request"))
     async def from_reorder(self, request: Request) -> Response:
-        raw = await form_data(request)
+        form = parse_or_raise(ReorderRequestForm, await form_data(request))
         try:
-            pr_id = await purchasing.request_from_reorder_list(actor(request), _int(raw.get("location"), 0) or 0,
-                                                               token=str(raw.get("token", "")))
-        except DuplicateSubmit:
-            return redirect(request, "/parts/purchases", flash=_("This form was already submitted; it was booked once."),
-                            level="info")
-        except StockError as exc:
-            _refused(exc)
+            pr_id = await purchasing.request_from_reorder_list(actor(request), form.location or 0, token=form.token)
+        except DomainError as exc:  # the button sits on the reorder list: back there with the reason
+            if is_duplicate_submit(exc):
+                return _booked_once(request, "/parts/purchases")
+            _own_form(exc)
             return redirect(request, "/parts/reorder", flash=exc.message, level="danger")
         return redirect(request, f"/parts/purchases/{pr_id}", flash=_("Purchase request created."))
 
@@ -482,37 +449,38 @@ class PurchaseController(Controller):
                       message: str = "") -> Response:
         pr = await purchasing.get_request(pr_id)
         if pr is None:
-            raise NotFoundException()
+            raise not_found()
         moves, _c = await services.recent_moves(document=("purchase_request", str(pr_id)), limit=200)
         user = request.scope["user"]
         return render(request, "parts/purchase.html", status_code=status_code, pr=pr, moves=moves, errors=errors or {},
                       message=message, token=services.new_token(), status_label=purchasing.status_label,
-                      can_approve=user.has(*purchasing.APPROVERS), can_receive=user.has(*purchasing.RECEIVERS), **_ctx())
+                      can_approve=can(user, "parts.purchase.approve"), can_receive=can(user, "parts.purchase.receive"),
+                      **_ctx())
 
-    @post("/{pr_id:int}/approve", opt=roles("manager", "gm"))
+    @post("/{pr_id:int}/approve", opt=perm("parts.purchase.approve"))
     async def approve(self, request: Request, pr_id: FromPath[int]) -> Response:
-        raw = await form_data(request)
+        form = parse_or_raise(DecisionForm, await form_data(request))
         try:
-            if raw.get("decision") == "reject":
-                await purchasing.reject(actor(request), pr_id, str(raw.get("note", "")))
+            if form.decision == "reject":
+                await purchasing.reject(actor(request), pr_id, form.note)
             else:
-                await purchasing.approve(actor(request), pr_id, str(raw.get("note", "")))
-        except StockError as exc:
-            _refused(exc)
+                await purchasing.approve(actor(request), pr_id, form.note)
+        except DomainError as exc:
+            _own_form(exc)
             return await self._detail(request, pr_id, status_code=exc.status, errors=exc.errors, message=exc.message)
         return redirect(request, f"/parts/purchases/{pr_id}", flash=_("Decision recorded."))
 
-    @post("/{pr_id:int}/receive", opt=roles("warehouse"))
+    @post("/{pr_id:int}/receive", opt=perm("parts.purchase.receive"))
     async def receive(self, request: Request, pr_id: FromPath[int]) -> Response:
         raw = await form_data(request)
+        form = parse_or_raise(TokenForm, {"token": raw.get("token", "")})
         try:
             n = await purchasing.receive_request(actor(request), pr_id, _keyed(raw, "qty"), _keyed(raw, "serials"),
-                                                 token=str(raw.get("token", "")))
-        except DuplicateSubmit:
-            return redirect(request, f"/parts/purchases/{pr_id}", flash=_("This form was already submitted; it was booked once."),
-                            level="info")
-        except StockError as exc:
-            _refused(exc)
+                                                 token=form.token)
+        except DomainError as exc:
+            if is_duplicate_submit(exc):
+                return _booked_once(request, f"/parts/purchases/{pr_id}")
+            _own_form(exc)
             return await self._detail(request, pr_id, status_code=exc.status, errors=exc.errors, message=exc.message)
         return redirect(request, f"/parts/purchases/{pr_id}", flash=_("%(n)s received into stock.", n=n))
 
@@ -522,7 +490,7 @@ class PurchaseController(Controller):
 
 class EmergencyController(Controller):
     path = "/emergency"
-    opt = roles(*emergency.REQUESTERS)
+    opt = perm("parts.emergency.request")
 
     @get("/", name="emergency.list")
     async def list_requests(self, request: Request, status: FromQuery[str] = "open",
@@ -544,16 +512,16 @@ class EmergencyController(Controller):
     @post("/new")
     async def create(self, request: Request) -> Response:
         raw = await form_data(request)
+        form = parse_or_raise(EmergencyRequestForm, raw)
         lines = _lines(raw)
-        data = emergency.RequestInput(customer_name=str(raw.get("customer_name", "")), customer_id=str(raw.get("customer_id", "")),
-                                      reason=str(raw.get("reason", "")), engineer=str(raw.get("engineer", "")), lines=lines,
-                                      token=str(raw.get("token", "")))
+        data = emergency.RequestInput(customer_name=form.customer_name, customer_id=form.customer_id, reason=form.reason,
+                                      engineer=form.engineer, lines=lines, token=form.token)
         try:
             req_id = await emergency.create_request(actor(request), data)
-        except DuplicateSubmit:
-            return redirect(request, "/emergency", flash=_("This form was already submitted; it was booked once."), level="info")
-        except StockError as exc:
-            _refused(exc)
+        except DomainError as exc:
+            if is_duplicate_submit(exc):
+                return _booked_once(request, "/emergency")
+            _own_form(exc)
             return render(request, "parts/emergency_form.html", status_code=400, lines=lines, errors=exc.errors, form=raw,
                           message=exc.message, token=services.new_token(), **_ctx())
         return redirect(request, f"/emergency/{req_id}", flash=_("Release request sent to the general manager."))
@@ -566,39 +534,39 @@ class EmergencyController(Controller):
                       message: str = "", form: dict | None = None) -> Response:
         req = await emergency.get_request(req_id)
         if req is None:
-            raise NotFoundException()
+            raise not_found()
         user = request.scope["user"]
         engineers = await fetch("SELECT username, full_name FROM app_user WHERE is_active = true AND "
                                 "(roles LIKE '%field%' OR roles LIKE '%eng_manager%' OR roles LIKE '%bench%') ORDER BY username")
         return render(request, "parts/emergency.html", status_code=status_code, req=req, errors=errors or {},
                       message=message, form=form or {}, token=services.new_token(), status_label=emergency.status_label,
-                      engineers=engineers, can_approve=user.has(*emergency.APPROVERS),
-                      can_issue=user.has(*emergency.ISSUERS), **_ctx())
+                      engineers=engineers, can_approve=can(user, "parts.emergency.approve"),
+                      can_issue=can(user, "parts.emergency.issue"), **_ctx())
 
-    @post("/{req_id:int}/decide", opt=roles("gm"))
+    @post("/{req_id:int}/decide", opt=perm("parts.emergency.approve"))
     async def decide(self, request: Request, req_id: FromPath[int]) -> Response:
-        raw = await form_data(request)
+        form = parse_or_raise(DecisionForm, await form_data(request))
         try:
-            if raw.get("decision") == "reject":
-                await emergency.reject(actor(request), req_id, str(raw.get("note", "")))
+            if form.decision == "reject":
+                await emergency.reject(actor(request), req_id, form.note)
             else:
-                await emergency.approve(actor(request), req_id, str(raw.get("note", "")))
-        except StockError as exc:
-            _refused(exc)
+                await emergency.approve(actor(request), req_id, form.note)
+        except DomainError as exc:
+            _own_form(exc)
             return await self._detail(request, req_id, status_code=exc.status, errors=exc.errors, message=exc.message)
         return redirect(request, f"/emergency/{req_id}", flash=_("Decision recorded."))
 
-    @post("/{req_id:int}/issue", opt=roles("warehouse"))
+    @post("/{req_id:int}/issue", opt=perm("parts.emergency.issue"))
     async def issue(self, request: Request, req_id: FromPath[int]) -> Response:
         raw = await form_data(request)
+        form = parse_or_raise(IssueForm, {"engineer": raw.get("engineer", ""), "token": raw.get("token", "")})
         try:
-            await emergency.issue(actor(request), req_id, engineer=str(raw.get("engineer", "")),
-                                  serials=_keyed(raw, "serials"), token=str(raw.get("token", "")))
-        except DuplicateSubmit:
-            return redirect(request, f"/emergency/{req_id}", flash=_("This form was already submitted; it was booked once."),
-                            level="info")
-        except StockError as exc:
-            _refused(exc)
+            await emergency.issue(actor(request), req_id, engineer=form.engineer, serials=_keyed(raw, "serials"),
+                                  token=form.token)
+        except DomainError as exc:
+            if is_duplicate_submit(exc):
+                return _booked_once(request, f"/emergency/{req_id}")
+            _own_form(exc)
             return await self._detail(request, req_id, status_code=exc.status, errors=exc.errors, message=exc.message,
                                       form=raw)
         return redirect(request, f"/emergency/{req_id}", flash=_("Issued from the emergency store."))
@@ -607,8 +575,8 @@ class EmergencyController(Controller):
     async def cancel(self, request: Request, req_id: FromPath[int]) -> Response:
         try:
             await emergency.cancel(actor(request), req_id)
-        except StockError as exc:
-            _refused(exc)
+        except DomainError as exc:
+            _own_form(exc)
             return await self._detail(request, req_id, status_code=exc.status, message=exc.message)
         return redirect(request, f"/emergency/{req_id}", flash=_("Request cancelled."))
 
@@ -616,7 +584,7 @@ class EmergencyController(Controller):
     async def print_release(self, request: Request, req_id: FromPath[int]) -> Response:
         req = await emergency.get_request(req_id)
         if req is None:
-            raise NotFoundException()
+            raise not_found()
         return render(request, "print/parts/emergency_release.html", req=req, status_label=emergency.status_label, **_ctx())
 
 
@@ -625,7 +593,7 @@ class EmergencyController(Controller):
 
 class StocktakeController(Controller):
     path = "/parts/stocktakes"
-    opt = roles("warehouse", "manager", "gm")
+    opt = perm("parts.stocktake")
 
     @get("/", name="parts.stocktakes")
     async def list_stocktakes(self, request: Request, before: FromQuery[int | None] = None) -> Response:
@@ -633,16 +601,15 @@ class StocktakeController(Controller):
         return render(request, "parts/stocktakes.html", rows=rows, cursor=cursor, locations=await services.list_locations(),
                       token=services.new_token(), errors={}, **_ctx())
 
-    @post("/", opt=roles("warehouse", "manager", "gm"))
+    @post("/", opt=perm("parts.stocktake"))
     async def start(self, request: Request) -> Response:
-        raw = await form_data(request)
+        form = parse_or_raise(TokenForm, await form_data(request))
         try:
-            st_id = await stocktake.start(actor(request), str(raw.get("location", "")), token=str(raw.get("token", "")))
-        except DuplicateSubmit:
-            return redirect(request, "/parts/stocktakes", flash=_("This form was already submitted; it was booked once."),
-                            level="info")
-        except StockError as exc:
-            _refused(exc)
+            st_id = await stocktake.start(actor(request), form.location, token=form.token)
+        except DomainError as exc:
+            if is_duplicate_submit(exc):
+                return _booked_once(request, "/parts/stocktakes")
+            _own_form(exc)
             rows, cursor = await stocktake.list_stocktakes()
             return render(request, "parts/stocktakes.html", status_code=400, rows=rows, cursor=cursor, errors=exc.errors,
                           message=exc.message, locations=await services.list_locations(), token=services.new_token(), **_ctx())
@@ -656,38 +623,39 @@ class StocktakeController(Controller):
                       message: str = "", counts: dict | None = None) -> Response:
         st = await stocktake.get(st_id)
         if st is None:
-            raise NotFoundException()
+            raise not_found()
         user = request.scope["user"]
         return render(request, "parts/stocktake.html", status_code=status_code, st=st, errors=errors or {}, message=message,
-                      counts=counts or {}, can_approve=user.has(*stocktake.APPROVERS), **_ctx())
+                      counts=counts or {}, can_approve=can(user, "parts.stocktake.approve"), **_ctx())
 
     @post("/{st_id:int}/counts")
     async def counts(self, request: Request, st_id: FromPath[int]) -> Response:
         raw = await form_data(request)
+        form = parse_or_raise(CountsForm, {"add_part": raw.get("add_part", ""), "submit": raw.get("submit", "")})
         counts = _keyed(raw, "count")
         try:
-            if str(raw.get("add_part", "")).strip():
-                await stocktake.add_line(actor(request), st_id, str(raw["add_part"]))
+            if form.add_part:
+                await stocktake.add_line(actor(request), st_id, form.add_part)
             await stocktake.enter_counts(actor(request), st_id, counts)
-            if raw.get("submit") == "1":
+            if form.submit == "1":
                 await stocktake.submit(actor(request), st_id)
-        except StockError as exc:
-            _refused(exc)
+        except DomainError as exc:
+            _own_form(exc)
             return await self._detail(request, st_id, status_code=exc.status, errors=exc.errors, message=exc.message,
                                       counts=counts)
-        flash = _("Count submitted for approval.") if raw.get("submit") == "1" else _("Counts saved.")
+        flash = _("Count submitted for approval.") if form.submit == "1" else _("Counts saved.")
         return redirect(request, f"/parts/stocktakes/{st_id}", flash=flash)
 
-    @post("/{st_id:int}/decide", opt=roles("manager", "gm"))
+    @post("/{st_id:int}/decide", opt=perm("parts.stocktake.approve"))
     async def decide(self, request: Request, st_id: FromPath[int]) -> Response:
-        raw = await form_data(request)
+        form = parse_or_raise(DecisionForm, await form_data(request))
         try:
-            if raw.get("decision") == "reject":
-                await stocktake.reject(actor(request), st_id, str(raw.get("reason", "")))
+            if form.decision == "reject":
+                await stocktake.reject(actor(request), st_id, form.reason)
                 return redirect(request, f"/parts/stocktakes/{st_id}", flash=_("Sent back for a recount."))
-            n = await stocktake.approve(actor(request), st_id, str(raw.get("reason", "")))
-        except StockError as exc:
-            _refused(exc)
+            n = await stocktake.approve(actor(request), st_id, form.reason)
+        except DomainError as exc:
+            _own_form(exc)
             return await self._detail(request, st_id, status_code=exc.status, errors=exc.errors, message=exc.message)
         return redirect(request, f"/parts/stocktakes/{st_id}", flash=_("Approved: %(n)s differences posted.", n=n))
 
@@ -695,39 +663,8 @@ class StocktakeController(Controller):
     async def sheet(self, request: Request, st_id: FromPath[int]) -> Response:
         st = await stocktake.get(st_id)
         if st is None:
-            raise NotFoundException()
+            raise not_found()
         return render(request, "print/parts/count_sheet.html", st=st, **_ctx())
 
-
-# ---------------------------------------------------------------------------- navigation and home panels
-
-
-async def _warehouse_panel(user) -> dict | None:
-    counts = await emergency.open_counts()
-    receipts = await fetch("SELECT COUNT(*) AS n FROM purchase_request WHERE status = 'approved'")
-    counting = await fetch("SELECT COUNT(*) AS n FROM stocktake WHERE status = 'counting'")
-    return {"reorder": await services.reorder_count(), "to_issue": counts["approved"], "waiting_gm": counts["requested"],
-            "receipts": int(receipts[0]["n"]), "counting": int(counting[0]["n"])}
-
-
-async def _gm_panel(user) -> dict | None:
-    rows, _cursor = await emergency.list_requests("requested", limit=5)
-    counts = await emergency.open_counts()
-    return {"rows": rows, "waiting": counts["requested"]}
-
-
-async def _manager_panel(user) -> dict | None:
-    prs = await fetch("SELECT COUNT(*) AS n FROM purchase_request WHERE status = 'requested'")
-    return {"purchases": int(prs[0]["n"]), "stocktakes": await stocktake.submitted_count()}
-
-
-register_nav(NavEntry("parts", _l("Parts"), "/parts", frozenset(READERS), order=40))
-register_nav(NavEntry("emergency", _l("Emergency store"), "/emergency", frozenset(emergency.REQUESTERS), order=41))
-register_panel(HomePanel("parts-warehouse", _l("Warehouse"), "parts/_home_warehouse.html", frozenset({"warehouse"}),
-                         _warehouse_panel, order=40))
-register_panel(HomePanel("parts-gm", _l("Emergency releases to approve"), "parts/_home_gm.html", frozenset({"gm"}),
-                         _gm_panel, order=41))
-register_panel(HomePanel("parts-manager", _l("Stock approvals"), "parts/_home_manager.html", frozenset({"manager"}),
-                         _manager_panel, order=42))
 
 CONTROLLERS = [PartsController, PurchaseController, EmergencyController, StocktakeController]

@@ -14,71 +14,71 @@ Other domains move stock only through the functions here:
   are rows of `stock_location` (`technician_location(user_id)` finds or makes one).
 * Every function owns its transaction, and joins the caller's `write_transaction()`
   when there is one (inside a SAVEPOINT, so a refused movement leaves the caller's
-  transaction usable: catch `NotEnoughStock` and offer a substitute).
+  transaction usable: catch the 409 `DomainError` (`is_not_enough_stock(exc)`; its `current` holds
+  `available` and in-stock `substitutes`) and offer a substitute).
 * R-INV-03: each movement is one append-only `stock_move` row (`from`/`to` NULL means
   outside the stock: a supplier, a ticket or repair that consumed the part, a write-off);
   on-hand per (part, location) changes in the same transaction by one conditional
   `UPDATE … WHERE on_hand >= q RETURNING` (the database refuses negatives as well).
 * Serialised parts move one unit at a time (qty 1, `serial=`); the unit's location is a
   compare-and-set, so two keepers moving the same unit at once → one wins, one 409.
-* Roles: warehouse, manager and gm move stock (`MOVERS`). A domain that has already
+* Permission `parts.move` (warehouse, manager, gm) moves stock. A domain that has already
   authorised its own user (bench consuming parts into an RMA) passes `check_roles=False`.
-* `token=`: a one-time form token; the same token booked twice raises `DuplicateSubmit`.
+* `token=`: a one-time form token; the same token booked twice raises a 409 `DomainError`
+  (`is_duplicate_submit(exc)`).
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, AsyncIterator, Iterable
 
 from app.core.audit.services import Actor, record
-from app.core.db import fetch, in_transaction, utcnow, write_transaction
+from app.core.db import atomic, fetch, new_form_token, utcnow
+from app.core.errors import DomainError, Stale, refused
 from app.core.i18n import _
+from app.core.permissions import can
+from app.core.settings import setting
+from app.core.status import update_versioned
+from app.parts.schemas import MoveInput, PartInput  # noqa: F401  (services.PartInput: seeds and other domains)
+from app.parts.status import UnitStatus
 
-MOVERS = frozenset({"warehouse", "manager", "gm"})
-CATALOGUE_EDITORS = frozenset({"warehouse", "manager"})
 SYSTEM_CODES = ("CENTRAL", "EMERGENCY", "BENCH", "LOANER", "QUARANTINE", "CUSTOMER")
 KINDS = ("receive", "issue", "return", "transfer", "quarantine", "adjust", "loan_out", "loan_back", "scrap",
          "stocktake", "emergency")
 # Kinds that may take stock out of the emergency store without a release (count corrections).
 _EMERGENCY_EXEMPT = ("adjust", "stocktake")
 _emergency_release: ContextVar[str | None] = ContextVar("parts_emergency_release", default=None)
-_savepoints = itertools.count(1)
 
 Location = int | str
 
 
-class StockError(Exception):
-    """A refused stock action: `message` for the page, `errors` per form field, `status` 400/409."""
-
-    def __init__(self, message: str, *, field: str | None = None, status: int = 400, errors: dict | None = None):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.errors = dict(errors or {})
-        if field:
-            self.errors.setdefault(field, message)
+# The parts domain raises core's DomainError (issue #10): 400 bad input, 403 not allowed, 409 conflict.
+# `StockError` stays as an alias for callers not migrated yet (rma, loaners catch `parts.StockError`).
+StockError = DomainError
 
 
-class NotEnoughStock(StockError):
-    """409: the location holds less than asked; `available` and in-stock `substitutes` attached."""
-
-    def __init__(self, message: str, *, available: int = 0, substitutes: list[dict] | None = None):
-        super().__init__(message, field="qty", status=409)
-        self.available = available
-        self.substitutes = substitutes or []
+def not_enough_stock(message: str, *, available: int = 0, substitutes: list[dict] | None = None) -> DomainError:
+    """409 on the qty field; `current` carries what the page offers: {"available": n, "substitutes": [...]}."""
+    return DomainError(message, field="qty", status=409,
+                       current={"available": available, "substitutes": list(substitutes or []), "kind": "not_enough_stock"})
 
 
-class DuplicateSubmit(StockError):
+def is_not_enough_stock(exc: BaseException) -> bool:
+    return isinstance(exc, DomainError) and (exc.current or {}).get("kind") == "not_enough_stock"
+
+
+def duplicate_submit(ref: str = "") -> DomainError:
     """The one-time form token was used already: the movement was booked once."""
+    return DomainError(_("This form was already submitted; it was booked once."), status=409,
+                       current={"kind": "duplicate_submit", "ref": ref})
 
-    def __init__(self, ref: str = ""):
-        super().__init__(_("This form was already submitted; it was booked once."), status=409)
-        self.ref = ref
+
+def is_duplicate_submit(exc: BaseException) -> bool:
+    return isinstance(exc, DomainError) and (exc.current or {}).get("kind") == "duplicate_submit"
 
 
 @dataclass(frozen=True)
@@ -97,27 +97,10 @@ class Move:
 # transactions, roles, tokens
 
 
-@asynccontextmanager
-async def atomic() -> AsyncIterator[None]:
-    """Own a write transaction, or join the caller's inside a SAVEPOINT."""
-    if in_transaction():
-        name = f"parts_sp_{next(_savepoints)}"
-        await fetch(f"SAVEPOINT {name}")
-        try:
-            yield
-        except Exception:
-            await fetch(f"ROLLBACK TO SAVEPOINT {name}")
-            await fetch(f"RELEASE SAVEPOINT {name}")
-            raise
-        await fetch(f"RELEASE SAVEPOINT {name}")
-    else:
-        async with write_transaction():
-            yield
-
-
-def require_roles(actor: Actor, allowed: Iterable[str] = MOVERS, check: bool = True) -> None:
-    if check and not actor.has(*allowed):
-        raise StockError(_("Your roles do not allow moving stock."), status=403)
+def require_roles(actor: Actor, perm_name: str = "parts.move", check: bool = True) -> None:
+    """Refuse (403) unless the actor holds `perm_name`; `check=False` when the calling domain authorised its user."""
+    if check and not can(actor, perm_name):
+        raise refused(_("Your roles do not allow moving stock."))
 
 
 async def claim_token(token: str | None, actor: Actor, ref: str = "") -> None:
@@ -130,13 +113,10 @@ async def claim_token(token: str | None, actor: Actor, ref: str = "") -> None:
         str(token)[:64], actor.user_id, ref[:100], utcnow(),
     )
     if not rows:
-        raise DuplicateSubmit(ref)
+        raise duplicate_submit(ref)
 
 
-def new_token() -> str:
-    import secrets
-
-    return secrets.token_urlsafe(24)
+new_token = new_form_token  # kept: forms and tests ask services.new_token()
 
 
 # ---------------------------------------------------------------------------
@@ -160,7 +140,7 @@ async def part_by_no(part_no: str) -> dict | None:
 async def _part(part_id: Any) -> dict:
     part = await get_part(part_id)
     if part is None:
-        raise StockError(_("Unknown part."), field="part")
+        raise DomainError(_("Unknown part."), field="part")
     return part
 
 
@@ -177,16 +157,16 @@ async def get_location(location: Location | None) -> dict | None:
 async def location_id(code: Location) -> int:
     loc = await get_location(code)
     if loc is None:
-        raise StockError(_("Unknown location."), field="location")
+        raise DomainError(_("Unknown location."), field="location")
     return int(loc["id"])
 
 
 async def _location(location: Location | None, field_name: str) -> dict:
     loc = await get_location(location)
     if loc is None:
-        raise StockError(_("Unknown location."), field=field_name)
+        raise DomainError(_("Unknown location."), field=field_name)
     if not loc["active"]:
-        raise StockError(_("This location is closed."), field=field_name)
+        raise DomainError(_("This location is closed."), field=field_name)
     return loc
 
 
@@ -208,7 +188,7 @@ async def technician_location(user_id: int, *, create: bool = True) -> int | Non
         return None
     users = await fetch("SELECT username, full_name FROM app_user WHERE id = {}", user_id)
     if not users:
-        raise StockError(_("Unknown user."), field="keeper")
+        raise DomainError(_("Unknown user."), field="keeper")
     name = _("Technician stock: %(name)s", name=users[0]["full_name"] or users[0]["username"])
     async with atomic():
         rows = await fetch(
@@ -244,13 +224,13 @@ async def get_unit(unit_id: int) -> dict | None:
 
 async def _unit(part: dict, serial: str | int | None, field_name: str = "serial") -> dict:
     if serial is None or str(serial).strip() == "":
-        raise StockError(_("This part is serialised: give the serial number."), field=field_name)
+        raise DomainError(_("This part is serialised: give the serial number."), field=field_name)
     if isinstance(serial, int):
         rows = await fetch("SELECT * FROM serial_unit WHERE id = {} AND part_id = {}", serial, part["id"])
     else:
         rows = await fetch("SELECT * FROM serial_unit WHERE part_id = {} AND serial = {}", part["id"], str(serial).strip())
     if not rows:
-        raise StockError(_("No unit with serial %(serial)s for this part.", serial=serial), field=field_name)
+        raise DomainError(_("No unit with serial %(serial)s for this part.", serial=serial), field=field_name)
     return rows[0]
 
 
@@ -287,16 +267,18 @@ def _qty(qty: Any) -> int:
     try:
         value = int(str(qty).strip())
     except (TypeError, ValueError):
-        raise StockError(_("Enter a whole number greater than zero."), field="qty") from None
+        raise DomainError(_("Enter a whole number greater than zero."), field="qty") from None
     if value <= 0:
-        raise StockError(_("Enter a whole number greater than zero."), field="qty")
+        raise DomainError(_("Enter a whole number greater than zero."), field="qty")
     return value
 
 
 def _unit_status(kind: str, to_loc: dict | None) -> str:
     if to_loc is None:
-        return {"scrap": "scrapped", "adjust": "lost", "stocktake": "lost"}.get(kind, "issued")
-    return {"customer": "at_customer", "quarantine": "quarantine"}.get(to_loc["kind"], "in_stock")
+        return {"scrap": UnitStatus.SCRAPPED, "adjust": UnitStatus.LOST, "stocktake": UnitStatus.LOST}.get(
+            kind, UnitStatus.ISSUED).value
+    return {"customer": UnitStatus.AT_CUSTOMER, "quarantine": UnitStatus.QUARANTINE}.get(
+        to_loc["kind"], UnitStatus.IN_STOCK).value
 
 
 async def _take(part: dict, loc: dict, qty: int) -> None:
@@ -311,7 +293,7 @@ async def _take(part: dict, loc: dict, qty: int) -> None:
     available = await fetch("SELECT on_hand FROM stock_level WHERE part_id = {} AND location_id = {}", part["id"], loc["id"])
     have = int(available[0]["on_hand"]) if available else 0
     subs = [s for s in await substitutes_in_stock(part["id"], loc["id"]) if int(s["on_hand"]) > 0]
-    raise NotEnoughStock(
+    raise not_enough_stock(
         _("Not enough stock: %(location)s holds %(have)s of %(part)s, %(qty)s asked.",
           location=loc["name"], have=have, part=part["part_no"], qty=qty),
         available=have, substitutes=subs,
@@ -342,33 +324,33 @@ async def _book(
 ) -> Move:
     """Write one movement (inside atomic()): on-hand, the unit's location, the ledger row, the audit event."""
     if from_loc is None and to_loc is None:
-        raise StockError(_("Choose a location."), field="location")
+        raise DomainError(_("Choose a location."), field="location")
     if from_loc is not None and to_loc is not None and from_loc["id"] == to_loc["id"]:
-        raise StockError(_("From and to are the same location."), field="to_location")
+        raise DomainError(_("From and to are the same location."), field="to_location")
     if from_loc is not None and from_loc["kind"] == "emergency" and kind not in _EMERGENCY_EXEMPT:
         # R-INV-05: nothing leaves the emergency store without an approved release request.
         if not (document_type == "emergency_release" and _emergency_release.get() == str(document_id)):
-            raise StockError(
+            raise DomainError(
                 _("Nothing leaves the emergency store without a GM-approved release request."), field="from_location",
                 status=409,
             )
     now = utcnow()
     if part["serialised"]:
         if unit is None or qty != 1:
-            raise StockError(_("This part is serialised: move one unit at a time, by serial."), field="serial")
+            raise DomainError(_("This part is serialised: move one unit at a time, by serial."), field="serial")
         expected = from_loc["id"] if from_loc else None
-        moved = await fetch(
-            "UPDATE serial_unit SET location_id = {}, status = {}, version = version + 1, updated_at = {} "
-            "WHERE id = {} AND " + ("location_id = {}" if expected is not None else "location_id IS NULL") + " RETURNING id",
-            to_loc["id"] if to_loc else None, _unit_status(kind, to_loc), now, unit["id"],
-            *([expected] if expected is not None else []),
-        )
-        if not moved:
+        try:  # compare-and-set on the unit's location (the status follows it): one of two movers wins
+            await update_versioned(
+                "serial_unit", unit["id"], None,
+                {"location_id": to_loc["id"] if to_loc else None, "status": _unit_status(kind, to_loc), "updated_at": now},
+                returning="id", where="location_id = {}" if expected is not None else "location_id IS NULL",
+                where_args=[expected] if expected is not None else [])
+        except Stale:
             where = from_loc["name"] if from_loc else _("outside the stock")
-            raise StockError(_("Unit %(serial)s is not in %(location)s (it may have just been moved).",
-                               serial=unit["serial"], location=where), field="serial", status=409)
+            raise DomainError(_("Unit %(serial)s is not in %(location)s (it may have just been moved).",
+                                serial=unit["serial"], location=where), field="serial", status=409) from None
     elif unit is not None:
-        raise StockError(_("This part is not serialised: leave the serial empty."), field="serial")
+        raise DomainError(_("This part is not serialised: leave the serial empty."), field="serial")
     if from_loc is not None:
         await _take(part, from_loc, qty)
     if to_loc is not None:
@@ -399,10 +381,10 @@ async def _prepare(part_id: Any, qty: Any, serial: Any) -> tuple[dict, int, dict
     unit = None
     if part["serialised"]:
         if qty != 1:
-            raise StockError(_("This part is serialised: move one unit at a time, by serial."), field="qty")
+            raise DomainError(_("This part is serialised: move one unit at a time, by serial."), field="qty")
         unit = await _unit(part, serial)
     elif serial not in (None, ""):
-        raise StockError(_("This part is not serialised: leave the serial empty."), field="serial")
+        raise DomainError(_("This part is not serialised: leave the serial empty."), field="serial")
     return part, qty, unit
 
 
@@ -431,7 +413,7 @@ async def issue_to(
     """
     require_roles(actor, check=check_roles)
     if not document_type or document_id in (None, ""):
-        raise StockError(_("Name the ticket or repair the part is issued to."), field="document_id")
+        raise DomainError(_("Name the ticket or repair the part is issued to."), field="document_id")
     async with atomic():
         await claim_token(token, actor, "issue")
         part, qty, unit = await _prepare(part_id, qty, serial)
@@ -463,7 +445,7 @@ async def return_stock(
         to_loc = await _location(to_location, "to_location")
         from_loc = await _location(from_location, "from_location") if from_location not in (None, "") else None
         if unit is not None and from_loc is None and unit["location_id"] is not None:
-            raise StockError(_("Unit %(serial)s is still in stock; use a transfer.", serial=unit["serial"]), field="serial",
+            raise DomainError(_("Unit %(serial)s is still in stock; use a transfer.", serial=unit["serial"]), field="serial",
                              status=409)
         return await _book(actor, kind="return", part=part, qty=qty, from_loc=from_loc, to_loc=to_loc, unit=unit,
                            document_type=document_type, document_id=document_id, reason=reason)
@@ -487,7 +469,7 @@ async def transfer(
     """Move stock between two locations (also to/from a technician's stock, the bench, the loaner pool)."""
     require_roles(actor, check=check_roles)
     if kind not in KINDS:
-        raise StockError(_("Unknown movement kind."))
+        raise DomainError(_("Unknown movement kind."))
     async with atomic():
         await claim_token(token, actor, kind)
         part, qty, unit = await _prepare(part_id, qty, serial)
@@ -503,7 +485,7 @@ async def quarantine(
 ) -> Move:
     """Move suspect or faulty stock to the quarantine location (scrap decides later)."""
     if not (reason or "").strip():
-        raise StockError(_("Give a reason."), field="reason")
+        raise DomainError(_("Give a reason."), field="reason")
     return await transfer(actor, part_id, qty, from_location, "QUARANTINE", serial=serial, reason=reason,
                           document_type=document_type, document_id=document_id, kind="quarantine", token=token,
                           check_roles=check_roles)
@@ -531,7 +513,7 @@ async def move_serial_unit(
     """
     require_roles(actor, check=check_roles)
     if kind not in KINDS:
-        raise StockError(_("Unknown movement kind."))
+        raise DomainError(_("Unknown movement kind."))
     async with atomic():
         await claim_token(token, actor, kind)
         if isinstance(unit, int):
@@ -540,16 +522,16 @@ async def move_serial_unit(
             sql = "SELECT * FROM serial_unit WHERE serial = {}" + (" AND part_id = {}" if part_id else "") + " ORDER BY id"
             rows = await fetch(sql, str(unit).strip(), *([part_id] if part_id else []))
         if not rows:
-            raise StockError(_("No unit with serial %(serial)s.", serial=unit), field="serial")
+            raise DomainError(_("No unit with serial %(serial)s.", serial=unit), field="serial")
         if len(rows) > 1:
-            raise StockError(_("Several parts have a unit with serial %(serial)s; choose the part.", serial=unit),
+            raise DomainError(_("Several parts have a unit with serial %(serial)s; choose the part.", serial=unit),
                              field="serial")
         row = rows[0]
         part = await _part(row["part_id"])
         if expect_from not in (None, ""):
             from_loc = await _location(expect_from, "from_location")
             if row["location_id"] != from_loc["id"]:
-                raise StockError(_("Unit %(serial)s is not in %(location)s (it may have just been moved).",
+                raise DomainError(_("Unit %(serial)s is not in %(location)s (it may have just been moved).",
                                    serial=row["serial"], location=from_loc["name"]), field="serial", status=409)
         else:
             from_loc = await get_location(row["location_id"]) if row["location_id"] is not None else None
@@ -580,12 +562,12 @@ async def receive(
         to_loc = await _location(to_location, "to_location")
         if not part["serialised"]:
             if any(s.strip() for s in serials):
-                raise StockError(_("This part is not serialised: leave the serials empty."), field="serials")
+                raise DomainError(_("This part is not serialised: leave the serials empty."), field="serials")
             return [await _book(actor, kind="receive", part=part, qty=qty, from_loc=None, to_loc=to_loc,
                                 document_type=document_type, document_id=document_id, reason=reason)]
         clean = [s.strip() for s in serials if s.strip()]
         if len(clean) != qty or len(set(clean)) != len(clean):
-            raise StockError(_("Give %(qty)s different serial numbers, one per unit.", qty=qty), field="serials")
+            raise DomainError(_("Give %(qty)s different serial numbers, one per unit.", qty=qty), field="serials")
         moves = []
         for serial in clean:
             unit = await new_unit(part, serial)
@@ -603,7 +585,7 @@ async def new_unit(part: dict, serial: str) -> dict:
         part["id"], serial[:100], now, now,
     )
     if not rows:
-        raise StockError(_("Serial %(serial)s already exists for this part.", serial=serial), field="serials", status=409)
+        raise DomainError(_("Serial %(serial)s already exists for this part.", serial=serial), field="serials", status=409)
     return rows[0]
 
 
@@ -625,13 +607,13 @@ async def adjust(
     Serialised: +1 with a new serial creates the unit; -1 with a serial writes that unit off."""
     require_roles(actor, check=check_roles)
     if not (reason or "").strip():
-        raise StockError(_("Give a reason for the adjustment."), field="reason")
+        raise DomainError(_("Give a reason for the adjustment."), field="reason")
     try:
         delta = int(str(delta).strip())
     except (TypeError, ValueError):
-        raise StockError(_("Enter a whole number other than zero (minus to write off)."), field="qty") from None
+        raise DomainError(_("Enter a whole number other than zero (minus to write off)."), field="qty") from None
     if delta == 0:
-        raise StockError(_("Enter a whole number other than zero (minus to write off)."), field="qty")
+        raise DomainError(_("Enter a whole number other than zero (minus to write off)."), field="qty")
     async with atomic():
         await claim_token(token, actor, kind)
         part = await _part(part_id)
@@ -639,16 +621,16 @@ async def adjust(
         unit = None
         if part["serialised"]:
             if abs(delta) != 1:
-                raise StockError(_("This part is serialised: move one unit at a time, by serial."), field="qty")
+                raise DomainError(_("This part is serialised: move one unit at a time, by serial."), field="qty")
             if delta > 0:
                 if not (serial or "").strip():
-                    raise StockError(_("This part is serialised: give the serial number."), field="serial")
+                    raise DomainError(_("This part is serialised: give the serial number."), field="serial")
                 existing = await fetch("SELECT * FROM serial_unit WHERE part_id = {} AND serial = {}", part["id"], serial.strip())
                 unit = existing[0] if existing else await new_unit(part, serial.strip())
             else:
                 unit = await _unit(part, serial)
         elif serial:
-            raise StockError(_("This part is not serialised: leave the serial empty."), field="serial")
+            raise DomainError(_("This part is not serialised: leave the serial empty."), field="serial")
         if delta > 0:
             return await _book(actor, kind=kind, part=part, qty=delta, from_loc=None, to_loc=loc, unit=unit,
                                document_type=document_type, document_id=document_id, reason=reason)
@@ -672,7 +654,7 @@ async def scrap(
     it leaves `from_location` (the quarantine by default); a serialised unit ends as `scrapped`."""
     require_roles(actor, check=check_roles)
     if document_id in (None, ""):
-        raise StockError(_("Name the approved scrap record."), field="document_id")
+        raise DomainError(_("Name the approved scrap record."), field="document_id")
     async with atomic():
         part, qty, unit = await _prepare(part_id, qty, serial)
         from_loc = await _location(from_location, "from_location")
@@ -787,21 +769,6 @@ async def reconcile(part_id: int | None = None) -> dict:
 # catalogue (R-INV-01) and search
 
 
-@dataclass
-class PartInput:
-    part_no: str = ""
-    name: str = ""
-    model: str = ""
-    category: str = "part"
-    unit: str = "个"
-    cost: str = "0"
-    supplier: str = ""
-    serialised: bool = False
-    discontinued: bool = False
-    note: str = ""
-    substitutes: str = ""  # part numbers, comma or space separated
-
-
 def _validate_part(data: PartInput) -> tuple[dict, list[str]]:
     from app.core.money import MoneyError, parse_money, to_fen
 
@@ -824,7 +791,7 @@ def _validate_part(data: PartInput) -> tuple[dict, list[str]]:
         errors["cost"] = _("Enter an amount such as 120.50.")
     subs = [s for s in data.substitutes.replace("，", ",").replace(",", " ").split() if s]
     if errors:
-        raise StockError(_("Check the highlighted fields."), errors=errors)
+        raise DomainError(_("Check the highlighted fields."), errors=errors)
     return {
         "part_no": data.part_no.strip()[:60], "name": data.name.strip()[:200], "model": data.model.strip()[:100],
         "category": data.category, "unit": data.unit.strip()[:20], "cost_fen": cost_fen,
@@ -838,9 +805,9 @@ async def _set_substitutes(part_id: int, part_nos: list[str]) -> None:
     for no in part_nos:
         row = await part_by_no(no)
         if row is None:
-            raise StockError(_("Unknown part number %(no)s.", no=no), field="substitutes")
+            raise DomainError(_("Unknown part number %(no)s.", no=no), field="substitutes")
         if row["id"] == part_id:
-            raise StockError(_("A part cannot substitute itself."), field="substitutes")
+            raise DomainError(_("A part cannot substitute itself."), field="substitutes")
         ids.append(row["id"])
     await fetch("DELETE FROM part_substitute WHERE part_id = {}", part_id)
     for sid in dict.fromkeys(ids):
@@ -848,7 +815,7 @@ async def _set_substitutes(part_id: int, part_nos: list[str]) -> None:
 
 
 async def create_part(actor: Actor, data: PartInput) -> int:
-    require_roles(actor, CATALOGUE_EDITORS)
+    require_roles(actor, "parts.edit")
     values, subs = _validate_part(data)
     async with atomic():
         now = utcnow()
@@ -860,7 +827,7 @@ async def create_part(actor: Actor, data: PartInput) -> int:
             values["supplier"], values["serialised"], values["discontinued"], values["note"], now, now,
         )
         if not rows:
-            raise StockError(_("Part number %(no)s exists already.", no=values["part_no"]), field="part_no")
+            raise DomainError(_("Part number %(no)s exists already.", no=values["part_no"]), field="part_no")
         part_id = int(rows[0]["id"])
         await _set_substitutes(part_id, subs)
         await record(actor, "part.created", "part", part_id, after={**values, "substitutes": subs})
@@ -868,27 +835,23 @@ async def create_part(actor: Actor, data: PartInput) -> int:
 
 
 async def update_part(actor: Actor, part_id: int, data: PartInput, *, version: int | None = None) -> None:
-    require_roles(actor, CATALOGUE_EDITORS)
+    require_roles(actor, "parts.edit")
     values, subs = _validate_part(data)
     async with atomic():
         before = await _part(part_id)
         if before["part_no"] != values["part_no"] and await part_by_no(values["part_no"]):
-            raise StockError(_("Part number %(no)s exists already.", no=values["part_no"]), field="part_no")
+            raise DomainError(_("Part number %(no)s exists already.", no=values["part_no"]), field="part_no")
         if bool(before["serialised"]) != values["serialised"]:
             moved = await fetch("SELECT 1 AS x FROM stock_move WHERE part_id = {} LIMIT 1", part_id)
             if moved:
-                raise StockError(_("Stock of this part has moved; it can no longer change between serialised and bulk."),
+                raise DomainError(_("Stock of this part has moved; it can no longer change between serialised and bulk."),
                                  field="serialised")
-        rows = await fetch(
-            "UPDATE part SET part_no = {}, name = {}, model = {}, category = {}, unit = {}, cost_fen = {}, supplier = {}, "
-            "serialised = {}, discontinued = {}, note = {}, version = version + 1, updated_at = {} "
-            "WHERE id = {}" + (" AND version = {}" if version else "") + " RETURNING id",
-            values["part_no"], values["name"], values["model"], values["category"], values["unit"], values["cost_fen"],
-            values["supplier"], values["serialised"], values["discontinued"], values["note"], utcnow(), part_id,
-            *([version] if version else []),
-        )
-        if not rows:
-            raise StockError(_("Someone else changed this part meanwhile. Reload and try again."), status=409)
+        try:
+            await update_versioned("part", part_id, version, {k: values[k] for k in (
+                "part_no", "name", "model", "category", "unit", "cost_fen", "supplier", "serialised", "discontinued",
+                "note")}, returning="id")
+        except Stale:
+            raise DomainError(_("Someone else changed this part meanwhile. Reload and try again."), status=409) from None
         await _set_substitutes(part_id, subs)
         await record(actor, "part.updated", "part", part_id, before={k: before[k] for k in values},
                      after={**values, "substitutes": subs})
@@ -939,7 +902,7 @@ async def lookup(q: str) -> tuple[str, int] | None:
 
 
 async def create_location(actor: Actor, *, code: str, name: str, kind: str, keeper: str = "", office: str = "") -> int:
-    require_roles(actor, CATALOGUE_EDITORS)
+    require_roles(actor, "parts.edit")
     errors = {}
     code = code.strip().upper()
     if not code:
@@ -958,7 +921,7 @@ async def create_location(actor: Actor, *, code: str, name: str, kind: str, keep
     if kind == "technician" and keeper_id is None and "keeper" not in errors:
         errors["keeper"] = _("A technician stock belongs to a technician: give the username.")
     if errors:
-        raise StockError(_("Check the highlighted fields."), errors=errors)
+        raise DomainError(_("Check the highlighted fields."), errors=errors)
     async with atomic():
         rows = await fetch(
             "INSERT INTO stock_location (code, name, kind, keeper_user_id, office, sort, active, created_at) "
@@ -967,7 +930,7 @@ async def create_location(actor: Actor, *, code: str, name: str, kind: str, keep
             {"office": 30, "technician": 50}.get(kind, 100), utcnow(),
         )
         if not rows:
-            raise StockError(_("Code %(code)s exists already.", code=code), field="code")
+            raise DomainError(_("Code %(code)s exists already.", code=code), field="code")
         await record(actor, "stock_location.created", "stock_location", rows[0]["id"],
                      after={"code": code, "name": name, "kind": kind, "keeper": keeper})
         return int(rows[0]["id"])
@@ -975,11 +938,11 @@ async def create_location(actor: Actor, *, code: str, name: str, kind: str, keep
 
 async def set_keeper(actor: Actor, location: Location, username: str) -> None:
     """The emergency store's named keeper (R-INV-02), or any location's."""
-    require_roles(actor, CATALOGUE_EDITORS)
+    require_roles(actor, "parts.edit")
     loc = await _location(location, "location")
     users = await fetch("SELECT id FROM app_user WHERE username = {}", username.strip())
     if not users:
-        raise StockError(_("Unknown user."), field="keeper")
+        raise DomainError(_("Unknown user."), field="keeper")
     async with atomic():
         await fetch("UPDATE stock_location SET keeper_user_id = {} WHERE id = {}", users[0]["id"], loc["id"])
         await record(actor, "stock_location.keeper_set", "stock_location", loc["id"],
@@ -987,13 +950,7 @@ async def set_keeper(actor: Actor, location: Location, username: str) -> None:
 
 
 async def min_stock_percent() -> float:
-    rows = await fetch("SELECT value FROM app_setting WHERE key = 'parts.min_stock_percent'")
-    try:
-        import json
-
-        return float(json.loads(rows[0]["value"]) if isinstance(rows[0]["value"], str) else rows[0]["value"])
-    except Exception:  # noqa: BLE001 - a missing or broken setting falls back to the seed default
-        return 3.0
+    return float(await setting("parts.min_stock_percent"))
 
 
 def default_minimum(installed_qty: int, percent: float) -> int:
@@ -1004,7 +961,7 @@ def default_minimum(installed_qty: int, percent: float) -> int:
 async def set_minimum(actor: Actor, part_id: int, location: Location, *, min_qty: Any = None,
                       installed_qty: Any = None) -> dict:
     """Set the installed quantity a location serves and/or a manual minimum; blank minimum → the default rule."""
-    require_roles(actor, CATALOGUE_EDITORS)
+    require_roles(actor, "parts.edit")
     part = await _part(part_id)
     loc = await _location(location, "location")
     errors = {}
@@ -1024,7 +981,7 @@ async def set_minimum(actor: Actor, part_id: int, location: Location, *, min_qty
     manual = whole(min_qty, "min_qty")
     installed = whole(installed_qty, "installed_qty")
     if errors:
-        raise StockError(_("Check the highlighted fields."), errors=errors)
+        raise DomainError(_("Check the highlighted fields."), errors=errors)
     pct = await min_stock_percent()
     async with atomic():
         await fetch("INSERT INTO stock_level (part_id, location_id, on_hand, updated_at) VALUES ({}, {}, 0, {}) "
@@ -1060,29 +1017,13 @@ async def reorder_count() -> int:
     return int(rows[0]["n"])
 
 
-@dataclass
-class MoveInput:
-    """The movement form on the part page (one form, `kind` chooses)."""
-
-    kind: str = "issue"
-    qty: str = "1"
-    serial: str = ""
-    from_location: str = ""
-    to_location: str = ""
-    document_type: str = ""
-    document_id: str = ""
-    reason: str = ""
-    token: str = ""
-    errors: dict = field(default_factory=dict)
-
-
 FORM_KINDS = ("receive", "issue", "return", "transfer", "quarantine", "adjust")
 
 
 async def book_form(actor: Actor, part_id: int, data: MoveInput) -> Move:
     """Dispatch the part page's movement form to the service for its kind."""
     if data.kind not in FORM_KINDS:
-        raise StockError(_("Choose a movement."), field="kind")
+        raise DomainError(_("Choose a movement."), field="kind")
     serial = data.serial.strip() or None
     if data.kind == "receive":
         return await _receive_against_request(actor, part_id, data)
@@ -1096,7 +1037,7 @@ async def book_form(actor: Actor, part_id: int, data: MoveInput) -> Move:
                                   reason=data.reason, token=data.token)
     if data.kind == "transfer":
         if not data.to_location:
-            raise StockError(_("Choose where the stock goes."), field="to_location")
+            raise DomainError(_("Choose where the stock goes."), field="to_location")
         return await transfer(actor, part_id, data.qty, data.from_location, data.to_location, serial=serial,
                               document_type=data.document_type, document_id=data.document_id, reason=data.reason,
                               token=data.token)
@@ -1113,16 +1054,16 @@ async def _receive_against_request(actor: Actor, part_id: int, data: MoveInput) 
 
     number = data.document_id.strip()
     if not number:
-        raise StockError(_("Give the number of the approved purchase request."), field="document_id")
+        raise DomainError(_("Give the number of the approved purchase request."), field="document_id")
     rows = await fetch("SELECT pr.id FROM purchase_request pr WHERE pr.number = {} OR CAST(pr.id AS VARCHAR(20)) = {}",
                        number, number)
     if not rows:
-        raise StockError(_("No purchase request %(n)s.", n=number), field="document_id")
+        raise DomainError(_("No purchase request %(n)s.", n=number), field="document_id")
     pr_id = int(rows[0]["id"])
     lines = await fetch("SELECT id FROM purchase_request_line WHERE request_id = {} AND part_id = {} "
                         "AND received_qty < qty ORDER BY id LIMIT 1", pr_id, part_id)
     if not lines:
-        raise StockError(_("Purchase request %(n)s has nothing of this part left to receive.", n=number),
+        raise DomainError(_("Purchase request %(n)s has nothing of this part left to receive.", n=number),
                          field="document_id")
     line_id = int(lines[0]["id"])
     await purchasing.receive_request(actor, pr_id, {line_id: data.qty}, {line_id: data.serial}, token=data.token)
@@ -1175,7 +1116,7 @@ async def recompute_minimums(actor: Actor, *, check_roles: bool = True) -> int:
     customers (stock_location.office = the office's code, city or name); devices of offices without a
     store count for the central warehouse. installed_qty is set, and min_qty = ceil(pct × installed)
     where the minimum was not set by hand. Returns the number of (part, location) rows updated."""
-    require_roles(actor, CATALOGUE_EDITORS, check=check_roles)
+    require_roles(actor, "parts.edit", check=check_roles)
     counts = await _installed_counts()
     if counts is None:
         return 0
