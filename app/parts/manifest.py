@@ -47,7 +47,7 @@ MANIFEST = DomainManifest(
                   panels.manager_panel, order=42),
     ],
     settings=[
-        SettingSpec("parts.min_stock_percent", _l("Minimum local spares (% of installed quantity)"), 3.0, kind="number",
+        SettingSpec("parts.min_stock_percent", _l("Minimum local spares, percent of the installed quantity"), 3.0, kind="number",
                     minimum=0, maximum=100,
                     help=_l("R-INV-04 default rule: a store keeps at least this share of the installed quantity it "
                             "serves, rounded up, where no minimum was set by hand.")),
