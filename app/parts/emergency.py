@@ -17,8 +17,8 @@ from app.core.numbers import attach_entity, next_number
 from app.core.db import atomic, fetch, utcnow
 from app.core.errors import DomainError, not_found, refused
 from app.core.i18n import _
-from app.core.permissions import can
 from app.core.status import label_of, move
+from app.parts.perms import allowed
 from app.parts.services import claim_token, emergency_release, get_location, move_serial_unit, transfer
 from app.parts.status import EMERGENCY_LABELS, EMERGENCY_TRANSITIONS, EmergencyStatus
 
@@ -37,7 +37,7 @@ class RequestInput:
 
 
 def _need(actor: Actor, perm_name: str, message: str) -> None:
-    if not can(actor, perm_name):
+    if not allowed(actor, perm_name):
         raise refused(message)
 
 
@@ -177,7 +177,7 @@ async def reject(actor: Actor, request_id: int, note: str = "") -> None:
 async def cancel(actor: Actor, request_id: int) -> None:
     async with atomic():
         rows = await fetch("SELECT requested_by FROM emergency_request WHERE id = {}", request_id)
-        if rows and rows[0]["requested_by"] != actor.user_id and not can(actor, "parts.emergency.cancel_any"):
+        if rows and rows[0]["requested_by"] != actor.user_id and not allowed(actor, "parts.emergency.cancel_any"):
             raise refused(_("Only the requester or the warehouse can cancel this request."))
         await _transition(actor, request_id, "cancel")
 

@@ -8,32 +8,14 @@ from app.core.nav import HomePanel, NavEntry
 from app.core.settings import SettingSpec
 from app.parts import panels
 from app.parts.controllers import CONTROLLERS
+from app.parts.perms import PERMS
 from app.parts.tables import ALL_TABLES as TABLES
-
-READERS = {"desk", "field", "eng_manager", "bench", "qc", "warehouse", "manager", "gm"}
 
 MANIFEST = DomainManifest(
     name="parts",
     controllers=CONTROLLERS,
     tables=TABLES,
-    perms={
-        "parts.view": READERS,  # catalogue, stock, locations, units, labels, issue notes
-        "parts.move": {"warehouse", "manager", "gm"},  # book movements; reorder list; reconciliation
-        "parts.edit": {"warehouse", "manager"},  # catalogue, locations, keepers, minimums
-        "parts.purchases": {"warehouse", "manager", "gm"},  # purchase request pages
-        "parts.purchase.request": {"warehouse", "manager"},
-        "parts.purchase.approve": {"manager", "gm"},
-        "parts.purchase.receive": {"warehouse"},
-        "parts.emergency.request": {"desk", "field", "eng_manager", "warehouse", "manager", "gm"},
-        "parts.emergency.approve": {"gm"},  # R-INV-05: only the general manager releases the emergency store
-        "parts.emergency.issue": {"warehouse"},
-        "parts.emergency.cancel_any": {"warehouse", "manager", "gm"},  # besides the requester
-        "parts.stocktake": {"warehouse", "manager", "gm"},
-        "parts.stocktake.approve": {"manager", "gm"},
-        "parts.home.warehouse": {"warehouse"},
-        "parts.home.gm": {"gm"},
-        "parts.home.manager": {"manager"},
-    },
+    perms=PERMS,
     nav=[
         NavEntry("parts", _l("Parts"), "/parts", "parts.view", order=40),
         NavEntry("emergency", _l("Emergency store"), "/emergency", "parts.emergency.request", order=41),

@@ -14,8 +14,8 @@ from app.core.numbers import attach_entity, next_number
 from app.core.db import atomic, fetch, utcnow
 from app.core.errors import DomainError, not_found, refused
 from app.core.i18n import _
-from app.core.permissions import can
 from app.core.status import label_of, move
+from app.parts.perms import allowed
 from app.parts.services import claim_token, get_location, receive, reorder_list
 from app.parts.status import PURCHASE_LABELS, PURCHASE_TRANSITIONS, PurchaseStatus
 
@@ -23,7 +23,7 @@ from app.parts.status import PURCHASE_LABELS, PURCHASE_TRANSITIONS, PurchaseStat
 
 
 def _need(actor: Actor, perm_name: str, message: str) -> None:
-    if not can(actor, perm_name):
+    if not allowed(actor, perm_name):
         raise refused(message)
 
 

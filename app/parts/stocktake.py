@@ -17,8 +17,8 @@ from app.core.numbers import attach_entity, next_number
 from app.core.db import atomic, fetch, utcnow
 from app.core.errors import DomainError, Stale, not_found, refused
 from app.core.i18n import _
-from app.core.permissions import can
 from app.core.status import move, update_versioned
+from app.parts.perms import allowed
 from app.parts.services import adjust, claim_token, get_location
 from app.parts.status import STOCKTAKE_LABELS, STOCKTAKE_TRANSITIONS, StocktakeStatus
 
@@ -26,7 +26,7 @@ from app.parts.status import STOCKTAKE_LABELS, STOCKTAKE_TRANSITIONS, StocktakeS
 
 
 def _need(actor: Actor, perm_name: str, message: str) -> None:
-    if not can(actor, perm_name):
+    if not allowed(actor, perm_name):
         raise refused(message)
 
 

@@ -45,7 +45,7 @@ from app.parts.services._base import (  # noqa: F401
     duplicate_submit,
     is_duplicate_submit,
     Move,
-    require_roles,
+    require_perm,
     claim_token,
     new_token,
     get_part,

@@ -10,7 +10,7 @@ from app.core.audit.services import Actor
 from app.core.db import atomic, fetch, new_form_token, utcnow
 from app.core.errors import DomainError, refused
 from app.core.i18n import _
-from app.core.permissions import can
+from app.parts.perms import allowed
 
 
 SYSTEM_CODES = ("CENTRAL", "EMERGENCY", "BENCH", "LOANER", "QUARANTINE", "CUSTOMER")
@@ -64,9 +64,9 @@ class Move:
 # transactions, roles, tokens
 
 
-def require_roles(actor: Actor, perm_name: str = "parts.move", check: bool = True) -> None:
+def require_perm(actor: Actor, perm_name: str, check: bool = True) -> None:
     """Refuse (403) unless the actor holds `perm_name`; `check=False` when the calling domain authorised its user."""
-    if check and not can(actor, perm_name):
+    if check and not allowed(actor, perm_name):
         raise refused(_("Your roles do not allow moving stock."))
 
 

@@ -9,7 +9,7 @@ from app.core.errors import DomainError, Stale
 from app.core.i18n import _
 from app.core.status import update_versioned
 from app.parts.schemas import PartInput
-from app.parts.services._base import _part, list_locations, location_id, part_by_no, require_roles, substitutes_in_stock
+from app.parts.services._base import _part, list_locations, location_id, part_by_no, require_perm, substitutes_in_stock
 
 
 # ---------------------------------------------------------------------------
@@ -155,7 +155,7 @@ async def _set_substitutes(part_id: int, part_nos: list[str]) -> None:
 
 
 async def create_part(actor: Actor, data: PartInput) -> int:
-    require_roles(actor, "parts.edit")
+    require_perm(actor, "parts.edit")
     values, subs = _validate_part(data)
     async with atomic():
         now = utcnow()
@@ -175,7 +175,7 @@ async def create_part(actor: Actor, data: PartInput) -> int:
 
 
 async def update_part(actor: Actor, part_id: int, data: PartInput, *, version: int | None = None) -> None:
-    require_roles(actor, "parts.edit")
+    require_perm(actor, "parts.edit")
     values, subs = _validate_part(data)
     async with atomic():
         before = await _part(part_id)

@@ -13,7 +13,7 @@ from app.core.status import update_versioned
 from app.parts.status import UnitStatus
 from app.parts.services._base import (
     KINDS, Location, Move, _EMERGENCY_EXEMPT, _emergency_release, _location, _part, _unit, claim_token, get_location,
-    not_enough_stock, require_roles, substitutes_in_stock,
+    not_enough_stock, require_perm, substitutes_in_stock,
 )
 
 
@@ -67,6 +67,7 @@ async def _put(part: dict, loc: dict, qty: int) -> None:
     )
 
 
+# One movement in one place (on-hand, unit, ledger row, audit), kept whole so the R-INV-03 invariant reads at once.
 async def _book(
     actor: Actor,
     *,
@@ -169,7 +170,7 @@ async def issue_to(
 
     Side effects: on-hand down, ledger row, audit `stock.issue`. Raises NotEnoughStock (409).
     """
-    require_roles(actor, check=check_roles)
+    require_perm(actor, "parts.move", check=check_roles)
     if not document_type or document_id in (None, ""):
         raise DomainError(_("Name the ticket or repair the part is issued to."), field="document_id")
     async with atomic():
@@ -196,7 +197,7 @@ async def return_stock(
     check_roles: bool = True,
 ) -> Move:
     """A part comes back (unused from a ticket, or from a location such as CUSTOMER) into `to_location`."""
-    require_roles(actor, check=check_roles)
+    require_perm(actor, "parts.move", check=check_roles)
     async with atomic():
         await claim_token(token, actor, "return")
         part, qty, unit = await _prepare(part_id, qty, serial)
@@ -225,7 +226,7 @@ async def transfer(
     check_roles: bool = True,
 ) -> Move:
     """Move stock between two locations (also to/from a technician's stock, the bench, the loaner pool)."""
-    require_roles(actor, check=check_roles)
+    require_perm(actor, "parts.move", check=check_roles)
     if kind not in KINDS:
         raise DomainError(_("Unknown movement kind."))
     async with atomic():
@@ -269,7 +270,7 @@ async def move_serial_unit(
     The move is a compare-and-set on the unit's current location (`expect_from` if given):
     two keepers moving the same unit at once → one wins, the other gets a 409.
     """
-    require_roles(actor, check=check_roles)
+    require_perm(actor, "parts.move", check=check_roles)
     if kind not in KINDS:
         raise DomainError(_("Unknown movement kind."))
     async with atomic():
@@ -312,7 +313,7 @@ async def receive(
     check_roles: bool = True,
 ) -> list[Move]:
     """Receive new stock into `to_location`; a serialised part needs one new serial per unit."""
-    require_roles(actor, check=check_roles)
+    require_perm(actor, "parts.move", check=check_roles)
     async with atomic():
         await claim_token(token, actor, "receive")
         part = await _part(part_id)
@@ -363,7 +364,7 @@ async def adjust(
 ) -> Move:
     """Count correction with a reason: +n books found stock in, -n writes missing stock off.
     Serialised: +1 with a new serial creates the unit; -1 with a serial writes that unit off."""
-    require_roles(actor, check=check_roles)
+    require_perm(actor, "parts.move", check=check_roles)
     if not (reason or "").strip():
         raise DomainError(_("Give a reason for the adjustment."), field="reason")
     try:
@@ -410,7 +411,7 @@ async def scrap(
 ) -> Move:
     """Write scrapped stock off (R-SCR-03: the scrap domain calls this once the scrap is approved):
     it leaves `from_location` (the quarantine by default); a serialised unit ends as `scrapped`."""
-    require_roles(actor, check=check_roles)
+    require_perm(actor, "parts.move", check=check_roles)
     if document_id in (None, ""):
         raise DomainError(_("Name the approved scrap record."), field="document_id")
     async with atomic():

@@ -10,9 +10,10 @@ from app.core.db import atomic, fetch, utcnow
 from app.core.errors import DomainError
 from app.core.i18n import _
 from app.core.settings import setting
+from app.parts.perms import ensure_installed
 from app.parts.schemas import MoveInput
 from app.parts.services._base import (
-    Location, Move, _location, _part, get_location, list_locations, location_id, require_roles,
+    Location, Move, _location, _part, get_location, list_locations, location_id, require_perm,
 )
 from app.parts.services._ledger import adjust, issue_to, quarantine, return_stock, transfer
 
@@ -22,7 +23,7 @@ from app.parts.services._ledger import adjust, issue_to, quarantine, return_stoc
 
 
 async def create_location(actor: Actor, *, code: str, name: str, kind: str, keeper: str = "", office: str = "") -> int:
-    require_roles(actor, "parts.edit")
+    require_perm(actor, "parts.edit")
     errors = {}
     code = code.strip().upper()
     if not code:
@@ -58,7 +59,7 @@ async def create_location(actor: Actor, *, code: str, name: str, kind: str, keep
 
 async def set_keeper(actor: Actor, location: Location, username: str) -> None:
     """The emergency store's named keeper (R-INV-02), or any location's."""
-    require_roles(actor, "parts.edit")
+    require_perm(actor, "parts.edit")
     loc = await _location(location, "location")
     users = await fetch("SELECT id FROM app_user WHERE username = {}", username.strip())
     if not users:
@@ -70,6 +71,7 @@ async def set_keeper(actor: Actor, location: Location, username: str) -> None:
 
 
 async def min_stock_percent() -> float:
+    ensure_installed()  # seeds and service tests run without create_app()
     return float(await setting("parts.min_stock_percent"))
 
 
@@ -81,7 +83,7 @@ def default_minimum(installed_qty: int, percent: float) -> int:
 async def set_minimum(actor: Actor, part_id: int, location: Location, *, min_qty: Any = None,
                       installed_qty: Any = None) -> dict:
     """Set the installed quantity a location serves and/or a manual minimum; blank minimum → the default rule."""
-    require_roles(actor, "parts.edit")
+    require_perm(actor, "parts.edit")
     part = await _part(part_id)
     loc = await _location(location, "location")
     errors = {}
@@ -236,7 +238,7 @@ async def recompute_minimums(actor: Actor, *, check_roles: bool = True) -> int:
     customers (stock_location.office = the office's code, city or name); devices of offices without a
     store count for the central warehouse. installed_qty is set, and min_qty = ceil(pct × installed)
     where the minimum was not set by hand. Returns the number of (part, location) rows updated."""
-    require_roles(actor, "parts.edit", check=check_roles)
+    require_perm(actor, "parts.edit", check=check_roles)
     counts = await _installed_counts()
     if counts is None:
         return 0
