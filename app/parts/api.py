@@ -1,26 +1,34 @@
 """What other domains may use of parts and the stock ledger: reads and commands (issue #10, item 7).
 
-The only module another domain imports from app.parts. Commands join the caller's transaction.
-Keep these names stable; add, don't rename."""
+The only module another domain imports from app.parts. Commands join the caller's transaction
+(inside a SAVEPOINT) and raise core's `DomainError` only: a refused movement is a 409 whose
+`current` says why — `is_not_enough_stock(exc)` (with `current["available"]` and in-stock
+`current["substitutes"]`) or `is_duplicate_submit(exc)`. Keep these names stable; add, don't rename."""
 
 from app.parts.services import (  # noqa: F401
+    StockError,  # = core DomainError; kept for callers written before the kit
     adjust,
     availability_by_model,
     find_units,
     get_location,
     get_part,
     get_unit,
+    is_duplicate_submit,
+    is_not_enough_stock,
     issue_to,
     location_id,
     move_serial_unit,
+    new_token,
     on_hand,
     part_by_no,
     quarantine,
     receive,
+    reconcile,
     return_stock,
     scrap,
-    technician_location,
     stock_by_location,
+    substitutes_in_stock,
+    technician_location,
     transfer,
     units_at,
 )

@@ -14,14 +14,16 @@ from typing import Any
 
 from app.core.audit.services import Actor, record
 from app.core.numbers import attach_entity, next_number
-from app.core.transitions import move_status
-from app.core.db import fetch, utcnow
+from app.core.db import atomic, fetch, utcnow
+from app.core.errors import DomainError, not_found, refused
 from app.core.i18n import _
-from app.parts.services import StockError, atomic, claim_token, emergency_release, get_location, move_serial_unit, transfer
+from app.core.status import label_of, move
+from app.parts.perms import allowed
+from app.parts.services import claim_token, emergency_release, get_location, move_serial_unit, transfer
+from app.parts.status import EMERGENCY_LABELS, EMERGENCY_TRANSITIONS, EmergencyStatus
 
-REQUESTERS = frozenset({"desk", "field", "eng_manager", "warehouse", "manager", "gm"})
-APPROVERS = frozenset({"gm"})  # R-INV-05: only the general manager releases the emergency store
-ISSUERS = frozenset({"warehouse"})
+# Permissions (declared in app/parts/manifest.py): parts.emergency.request, parts.emergency.approve (R-INV-05: only
+# the general manager releases the emergency store), parts.emergency.issue, parts.emergency.cancel_any.
 
 
 @dataclass
@@ -34,9 +36,9 @@ class RequestInput:
     token: str = ""
 
 
-def _need(actor: Actor, allowed: frozenset[str], message: str) -> None:
-    if not actor.has(*allowed):
-        raise StockError(message, status=403)
+def _need(actor: Actor, perm_name: str, message: str) -> None:
+    if not allowed(actor, perm_name):
+        raise refused(message)
 
 
 async def _engineer(username: str) -> dict | None:
@@ -45,12 +47,12 @@ async def _engineer(username: str) -> dict | None:
     rows = await fetch("SELECT id, username, full_name FROM app_user WHERE username = {} AND is_active = true",
                        username.strip())
     if not rows:
-        raise StockError(_("Unknown user."), field="engineer")
+        raise DomainError(_("Unknown user."), field="engineer")
     return rows[0]
 
 
 async def create_request(actor: Actor, data: RequestInput) -> int:
-    _need(actor, REQUESTERS, _("Your roles do not allow requesting an emergency release."))
+    _need(actor, "parts.emergency.request", _("Your roles do not allow requesting an emergency release."))
     errors: dict[str, str] = {}
     if not data.customer_name.strip():
         errors["customer_name"] = _("Enter the customer.")
@@ -77,10 +79,10 @@ async def create_request(actor: Actor, data: RequestInput) -> int:
     engineer = None
     try:
         engineer = await _engineer(data.engineer)
-    except StockError as exc:
+    except DomainError as exc:
         errors.update(exc.errors)
     if errors:
-        raise StockError(_("Check the highlighted fields."), errors=errors)
+        raise DomainError(_("Check the highlighted fields."), errors=errors)
     async with atomic():
         await claim_token(data.token, actor, "emergency_request")
         number = await next_number("emergency_release", entity_type="emergency_request")
@@ -139,45 +141,45 @@ async def list_requests(status: str = "", before_id: int | None = None, limit: i
     return rows[:limit], cursor
 
 
-async def _transition(actor: Actor, request_id: int, frm: tuple[str, ...], to: str, action: str, **sets: Any) -> dict:
-    """Compare-and-set on status: a stale second click changes nothing and gets a 409."""
-    before = await fetch("SELECT * FROM emergency_request WHERE id = {}", request_id)
+async def _transition(actor: Actor, request_id: int, action: str, *, version: int | None = None, **sets: Any) -> dict:
+    """core.status.move(): a stale second click changes nothing and gets a 409."""
+    t = EMERGENCY_TRANSITIONS[action]
+    before = await fetch("SELECT status FROM emergency_request WHERE id = {}", request_id)
     if not before:
-        raise StockError(_("No such request."), status=404)
-    rows = await move_status("emergency_request", request_id, frm, to, sets=sets)
-    if not rows:
-        raise StockError(_("This request is %(status)s now; nothing was changed.",
-                           status=status_label(before[0]["status"])), status=409)
-    await record(actor, action, "emergency_request", request_id, before={"status": before[0]["status"]},
-                 after={"status": to, **{k: v for k, v in sets.items()}})
-    return rows[0]
+        raise not_found(_("No such request."))
+    if not t.allowed_from(before[0]["status"]):
+        raise DomainError(_("This request is %(status)s now; nothing was changed.",
+                            status=status_label(before[0]["status"])), status=409)
+    row = await move("emergency_request", request_id, version, t, actor=actor, sets=sets, labels=EMERGENCY_LABELS,
+                     check_perm=False)  # the caller refused already, with its own message
+    await record(actor, t.action, "emergency_request", request_id, before={"status": before[0]["status"]},
+                 after={"status": t.to, **{k: v for k, v in sets.items()}})
+    return row
 
 
 async def approve(actor: Actor, request_id: int, note: str = "") -> None:
     """R-INV-05: only the GM approves."""
-    _need(actor, APPROVERS, _("Only the general manager releases the emergency store."))
+    _need(actor, "parts.emergency.approve", _("Only the general manager releases the emergency store."))
     async with atomic():
-        await _transition(actor, request_id, ("requested",), "approved", "emergency.approved",
-                          decided_by=actor.user_id, decided_by_name=actor.username, decided_at=utcnow(),
+        await _transition(actor, request_id, "approve", decided_by=actor.user_id, decided_by_name=actor.username, decided_at=utcnow(),
                           decision_note=note.strip())
 
 
 async def reject(actor: Actor, request_id: int, note: str = "") -> None:
-    _need(actor, APPROVERS, _("Only the general manager releases the emergency store."))
+    _need(actor, "parts.emergency.approve", _("Only the general manager releases the emergency store."))
     if not note.strip():
-        raise StockError(_("Give the reason for the refusal."), field="note")
+        raise DomainError(_("Give the reason for the refusal."), field="note")
     async with atomic():
-        await _transition(actor, request_id, ("requested",), "rejected", "emergency.rejected",
-                          decided_by=actor.user_id, decided_by_name=actor.username, decided_at=utcnow(),
+        await _transition(actor, request_id, "reject", decided_by=actor.user_id, decided_by_name=actor.username, decided_at=utcnow(),
                           decision_note=note.strip())
 
 
 async def cancel(actor: Actor, request_id: int) -> None:
     async with atomic():
         rows = await fetch("SELECT requested_by FROM emergency_request WHERE id = {}", request_id)
-        if rows and rows[0]["requested_by"] != actor.user_id and not actor.has("warehouse", "manager", "gm"):
-            raise StockError(_("Only the requester or the warehouse can cancel this request."), status=403)
-        await _transition(actor, request_id, ("requested", "approved"), "cancelled", "emergency.cancelled")
+        if rows and rows[0]["requested_by"] != actor.user_id and not allowed(actor, "parts.emergency.cancel_any"):
+            raise refused(_("Only the requester or the warehouse can cancel this request."))
+        await _transition(actor, request_id, "cancel")
 
 
 async def issue(actor: Actor, request_id: int, *, engineer: str, serials: dict[int, str] | None = None,
@@ -187,20 +189,19 @@ async def issue(actor: Actor, request_id: int, *, engineer: str, serials: dict[i
     Side effects: status approved → issued (compare-and-set), one ledger movement per line
     (serialised: per unit) EMERGENCY → CUSTOMER with document emergency_release:<id>, audit.
     """
-    _need(actor, ISSUERS, _("Only the warehouse issues from the emergency store."))
+    _need(actor, "parts.emergency.issue", _("Only the warehouse issues from the emergency store."))
     serials = serials or {}
     eng = await _engineer(engineer)
     if eng is None:
-        raise StockError(_("Name the engineer who takes the items."), field="engineer")
+        raise DomainError(_("Name the engineer who takes the items."), field="engineer")
     async with atomic():
         await claim_token(token, actor, f"emergency_issue:{request_id}")
-        await _transition(actor, request_id, ("approved",), "issued", "emergency.issued",
-                          engineer_id=eng["id"], engineer_name=eng["full_name"] or eng["username"],
+        await _transition(actor, request_id, "issue", engineer_id=eng["id"], engineer_name=eng["full_name"] or eng["username"],
                           issued_by=actor.user_id, issued_by_name=actor.username, issued_at=utcnow())
         store = await fetch("SELECT id FROM stock_location WHERE kind = 'emergency' AND active = true ORDER BY id LIMIT 1")
         source = await get_location(store[0]["id"]) if store else None
         if source is None:
-            raise StockError(_("There is no emergency store location."), status=409)
+            raise DomainError(_("There is no emergency store location."), status=409)
         lines = await fetch("SELECT l.*, p.serialised, p.part_no FROM emergency_request_line l JOIN part p ON p.id = l.part_id "
                             "WHERE l.request_id = {} ORDER BY l.id", request_id)
         reason = _("Emergency release, engineer %(name)s", name=eng["full_name"] or eng["username"])
@@ -209,7 +210,7 @@ async def issue(actor: Actor, request_id: int, *, engineer: str, serials: dict[i
                 if line["serialised"]:
                     given = [s for s in (serials.get(line["id"]) or "").replace(",", " ").split() if s]
                     if len(given) != line["qty"] or len(set(given)) != len(given):
-                        raise StockError(_("Give %(qty)s serial numbers for %(part)s.", qty=line["qty"], part=line["part_no"]),
+                        raise DomainError(_("Give %(qty)s serial numbers for %(part)s.", qty=line["qty"], part=line["part_no"]),
                                          field=f"serials{line['id']}")
                     for serial in given:
                         await move_serial_unit(actor, serial, "CUSTOMER", expect_from=source["id"], kind="emergency",
@@ -224,17 +225,11 @@ async def issue(actor: Actor, request_id: int, *, engineer: str, serials: dict[i
 
 
 async def open_counts() -> dict:
-    rows = await fetch("SELECT status, COUNT(*) AS n FROM emergency_request WHERE status IN ('requested', 'approved') "
-                       "GROUP BY status")
+    rows = await fetch("SELECT status, COUNT(*) AS n FROM emergency_request WHERE status IN ({}, {}) GROUP BY status",
+                       EmergencyStatus.REQUESTED.value, EmergencyStatus.APPROVED.value)
     counts = {r["status"]: int(r["n"]) for r in rows}
     return {"requested": counts.get("requested", 0), "approved": counts.get("approved", 0)}
 
 
 def status_label(status: str) -> str:
-    return {
-        "requested": _("waiting for GM approval"),
-        "approved": _("approved, to issue"),
-        "rejected": _("refused"),
-        "issued": _("issued"),
-        "cancelled": _("cancelled"),
-    }.get(status, status)
+    return label_of(EMERGENCY_LABELS, status)

@@ -11,25 +11,26 @@ from typing import Any
 
 from app.core.audit.services import Actor, record
 from app.core.numbers import attach_entity, next_number
-from app.core.transitions import move_status
-from app.core.db import fetch, utcnow
+from app.core.db import atomic, fetch, utcnow
+from app.core.errors import DomainError, not_found, refused
 from app.core.i18n import _
-from app.parts.services import StockError, atomic, claim_token, get_location, receive, reorder_list
+from app.core.status import label_of, move
+from app.parts.perms import allowed
+from app.parts.services import claim_token, get_location, receive, reorder_list
+from app.parts.status import PURCHASE_LABELS, PURCHASE_TRANSITIONS, PurchaseStatus
 
-REQUESTERS = frozenset({"warehouse", "manager"})
-APPROVERS = frozenset({"manager", "gm"})
-RECEIVERS = frozenset({"warehouse"})
+# Permissions (app/parts/manifest.py): parts.purchase.request, parts.purchase.approve, parts.purchase.receive.
 
 
-def _need(actor: Actor, allowed: frozenset[str], message: str) -> None:
-    if not actor.has(*allowed):
-        raise StockError(message, status=403)
+def _need(actor: Actor, perm_name: str, message: str) -> None:
+    if not allowed(actor, perm_name):
+        raise refused(message)
 
 
 async def create_request(actor: Actor, *, location: Any, lines: list[tuple[str, Any]], supplier: str = "",
                          note: str = "", token: str | None = None) -> int:
     """lines: (part_no or part id, qty)."""
-    _need(actor, REQUESTERS, _("Your roles do not allow purchase requests."))
+    _need(actor, "parts.purchase.request", _("Your roles do not allow purchase requests."))
     errors: dict[str, str] = {}
     loc = await get_location(location)
     if loc is None:
@@ -56,7 +57,7 @@ async def create_request(actor: Actor, *, location: Any, lines: list[tuple[str, 
     if not parsed and not any(k.startswith("line") for k in errors):
         errors["line0"] = _("Add at least one item.")
     if errors:
-        raise StockError(_("Check the highlighted fields."), errors=errors)
+        raise DomainError(_("Check the highlighted fields."), errors=errors)
     async with atomic():
         await claim_token(token, actor, "purchase_request")
         number = await next_number("purchase_request", entity_type="purchase_request")
@@ -80,7 +81,7 @@ async def request_from_reorder_list(actor: Actor, location_id: int, token: str |
     """One purchase request for every shortfall at a location."""
     short = await reorder_list(location_id)
     if not short:
-        raise StockError(_("Nothing at this location is below its minimum."), status=409)
+        raise DomainError(_("Nothing at this location is below its minimum."), status=409)
     return await create_request(actor, location=location_id, lines=[(r["part_id"], r["shortfall"]) for r in short],
                                 note=_("From the reorder list"), token=token)
 
@@ -114,45 +115,48 @@ async def list_requests(status: str = "", before_id: int | None = None, limit: i
     return rows[:limit], cursor
 
 
-async def _transition(actor: Actor, pr_id: int, frm: tuple[str, ...], to: str, action: str, **sets: Any) -> None:
+async def _transition(actor: Actor, pr_id: int, action: str, *, version: int | None = None, **sets: Any) -> None:
+    """core.status.move(): a stale second click changes nothing and gets a 409."""
+    t = PURCHASE_TRANSITIONS[action]
     before = await fetch("SELECT status FROM purchase_request WHERE id = {}", pr_id)
     if not before:
-        raise StockError(_("No such request."), status=404)
-    rows = await move_status("purchase_request", pr_id, frm, to, sets=sets, returning="id")
-    if not rows:
-        raise StockError(_("This request is %(status)s now; nothing was changed.", status=status_label(before[0]["status"])),
-                         status=409)
-    await record(actor, action, "purchase_request", pr_id, before={"status": before[0]["status"]}, after={"status": to, **sets})
+        raise not_found(_("No such request."))
+    if not t.allowed_from(before[0]["status"]):
+        raise DomainError(_("This request is %(status)s now; nothing was changed.", status=status_label(before[0]["status"])),
+                          status=409)
+    await move("purchase_request", pr_id, version, t, actor=actor, sets=sets, labels=PURCHASE_LABELS, returning="id",
+               check_perm=False)  # the caller refused already, with its own message
+    await record(actor, t.action, "purchase_request", pr_id, before={"status": before[0]["status"]}, after={"status": t.to, **sets})
 
 
 async def approve(actor: Actor, pr_id: int, note: str = "") -> None:
-    _need(actor, APPROVERS, _("Only a manager approves purchase requests."))
+    _need(actor, "parts.purchase.approve", _("Only a manager approves purchase requests."))
     async with atomic():
-        await _transition(actor, pr_id, ("requested",), "approved", "purchase.approved", decided_by=actor.user_id,
+        await _transition(actor, pr_id, "approve", decided_by=actor.user_id,
                           decided_by_name=actor.username, decided_at=utcnow(), decision_note=note.strip())
 
 
 async def reject(actor: Actor, pr_id: int, note: str = "") -> None:
-    _need(actor, APPROVERS, _("Only a manager approves purchase requests."))
+    _need(actor, "parts.purchase.approve", _("Only a manager approves purchase requests."))
     if not note.strip():
-        raise StockError(_("Give the reason for the refusal."), field="note")
+        raise DomainError(_("Give the reason for the refusal."), field="note")
     async with atomic():
-        await _transition(actor, pr_id, ("requested",), "rejected", "purchase.rejected", decided_by=actor.user_id,
+        await _transition(actor, pr_id, "reject", decided_by=actor.user_id,
                           decided_by_name=actor.username, decided_at=utcnow(), decision_note=note.strip())
 
 
 async def receive_request(actor: Actor, pr_id: int, quantities: dict[int, Any], serials: dict[int, str] | None = None,
                           token: str | None = None) -> int:
     """Receive (part of) an approved request; returns the number of units booked in."""
-    _need(actor, RECEIVERS, _("Only the warehouse receives stock."))
+    _need(actor, "parts.purchase.receive", _("Only the warehouse receives stock."))
     serials = serials or {}
     async with atomic():
         await claim_token(token, actor, f"purchase_receipt:{pr_id}")
         pr = await get_request(pr_id)
         if pr is None:
-            raise StockError(_("No such request."), status=404)
-        if pr["status"] != "approved":
-            raise StockError(_("Only an approved request can be received (this one is %(status)s).",
+            raise not_found(_("No such request."))
+        if pr["status"] != PurchaseStatus.APPROVED:
+            raise DomainError(_("Only an approved request can be received (this one is %(status)s).",
                                status=status_label(pr["status"])), status=409)
         booked = 0
         for line in pr["lines"]:
@@ -164,29 +168,23 @@ async def receive_request(actor: Actor, pr_id: int, quantities: dict[int, Any], 
             except ValueError:
                 qty = -1
             if qty <= 0:
-                raise StockError(_("Enter a whole number greater than zero."), field=f"qty{line['id']}")
+                raise DomainError(_("Enter a whole number greater than zero."), field=f"qty{line['id']}")
             done = await fetch("UPDATE purchase_request_line SET received_qty = received_qty + {} "
                                "WHERE id = {} AND received_qty + {} <= qty RETURNING received_qty", qty, line["id"], qty)
             if not done:
-                raise StockError(_("Only %(left)s of %(part)s are still to receive.", left=line["qty"] - line["received_qty"],
+                raise DomainError(_("Only %(left)s of %(part)s are still to receive.", left=line["qty"] - line["received_qty"],
                                    part=line["part_no"]), field=f"qty{line['id']}", status=409)
             given = [s for s in (serials.get(line["id"]) or "").replace(",", " ").split() if s]
             await receive(actor, line["part_id"], qty, pr["location_id"], serials=given, document_type="purchase_request",
                           document_id=pr_id, reason=pr["number"], check_roles=False)
             booked += qty
         if booked == 0:
-            raise StockError(_("Enter the quantity received on at least one line."), field="qty")
+            raise DomainError(_("Enter the quantity received on at least one line."), field="qty")
         left = await fetch("SELECT 1 AS x FROM purchase_request_line WHERE request_id = {} AND received_qty < qty LIMIT 1", pr_id)
         if not left:
-            await _transition(actor, pr_id, ("approved",), "received", "purchase.received", received_at=utcnow())
+            await _transition(actor, pr_id, "receive", received_at=utcnow())
         return booked
 
 
 def status_label(status: str) -> str:
-    return {
-        "requested": _("waiting for approval"),
-        "approved": _("approved, to receive"),
-        "rejected": _("refused"),
-        "received": _("received"),
-        "cancelled": _("cancelled"),
-    }.get(status, status)
+    return label_of(PURCHASE_LABELS, status)

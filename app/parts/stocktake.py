@@ -14,24 +14,27 @@ from typing import Any
 
 from app.core.audit.services import Actor, record
 from app.core.numbers import attach_entity, next_number
-from app.core.db import fetch, utcnow
+from app.core.db import atomic, fetch, utcnow
+from app.core.errors import DomainError, Stale, not_found, refused
 from app.core.i18n import _
-from app.parts.services import StockError, adjust, atomic, claim_token, get_location
+from app.core.status import move, update_versioned
+from app.parts.perms import allowed
+from app.parts.services import adjust, claim_token, get_location
+from app.parts.status import STOCKTAKE_LABELS, STOCKTAKE_TRANSITIONS, StocktakeStatus
 
-COUNTERS = frozenset({"warehouse"})
-APPROVERS = frozenset({"manager", "gm"})
+# Permissions (app/parts/manifest.py): parts.stocktake (count: warehouse, manager, gm), parts.stocktake.approve.
 
 
-def _need(actor: Actor, allowed: frozenset[str], message: str) -> None:
-    if not actor.has(*allowed):
-        raise StockError(message, status=403)
+def _need(actor: Actor, perm_name: str, message: str) -> None:
+    if not allowed(actor, perm_name):
+        raise refused(message)
 
 
 async def start(actor: Actor, location: Any, token: str | None = None) -> int:
-    _need(actor, COUNTERS | APPROVERS, _("Your roles do not allow stocktakes."))
+    _need(actor, "parts.stocktake", _("Your roles do not allow stocktakes."))
     loc = await get_location(location)
     if loc is None:
-        raise StockError(_("Unknown location."), field="location")
+        raise DomainError(_("Unknown location."), field="location")
     async with atomic():
         await claim_token(token, actor, "stocktake")
         number = await next_number("stocktake", entity_type="stocktake")
@@ -76,14 +79,14 @@ async def list_stocktakes(before_id: int | None = None, limit: int = 50) -> tupl
 
 async def add_line(actor: Actor, st_id: int, part_no: str) -> None:
     """A part found at the location that the sheet did not list."""
-    _need(actor, COUNTERS | APPROVERS, _("Your roles do not allow stocktakes."))
+    _need(actor, "parts.stocktake", _("Your roles do not allow stocktakes."))
     part = await fetch("SELECT id FROM part WHERE part_no = {}", part_no.strip())
     if not part:
-        raise StockError(_("Unknown part number %(no)s.", no=part_no), field="part_no")
+        raise DomainError(_("Unknown part number %(no)s.", no=part_no), field="part_no")
     async with atomic():
         st = await fetch("SELECT location_id, status FROM stocktake WHERE id = {}", st_id)
-        if not st or st[0]["status"] != "counting":
-            raise StockError(_("The count is closed."), status=409)
+        if not st or st[0]["status"] != StocktakeStatus.COUNTING:
+            raise DomainError(_("The count is closed."), status=409)
         level = await fetch("SELECT on_hand FROM stock_level WHERE part_id = {} AND location_id = {}",
                             part[0]["id"], st[0]["location_id"])
         await fetch("INSERT INTO stocktake_line (stocktake_id, part_id, expected_qty, counted_qty) VALUES ({}, {}, {}, NULL) "
@@ -93,7 +96,7 @@ async def add_line(actor: Actor, st_id: int, part_no: str) -> None:
 
 
 async def enter_counts(actor: Actor, st_id: int, counts: dict[int, Any]) -> None:
-    _need(actor, COUNTERS | APPROVERS, _("Your roles do not allow stocktakes."))
+    _need(actor, "parts.stocktake", _("Your roles do not allow stocktakes."))
     errors = {}
     clean: dict[int, int | None] = {}
     for line_id, raw in counts.items():
@@ -109,48 +112,53 @@ async def enter_counts(actor: Actor, st_id: int, counts: dict[int, Any]) -> None
             errors[f"count{line_id}"] = _("Enter a whole number, zero or more.")
         clean[line_id] = n
     if errors:
-        raise StockError(_("Check the highlighted fields."), errors=errors)
+        raise DomainError(_("Check the highlighted fields."), errors=errors)
     async with atomic():
         st = await fetch("SELECT status FROM stocktake WHERE id = {}", st_id)
-        if not st or st[0]["status"] != "counting":
-            raise StockError(_("The count is closed."), status=409)
+        if not st or st[0]["status"] != StocktakeStatus.COUNTING:
+            raise DomainError(_("The count is closed."), status=409)
         for line_id, n in clean.items():
             await fetch("UPDATE stocktake_line SET counted_qty = {} WHERE id = {} AND stocktake_id = {}", n, line_id, st_id)
-        await fetch("UPDATE stocktake SET updated_at = {}, version = version + 1 WHERE id = {}", utcnow(), st_id)
+        try:  # bump the sheet's version (a count entered meanwhile makes a stale decision page 409)
+            await update_versioned("stocktake", st_id, None, {}, returning="id", where="status = {}",
+                                   where_args=[StocktakeStatus.COUNTING.value])
+        except Stale:
+            raise DomainError(_("The count is closed."), status=409) from None
         await record(actor, "stocktake.counted", "stocktake", st_id, after={"counts": {str(k): v for k, v in clean.items()}})
 
 
-async def _transition(actor: Actor, st_id: int, frm: str, to: str, action: str, **sets: Any) -> None:
-    cols = "".join(f", {k} = {{}}" for k in sets)
-    rows = await fetch(
-        f"UPDATE stocktake SET status = {{}}, version = version + 1, updated_at = {{}}{cols} WHERE id = {{}} AND status = {{}} "
-        "RETURNING id", to, utcnow(), *sets.values(), st_id, frm)
-    if not rows:
-        raise StockError(_("This stocktake changed meanwhile; nothing was changed."), status=409)
-    await record(actor, action, "stocktake", st_id, before={"status": frm}, after={"status": to, **sets})
+async def _transition(actor: Actor, st_id: int, action: str, *, version: int | None = None, **sets: Any) -> None:
+    """core.status.move(); a sheet that moved meanwhile changes nothing and gets a 409."""
+    t = STOCKTAKE_TRANSITIONS[action]
+    try:
+        await move("stocktake", st_id, version, t, actor=actor, sets=sets, labels=STOCKTAKE_LABELS, returning="id",
+                   check_perm=False)  # the caller refused already, with its own message
+    except DomainError:  # not there, moved on, or stale: the sheet's one message, as before
+        raise DomainError(_("This stocktake changed meanwhile; nothing was changed."), status=409) from None
+    await record(actor, t.action, "stocktake", st_id, before={"status": t.frm[0]}, after={"status": t.to, **sets})
 
 
 async def submit(actor: Actor, st_id: int) -> None:
-    _need(actor, COUNTERS | APPROVERS, _("Your roles do not allow stocktakes."))
+    _need(actor, "parts.stocktake", _("Your roles do not allow stocktakes."))
     async with atomic():
         missing = await fetch("SELECT 1 AS x FROM stocktake_line WHERE stocktake_id = {} AND counted_qty IS NULL LIMIT 1", st_id)
         if missing:
-            raise StockError(_("Enter a count on every line first (0 when nothing is there)."), status=400)
-        await _transition(actor, st_id, "counting", "submitted", "stocktake.submitted")
+            raise DomainError(_("Enter a count on every line first (0 when nothing is there)."), status=400)
+        await _transition(actor, st_id, "submit")
 
 
 async def approve(actor: Actor, st_id: int, reason: str = "") -> int:
     """Post the differences as adjustments (R-INV-06); returns how many lines were adjusted."""
-    _need(actor, APPROVERS, _("Only a manager approves stocktake differences."))
+    _need(actor, "parts.stocktake.approve", _("Only a manager approves stocktake differences."))
     async with atomic():
         st = await get(st_id)
         if st is None:
-            raise StockError(_("No such stocktake."), status=404)
+            raise not_found(_("No such stocktake."))
         serial_diffs = [line["part_no"] for line in st["differences"] if line["serialised"]]
         if serial_diffs:
-            raise StockError(_("Serialised parts differ (%(parts)s): adjust those units by serial, then recount.",
+            raise DomainError(_("Serialised parts differ (%(parts)s): adjust those units by serial, then recount.",
                                parts=", ".join(serial_diffs)), status=409)
-        await _transition(actor, st_id, "submitted", "approved", "stocktake.approved", decided_by=actor.user_id,
+        await _transition(actor, st_id, "approve", decided_by=actor.user_id,
                           decided_by_name=actor.username, decided_at=utcnow(), reason=reason.strip())
         for line in st["differences"]:
             delta = int(line["counted_qty"]) - int(line["expected_qty"])
@@ -163,11 +171,11 @@ async def approve(actor: Actor, st_id: int, reason: str = "") -> int:
 
 async def reject(actor: Actor, st_id: int, reason: str = "") -> None:
     """Send the count back for a recount."""
-    _need(actor, APPROVERS, _("Only a manager approves stocktake differences."))
+    _need(actor, "parts.stocktake.approve", _("Only a manager approves stocktake differences."))
     async with atomic():
-        await _transition(actor, st_id, "submitted", "counting", "stocktake.returned", reason=reason.strip())
+        await _transition(actor, st_id, "return", reason=reason.strip())
 
 
 async def submitted_count() -> int:
-    rows = await fetch("SELECT COUNT(*) AS n FROM stocktake WHERE status = 'submitted'")
+    rows = await fetch("SELECT COUNT(*) AS n FROM stocktake WHERE status = {}", StocktakeStatus.SUBMITTED.value)
     return int(rows[0]["n"])

@@ -177,6 +177,10 @@ async def test_create_and_edit_part(login_as):
     stale = await client.post_form(f"/parts/{part['id']}/edit", {"part_no": no, "name": "x", "category": "part",
                                                                  "unit": "个", "cost": "40", "version": str(part["version"])})
     assert stale.status_code == 409
+    # a form without its version is refused (400), never saved without the check (issue #10)
+    unversioned = await client.post_form(f"/parts/{part['id']}/edit", {"part_no": no, "name": "y", "category": "part",
+                                                                       "unit": "个", "cost": "40"})
+    assert unversioned.status_code == 400 and (await services.get_part(part["id"]))["name"] == "电源适配器 12V5A"
     desk = await login_as("desk")
     assert (await desk.post_form("/parts/new", {"part_no": unique("PN-"), "name": "x"})).status_code == 403
 
@@ -376,3 +380,13 @@ def Actor_manager():
     from app.core.audit.services import Actor
 
     return Actor(user_id=None, username="mgr", roles=frozenset({"manager"}))
+
+
+async def test_min_stock_percent_is_an_admin_setting(login_as):
+    """parts.min_stock_percent (seeded by the parts migration) is listed on /admin/settings (issue #10)."""
+    from app.core.settings import REGISTRY
+
+    admin = await login_as("admin")
+    page = await admin.get("/admin/settings")
+    assert page.status_code == 200 and "parts.min_stock_percent" in REGISTRY and 'name="parts.min_stock_percent"' in page.text
+    assert await services.min_stock_percent() == 3.0

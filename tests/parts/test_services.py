@@ -9,7 +9,8 @@ import pytest
 from app.core.audit.services import Actor
 from app.core.db import fetch, write_transaction
 from app.parts import emergency, purchasing, services, stocktake
-from app.parts.services import DuplicateSubmit, NotEnoughStock, StockError
+from app.core.errors import DomainError
+from app.parts.services import is_duplicate_submit, is_not_enough_stock
 from seed.factories import make_user, unique
 from seed.parts import KEEPER, make_part, stock, stock_unit
 
@@ -46,13 +47,13 @@ async def test_issue_lowers_on_hand_and_writes_one_ledger_row():
 
 
 async def test_issue_more_than_on_hand_is_refused_with_409_and_nothing_written():
-    """R-INV-03: not enough stock → NotEnoughStock (409), on-hand and ledger unchanged."""
+    """R-INV-03: not enough stock → not-enough-stock 409 (409), on-hand and ledger unchanged."""
     part = await make_part()
     await stock(part, "CENTRAL", 1)
     before = await moves_of(part)
-    with pytest.raises(NotEnoughStock) as err:
+    with pytest.raises(DomainError) as err:
         await services.issue_to(WAREHOUSE, part, 2, "CENTRAL", "ticket", 1)
-    assert err.value.status == 409 and err.value.available == 1
+    assert err.value.status == 409 and err.value.current["available"] == 1 and is_not_enough_stock(err.value)
     assert await services.on_hand(part, "CENTRAL") == 1 and await moves_of(part) == before
 
 
@@ -62,9 +63,9 @@ async def test_out_of_stock_offers_substitutes_in_stock():
     await stock(sub, "CENTRAL", 4)
     sub_no = (await services.get_part(sub))["part_no"]
     old = await make_part(discontinued=True, substitutes=sub_no)
-    with pytest.raises(NotEnoughStock) as err:
+    with pytest.raises(DomainError) as err:
         await services.issue_to(WAREHOUSE, old, 1, "CENTRAL", "ticket", 9)
-    assert [s["part_no"] for s in err.value.substitutes] == [sub_no]
+    assert [s["part_no"] for s in err.value.current["substitutes"]] == [sub_no]
 
 
 @pytest.mark.parametrize("qty", [0, -1, "x", ""])
@@ -72,19 +73,19 @@ async def test_bad_quantity_is_refused(qty):
     """Bad input: zero, negative or non-numeric quantity → clear message on qty, nothing written."""
     part = await make_part()
     await stock(part, "CENTRAL", 3)
-    with pytest.raises(StockError) as err:
+    with pytest.raises(DomainError) as err:
         await services.transfer(WAREHOUSE, part, qty, "CENTRAL", "BENCH")
     assert "qty" in err.value.errors and await moves_of(part) == 1
 
 
 async def test_unknown_part_and_same_location_are_refused():
     """Bad input: unknown part; transfer to the same location."""
-    with pytest.raises(StockError) as err:
+    with pytest.raises(DomainError) as err:
         await services.transfer(WAREHOUSE, 99999999, 1, "CENTRAL", "BENCH")
     assert "part" in err.value.errors
     part = await make_part()
     await stock(part, "CENTRAL", 3)
-    with pytest.raises(StockError) as err:
+    with pytest.raises(DomainError) as err:
         await services.transfer(WAREHOUSE, part, 1, "CENTRAL", "CENTRAL")
     assert "to_location" in err.value.errors and await moves_of(part) == 1
 
@@ -93,7 +94,7 @@ async def test_only_movers_move_stock():
     """Roles: desk cannot move stock (403); a domain that authorised its user passes check_roles=False."""
     part = await make_part()
     await stock(part, "BENCH", 3)
-    with pytest.raises(StockError) as err:
+    with pytest.raises(DomainError) as err:
         await services.issue_to(DESK, part, 1, "BENCH", "rma", 1)
     assert err.value.status == 403
     bench = Actor(user_id=None, username="bench-x", roles=frozenset({"bench"}))
@@ -128,7 +129,7 @@ async def test_joins_callers_transaction_and_refusal_keeps_it_usable():
     await stock(part, "BENCH", 1)
     async with write_transaction():
         await services.issue_to(WAREHOUSE, part, 1, "BENCH", "rma", 7)
-        with pytest.raises(NotEnoughStock):
+        with pytest.raises(DomainError):
             await services.issue_to(WAREHOUSE, part, 1, "BENCH", "rma", 7)
         await fetch("SELECT 1 AS x")  # the transaction is still usable
     assert await services.on_hand(part, "BENCH") == 0 == await ledger_sum(part, "BENCH")
@@ -142,14 +143,14 @@ async def test_joins_callers_transaction_and_refusal_keeps_it_usable():
 
 
 async def test_fifty_concurrent_issues_of_the_last_unit():
-    """Quality bar: 50 concurrent issues of the last unit → 1 success, 49 NotEnoughStock; on-hand 0 = ledger sum."""
+    """Quality bar: 50 concurrent issues of the last unit → 1 success, 49 not-enough-stock 409; on-hand 0 = ledger sum."""
     part = await make_part()
     await stock(part, "CENTRAL", 1)
     results = await asyncio.gather(
         *[services.issue_to(WAREHOUSE, part, 1, "CENTRAL", "ticket", n) for n in range(50)], return_exceptions=True)
     ok = [r for r in results if isinstance(r, services.Move)]
-    refused = [r for r in results if isinstance(r, NotEnoughStock)]
-    assert len(ok) == 1 and len(refused) == 49, [type(r) for r in results if not isinstance(r, (services.Move, NotEnoughStock))]
+    refused = [r for r in results if is_not_enough_stock(r)]
+    assert len(ok) == 1 and len(refused) == 49, [r for r in results if not (isinstance(r, services.Move) or is_not_enough_stock(r))]
     assert all(r.status == 409 for r in refused)
     assert await services.on_hand(part, "CENTRAL") == 0 == await ledger_sum(part, "CENTRAL")
 
@@ -164,7 +165,7 @@ async def test_same_serial_unit_transferred_twice_at_once_one_wins():
         services.transfer(WAREHOUSE, part, 1, "CENTRAL", "LOANER", serial=unit["serial"]),
         return_exceptions=True)
     wins = [r for r in results if isinstance(r, services.Move)]
-    losses = [r for r in results if isinstance(r, StockError)]
+    losses = [r for r in results if isinstance(r, DomainError)]
     assert len(wins) == 1 and len(losses) == 1 and losses[0].status == 409
     after = await services.get_unit(unit_id)
     assert after["location_id"] == wins[0].to_location_id
@@ -188,14 +189,14 @@ async def test_move_serial_unit_concurrently_by_serial():
 
 
 async def test_same_token_posted_ten_times_books_once():
-    """Quality bar: the same one-time token used 10 times at once → one movement, nine DuplicateSubmit."""
+    """Quality bar: the same one-time token used 10 times at once → one movement, nine duplicate-submit 409."""
     part = await make_part()
     await stock(part, "CENTRAL", 20)
     token = services.new_token()
     results = await asyncio.gather(
         *[services.transfer(WAREHOUSE, part, 1, "CENTRAL", "BENCH", token=token) for _ in range(10)], return_exceptions=True)
     assert sum(isinstance(r, services.Move) for r in results) == 1
-    assert sum(isinstance(r, DuplicateSubmit) for r in results) == 9
+    assert sum(is_duplicate_submit(r) for r in results) == 9
     assert await services.on_hand(part, "BENCH") == 1
 
 
@@ -203,7 +204,7 @@ async def test_refused_movement_releases_its_token():
     """A token whose movement was refused (not enough stock) can be used again after fixing the form."""
     part = await make_part()
     token = services.new_token()
-    with pytest.raises(NotEnoughStock):
+    with pytest.raises(DomainError):
         await services.transfer(WAREHOUSE, part, 1, "CENTRAL", "BENCH", token=token)
     await stock(part, "CENTRAL", 1)
     await services.transfer(WAREHOUSE, part, 1, "CENTRAL", "BENCH", token=token)
@@ -213,16 +214,16 @@ async def test_refused_movement_releases_its_token():
 async def test_serialised_receive_needs_one_new_serial_per_unit():
     """Serialised parts: receive needs qty different serials; a known serial is refused; nothing written."""
     part = await make_part(serialised=True)
-    with pytest.raises(StockError) as err:
+    with pytest.raises(DomainError) as err:
         await services.receive(WAREHOUSE, part, 2, "CENTRAL", serials=["A1"])
     assert "serials" in err.value.errors
     a, b = unique("SN"), unique("SN")
     await services.receive(WAREHOUSE, part, 2, "CENTRAL", serials=[a, b])
-    with pytest.raises(StockError):
+    with pytest.raises(DomainError):
         await services.receive(WAREHOUSE, part, 2, "CENTRAL", serials=[unique("SN"), a])
     assert await services.on_hand(part, "CENTRAL") == 2
     assert len(await services.find_units(a)) == 1
-    with pytest.raises(StockError) as err:
+    with pytest.raises(DomainError) as err:
         await services.transfer(WAREHOUSE, part, 1, "CENTRAL", "BENCH")
     assert "serial" in err.value.errors
 
@@ -230,12 +231,12 @@ async def test_serialised_receive_needs_one_new_serial_per_unit():
 async def test_adjust_needs_reason_and_writes_off():
     """Count adjustment: reason required; minus writes off; cannot go below zero."""
     part = await make_part()
-    with pytest.raises(StockError) as err:
+    with pytest.raises(DomainError) as err:
         await services.adjust(WAREHOUSE, part, "CENTRAL", 5, "  ")
     assert "reason" in err.value.errors
     await services.adjust(WAREHOUSE, part, "CENTRAL", 5, "found")
     await services.adjust(WAREHOUSE, part, "CENTRAL", -2, "broken")
-    with pytest.raises(NotEnoughStock):
+    with pytest.raises(DomainError):
         await services.adjust(WAREHOUSE, part, "CENTRAL", -4, "lost")
     assert await services.on_hand(part, "CENTRAL") == 3 == await ledger_sum(part, "CENTRAL")
 
@@ -244,7 +245,7 @@ async def test_quarantine_and_return():
     """Quarantine moves stock to QUARANTINE with a reason; a return books unused parts back."""
     part = await make_part()
     await stock(part, "OFFICE-X" if False else "CENTRAL", 4)
-    with pytest.raises(StockError):
+    with pytest.raises(DomainError):
         await services.quarantine(WAREHOUSE, part, 1, "CENTRAL", reason="")
     await services.quarantine(WAREHOUSE, part, 1, "CENTRAL", reason="faulty")
     await services.issue_to(WAREHOUSE, part, 2, "CENTRAL", "ticket", 5)
@@ -289,7 +290,7 @@ async def test_minimum_default_rule_and_reorder_list():
     await stock(part, "CENTRAL", 2)
     rows = await services.reorder_list(await services.location_id("CENTRAL"), limit=100000)
     assert not any(r["part_id"] == part for r in rows)
-    with pytest.raises(StockError):
+    with pytest.raises(DomainError):
         await services.set_minimum(WAREHOUSE, part, "CENTRAL", min_qty=-1)
 
 
@@ -298,13 +299,13 @@ async def test_catalogue_validation():
     no = unique("PN")
     await services.create_part(WAREHOUSE, services.PartInput(part_no=no, name="交换机", cost="1,200.50"))
     assert (await services.part_by_no(no))["cost_fen"] == 120050
-    with pytest.raises(StockError) as err:
+    with pytest.raises(DomainError) as err:
         await services.create_part(WAREHOUSE, services.PartInput(part_no=no, name="x"))
     assert "part_no" in err.value.errors
-    with pytest.raises(StockError) as err:
+    with pytest.raises(DomainError) as err:
         await services.create_part(WAREHOUSE, services.PartInput(part_no=unique("PN"), name="", cost="abc"))
     assert set(err.value.errors) >= {"name", "cost"}
-    with pytest.raises(StockError) as err:
+    with pytest.raises(DomainError) as err:
         await services.create_part(DESK, services.PartInput(part_no=unique("PN"), name="x"))
     assert err.value.status == 403
 
@@ -331,15 +332,15 @@ async def test_nothing_leaves_the_emergency_store_without_approval():
     """R-INV-05: transfer or issue from the emergency store without an approved request is refused."""
     part = await make_part()
     await stock(part, "EMERGENCY", 2)
-    with pytest.raises(StockError) as err:
+    with pytest.raises(DomainError) as err:
         await services.issue_to(WAREHOUSE, part, 1, "EMERGENCY", "ticket", 1)
     assert err.value.status == 409
-    with pytest.raises(StockError):
+    with pytest.raises(DomainError):
         await services.transfer(WAREHOUSE, part, 1, "EMERGENCY", "CENTRAL", document_type="emergency_release", document_id=1)
     req = await _emergency_request((await services.get_part(part))["part_no"])
     engineer = await make_user("field", username=unique("eng"))
     eng_name = (await fetch("SELECT username FROM app_user WHERE id = {}", engineer))[0]["username"]
-    with pytest.raises(StockError) as err:
+    with pytest.raises(DomainError) as err:
         await emergency.issue(WAREHOUSE, req, engineer=eng_name)
     assert err.value.status == 409  # not approved yet
     assert await services.on_hand(part, "EMERGENCY") == 2
@@ -350,15 +351,15 @@ async def test_emergency_request_gm_approval_then_issue_with_engineer():
     part = await make_part()
     await stock(part, "EMERGENCY", 3)
     req = await _emergency_request((await services.get_part(part))["part_no"], 2)
-    with pytest.raises(StockError) as err:
+    with pytest.raises(DomainError) as err:
         await emergency.approve(MANAGER, req)
     assert err.value.status == 403
     await emergency.approve(GM, req, "同意")
-    with pytest.raises(StockError):
+    with pytest.raises(DomainError):
         await emergency.approve(GM, req)  # stale second click
     eng_id = await make_user("field", username=unique("eng"))
     eng = (await fetch("SELECT username FROM app_user WHERE id = {}", eng_id))[0]["username"]
-    with pytest.raises(StockError) as err:
+    with pytest.raises(DomainError) as err:
         await emergency.issue(WAREHOUSE, req, engineer="")
     assert "engineer" in err.value.errors
     await emergency.issue(WAREHOUSE, req, engineer=eng)
@@ -366,7 +367,7 @@ async def test_emergency_request_gm_approval_then_issue_with_engineer():
     assert detail["status"] == "issued" and detail["engineer_id"] == eng_id
     assert [(m["kind"], m["qty"]) for m in detail["moves"]] == [("emergency", 2)]
     assert await services.on_hand(part, "EMERGENCY") == 1 and await services.on_hand(part, "CUSTOMER") >= 2
-    with pytest.raises(StockError):
+    with pytest.raises(DomainError):
         await emergency.issue(WAREHOUSE, req, engineer=eng)  # issued once only
     actions = [r["action"] for r in await fetch(
         "SELECT action FROM audit_event WHERE entity_type = 'emergency_request' AND entity_id = {} ORDER BY id", str(req))]
@@ -383,7 +384,7 @@ async def test_emergency_issue_of_serialised_unit_and_shortage_rolls_back():
     eng = unique("eng")
     await make_user("field", username=eng)
     lines = (await emergency.get_request(req))["lines"]
-    with pytest.raises(StockError):
+    with pytest.raises(DomainError):
         await emergency.issue(WAREHOUSE, req, engineer=eng, serials={lines[0]["id"]: f"{serial} NOPE-{serial}"})
     assert (await emergency.get_request(req))["status"] == "approved"
     assert (await services.get_unit(unit))["location_code"] == "EMERGENCY"
@@ -392,7 +393,7 @@ async def test_emergency_issue_of_serialised_unit_and_shortage_rolls_back():
 async def test_emergency_request_bad_input():
     """Bad input: no customer, no reason, unknown part → field messages, nothing written."""
     before = (await fetch("SELECT COUNT(*) AS n FROM emergency_request"))[0]["n"]
-    with pytest.raises(StockError) as err:
+    with pytest.raises(DomainError) as err:
         await emergency.create_request(WAREHOUSE, emergency.RequestInput(lines=[("NO-SUCH-PART", "1")]))
     assert set(err.value.errors) >= {"customer_name", "reason", "line0"}
     assert (await fetch("SELECT COUNT(*) AS n FROM emergency_request"))[0]["n"] == before
@@ -406,15 +407,15 @@ async def test_purchase_request_manager_approval_then_receipt():
     part = await make_part()
     no = (await services.get_part(part))["part_no"]
     pr = await purchasing.create_request(WAREHOUSE, location="CENTRAL", lines=[(no, "5")])
-    with pytest.raises(StockError):
+    with pytest.raises(DomainError):
         await purchasing.receive_request(WAREHOUSE, pr, {})  # not approved
-    with pytest.raises(StockError) as err:
+    with pytest.raises(DomainError) as err:
         await purchasing.approve(WAREHOUSE, pr)
     assert err.value.status == 403
     await purchasing.approve(MANAGER, pr)
     line = (await purchasing.get_request(pr))["lines"][0]
     await purchasing.receive_request(WAREHOUSE, pr, {line["id"]: "3"})
-    with pytest.raises(StockError):
+    with pytest.raises(DomainError):
         await purchasing.receive_request(WAREHOUSE, pr, {line["id"]: "3"})
     assert (await purchasing.get_request(pr))["status"] == "approved"
     await purchasing.receive_request(WAREHOUSE, pr, {line["id"]: "2"})
@@ -448,14 +449,14 @@ async def test_stocktake_posts_differences_after_approval():
     assert {line["part_id"]: line["expected_qty"] for line in sheet["lines"]} == {a: 5, b: 2}
     ids = {line["part_id"]: line["id"] for line in sheet["lines"]}
     await stocktake.enter_counts(WAREHOUSE, st, {ids[a]: "4"})
-    with pytest.raises(StockError):
+    with pytest.raises(DomainError):
         await stocktake.submit(WAREHOUSE, st)  # b not counted
-    with pytest.raises(StockError) as err:
+    with pytest.raises(DomainError) as err:
         await stocktake.enter_counts(WAREHOUSE, st, {ids[b]: "-3"})
     assert f"count{ids[b]}" in err.value.errors
     await stocktake.enter_counts(WAREHOUSE, st, {ids[b]: "2"})
     await stocktake.submit(WAREHOUSE, st)
-    with pytest.raises(StockError) as err:
+    with pytest.raises(DomainError) as err:
         await stocktake.approve(WAREHOUSE, st)
     assert err.value.status == 403
     assert await stocktake.approve(MANAGER, st) == 1
@@ -514,7 +515,7 @@ async def test_minimums_follow_the_installed_base():
     level = (await fetch("SELECT installed_qty, min_qty FROM stock_level WHERE part_id = {} AND location_id = {}",
                          part, store))[0]
     assert (level["installed_qty"], level["min_qty"]) == (40, 5)
-    with pytest.raises(StockError):
+    with pytest.raises(DomainError):
         await services.recompute_minimums(DESK)
 
 
@@ -531,7 +532,7 @@ async def test_stocktake_found_part_and_serialised_difference():
     assert lines[found]["expected_qty"] == 0 and lines[cam]["expected_qty"] == 1
     await stocktake.enter_counts(WAREHOUSE, st, {lines[found]["id"]: "3", lines[cam]["id"]: "0"})
     await stocktake.submit(WAREHOUSE, st)
-    with pytest.raises(StockError) as err:
+    with pytest.raises(DomainError) as err:
         await stocktake.approve(MANAGER, st)
     assert err.value.status == 409 and (await services.get_part(cam))["part_no"] in err.value.message
     await stocktake.reject(MANAGER, st, "recount the camera")
@@ -546,20 +547,20 @@ async def test_refusals_need_a_reason_and_cancel():
     part = await make_part()
     no = (await services.get_part(part))["part_no"]
     pr = await purchasing.create_request(WAREHOUSE, location="CENTRAL", lines=[(no, "1")])
-    with pytest.raises(StockError) as err:
+    with pytest.raises(DomainError) as err:
         await purchasing.reject(MANAGER, pr, "")
     assert "note" in err.value.errors
     await purchasing.reject(MANAGER, pr, "too expensive")
     assert (await purchasing.get_request(pr))["status"] == "rejected"
     req = await _emergency_request(no)
-    with pytest.raises(StockError) as err:
+    with pytest.raises(DomainError) as err:
         await emergency.reject(GM, req, "")
     assert "note" in err.value.errors
-    with pytest.raises(StockError) as err:
+    with pytest.raises(DomainError) as err:
         await emergency.cancel(Actor(user_id=987654, username="other-desk", roles=frozenset({"desk"})), req)
     await emergency.cancel(WAREHOUSE, req)
     assert (await emergency.get_request(req))["status"] == "cancelled"
-    with pytest.raises(StockError):
+    with pytest.raises(DomainError):
         await emergency.approve(GM, req)
 
 
@@ -569,7 +570,7 @@ async def test_scrap_writes_off_from_quarantine():
     unit = await stock_unit(part, "CENTRAL")
     serial = (await services.get_unit(unit))["serial"]
     await services.quarantine(WAREHOUSE, part, 1, "CENTRAL", serial=serial, reason="faulty")
-    with pytest.raises(StockError) as err:
+    with pytest.raises(DomainError) as err:
         await services.scrap(WAREHOUSE, part, 1, "", serial=serial)
     assert "document_id" in err.value.errors
     move = await services.scrap(WAREHOUSE, part, 1, 17, serial=serial, reason="appraisal group: scrap")

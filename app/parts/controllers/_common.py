@@ -1,0 +1,84 @@
+"""What the parts pages share: labels for codes, the form-refusal helpers, list and label helpers."""
+
+from __future__ import annotations
+
+from litestar import Request, Response
+
+from app.core.db import fetch
+from app.core.errors import DomainError
+from app.core.i18n import _
+from app.core.i18n import lazy_gettext as _l
+from app.core.web import redirect, render
+from app.parts import labels
+from app.parts.status import UNIT_LABELS
+
+
+CATEGORY_LABELS = {"part": _l("Part"), "consumable": _l("Consumable"), "device": _l("Device")}
+KIND_LABELS = {
+    "central": _l("Central warehouse"), "emergency": _l("Emergency store"), "office": _l("Office store"),
+    "technician": _l("Technician stock"), "bench": _l("Bench"), "loaner_pool": _l("Loaner pool"),
+    "quarantine": _l("Quarantine"), "customer": _l("At customer"),
+}
+MOVE_LABELS = {
+    "receive": _l("Receive"), "issue": _l("Issue"), "return": _l("Return"), "transfer": _l("Transfer"),
+    "quarantine": _l("Quarantine"), "adjust": _l("Adjust"), "loan_out": _l("Loan out"), "loan_back": _l("Loan back"),
+    "scrap": _l("Scrap"), "stocktake": _l("Stocktake"), "emergency": _l("Emergency release"),
+}
+UNIT_STATUS = {str(k): v for k, v in UNIT_LABELS.items()}
+DOC_TYPES = {"ticket": _l("Service ticket"), "rma": _l("Return repair (RMA)"), "other": _l("Other document")}
+DOC_LABELS = {**DOC_TYPES, "delivery": _l("Supplier delivery note"), "loaner": _l("Spare-replacement notice"),
+              "scrap": _l("Scrap record")}
+
+
+def _ctx() -> dict:
+    return {"category_labels": CATEGORY_LABELS, "kind_labels": KIND_LABELS, "move_labels": MOVE_LABELS,
+            "unit_status": UNIT_STATUS, "doc_types": DOC_TYPES, "doc_labels": DOC_LABELS}
+
+
+def _own_form(exc: DomainError) -> DomainError:
+    """A refusal the page's own form shows (400/409 with field messages); 403/404 go on to the core handler."""
+    if exc.status in (403, 404):
+        raise exc
+    return exc
+
+
+def _booked_once(request: Request, url: str) -> Response:
+    return redirect(request, url, flash=_("This form was already submitted; it was booked once."), level="info")
+
+
+def _labels_page(request: Request, items: list[dict], copies: int, title: str) -> Response:
+    rendered = []
+    for item in items:
+        try:
+            bar = labels.inline(labels.code128_svg(item["code"], height_mm=9))
+        except Exception:  # noqa: BLE001 - a code Code 128 cannot carry still gets its QR code
+            bar = None
+        rendered.append({**item, "bar": bar, "qr": labels.inline(labels.qr_svg(item["code"], scale=3))})
+    return render(request, "print/parts/labels.html", items=rendered * copies, title=title)
+
+
+async def _location_stock(location_id: int, after: str | None, limit: int = 50) -> list[dict]:
+    return await fetch(
+        "SELECT sl.part_id, sl.on_hand, sl.min_qty, p.part_no, p.name, p.model, p.unit, p.serialised FROM stock_level sl "
+        "JOIN part p ON p.id = sl.part_id WHERE sl.location_id = {} AND (sl.on_hand > 0 OR sl.min_qty > 0)"
+        + (" AND p.part_no > {}" if after else "") + f" ORDER BY p.part_no LIMIT {limit + 1}",
+        location_id, *([after] if after else []))
+
+
+def _lines(raw: dict, prefix_part: str = "line_part", prefix_qty: str = "line_qty") -> list[tuple[str, str]]:
+    parts = raw.get(prefix_part, [])
+    qtys = raw.get(prefix_qty, [])
+    parts = parts if isinstance(parts, list) else [parts]
+    qtys = qtys if isinstance(qtys, list) else [qtys]
+    n = max(len(parts), len(qtys))
+    parts += [""] * (n - len(parts))
+    qtys += [""] * (n - len(qtys))
+    return [(str(p), str(q)) for p, q in zip(parts, qtys)]
+
+
+def _keyed(raw: dict, prefix: str) -> dict[int, str]:
+    out = {}
+    for key, value in raw.items():
+        if key.startswith(prefix) and key[len(prefix):].isdigit():
+            out[int(key[len(prefix):])] = value if isinstance(value, str) else " ".join(value)
+    return out
