@@ -16,25 +16,23 @@ caller's write transaction when there is one, else open their own):
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, AsyncIterator
+from typing import Any
 
-from app.core.dates import as_date, today  # noqa: F401 (re-exported for this domain)
 from app.core.audit.services import Actor, record
-from app.core import settings as core_settings
-from app.core.numbers import attach_entity, next_number
-from app.customers import warranty as engine
-from app.customers.warranty import Event, Warranty, compute_warranty
-from app.core.db import fetch, in_transaction, is_sqlite, utcnow, write_transaction
-from app.core.i18n import _, lazy_gettext as _l, tz
+from app.core.dates import as_date, parse_date, today  # noqa: F401 (re-exported for this domain)
+from app.core.db import atomic, fetch, is_sqlite, is_unique_violation, utcnow
+from app.core.errors import DomainError, Stale, fix, not_found
+from app.core.i18n import _, lazy_gettext as _l
 from app.core.money import MoneyError, from_fen, parse_money, to_fen
-
-EDIT_ROLES = ("desk", "manager")
-PRICE_ROLES = ("admin",)
+from app.core.numbers import attach_entity, next_number
+from app.core.settings import setting
+from app.core.status import move, update_versioned
+from app.customers import warranty as engine
+from app.customers.status import CONTRACT_STATUS_LABELS, STAGE_LABELS, TRANSITIONS
+from app.customers.warranty import Event, Warranty, compute_warranty
 
 CLASSES = {"key": _l("Key account (monthly-settled)"), "retail": _l("Retail")}
 AREAS = {"city": _l("City"), "suburb": _l("Suburb")}
@@ -46,9 +44,8 @@ CONTRACT_TYPES = {
 }
 # Which contract decides billing first when a customer holds several (R-TKT-02).
 ENTITLEMENT_ORDER = ("warranty", "annual", "per_visit", "liaison")
-STAGES = {"Q": _l("Q · signed"), "Y": _l("Y · accepted & archived"), "B": _l("B · warranty service"),
-          "S": _l("S · follow-up / renewal")}
-CONTRACT_STATUSES = {"active": _l("Active"), "terminated": _l("Terminated")}
+STAGES = STAGE_LABELS
+CONTRACT_STATUSES = CONTRACT_STATUS_LABELS
 CONTRACT_STATES = {"pending": _l("Not started"), "active": _l("Active"), "expired": _l("Expired"),
                    "terminated": _l("Terminated")}
 # Billing policies the ticket and ledger domains apply (R-TKT-11, R-TKT-12, 003 #11).
@@ -71,84 +68,20 @@ SERIAL_RE = re.compile(r"^[A-Z0-9][A-Z0-9\-_./#:]{0,79}$")
 MAX_CONTACTS = 10
 
 
-class CustomerError(Exception):
-    """A refused action; `errors` maps form fields to messages (X-05)."""
-
-    def __init__(self, message: str, errors: dict[str, str] | None = None, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.errors = errors or {}
-        self.status = status
+# Callers not yet on the kit (rma, loaners) still write `except customers.CustomerError`: the same class.
+CustomerError = DomainError
 
 
-def _fix(message: str | None = None, **errors: str) -> CustomerError:
-    return CustomerError(message or _("Please correct the marked fields."), errors)
-
-
-@asynccontextmanager
-async def _tx() -> AsyncIterator[None]:
-    """Join the caller's write transaction (another domain's service) or open one."""
-    if in_transaction():
-        yield
-    else:
-        async with write_transaction():
-            yield
-
-
-def _unique_violation(exc: BaseException) -> bool:
-    """A UNIQUE index refused the row (SQLite IntegrityError / asyncpg UniqueViolationError)."""
-    name = type(exc).__name__
-    return name == "UniqueViolationError" or (name == "IntegrityError" and "UNIQUE" in str(exc).upper())
-
-
-def parse_date(text: Any) -> dt.date | None:
-    """'2024-03-02' / '2024/3/2' / date → date; '' → None; raises ValueError on junk."""
-    if text is None:
-        return None
-    if isinstance(text, dt.datetime):
-        return text.date()
-    if isinstance(text, dt.date):
-        return text
-    text = str(text).strip()
-    if not text:
-        return None
-    text = text.replace("/", "-").replace(".", "-")
-    parts = text.split(" ")[0].split("-")
-    if len(parts) != 3:
-        raise ValueError(text)
-    return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
+async def _edit(table: str, row_id: int, version: int | None, sets: dict[str, Any], stale: str) -> dict:
+    """A versioned edit (core `update_versioned`), keeping this domain's own 409 message."""
+    try:
+        return await update_versioned(table, row_id, version, sets)
+    except Stale as exc:
+        raise Stale(exc.current, stale) from exc
 
 
 def normalize_serial(serial: Any) -> str:
     return re.sub(r"\s+", "", str(serial or "")).upper()
-
-
-# --------------------------------------------------------------------------- settings
-
-async def setting_int(key: str, default: int) -> int:
-    return await core_settings.get_int(key, default)
-
-
-async def set_setting_int(actor: Actor, key: str, value: int) -> None:
-    await core_settings.set_setting(actor, key, value)
-
-
-# Operator-editable numbers of this domain (listed on /admin/settings).
-for _spec in (
-    core_settings.SettingSpec("customers.renewal_days", _l("Renewal reminder: days before the end (R-CUS-07)"), 10,
-                              minimum=1, maximum=120, domain="customers"),
-    core_settings.SettingSpec("customers.default_warranty_months", _l("Default hardware warranty (months, R-CUS-04)"), 36,
-                              minimum=1, maximum=120, domain="customers"),
-    core_settings.SettingSpec("customers.warranty_extension_days", _l("Warranty extension per unclearable failure (days, R-CUS-05)"), 60,
-                              minimum=0, maximum=365, domain="customers"),
-    core_settings.SettingSpec("customers.upload_max_mb", _l("Largest hand-over document (MB, R-CUS-08)"), 20,
-                              minimum=1, maximum=60, domain="customers"),
-):
-    core_settings.register_setting(_spec)
-
-
-async def renewal_days() -> int:
-    return await setting_int("customers.renewal_days", 10)
 
 
 # --------------------------------------------------------------------------- offices
@@ -189,13 +122,13 @@ async def save_office(actor: Actor, data: OfficeInput, office_id: int | None = N
     audit `office.created` / `office.updated`. The code is unique."""
     errors = data.clean()
     if errors:
-        raise _fix(**errors)
+        raise fix(**errors)
     after = {"code": data.code, "name": data.name, "city": data.city, "address": data.address, "phone": data.phone,
              "is_active": data.is_active}
-    async with _tx():
+    async with atomic():
         clash = await fetch("SELECT id FROM service_office WHERE code = {}", data.code)
         if clash and clash[0]["id"] != office_id:
-            raise _fix(code=_("This code is taken."))
+            raise fix(code=_("This code is taken."))
         if office_id is None:
             rows = await fetch("INSERT INTO service_office (code, name, city, address, phone, is_active) "
                                "VALUES ({}, {}, {}, {}, {}, {}) RETURNING id", data.code, data.name, data.city,
@@ -205,7 +138,7 @@ async def save_office(actor: Actor, data: OfficeInput, office_id: int | None = N
         else:
             before = await fetch("SELECT code, name, city, address, phone, is_active FROM service_office WHERE id = {}", office_id)
             if not before:
-                raise CustomerError(_("No such office."), status=404)
+                raise not_found(_("No such office."))
             await fetch("UPDATE service_office SET code = {}, name = {}, city = {}, address = {}, phone = {}, is_active = {} "
                         "WHERE id = {}", data.code, data.name, data.city, data.address, data.phone, data.is_active, office_id)
             await record(actor, "office.updated", "service_office", office_id, before=before[0], after=after)
@@ -294,7 +227,7 @@ def _customer_public(data: CustomerInput) -> dict:
 
 async def _check_office(office_id: str) -> None:
     if not await fetch("SELECT id FROM service_office WHERE id = {}", int(office_id)):
-        raise _fix(office_id=_("Choose the service office."))
+        raise fix(office_id=_("Choose the service office."))
 
 
 async def _write_contacts(customer_id: int, contacts: list[ContactInput]) -> None:
@@ -308,8 +241,8 @@ async def create_customer(actor: Actor, data: CustomerInput) -> int:
     """R-CUS-01. Side effects: customer + contacts rows; audit `customer.created`."""
     errors = data.clean()
     if errors:
-        raise _fix(**errors)
-    async with _tx():
+        raise fix(**errors)
+    async with atomic():
         await _check_office(data.office_id)
         now = utcnow()
         rows = await fetch(
@@ -329,22 +262,17 @@ async def update_customer(actor: Actor, customer_id: int, data: CustomerInput, *
     """Side effects: customer row (compare-and-set on version), contacts replaced; audit `customer.updated`."""
     errors = data.clean()
     if errors:
-        raise _fix(**errors)
-    async with _tx():
+        raise fix(**errors)
+    async with atomic():
         before = await get_customer(customer_id)
         if before is None:
-            raise CustomerError(_("No such customer."), status=404)
+            raise not_found(_("No such customer."))
         await _check_office(data.office_id)
-        expected = before["version"] if version is None else version
-        updated = await fetch(
-            "UPDATE customer SET name = {}, customer_class = {}, office_id = {}, address = {}, area = {}, distance_km = {}, "
-            "phone = {}, notes = {}, search_text = {}, version = version + 1, updated_at = {} "
-            "WHERE id = {} AND version = {} RETURNING id",
-            data.name, data.customer_class, int(data.office_id), data.address, data.area, Decimal(data.distance_km),
-            data.phone, data.notes, _search_text(data), utcnow(), customer_id, expected,
-        )
-        if not updated:
-            raise CustomerError(_("Someone else changed this customer meanwhile; reload and try again."), status=409)
+        await _edit("customer", customer_id, version, {
+            "name": data.name, "customer_class": data.customer_class, "office_id": int(data.office_id),
+            "address": data.address, "area": data.area, "distance_km": Decimal(data.distance_km), "phone": data.phone,
+            "notes": data.notes, "search_text": _search_text(data)},
+            _("Someone else changed this customer meanwhile; reload and try again."))
         await _write_contacts(customer_id, data.contacts)
         old = {k: before[k] for k in ("name", "customer_class", "office_id", "address", "area", "phone", "notes")}
         old["distance_km"] = str(before["distance_km"])
@@ -544,10 +472,10 @@ async def create_contract(actor: Actor, customer_id: int, data: ContractInput) -
     row, audit `contract.created`."""
     errors = data.clean()
     if errors:
-        raise _fix(**errors)
-    async with _tx():
+        raise fix(**errors)
+    async with atomic():
         if not await fetch("SELECT id FROM customer WHERE id = {}", customer_id):
-            raise CustomerError(_("No such customer."), status=404)
+            raise not_found(_("No such customer."))
         number = await next_number("contract", entity_type="contract", today=today())
         now = utcnow()
         rows = await fetch(
@@ -573,23 +501,16 @@ async def update_contract(actor: Actor, contract_id: int, data: ContractInput, *
     term changed; audit `contract.updated`."""
     errors = data.clean()
     if errors:
-        raise _fix(**errors)
-    async with _tx():
+        raise fix(**errors)
+    async with atomic():
         before = await get_contract(contract_id)
         if before is None:
-            raise CustomerError(_("No such contract."), status=404)
-        expected = before["version"] if version is None else version
-        updated = await fetch(
-            "UPDATE contract SET contract_type = {}, title = {}, start_date = {}, end_date = {}, status = {}, "
-            "response_hours = {}, onsite_hours_city = {}, onsite_hours_suburb = {}, warranty_months = {}, "
-            "tariff_policy = {}, amount_fen = {}, notes = {}, version = version + 1, updated_at = {} "
-            "WHERE id = {} AND version = {} RETURNING id",
-            data.contract_type, data.title, data.start, data.end, data.status, data.ints["response_hours"],
-            data.ints["onsite_hours_city"], data.ints["onsite_hours_suburb"], data.ints["warranty_months"],
-            data.tariff_policy, data.amount_fen, data.notes, utcnow(), contract_id, expected,
-        )
-        if not updated:
-            raise CustomerError(_("Someone else changed this contract meanwhile; reload and try again."), status=409)
+            raise not_found(_("No such contract."))
+        await _edit("contract", contract_id, version, {
+            "contract_type": data.contract_type, "title": data.title, "start_date": data.start, "end_date": data.end,
+            "status": data.status, **data.ints, "tariff_policy": data.tariff_policy, "amount_fen": data.amount_fen,
+            "notes": data.notes},
+            _("Someone else changed this contract meanwhile; reload and try again."))
         if before["warranty_months"] != data.ints["warranty_months"]:
             for device in await fetch("SELECT id FROM device WHERE contract_id = {} AND warranty_months IS NULL", contract_id):
                 await _recompute_device(device["id"])
@@ -603,21 +524,19 @@ async def change_stage(actor: Actor, contract_id: int, to_stage: str, *, note: s
     """R-CUS-02 QYBS stage: compare-and-set on (id, stage, version); the change is kept in
     contract_stage_change (append-only). A stale second click gets 409."""
     if to_stage not in STAGES:
-        raise _fix(stage=_("Choose a stage."))
+        raise fix(stage=_("Choose a stage."))
     note = note.strip()[:500]
-    async with _tx():
+    async with atomic():
         row = await get_contract(contract_id)
         if row is None:
-            raise CustomerError(_("No such contract."), status=404)
+            raise not_found(_("No such contract."))
         if row["stage"] == to_stage:
-            raise CustomerError(_("The contract is already in this stage."), {"stage": _("The contract is already in this stage.")}, status=409)
-        expected = row["version"] if version is None else version
-        updated = await fetch(
-            "UPDATE contract SET stage = {}, version = version + 1, updated_at = {} "
-            "WHERE id = {} AND version = {} AND stage = {} RETURNING id",
-            to_stage, utcnow(), contract_id, expected, row["stage"])
-        if not updated:
-            raise CustomerError(_("Someone else changed this contract meanwhile; reload and try again."), status=409)
+            raise DomainError(_("The contract is already in this stage."), field="stage", status=409)
+        try:
+            await move("contract", contract_id, version, TRANSITIONS[f"stage_{to_stage}"], actor=actor, column="stage",
+                       note=note, labels=STAGES)
+        except Stale as exc:
+            raise Stale(exc.current, _("Someone else changed this contract meanwhile; reload and try again.")) from exc
         await fetch("INSERT INTO contract_stage_change (contract_id, from_stage, to_stage, note, user_id, username, changed_at) "
                     "VALUES ({}, {}, {}, {}, {}, {}, {})", contract_id, row["stage"], to_stage, note, actor.user_id,
                     actor.username, utcnow())
@@ -748,7 +667,7 @@ class DeviceInput:
             errors["contract_id"] = _("Choose a contract of this customer.")
         for name in ("install_date", "acceptance_date"):
             try:
-                self.values[name] = parse_date(getattr(self, name))
+                self.values[name] = parse_date(str(getattr(self, name) or "").strip().split(" ")[0])  # a cell may carry a time
             except ValueError:
                 errors[name] = _("Enter a date (YYYY-MM-DD).")
         inst, acc = self.values.get("install_date"), self.values.get("acceptance_date")
@@ -776,13 +695,13 @@ class DeviceInput:
 async def _check_device_refs(data: DeviceInput, device_id: int | None = None) -> None:
     customer_id = data.values["customer_id"]
     if not await fetch("SELECT id FROM customer WHERE id = {}", customer_id):
-        raise _fix(customer_id=_("Choose the customer."))
+        raise fix(customer_id=_("Choose the customer."))
     contract_id = data.values.get("contract_id")
     if contract_id and not await fetch("SELECT id FROM contract WHERE id = {} AND customer_id = {}", contract_id, customer_id):
-        raise _fix(contract_id=_("Choose a contract of this customer."))
+        raise fix(contract_id=_("Choose a contract of this customer."))
     clash = await fetch("SELECT id FROM device WHERE serial = {}", data.serial)
     if clash and clash[0]["id"] != device_id:
-        raise _fix(serial=_("A device with serial %(serial)s is already registered.", serial=data.serial))
+        raise fix(serial=_("A device with serial %(serial)s is already registered.", serial=data.serial))
 
 
 async def create_device(actor: Actor, data: DeviceInput) -> int:
@@ -790,17 +709,17 @@ async def create_device(actor: Actor, data: DeviceInput) -> int:
     audit `device.created`. A duplicate serial is refused (also under a race: unique index)."""
     errors = data.clean()
     if errors:
-        raise _fix(**errors)
+        raise fix(**errors)
     try:
         return await _create_device(actor, data)
     except Exception as exc:
-        if _unique_violation(exc):  # two desks registering the same serial at the same moment
-            raise _fix(serial=_("A device with serial %(serial)s is already registered.", serial=data.serial)) from exc
+        if is_unique_violation(exc):  # two desks registering the same serial at the same moment
+            raise fix(serial=_("A device with serial %(serial)s is already registered.", serial=data.serial)) from exc
         raise
 
 
 async def _create_device(actor: Actor, data: DeviceInput) -> int:
-    async with _tx():
+    async with atomic():
         await _check_device_refs(data)
         now = utcnow()
         v = data.values
@@ -825,24 +744,19 @@ async def update_device(actor: Actor, device_id: int, data: DeviceInput, *, vers
     the customer changes; audit `device.updated`."""
     errors = data.clean()
     if errors:
-        raise _fix(**errors)
-    async with _tx():
+        raise fix(**errors)
+    async with atomic():
         before = await get_device(device_id)
         if before is None:
-            raise CustomerError(_("No such device."), status=404)
+            raise not_found(_("No such device."))
         await _check_device_refs(data, device_id)
         v = data.values
-        expected = before["version"] if version is None else version
-        updated = await fetch(
-            "UPDATE device SET serial = {}, brand = {}, product_name = {}, model = {}, system = {}, kind = {}, capacity = {}, "
-            "customer_id = {}, contract_id = {}, site = {}, install_date = {}, acceptance_date = {}, warranty_months = {}, "
-            "notes = {}, version = version + 1, updated_at = {} WHERE id = {} AND version = {} RETURNING id",
-            data.serial, data.brand, data.product_name, data.model, data.system, data.kind, v["capacity"], v["customer_id"],
-            v["contract_id"], data.site, v["install_date"], v["acceptance_date"], v["warranty_months"], data.notes,
-            utcnow(), device_id, expected,
-        )
-        if not updated:
-            raise CustomerError(_("Someone else changed this device meanwhile; reload and try again."), status=409)
+        await _edit("device", device_id, version, {
+            "serial": data.serial, "brand": data.brand, "product_name": data.product_name, "model": data.model,
+            "system": data.system, "kind": data.kind, "capacity": v["capacity"], "customer_id": v["customer_id"],
+            "contract_id": v["contract_id"], "site": data.site, "install_date": v["install_date"],
+            "acceptance_date": v["acceptance_date"], "warranty_months": v["warranty_months"], "notes": data.notes},
+            _("Someone else changed this device meanwhile; reload and try again."))
         if before["customer_id"] != v["customer_id"]:
             await fetch("UPDATE customer SET device_count = device_count - 1 WHERE id = {}", before["customer_id"])
             await fetch("UPDATE customer SET device_count = device_count + 1 WHERE id = {}", v["customer_id"])
@@ -887,14 +801,14 @@ async def _term_for(device: dict) -> int:
         rows = await fetch("SELECT warranty_months FROM contract WHERE id = {}", device["contract_id"])
         if rows:
             return int(rows[0]["warranty_months"])
-    return await setting_int("customers.default_warranty_months", engine.DEFAULT_TERM_MONTHS)
+    return await setting("customers.default_warranty_months")
 
 
 async def warranty_for(device: dict, events: list[dict] | None = None) -> Warranty:
     events = await device_events(device["id"]) if events is None else events
     failures = [as_date(e["occurred_on"]) for e in events if e["event_type"] == "failure" and e["unresolvable"]]
     return compute_warranty(as_date(device["acceptance_date"]), await _term_for(device), failures,
-                            await setting_int("customers.warranty_extension_days", engine.DEFAULT_EXTENSION_DAYS))
+                            await setting("customers.warranty_extension_days"))
 
 
 async def _recompute_device(device_id: int) -> tuple[Warranty, engine.ReplacementCheck]:
@@ -966,10 +880,18 @@ class FailureResult:
 def _clean_event(fault_code: str, description: str, source_type: str, source_id: Any) -> tuple[str, str, str, str]:
     fault_code = (fault_code or "").strip().upper()
     if not fault_code:
-        raise _fix(fault_code=_("Enter the fault (code or short name)."))
+        raise fix(fault_code=_("Enter the fault (code or short name)."))
     if len(fault_code) > 60:
-        raise _fix(fault_code=_("At most %(n)s characters.", n=60))
+        raise fix(fault_code=_("At most %(n)s characters.", n=60))
     return fault_code, (description or "").strip()[:1000], (source_type or "")[:30], str(source_id or "")[:60]
+
+
+def _event_day(occurred_on: dt.date | None) -> dt.date:
+    """The day a failure or repair happened: today by default, never in the future (whoever calls)."""
+    day = occurred_on or today()
+    if day > today():
+        raise fix(occurred_on=_("The date cannot be in the future."))
+    return day
 
 
 async def _lock_device(device_id: int) -> dict:
@@ -978,7 +900,7 @@ async def _lock_device(device_id: int) -> dict:
     rows = await fetch("UPDATE device SET updated_at = {} WHERE id = {} RETURNING id, customer_id",
                        utcnow(), device_id)
     if not rows:
-        raise CustomerError(_("No such device."), status=404)
+        raise not_found(_("No such device."))
     return rows[0]
 
 
@@ -994,8 +916,8 @@ async def record_failure(actor: Actor, device_id: int, fault_code: str, unresolv
     Joins the caller's write transaction if there is one.
     """
     fault_code, description, source_type, source_id = _clean_event(fault_code, description, source_type, source_id)
-    occurred_on = occurred_on or today()
-    async with _tx():
+    occurred_on = _event_day(occurred_on)
+    async with atomic():
         await _lock_device(device_id)
         before_end = (await fetch("SELECT warranty_end FROM device WHERE id = {}", device_id))[0]["warranty_end"]
         rows = await fetch(
@@ -1021,9 +943,9 @@ async def record_repair(actor: Actor, device_id: int, fault_code: str, source_ty
     if replaced and not (fault_code or "").strip():
         fault_code = "REPLACED"
     fault_code, description, source_type, source_id = _clean_event(fault_code, description, source_type, source_id)
-    occurred_on = occurred_on or today()
+    occurred_on = _event_day(occurred_on)
     kind = "replacement" if replaced else "repair"
-    async with _tx():
+    async with atomic():
         await _lock_device(device_id)
         rows = await fetch(
             "INSERT INTO device_event (device_id, event_type, fault_code, unresolvable, occurred_on, description, "
@@ -1080,7 +1002,7 @@ async def list_devices(flt: DeviceFilter, *, before: int | None = None, limit: i
         args.append(on)
     elif flt.warranty == "ending":
         where.append("d.warranty_end >= {} AND d.warranty_end <= {}")
-        args += [on, on + dt.timedelta(days=await renewal_days())]
+        args += [on, on + dt.timedelta(days=await setting("customers.renewal_days"))]
     elif flt.warranty == "not_started":
         where.append("d.warranty_end IS NULL")
     if flt.replacement:

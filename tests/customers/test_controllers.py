@@ -5,6 +5,7 @@ import io
 
 from app.customers import services as svc
 from app.core.db import fetch
+from app.core.settings import set_setting
 from seed.factories import unique
 from tests.customers.factories import make_contract, make_customer, make_device, make_office
 
@@ -353,7 +354,7 @@ async def test_upload_oversize_refused(login_as):
     from app.core.audit.services import SYSTEM
 
     cid = await make_customer()
-    await svc.set_setting_int(SYSTEM, "customers.upload_max_mb", 1)
+    await set_setting(SYSTEM, "customers.upload_max_mb", 1)
     try:
         client = await login_as("desk", lang="en")
         response = await client.post(f"/customers/{cid}/documents", data={"kind": "manual"},
@@ -361,7 +362,7 @@ async def test_upload_oversize_refused(login_as):
                                      headers={"x-csrftoken": await client.csrf()})
         assert response.status_code == 400 and "larger than 1 MB" in response.text
     finally:
-        await svc.set_setting_int(SYSTEM, "customers.upload_max_mb", 20)
+        await set_setting(SYSTEM, "customers.upload_max_mb", 20)
     assert await count("SELECT COUNT(*) AS n FROM customer_document WHERE customer_id = {}", cid) == 0
 
 
