@@ -469,3 +469,28 @@ async def test_customer_pick_refuses_links_a_browser_reads_as_another_site(login
         fragment = await client.get("/customers/pick", params={"q": tag, "link": link})
         assert fragment.status_code == 200 and f'href="/customers/{cid}"' in fragment.text, repr(link)
         assert "evil.example" not in fragment.text
+
+
+async def test_edit_without_version_is_400_not_unchecked(login_as):
+    """An edit form without its hidden version is refused (400), never saved without the stale check."""
+    cid = await make_customer()
+    c = await svc.get_customer(cid)
+    client = await login_as("desk")
+    form = {"name": c["name"] + "X", "office_id": c["office_id"], "customer_class": "retail", "area": "city",
+            "distance_km": "1"}
+    assert (await client.post_form(f"/customers/{cid}/edit", form)).status_code == 400
+    assert (await svc.get_customer(cid))["name"] == c["name"]
+    kid = await make_contract(cid)
+    assert (await client.post_form(f"/contracts/{kid}/stage", {"stage": "Y"})).status_code == 400
+    assert (await svc.get_contract(kid))["stage"] == "Q"
+
+
+async def test_device_event_in_the_future_400(login_as):
+    """The device page's event form refuses a future date with the field message."""
+    did = await make_device(await make_customer())
+    client = await login_as("desk")
+    future = (svc.today() + dt.timedelta(days=3)).isoformat()
+    response = await client.post_form(f"/devices/{did}/events", {"event_type": "failure", "fault_code": "F9",
+                                                                  "occurred_on": future})
+    assert response.status_code == 400
+    assert not await fetch("SELECT id FROM device_event WHERE device_id = {}", did)

@@ -480,3 +480,39 @@ async def test_r_cus_01_serial_prefix_search_finds_exactly_the_prefix():
     await make_device(customer_id=other, serial=f"Z{stem}-B2")
     rows, _ = await svc.list_customers(svc.CustomerFilter(q=stem))
     assert [r["id"] for r in rows] == [owner]
+
+
+# ---------------------------------------------------------------- kit rules (issue #10)
+
+async def test_r_cus_05_future_failure_refused_by_the_service():
+    """A failure (or repair) dated in the future is refused by the service itself — rma and tickets
+    call it without the device page's form — with a field error; nothing is written."""
+    device_id = await make_device(await make_customer(), acceptance=TODAY - dt.timedelta(days=10))
+    tomorrow = TODAY + dt.timedelta(days=1)
+    with pytest.raises(DomainError) as exc:
+        await svc.record_failure(DESK, device_id, "F1", True, "rma", 1, occurred_on=tomorrow)
+    assert exc.value.status == 400 and "occurred_on" in exc.value.errors
+    with pytest.raises(DomainError) as exc:
+        await svc.record_repair(DESK, device_id, "F1", "rma", 1, occurred_on=tomorrow)
+    assert "occurred_on" in exc.value.errors
+    assert not await fetch("SELECT id FROM device_event WHERE device_id = {}", device_id)
+
+
+async def test_r_cus_02_stage_change_writes_status_history():
+    """The QYBS stage moves through core.status.move(): one status_change row besides the stage history."""
+    kid = await make_contract(await make_customer())
+    version = (await svc.get_contract(kid))["version"]
+    await svc.change_stage(DESK, kid, "Y", version=version)
+    rows = await fetch("SELECT from_status, to_status FROM status_change WHERE table_name = 'contract' AND row_id = {}", kid)
+    assert [(r["from_status"], r["to_status"]) for r in rows] == [("Q", "Y")]
+    assert (await svc.get_contract(kid))["version"] == version + 1
+
+
+async def test_r_cus_02_stage_change_needs_the_edit_permission():
+    """Only desk and manager move a contract's stage (the service checks, not only the route)."""
+    kid = await make_contract(await make_customer())
+    finance = Actor(user_id=None, username="fin-test", roles=frozenset({"finance"}))
+    with pytest.raises(DomainError) as exc:
+        await svc.change_stage(finance, kid, "Y", version=(await svc.get_contract(kid))["version"])
+    assert exc.value.status == 403
+    assert (await svc.get_contract(kid))["stage"] == "Q"
