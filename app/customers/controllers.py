@@ -27,8 +27,8 @@ from app.core.xlsx import xlsx_response
 from app.customers import documents as docs
 from app.customers import importer, pricing, renewals
 from app.customers import services as svc
-from app.customers.schemas import (DocumentForm, EventForm, NoticeForm, OfficeForm, RenewalDaysForm, StageForm, TierForm,
-                                   VersionForm, opt_id)
+from app.customers.schemas import (ContractForm, CustomerForm, DeviceForm, DocumentForm, EventForm, NoticeForm, OfficeForm,
+                                   RenewalDaysForm, StageForm, TierForm, VersionForm, checked, opt_id)
 
 
 def _lookups() -> dict:
@@ -100,8 +100,10 @@ class CustomerController(Controller):
 
     @post("/new", opt=perm("customers.edit"))
     async def create_customer(self, request: Request) -> Response:
-        data = _customer_input(await form_data(request))
+        raw = await form_data(request)
+        data = _customer_input(raw)  # shown again on an error
         try:
+            data = _customer_input(checked(CustomerForm, raw))
             customer_id = await svc.create_customer(actor(request), data)
         except DomainError as exc:
             if exc.status != 400:
@@ -149,6 +151,7 @@ class CustomerController(Controller):
         if customer is None:
             raise not_found()
         try:
+            data = _customer_input(checked(CustomerForm, raw))
             await svc.update_customer(actor(request), customer_id, data, version=_version(raw))
         except DomainError as exc:
             if exc.status not in (400, 409):
@@ -175,11 +178,13 @@ class CustomerController(Controller):
 
     @post("/{customer_id:int}/contracts/new", opt=perm("customers.edit"))
     async def create_contract(self, request: Request, customer_id: FromPath[int]) -> Response:
-        data = _contract_input(await form_data(request))
+        raw = await form_data(request)
+        data = _contract_input(raw)  # shown again on an error
         customer = await svc.get_customer(customer_id)
         if customer is None:
             raise not_found()
         try:
+            data = _contract_input(checked(ContractForm, raw))
             contract_id = await svc.create_contract(actor(request), customer_id, data)
         except DomainError as exc:
             if exc.status != 400:
@@ -344,6 +349,7 @@ class ContractController(Controller):
             raise not_found()
         data = _contract_input({**raw, "stage": contract["stage"]})
         try:
+            data = _contract_input(checked(ContractForm, {**raw, "stage": contract["stage"]}))
             await svc.update_contract(actor(request), contract_id, data, version=_version(raw))
         except DomainError as exc:
             if exc.status not in (400, 409):
@@ -428,8 +434,10 @@ class DeviceController(Controller):
 
     @post("/new", opt=perm("customers.edit"))
     async def create_device(self, request: Request) -> Response:
-        data = _device_input(await form_data(request))
+        raw = await form_data(request)
+        data = _device_input(raw)  # shown again on an error
         try:
+            data = _device_input(checked(DeviceForm, raw))
             device_id = await svc.create_device(actor(request), data)
         except DomainError as exc:
             if exc.status != 400:
@@ -470,8 +478,10 @@ class DeviceController(Controller):
         device = await svc.get_device(device_id)
         if device is None:
             raise not_found()
-        data = _device_input({**raw, "customer_id": raw.get("customer_id", device["customer_id"])})
+        raw = {**raw, "customer_id": raw.get("customer_id", device["customer_id"])}
+        data = _device_input(raw)  # shown again on an error
         try:
+            data = _device_input(checked(DeviceForm, raw))
             await svc.update_device(actor(request), device_id, data, version=_version(raw))
         except DomainError as exc:
             if exc.status not in (400, 409):

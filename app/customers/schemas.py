@@ -7,11 +7,12 @@ domains); the small forms are schemas here. Every form that edits a row carries 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from app.core.forms import Bool, Date, FieldError, Int, Text, Version
+from app.core.forms import Bool, Date, FieldError, Int, Text, Version, clean_text, parse_or_raise
 from app.core.i18n import _
 
 EVENT_KINDS = ("failure", "repair", "replacement")
@@ -97,3 +98,84 @@ class DocumentForm:
     kind: Annotated[str, Text(max_len=40)] = "other"
     title: Annotated[str, Text(max_len=10000)] = ""
     contract_id: Annotated[int | None, Int(min=1, max=2**63 - 1)] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Lines:
+    """Parallel repeated fields (a contact's name / phone / role rows): every entry kept, blanks too,
+    so the rows stay aligned; each entry is plain single-line text."""
+
+    max_len: int = 1000
+    max_items: int = 100
+
+    def parse(self, raw: Any) -> list[str]:
+        values = raw if isinstance(raw, list) else ([] if raw in (None, "") else [raw])
+        if len(values) > self.max_items:
+            raise FieldError(_("At most %(n)s entries.", n=self.max_items))
+        out = []
+        for value in values:
+            text = clean_text(value)
+            if len(text) > self.max_len:
+                raise FieldError(_("At most %(n)s characters.", n=self.max_len))
+            out.append(text)
+        return out
+
+
+# The customer, contract and device forms: these specs refuse what no field may hold (control
+# characters, NUL, runaway lengths); the domain rules with their own messages (name required,
+# end ≥ start, serial format, SLA hours …) stay in the services' `*Input.clean()`, which the
+# importer and other domains go through as well.
+
+@dataclass
+class CustomerForm:
+    name: Annotated[str, Text(max_len=1000)] = ""
+    customer_class: Annotated[str, Text(max_len=40)] = "retail"
+    office_id: Annotated[str, Text(max_len=40)] = ""
+    address: Annotated[str, Text(max_len=1000)] = ""
+    area: Annotated[str, Text(max_len=40)] = "city"
+    distance_km: Annotated[str, Text(max_len=40)] = "0"
+    phone: Annotated[str, Text(max_len=1000)] = ""
+    notes: Annotated[str, Text(max_len=10000, multiline=True)] = ""
+    contact_name: Annotated[list, Lines()] = dataclasses.field(default_factory=list)
+    contact_phone: Annotated[list, Lines()] = dataclasses.field(default_factory=list)
+    contact_role: Annotated[list, Lines()] = dataclasses.field(default_factory=list)
+
+
+@dataclass
+class ContractForm:
+    contract_type: Annotated[str, Text(max_len=40)] = "annual"
+    title: Annotated[str, Text(max_len=1000)] = ""
+    start_date: Annotated[str, Text(max_len=40)] = ""
+    end_date: Annotated[str, Text(max_len=40)] = ""
+    status: Annotated[str, Text(max_len=40)] = "active"
+    stage: Annotated[str, Text(max_len=10)] = "Q"
+    response_hours: Annotated[str, Text(max_len=40)] = "1"
+    onsite_hours_city: Annotated[str, Text(max_len=40)] = "2"
+    onsite_hours_suburb: Annotated[str, Text(max_len=40)] = "12"
+    warranty_months: Annotated[str, Text(max_len=40)] = "36"
+    tariff_policy: Annotated[str, Text(max_len=40)] = "standard"
+    amount: Annotated[str, Text(max_len=40)] = "0"
+    notes: Annotated[str, Text(max_len=10000, multiline=True)] = ""
+
+
+@dataclass
+class DeviceForm:
+    serial: Annotated[str, Text(max_len=1000)] = ""
+    brand: Annotated[str, Text(max_len=1000)] = ""
+    product_name: Annotated[str, Text(max_len=1000)] = ""
+    model: Annotated[str, Text(max_len=1000)] = ""
+    system: Annotated[str, Text(max_len=40)] = ""
+    kind: Annotated[str, Text(max_len=1000)] = ""
+    capacity: Annotated[str, Text(max_len=40)] = ""
+    customer_id: Annotated[str, Text(max_len=40)] = ""
+    contract_id: Annotated[str, Text(max_len=40)] = ""
+    site: Annotated[str, Text(max_len=1000)] = ""
+    install_date: Annotated[str, Text(max_len=40)] = ""
+    acceptance_date: Annotated[str, Text(max_len=40)] = ""
+    warranty_months: Annotated[str, Text(max_len=40)] = ""
+    notes: Annotated[str, Text(max_len=10000, multiline=True)] = ""
+
+
+def checked(schema: type, raw: dict) -> dict[str, Any]:
+    """`raw` read through `schema` (400 with field messages when a value is unacceptable), as a dict."""
+    return dataclasses.asdict(parse_or_raise(schema, raw))

@@ -494,3 +494,14 @@ async def test_device_event_in_the_future_400(login_as):
                                                                   "occurred_on": future})
     assert response.status_code == 400
     assert not await fetch("SELECT id FROM device_event WHERE device_id = {}", did)
+
+
+async def test_customer_form_refuses_control_characters(login_as):
+    """The customer form is read through its schema: a control character is a field error (400), nothing written."""
+    office = await make_office()
+    client = await login_as("desk")
+    name = unique("控制") + "\x07"
+    response = await client.post_form("/customers/new", {"name": name, "office_id": office, "customer_class": "retail",
+                                                         "area": "city", "distance_km": "1"})
+    assert response.status_code == 400
+    assert await count("SELECT COUNT(*) AS n FROM customer WHERE name LIKE {}", name[:-1] + "%") == 0
