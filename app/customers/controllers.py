@@ -22,13 +22,14 @@ from app.core.i18n import _
 from app.core.permissions import can, perm
 from app.core.sections import render_sections, sections_for
 from app.core.settings import set_setting, setting
-from app.core.web import actor, as_list, form_data, redirect, render
+from app.core.web import actor, form_data, redirect, render
 from app.core.xlsx import xlsx_response
 from app.customers import documents as docs
 from app.customers import importer, pricing, renewals
 from app.customers import services as svc
 from app.customers.schemas import (ContractForm, CustomerForm, DeviceForm, DocumentForm, EventForm, NoticeForm, OfficeForm,
-                                   RenewalDaysForm, StageForm, TierForm, VersionForm, checked, opt_id)
+                                   RenewalDaysForm, StageForm, TierForm, VersionForm, checked, contract_input,
+                                   customer_input, device_input, opt_id)
 
 
 def _lookups() -> dict:
@@ -47,17 +48,6 @@ def _version(raw: dict) -> int:
 
 
 # --------------------------------------------------------------------------- customers
-
-def _customer_input(data: dict) -> svc.CustomerInput:
-    names, phones, titles = as_list(data.get("contact_name")), as_list(data.get("contact_phone")), as_list(data.get("contact_role"))
-    count = max(len(names), len(phones), len(titles))
-    contacts = [svc.ContactInput(name=(names[i] if i < len(names) else ""), phone=(phones[i] if i < len(phones) else ""),
-                                 role=(titles[i] if i < len(titles) else "")) for i in range(count)]
-    return svc.CustomerInput(name=str(data.get("name", "")), customer_class=str(data.get("customer_class", "retail")),
-                             office_id=str(data.get("office_id", "")), address=str(data.get("address", "")),
-                             area=str(data.get("area", "city")), distance_km=str(data.get("distance_km", "0") or "0"),
-                             phone=str(data.get("phone", "")), notes=str(data.get("notes", "")), contacts=contacts)
-
 
 class CustomerController(Controller):
     path = "/customers"
@@ -101,9 +91,9 @@ class CustomerController(Controller):
     @post("/new", opt=perm("customers.edit"))
     async def create_customer(self, request: Request) -> Response:
         raw = await form_data(request)
-        data = _customer_input(raw)  # shown again on an error
+        data = customer_input(raw)  # shown again on an error
         try:
-            data = _customer_input(checked(CustomerForm, raw))
+            data = customer_input(checked(CustomerForm, raw))
             customer_id = await svc.create_customer(actor(request), data)
         except DomainError as exc:
             if exc.status != 400:
@@ -146,12 +136,12 @@ class CustomerController(Controller):
     @post("/{customer_id:int}/edit", opt=perm("customers.edit"))
     async def update(self, request: Request, customer_id: FromPath[int]) -> Response:
         raw = await form_data(request)
-        data = _customer_input(raw)
+        data = customer_input(raw)
         customer = await svc.get_customer(customer_id)
         if customer is None:
             raise not_found()
         try:
-            data = _customer_input(checked(CustomerForm, raw))
+            data = customer_input(checked(CustomerForm, raw))
             await svc.update_customer(actor(request), customer_id, data, version=_version(raw))
         except DomainError as exc:
             if exc.status not in (400, 409):
@@ -179,12 +169,12 @@ class CustomerController(Controller):
     @post("/{customer_id:int}/contracts/new", opt=perm("customers.edit"))
     async def create_contract(self, request: Request, customer_id: FromPath[int]) -> Response:
         raw = await form_data(request)
-        data = _contract_input(raw)  # shown again on an error
+        data = contract_input(raw)  # shown again on an error
         customer = await svc.get_customer(customer_id)
         if customer is None:
             raise not_found()
         try:
-            data = _contract_input(checked(ContractForm, raw))
+            data = contract_input(checked(ContractForm, raw))
             contract_id = await svc.create_contract(actor(request), customer_id, data)
         except DomainError as exc:
             if exc.status != 400:
@@ -302,13 +292,6 @@ class CustomerController(Controller):
         return redirect(request, target, flash=_("%(n)s rows imported.", n=count))
 
 
-def _contract_input(data: dict) -> svc.ContractInput:
-    keys = ("contract_type", "title", "start_date", "end_date", "status", "stage", "response_hours", "onsite_hours_city",
-            "onsite_hours_suburb", "warranty_months", "tariff_policy", "amount", "notes")
-    defaults = svc.ContractInput()
-    return svc.ContractInput(**{k: str(data.get(k, getattr(defaults, k))) for k in keys})
-
-
 class ContractController(Controller):
     path = "/contracts"
     opt = perm("customers.view")
@@ -347,9 +330,9 @@ class ContractController(Controller):
         contract = await svc.get_contract(contract_id)
         if contract is None:
             raise not_found()
-        data = _contract_input({**raw, "stage": contract["stage"]})
+        data = contract_input({**raw, "stage": contract["stage"]})
         try:
-            data = _contract_input(checked(ContractForm, {**raw, "stage": contract["stage"]}))
+            data = contract_input(checked(ContractForm, {**raw, "stage": contract["stage"]}))
             await svc.update_contract(actor(request), contract_id, data, version=_version(raw))
         except DomainError as exc:
             if exc.status not in (400, 409):
@@ -373,12 +356,6 @@ class ContractController(Controller):
 
 
 # --------------------------------------------------------------------------- devices
-
-def _device_input(data: dict) -> svc.DeviceInput:
-    keys = ("serial", "brand", "product_name", "model", "system", "kind", "capacity", "customer_id", "contract_id", "site",
-            "install_date", "acceptance_date", "warranty_months", "notes")
-    return svc.DeviceInput(**{k: str(data.get(k, "") or "") for k in keys})
-
 
 async def _device_form_ctx(customer_id: int | None) -> dict:
     customer = await svc.get_customer(customer_id) if customer_id else None
@@ -435,9 +412,9 @@ class DeviceController(Controller):
     @post("/new", opt=perm("customers.edit"))
     async def create_device(self, request: Request) -> Response:
         raw = await form_data(request)
-        data = _device_input(raw)  # shown again on an error
+        data = device_input(raw)  # shown again on an error
         try:
-            data = _device_input(checked(DeviceForm, raw))
+            data = device_input(checked(DeviceForm, raw))
             device_id = await svc.create_device(actor(request), data)
         except DomainError as exc:
             if exc.status != 400:
@@ -479,9 +456,9 @@ class DeviceController(Controller):
         if device is None:
             raise not_found()
         raw = {**raw, "customer_id": raw.get("customer_id", device["customer_id"])}
-        data = _device_input(raw)  # shown again on an error
+        data = device_input(raw)  # shown again on an error
         try:
-            data = _device_input(checked(DeviceForm, raw))
+            data = device_input(checked(DeviceForm, raw))
             await svc.update_device(actor(request), device_id, data, version=_version(raw))
         except DomainError as exc:
             if exc.status not in (400, 409):

@@ -14,6 +14,8 @@ from typing import Annotated, Any
 
 from app.core.forms import Bool, Date, FieldError, Int, Text, Version, clean_text, parse_or_raise
 from app.core.i18n import _
+from app.core.web import as_list
+from app.customers import services as svc
 
 EVENT_KINDS = ("failure", "repair", "replacement")
 
@@ -179,3 +181,30 @@ class DeviceForm:
 def checked(schema: type, raw: dict) -> dict[str, Any]:
     """`raw` read through `schema` (400 with field messages when a value is unacceptable), as a dict."""
     return dataclasses.asdict(parse_or_raise(schema, raw))
+
+
+def customer_input(data: dict) -> svc.CustomerInput:
+    """A customer form (raw, or as `checked()` returned it) → the service's input; contact rows stay aligned."""
+    names, phones, titles = as_list(data.get("contact_name")), as_list(data.get("contact_phone")), as_list(data.get("contact_role"))
+    count = max(len(names), len(phones), len(titles))
+    contacts = [svc.ContactInput(name=(names[i] if i < len(names) else ""), phone=(phones[i] if i < len(phones) else ""),
+                                 role=(titles[i] if i < len(titles) else "")) for i in range(count)]
+    return svc.CustomerInput(name=str(data.get("name", "")), customer_class=str(data.get("customer_class", "retail")),
+                             office_id=str(data.get("office_id", "")), address=str(data.get("address", "")),
+                             area=str(data.get("area", "city")), distance_km=str(data.get("distance_km", "0") or "0"),
+                             phone=str(data.get("phone", "")), notes=str(data.get("notes", "")), contacts=contacts)
+
+
+def contract_input(data: dict) -> svc.ContractInput:
+    """A contract form → the service's input (missing fields take the input's defaults)."""
+    keys = ("contract_type", "title", "start_date", "end_date", "status", "stage", "response_hours", "onsite_hours_city",
+            "onsite_hours_suburb", "warranty_months", "tariff_policy", "amount", "notes")
+    defaults = svc.ContractInput()
+    return svc.ContractInput(**{k: str(data.get(k, getattr(defaults, k))) for k in keys})
+
+
+def device_input(data: dict) -> svc.DeviceInput:
+    """A device form → the service's input."""
+    keys = ("serial", "brand", "product_name", "model", "system", "kind", "capacity", "customer_id", "contract_id", "site",
+            "install_date", "acceptance_date", "warranty_months", "notes")
+    return svc.DeviceInput(**{k: str(data.get(k, "") or "") for k in keys})
