@@ -1,7 +1,9 @@
 """Pages for customers, contracts, devices, renewals, the price list, documents and imports.
 
-Roles (README.customers.md): desk and manager edit customers, contracts and devices;
-admin edits the price list; every signed-in role reads.
+Permissions (declared in manifest.py; README.customers.md): every signed-in role reads
+(`customers.view`); desk and manager edit customers, contracts and devices (`customers.edit`);
+admin edits the price list (`customers.price_edit`). Services raise the shared DomainError;
+handlers catch it only to re-render their own form with the field messages.
 """
 
 from __future__ import annotations
@@ -11,29 +13,23 @@ from urllib.parse import quote, urlencode
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 
-from app.core.permissions import roles
+from app.core.dates import parse_date, today
+from app.core.errors import DomainError, not_found
+from app.core.forms import parse_or_raise
+from app.core.i18n import _
+from app.core.permissions import can, perm
+from app.core.sections import render_sections, sections_for
+from app.core.settings import set_setting, setting
+from app.core.web import actor, form_data, redirect, render
+from app.core.xlsx import xlsx_response
 from app.customers import documents as docs
 from app.customers import importer, pricing, renewals
 from app.customers import services as svc
-from app.core.sections import CUSTOMER_SECTIONS, DEVICE_SECTIONS, render_sections
-from app.core.i18n import _, lazy_gettext as _l
-from app.core.nav import HomePanel, NavEntry, register_nav, register_panel
-from app.core.web import actor, as_list, form_data, redirect, render
-
-EDIT = ("desk", "manager")
-QUOTE = ("desk", "manager", "finance", "admin")
-RENEWALS = ("desk", "manager")
-
-register_nav(NavEntry("customers", _l("Customers"), "/customers", frozenset(
-    {"desk", "field", "eng_manager", "bench", "qc", "warehouse", "finance", "manager", "gm", "admin"}), order=20))
-register_nav(NavEntry("devices", _l("Devices"), "/devices", frozenset(
-    {"desk", "field", "eng_manager", "bench", "qc", "warehouse", "finance", "manager", "gm", "admin"}), order=21))
-register_nav(NavEntry("renewals", _l("Renewals"), "/renewals", frozenset(RENEWALS), order=22))
-register_panel(HomePanel("renewals", _l("Renewals due"), "customers/_home_panel.html", frozenset(RENEWALS),
-                         renewals.home_panel, order=30))
+from app.customers.schemas import (ContractForm, CustomerForm, DeviceForm, DocumentForm, EventForm, NoticeForm, OfficeForm,
+                                   RenewalDaysForm, StageForm, TierForm, VersionForm, checked, contract_input,
+                                   customer_input, device_input, opt_id)
 
 
 def _lookups() -> dict:
@@ -42,53 +38,26 @@ def _lookups() -> dict:
             "systems": svc.SYSTEMS, "event_types": svc.EVENT_TYPES, "methods": svc.NOTICE_METHODS, "kinds": docs.KINDS}
 
 
-def _int(value: str | None) -> int | None:
-    try:
-        return int(str(value).strip()) if value not in (None, "") else None
-    except ValueError:
-        return None
-
-
-def _fail(exc: svc.CustomerError) -> None:
-    """Errors without a form to re-render (404 / 403 / 409)."""
-    if exc.status == 404:
-        raise NotFoundException(exc.message)
-    if exc.status == 403:
-        raise PermissionDeniedException(exc.message)
-    raise HTTPException(status_code=exc.status, detail=exc.message)
-
-
 def _can_edit(request: Request) -> bool:
-    return request.scope["user"].has(*EDIT)
+    return can(request.scope["user"], "customers.edit")
 
 
-def xlsx_response(content: bytes, filename: str) -> Response:
-    return Response(content=content, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"content-disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
+def _version(raw: dict) -> int:
+    """The hidden version of an edit form; a missing or unreadable one is a 400 (never "no check")."""
+    return parse_or_raise(VersionForm, {"version": raw.get("version")}).version
 
 
 # --------------------------------------------------------------------------- customers
 
-def _customer_input(data: dict) -> svc.CustomerInput:
-    names, phones, titles = as_list(data.get("contact_name")), as_list(data.get("contact_phone")), as_list(data.get("contact_role"))
-    count = max(len(names), len(phones), len(titles))
-    contacts = [svc.ContactInput(name=(names[i] if i < len(names) else ""), phone=(phones[i] if i < len(phones) else ""),
-                                 role=(titles[i] if i < len(titles) else "")) for i in range(count)]
-    return svc.CustomerInput(name=str(data.get("name", "")), customer_class=str(data.get("customer_class", "retail")),
-                             office_id=str(data.get("office_id", "")), address=str(data.get("address", "")),
-                             area=str(data.get("area", "city")), distance_km=str(data.get("distance_km", "0") or "0"),
-                             phone=str(data.get("phone", "")), notes=str(data.get("notes", "")), contacts=contacts)
-
-
 class CustomerController(Controller):
     path = "/customers"
-    opt = roles()
+    opt = perm("customers.view")
 
     @get("/", name="customers.list")
     async def list_customers(self, request: Request, q: FromQuery[str] = "", office: FromQuery[str] = "",
                              cls: FromQuery[str] = "", ctype: FromQuery[str] = "", after: FromQuery[str] = "") -> Response:
-        flt = svc.CustomerFilter(q=q.strip()[:100], office_id=_int(office), customer_class=cls, contract_type=ctype)
-        rows, cursor = await svc.list_customers(flt, after=_int(after))
+        flt = svc.CustomerFilter(q=q.strip()[:100], office_id=opt_id(office), customer_class=cls, contract_type=ctype)
+        rows, cursor = await svc.list_customers(flt, after=opt_id(after))
         raw = {"q": q, "office": office, "cls": cls, "ctype": ctype}
         qs = urlencode({k: v for k, v in raw.items() if v})
         return render(request, "customers/list.html", partial="customers/_rows.html", rows=rows, cursor=cursor, raw=raw,
@@ -107,26 +76,28 @@ class CustomerController(Controller):
         prefix = link if same_site else "/customers/"
         return render(request, "customers/_pick.html", rows=rows, q=q, prefix=prefix, **_lookups())
 
-    @get("/export.xlsx", opt=roles("desk", "manager", "finance", "admin"))
+    @get("/export.xlsx", opt=perm("customers.export"))
     async def export(self, q: FromQuery[str] = "", office: FromQuery[str] = "", cls: FromQuery[str] = "",
                      ctype: FromQuery[str] = "") -> Response:
-        flt = svc.CustomerFilter(q=q.strip()[:100], office_id=_int(office), customer_class=cls, contract_type=ctype)
-        return xlsx_response(await importer.export_customers(flt), f"customers-{svc.today().isoformat()}.xlsx")
+        flt = svc.CustomerFilter(q=q.strip()[:100], office_id=opt_id(office), customer_class=cls, contract_type=ctype)
+        return xlsx_response(f"customers-{today().isoformat()}.xlsx", await importer.export_customers(flt))
 
-    @get("/new", opt=roles(*EDIT))
+    @get("/new", opt=perm("customers.edit"))
     async def new_customer(self, request: Request) -> Response:
         form = svc.CustomerInput(contacts=[svc.ContactInput()])
         return render(request, "customers/form.html", form=form, errors={}, customer=None,
                       offices=await svc.list_offices(), **_lookups())
 
-    @post("/new", opt=roles(*EDIT))
+    @post("/new", opt=perm("customers.edit"))
     async def create_customer(self, request: Request) -> Response:
-        data = _customer_input(await form_data(request))
+        raw = await form_data(request)
+        data = customer_input(raw)  # shown again on an error
         try:
+            data = customer_input(checked(CustomerForm, raw))
             customer_id = await svc.create_customer(actor(request), data)
-        except svc.CustomerError as exc:
+        except DomainError as exc:
             if exc.status != 400:
-                _fail(exc)
+                raise
             if not data.contacts:
                 data.contacts = [svc.ContactInput()]
             return render(request, "customers/form.html", status_code=400, form=data, errors=exc.errors,
@@ -137,22 +108,22 @@ class CustomerController(Controller):
     async def detail(self, request: Request, customer_id: FromPath[int]) -> Response:
         customer = await svc.get_customer(customer_id)
         if customer is None:
-            raise NotFoundException()
+            raise not_found()
         user = request.scope["user"]
         devices, device_cursor = await svc.list_devices(svc.DeviceFilter(customer_id=customer_id), limit=20)
         return render(
             request, "customers/detail.html", customer=customer, contracts=await svc.customer_contracts(customer_id),
             entitlement=await svc.customer_entitlement(customer_id), devices=devices, more_devices=device_cursor is not None,
-            documents=await docs.list_documents(customer_id), sections=await render_sections(CUSTOMER_SECTIONS, customer_id, user),
+            documents=await docs.list_documents(customer_id), sections=await render_sections(sections_for("customer"), customer_id, user),
             due=await renewals.due_renewals(customer_id=customer_id), can_edit=_can_edit(request),
-            can_quote=user.has(*QUOTE), max_mb=(await docs.max_bytes()) // (1024 * 1024),
+            can_quote=can(user, "customers.quote"), max_mb=(await docs.max_bytes()) // (1024 * 1024),
             allowed_types=", ".join(sorted(docs.ALLOWED)), errors={}, **_lookups())
 
-    @get("/{customer_id:int}/edit", opt=roles(*EDIT))
+    @get("/{customer_id:int}/edit", opt=perm("customers.edit"))
     async def edit(self, request: Request, customer_id: FromPath[int]) -> Response:
         customer = await svc.get_customer(customer_id)
         if customer is None:
-            raise NotFoundException()
+            raise not_found()
         form = svc.CustomerInput(
             name=customer["name"], customer_class=customer["customer_class"], office_id=str(customer["office_id"]),
             address=customer["address"], area=customer["area"], distance_km=str(customer["distance_km"]),
@@ -162,18 +133,19 @@ class CustomerController(Controller):
         return render(request, "customers/form.html", form=form, errors={}, customer=customer,
                       offices=await svc.list_offices(active_only=False), **_lookups())
 
-    @post("/{customer_id:int}/edit", opt=roles(*EDIT))
+    @post("/{customer_id:int}/edit", opt=perm("customers.edit"))
     async def update(self, request: Request, customer_id: FromPath[int]) -> Response:
         raw = await form_data(request)
-        data = _customer_input(raw)
+        data = customer_input(raw)
         customer = await svc.get_customer(customer_id)
         if customer is None:
-            raise NotFoundException()
+            raise not_found()
         try:
-            await svc.update_customer(actor(request), customer_id, data, version=_int(raw.get("version")))
-        except svc.CustomerError as exc:
+            data = customer_input(checked(CustomerForm, raw))
+            await svc.update_customer(actor(request), customer_id, data, version=_version(raw))
+        except DomainError as exc:
             if exc.status not in (400, 409):
-                _fail(exc)
+                raise
             data.contacts.append(svc.ContactInput())
             return render(request, "customers/form.html", status_code=exc.status, form=data, errors=exc.errors,
                           message=exc.message, customer=customer, offices=await svc.list_offices(active_only=False),
@@ -181,64 +153,60 @@ class CustomerController(Controller):
         return redirect(request, f"/customers/{customer_id}", flash=_("Changes saved."))
 
     # ---- contracts (created from the customer)
-    @get("/{customer_id:int}/contracts/new", opt=roles(*EDIT))
+    @get("/{customer_id:int}/contracts/new", opt=perm("customers.edit"))
     async def new_contract(self, request: Request, customer_id: FromPath[int], type: FromQuery[str] = "annual") -> Response:
         customer = await svc.get_customer(customer_id)
         if customer is None:
-            raise NotFoundException()
-        start = svc.today()
+            raise not_found()
+        start = today()
         form = svc.ContractInput(contract_type=type if type in svc.CONTRACT_TYPES else "annual",
                                  start_date=start.isoformat(), end_date=(start.replace(year=start.year + 1) - dt.timedelta(days=1)).isoformat()
                                  if not (start.month == 2 and start.day == 29) else start.isoformat(),
-                                 warranty_months=str(await svc.setting_int("customers.default_warranty_months", 36)))
+                                 warranty_months=str(await setting("customers.default_warranty_months")))
         return render(request, "customers/contract_form.html", form=form, errors={}, customer=customer, contract=None,
                       **_lookups())
 
-    @post("/{customer_id:int}/contracts/new", opt=roles(*EDIT))
+    @post("/{customer_id:int}/contracts/new", opt=perm("customers.edit"))
     async def create_contract(self, request: Request, customer_id: FromPath[int]) -> Response:
-        data = _contract_input(await form_data(request))
+        raw = await form_data(request)
+        data = contract_input(raw)  # shown again on an error
         customer = await svc.get_customer(customer_id)
         if customer is None:
-            raise NotFoundException()
+            raise not_found()
         try:
+            data = contract_input(checked(ContractForm, raw))
             contract_id = await svc.create_contract(actor(request), customer_id, data)
-        except svc.CustomerError as exc:
+        except DomainError as exc:
             if exc.status != 400:
-                _fail(exc)
+                raise
             return render(request, "customers/contract_form.html", status_code=400, form=data, errors=exc.errors,
                           message=exc.message, customer=customer, contract=None, **_lookups())
         return redirect(request, f"/contracts/{contract_id}", flash=_("Contract created."))
 
     # ---- quote (R-CUS-03)
-    @get("/{customer_id:int}/quote", opt=roles(*QUOTE))
+    @get("/{customer_id:int}/quote", opt=perm("customers.quote"))
     async def quote(self, request: Request, customer_id: FromPath[int]) -> Response:
         form = {k: v for k, v in request.query_params.items() if k.startswith("q_")}
-        try:
-            ctx = await pricing.build_quote(customer_id, form or None)
-        except svc.CustomerError as exc:
-            _fail(exc)
+        ctx = await pricing.build_quote(customer_id, form or None)
         qs = urlencode(form) if form else ""
         return render(request, "customers/quote.html", status_code=400 if ctx["errors"] else 200, qs=qs, **ctx, **_lookups())
 
-    @get("/{customer_id:int}/quote/print", opt=roles(*QUOTE))
+    @get("/{customer_id:int}/quote/print", opt=perm("customers.quote"))
     async def quote_print(self, request: Request, customer_id: FromPath[int]) -> Response:
         form = {k: v for k, v in request.query_params.items() if k.startswith("q_")}
-        try:
-            ctx = await pricing.build_quote(customer_id, form or None)
-        except svc.CustomerError as exc:
-            _fail(exc)
-        return render(request, "print/customers/quote.html", today=svc.today(), **ctx, **_lookups())
+        ctx = await pricing.build_quote(customer_id, form or None)
+        return render(request, "print/customers/quote.html", today=today(), **ctx, **_lookups())
 
     # ---- renewal notice letter (R-CUS-07)
-    @get("/{customer_id:int}/renewal-letter", opt=roles(*RENEWALS))
+    @get("/{customer_id:int}/renewal-letter", opt=perm("customers.renewals"))
     async def renewal_letter(self, request: Request, customer_id: FromPath[int]) -> Response:
         ctx = await renewals.letter_context(customer_id)
         if ctx is None:
-            raise NotFoundException()
+            raise not_found()
         return render(request, "print/customers/renewal_letter.html", **ctx, **_lookups())
 
     # ---- hand-over documents (R-CUS-08)
-    @post("/{customer_id:int}/documents", opt=roles(*EDIT), request_max_body_size=64 * 1024 * 1024)  # upper bound; the setting (20 MB) decides
+    @post("/{customer_id:int}/documents", opt=perm("customers.edit"), request_max_body_size=64 * 1024 * 1024)  # upper bound; the setting (20 MB) decides
     async def upload(self, request: Request, customer_id: FromPath[int]) -> Response:
         data = await form_data(request)
         upload = data.get("file")
@@ -248,12 +216,12 @@ class CustomerController(Controller):
             limit = await docs.max_bytes()
             content = await upload.read(limit + 1)
         try:
-            await docs.save_document(actor(request), customer_id, filename=filename, data=content,
-                                     kind=str(data.get("kind", "other")), title=str(data.get("title", "")),
-                                     contract_id=_int(data.get("contract_id")))
-        except svc.CustomerError as exc:
+            form = parse_or_raise(DocumentForm, {k: v for k, v in data.items() if k != "file"})
+            await docs.save_document(actor(request), customer_id, filename=filename, data=content, kind=form.kind,
+                                     title=form.title, contract_id=form.contract_id)
+        except DomainError as exc:
             if exc.status != 400:
-                _fail(exc)
+                raise
             customer = await svc.get_customer(customer_id)
             return render(request, "customers/documents_page.html", status_code=400, customer=customer,
                           documents=await docs.list_documents(customer_id), errors=exc.errors, message=exc.message,
@@ -263,40 +231,41 @@ class CustomerController(Controller):
         return redirect(request, f"/customers/{customer_id}#documents", flash=_("Document uploaded."))
 
     # ---- service offices (the regions customers belong to)
-    @get("/offices", opt=roles("manager", "admin"))
+    @get("/offices", opt=perm("customers.configure"))
     async def offices(self, request: Request) -> Response:
         return render(request, "customers/offices.html", offices=await svc.list_offices(active_only=False), errors={},
                       form=svc.OfficeInput(), failed=None)
 
-    @post("/offices", opt=roles("manager", "admin"))
+    @post("/offices", opt=perm("customers.configure"))
     async def save_office(self, request: Request) -> Response:
         raw = await form_data(request)
-        office_id = _int(raw.get("office_id"))
-        data = svc.OfficeInput(code=str(raw.get("code", "")), name=str(raw.get("name", "")), city=str(raw.get("city", "")),
-                               address=str(raw.get("address", "")), phone=str(raw.get("phone", "")),
-                               is_active=raw.get("is_active", "1") == "1")
+        office_id = opt_id(raw.get("office_id"))
+        data = svc.OfficeInput(**{k: str(raw.get(k, "")) for k in ("code", "name", "city", "address", "phone")})  # echoed on error
         try:
-            await svc.save_office(actor(request), data, office_id)
-        except svc.CustomerError as exc:
+            form = parse_or_raise(OfficeForm, raw)
+            data = svc.OfficeInput(code=form.code, name=form.name, city=form.city, address=form.address, phone=form.phone,
+                                   is_active=form.is_active)
+            await svc.save_office(actor(request), data, form.office_id)
+        except DomainError as exc:
             if exc.status != 400:
-                _fail(exc)
+                raise
             return render(request, "customers/offices.html", status_code=400, offices=await svc.list_offices(active_only=False),
                           errors=exc.errors, message=exc.message, form=data, failed=office_id or "new")
         return redirect(request, "/customers/offices", flash=_("Office saved."))
 
     # ---- import (customers and devices)
-    @get("/import", opt=roles(*EDIT))
+    @get("/import", opt=perm("customers.edit"))
     async def import_page(self, request: Request, kind: FromQuery[str] = "customers") -> Response:
         return render(request, "customers/import.html", kind=kind if kind in importer.COLUMNS else "customers",
                       preview=None, columns=importer.COLUMNS)
 
-    @get("/import/template.csv", opt=roles(*EDIT))
+    @get("/import/template.csv", opt=perm("customers.edit"))
     async def import_template(self, kind: FromQuery[str] = "customers") -> Response:
         kind = kind if kind in importer.COLUMNS else "customers"
         return Response(content=importer.template_csv(kind), media_type="text/csv; charset=utf-8",
                         headers={"content-disposition": f"attachment; filename={kind}-template.csv"})
 
-    @post("/import", opt=roles(*EDIT), request_max_body_size=20 * 1024 * 1024)
+    @post("/import", opt=perm("customers.edit"), request_max_body_size=20 * 1024 * 1024)
     async def import_preview(self, request: Request) -> Response:
         data = await form_data(request)
         kind = str(data.get("kind", "customers"))
@@ -311,34 +280,27 @@ class CustomerController(Controller):
         return render(request, "customers/import.html", status_code=200 if preview.ok else 400, kind=kind,
                       preview=preview, columns=importer.COLUMNS)
 
-    @post("/import/commit", opt=roles(*EDIT))
+    @post("/import/commit", opt=perm("customers.edit"))
     async def import_commit(self, request: Request) -> Response:
         data = await form_data(request)
         try:
             kind, count = await importer.commit(actor(request), str(data.get("token", "")))
-        except svc.CustomerError as exc:
+        except DomainError as exc:  # the import page shows why (expired token, rows no longer valid)
             return render(request, "customers/import.html", status_code=exc.status, kind=str(data.get("kind", "customers")),
                           preview=None, columns=importer.COLUMNS, message=exc.message)
         target = "/customers" if kind == "customers" else "/devices"
         return redirect(request, target, flash=_("%(n)s rows imported.", n=count))
 
 
-def _contract_input(data: dict) -> svc.ContractInput:
-    keys = ("contract_type", "title", "start_date", "end_date", "status", "stage", "response_hours", "onsite_hours_city",
-            "onsite_hours_suburb", "warranty_months", "tariff_policy", "amount", "notes")
-    defaults = svc.ContractInput()
-    return svc.ContractInput(**{k: str(data.get(k, getattr(defaults, k))) for k in keys})
-
-
 class ContractController(Controller):
     path = "/contracts"
-    opt = roles()
+    opt = perm("customers.view")
 
     @get("/{contract_id:int}", name="contracts.detail")
     async def detail(self, request: Request, contract_id: FromPath[int]) -> Response:
         contract = await svc.get_contract(contract_id)
         if contract is None:
-            raise NotFoundException()
+            raise not_found()
         n_devices = (await svc.fetch("SELECT COUNT(*) AS n FROM device WHERE contract_id = {}", contract_id))[0]["n"]
         devices, more = await svc.list_devices(svc.DeviceFilter(contract_id=contract_id), limit=20)
         documents = [d for d in await docs.list_documents(contract["customer_id"]) if d["contract_id"] == contract_id]
@@ -347,11 +309,11 @@ class ContractController(Controller):
                       history=await svc.contract_history(contract_id), n_devices=n_devices,
                       can_edit=_can_edit(request), errors={}, **_lookups())
 
-    @get("/{contract_id:int}/edit", opt=roles(*EDIT))
+    @get("/{contract_id:int}/edit", opt=perm("customers.edit"))
     async def edit(self, request: Request, contract_id: FromPath[int]) -> Response:
         contract = await svc.get_contract(contract_id)
         if contract is None:
-            raise NotFoundException()
+            raise not_found()
         form = svc.ContractInput(
             contract_type=contract["contract_type"], title=contract["title"], start_date=str(contract["start_date"]),
             end_date=str(contract["end_date"]), status=contract["status"], stage=contract["stage"],
@@ -362,48 +324,38 @@ class ContractController(Controller):
         return render(request, "customers/contract_form.html", form=form, errors={}, customer=customer, contract=contract,
                       **_lookups())
 
-    @post("/{contract_id:int}/edit", opt=roles(*EDIT))
+    @post("/{contract_id:int}/edit", opt=perm("customers.edit"))
     async def update(self, request: Request, contract_id: FromPath[int]) -> Response:
         raw = await form_data(request)
         contract = await svc.get_contract(contract_id)
         if contract is None:
-            raise NotFoundException()
-        data = _contract_input({**raw, "stage": contract["stage"]})
+            raise not_found()
+        data = contract_input({**raw, "stage": contract["stage"]})
         try:
-            await svc.update_contract(actor(request), contract_id, data, version=_int(raw.get("version")))
-        except svc.CustomerError as exc:
+            data = contract_input(checked(ContractForm, {**raw, "stage": contract["stage"]}))
+            await svc.update_contract(actor(request), contract_id, data, version=_version(raw))
+        except DomainError as exc:
             if exc.status not in (400, 409):
-                _fail(exc)
+                raise
             customer = await svc.get_customer(contract["customer_id"])
             return render(request, "customers/contract_form.html", status_code=exc.status, form=data, errors=exc.errors,
                           message=exc.message, customer=customer, contract=contract, **_lookups())
         return redirect(request, f"/contracts/{contract_id}", flash=_("Changes saved."))
 
-    @post("/{contract_id:int}/stage", opt=roles(*EDIT))
+    @post("/{contract_id:int}/stage", opt=perm("customers.edit"))
     async def stage(self, request: Request, contract_id: FromPath[int]) -> Response:
-        raw = await form_data(request)
+        form = parse_or_raise(StageForm, await form_data(request))
         try:
-            await svc.change_stage(actor(request), contract_id, str(raw.get("stage", "")), note=str(raw.get("note", "")),
-                                   version=_int(raw.get("version")))
-        except svc.CustomerError as exc:
-            if exc.status == 404:
-                _fail(exc)
-            return redirect(request, f"/contracts/{contract_id}", flash=exc.message, level="danger") if exc.status == 409 \
-                else _stage_error(exc)
+            await svc.change_stage(actor(request), contract_id, form.stage, note=form.note, version=form.version)
+        except DomainError as exc:
+            if exc.status != 409:
+                raise
+            # a second click or a colleague's change: back to the contract page, which shows the current stage
+            return redirect(request, f"/contracts/{contract_id}", flash=exc.message, level="danger")
         return redirect(request, f"/contracts/{contract_id}", flash=_("Stage changed."))
 
 
-def _stage_error(exc: svc.CustomerError) -> Response:
-    raise HTTPException(status_code=400, detail=exc.message)
-
-
 # --------------------------------------------------------------------------- devices
-
-def _device_input(data: dict) -> svc.DeviceInput:
-    keys = ("serial", "brand", "product_name", "model", "system", "kind", "capacity", "customer_id", "contract_id", "site",
-            "install_date", "acceptance_date", "warranty_months", "notes")
-    return svc.DeviceInput(**{k: str(data.get(k, "") or "") for k in keys})
-
 
 async def _device_form_ctx(customer_id: int | None) -> dict:
     customer = await svc.get_customer(customer_id) if customer_id else None
@@ -413,61 +365,63 @@ async def _device_form_ctx(customer_id: int | None) -> dict:
 
 class DeviceController(Controller):
     path = "/devices"
-    opt = roles()
+    opt = perm("customers.view")
 
     @get("/", name="devices.list")
     async def list_devices(self, request: Request, q: FromQuery[str] = "", customer: FromQuery[str] = "",
                            system: FromQuery[str] = "", warranty: FromQuery[str] = "", replacement: FromQuery[str] = "",
                            contract: FromQuery[str] = "", before: FromQuery[str] = "") -> Response:
-        flt = svc.DeviceFilter(q=q.strip()[:100], customer_id=_int(customer), system=system, warranty=warranty,
-                               replacement=replacement == "1", contract_id=_int(contract))
-        rows, cursor = await svc.list_devices(flt, before=_int(before))
+        flt = svc.DeviceFilter(q=q.strip()[:100], customer_id=opt_id(customer), system=system, warranty=warranty,
+                               replacement=replacement == "1", contract_id=opt_id(contract))
+        rows, cursor = await svc.list_devices(flt, before=opt_id(before))
         raw = {"q": q, "customer": customer, "system": system, "warranty": warranty, "replacement": replacement,
                "contract": contract}
         qs = urlencode({k: v for k, v in raw.items() if v})
         customer_row = await svc.get_customer(flt.customer_id) if flt.customer_id else None
         return render(request, "customers/devices.html", partial="customers/_device_rows.html", rows=rows, cursor=cursor,
                       raw=raw, qs=qs, first_page=not before, customer=customer_row, can_edit=_can_edit(request),
-                      renewal_days=await svc.renewal_days(), **_lookups())
+                      renewal_days=await setting("customers.renewal_days"), **_lookups())
 
-    @get("/export.xlsx", opt=roles("desk", "manager", "finance", "admin"))
+    @get("/export.xlsx", opt=perm("customers.export"))
     async def export(self, q: FromQuery[str] = "", customer: FromQuery[str] = "", system: FromQuery[str] = "",
                      warranty: FromQuery[str] = "", replacement: FromQuery[str] = "") -> Response:
-        flt = svc.DeviceFilter(q=q.strip()[:100], customer_id=_int(customer), system=system, warranty=warranty,
+        flt = svc.DeviceFilter(q=q.strip()[:100], customer_id=opt_id(customer), system=system, warranty=warranty,
                                replacement=replacement == "1")
-        return xlsx_response(await importer.export_devices(flt), f"devices-{svc.today().isoformat()}.xlsx")
+        return xlsx_response(f"devices-{today().isoformat()}.xlsx", await importer.export_devices(flt))
 
     @get("/lookup", name="devices.lookup")
     async def lookup(self, request: Request, serial: FromQuery[str] = "", on: FromQuery[str] = "") -> Response:
         """Fragment for other screens: "in warranty until X / expired on Y, why" (R-CUS-04/05/06)."""
         try:
-            day = svc.parse_date(on) if on else None
+            day = parse_date(on) if on else None
         except ValueError:
             day = None
         status = await svc.warranty_status(serial=serial, on=day) if serial.strip() else None
         return render(request, "customers/lookup_page.html", partial="customers/_lookup.html", status=status,
                       serial=svc.normalize_serial(serial), searched=bool(serial.strip()), **_lookups())
 
-    @get("/new", opt=roles(*EDIT))
+    @get("/new", opt=perm("customers.edit"))
     async def new_device(self, request: Request, customer_id: FromQuery[str] = "", q: FromQuery[str] = "") -> Response:
-        ctx = await _device_form_ctx(_int(customer_id))
+        ctx = await _device_form_ctx(opt_id(customer_id))
         if ctx["customer"] is None:
             matches = await svc.search_customers(q.strip()[:100], limit=20) if q.strip() else []
             return render(request, "customers/device_pick_customer.html", q=q, matches=matches)
         form = svc.DeviceInput(customer_id=str(ctx["customer"]["id"]), system="cctv")
         return render(request, "customers/device_form.html", form=form, errors={}, device=None, **ctx, **_lookups())
 
-    @post("/new", opt=roles(*EDIT))
+    @post("/new", opt=perm("customers.edit"))
     async def create_device(self, request: Request) -> Response:
-        data = _device_input(await form_data(request))
+        raw = await form_data(request)
+        data = device_input(raw)  # shown again on an error
         try:
+            data = device_input(checked(DeviceForm, raw))
             device_id = await svc.create_device(actor(request), data)
-        except svc.CustomerError as exc:
+        except DomainError as exc:
             if exc.status != 400:
-                _fail(exc)
-            ctx = await _device_form_ctx(_int(data.customer_id))
-            if ctx["customer"] is None:
-                raise HTTPException(status_code=400, detail=exc.message)
+                raise
+            ctx = await _device_form_ctx(opt_id(data.customer_id))
+            if ctx["customer"] is None:  # no form to show without a customer: the error page says why
+                raise
             return render(request, "customers/device_form.html", status_code=400, form=data, errors=exc.errors,
                           message=exc.message, device=None, **ctx, **_lookups())
         return redirect(request, f"/devices/{device_id}", flash=_("Device %(serial)s registered.", serial=data.serial))
@@ -476,141 +430,129 @@ class DeviceController(Controller):
     async def detail(self, request: Request, device_id: FromPath[int]) -> Response:
         status = await svc.warranty_status(device_id=device_id)
         if status is None:
-            raise NotFoundException()
+            raise not_found()
         user = request.scope["user"]
         return render(request, "customers/device_detail.html", status=status, device=status.device,
                       events=await svc.device_events(device_id), can_edit=_can_edit(request),
-                      can_record=user.has("desk", "manager", "field", "bench", "eng_manager"),
-                      sections=await render_sections(DEVICE_SECTIONS, device_id, user), errors={}, event_form={},
-                      today=svc.today(), **_lookups())
+                      can_record=can(user, "customers.record_event"),
+                      sections=await render_sections(sections_for("device"), device_id, user), errors={}, event_form={},
+                      today=today(), **_lookups())
 
-    @get("/{device_id:int}/edit", opt=roles(*EDIT))
+    @get("/{device_id:int}/edit", opt=perm("customers.edit"))
     async def edit(self, request: Request, device_id: FromPath[int]) -> Response:
         device = await svc.get_device(device_id)
         if device is None:
-            raise NotFoundException()
+            raise not_found()
         form = svc.DeviceInput(**{k: ("" if device[k] is None else str(device[k])) for k in (
             "serial", "brand", "product_name", "model", "system", "kind", "capacity", "customer_id", "contract_id", "site",
             "install_date", "acceptance_date", "warranty_months", "notes")})
         ctx = await _device_form_ctx(device["customer_id"])
         return render(request, "customers/device_form.html", form=form, errors={}, device=device, **ctx, **_lookups())
 
-    @post("/{device_id:int}/edit", opt=roles(*EDIT))
+    @post("/{device_id:int}/edit", opt=perm("customers.edit"))
     async def update(self, request: Request, device_id: FromPath[int]) -> Response:
         raw = await form_data(request)
         device = await svc.get_device(device_id)
         if device is None:
-            raise NotFoundException()
-        data = _device_input({**raw, "customer_id": raw.get("customer_id", device["customer_id"])})
+            raise not_found()
+        raw = {**raw, "customer_id": raw.get("customer_id", device["customer_id"])}
+        data = device_input(raw)  # shown again on an error
         try:
-            await svc.update_device(actor(request), device_id, data, version=_int(raw.get("version")))
-        except svc.CustomerError as exc:
+            data = device_input(checked(DeviceForm, raw))
+            await svc.update_device(actor(request), device_id, data, version=_version(raw))
+        except DomainError as exc:
             if exc.status not in (400, 409):
-                _fail(exc)
+                raise
             ctx = await _device_form_ctx(device["customer_id"])
             return render(request, "customers/device_form.html", status_code=exc.status, form=data, errors=exc.errors,
                           message=exc.message, device=device, **ctx, **_lookups())
         return redirect(request, f"/devices/{device_id}", flash=_("Changes saved."))
 
-    @post("/{device_id:int}/events", opt=roles("desk", "manager", "field", "bench", "eng_manager"))
+    @post("/{device_id:int}/events", opt=perm("customers.record_event"))
     async def add_event(self, request: Request, device_id: FromPath[int]) -> Response:
         """Record a failure (R-CUS-05/06) or a repair / replacement from the device page."""
         raw = await form_data(request)
-        kind = str(raw.get("event_type", "failure"))
         try:
-            try:
-                occurred = svc.parse_date(raw.get("occurred_on")) or svc.today()
-            except ValueError:
-                raise svc.CustomerError(_("Please correct the marked fields."), {"occurred_on": _("Enter a date (YYYY-MM-DD).")})
-            if occurred > svc.today():
-                raise svc.CustomerError(_("Please correct the marked fields."), {"occurred_on": _("The date cannot be in the future.")})
-            if kind == "failure":
-                result = await svc.record_failure(actor(request), device_id, str(raw.get("fault_code", "")),
-                                                  raw.get("unresolvable") == "1", "manual", "", occurred_on=occurred,
-                                                  description=str(raw.get("description", "")))
-                flash = _("Failure recorded.")
-                if result.extended:
-                    flash += " " + _("Warranty extended to %(end)s.", end=result.warranty.end.isoformat())
-                if result.replacement_proposed:
-                    flash += " " + _("Same fault after two repairs: replacement with a new unit is proposed.")
-            elif kind in ("repair", "replacement"):
-                await svc.record_repair(actor(request), device_id, str(raw.get("fault_code", "")), "manual", "",
-                                        occurred_on=occurred, description=str(raw.get("description", "")),
-                                        replaced=kind == "replacement")
-                flash = _("Repair recorded.") if kind == "repair" else _("Replacement recorded.")
-            else:
-                raise svc.CustomerError(_("Please correct the marked fields."), {"event_type": _("Choose what happened.")})
-        except svc.CustomerError as exc:
+            flash = await _record_event(request, device_id, parse_or_raise(EventForm, raw))
+        except DomainError as exc:
             if exc.status != 400:
-                _fail(exc)
+                raise
             status = await svc.warranty_status(device_id=device_id)
             if status is None:
-                raise NotFoundException()
+                raise not_found()
             user = request.scope["user"]
             return render(request, "customers/device_detail.html", status_code=400, status=status, device=status.device,
                           events=await svc.device_events(device_id), can_edit=_can_edit(request), can_record=True,
-                          sections=await render_sections(DEVICE_SECTIONS, device_id, user), errors=exc.errors,
-                          message=exc.message, event_form=raw, today=svc.today(), **_lookups())
+                          sections=await render_sections(sections_for("device"), device_id, user), errors=exc.errors,
+                          message=exc.message, event_form=raw, today=today(), **_lookups())
         return redirect(request, f"/devices/{device_id}", flash=flash)
+
+
+async def _record_event(request: Request, device_id: int, form: EventForm) -> str:
+    """Record the event through the service (which refuses a future date itself); the flash to show."""
+    if form.event_type == "failure":
+        result = await svc.record_failure(actor(request), device_id, form.fault_code, form.unresolvable, "manual", "",
+                                          occurred_on=form.occurred_on, description=form.description)
+        flash = _("Failure recorded.")
+        if result.extended:
+            flash += " " + _("Warranty extended to %(end)s.", end=result.warranty.end.isoformat())
+        if result.replacement_proposed:
+            flash += " " + _("Same fault after two repairs: replacement with a new unit is proposed.")
+        return flash
+    await svc.record_repair(actor(request), device_id, form.fault_code, "manual", "", occurred_on=form.occurred_on,
+                            description=form.description, replaced=form.event_type == "replacement")
+    return _("Repair recorded.") if form.event_type == "repair" else _("Replacement recorded.")
 
 
 # --------------------------------------------------------------------------- renewals, price list, documents
 
 class RenewalController(Controller):
     path = "/renewals"
-    opt = roles(*RENEWALS)
+    opt = perm("customers.renewals")
 
     @get("/", name="renewals.list")
     async def list_due(self, request: Request, show: FromQuery[str] = "open") -> Response:
         items = (await renewals.due_renewals(include_sent=show == "all", limit=100))[:100]
         method_options = [(code, str(label)) for code, label in svc.NOTICE_METHODS.items()]
-        return render(request, "customers/renewals.html", items=items, show=show, days=await svc.renewal_days(),
+        return render(request, "customers/renewals.html", items=items, show=show, days=await setting("customers.renewal_days"),
                       method_options=method_options,
-                      today=svc.today(), errors={}, can_configure=request.scope["user"].has("manager", "admin"),
+                      today=today(), errors={}, can_configure=can(request.scope["user"], "customers.configure"),
                       **_lookups())
 
     @post("/notice")
     async def notice(self, request: Request) -> Response:
-        raw = await form_data(request)
-        try:
-            count = await renewals.mark_notice_sent(actor(request), kind=str(raw.get("kind", "")),
-                                                    subject_id=_int(raw.get("subject_id")) or 0, sent_on=raw.get("sent_on"),
-                                                    method=str(raw.get("method", "")), note=str(raw.get("note", "")))
-        except svc.CustomerError as exc:
-            if exc.status != 400:
-                _fail(exc)
-            raise HTTPException(status_code=400, detail="; ".join(exc.errors.values()) or exc.message)
+        form = parse_or_raise(NoticeForm, await form_data(request))
+        count = await renewals.mark_notice_sent(actor(request), kind=form.kind, subject_id=form.subject_id or 0,
+                                                sent_on=form.sent_on, method=form.method, note=form.note)
         flash = _("Notice recorded.") if count else _("The notice had already been recorded.")
         return redirect(request, "/renewals", flash=flash, level="success" if count else "info")
 
-    @post("/settings", opt=roles("manager", "admin"))
+    @post("/settings", opt=perm("customers.configure"))
     async def settings(self, request: Request) -> Response:
-        raw = await form_data(request)
-        days = _int(raw.get("days"))
-        if days is None or not 1 <= days <= 365:
-            raise HTTPException(status_code=400, detail=_("Enter a whole number from %(low)s to %(high)s.", low=1, high=365))
-        await svc.set_setting_int(actor(request), "customers.renewal_days", days)
+        days = parse_or_raise(RenewalDaysForm, await form_data(request)).days
+        await set_setting(actor(request), "customers.renewal_days", days)
         return redirect(request, "/renewals", flash=_("Reminder window set to %(n)s days.", n=days))
 
 
 class PriceListController(Controller):
     path = "/price-list"
-    opt = roles(*QUOTE)
+    opt = perm("customers.quote")
 
     @get("/", name="price_list")
     async def show(self, request: Request) -> Response:
         return render(request, "customers/price_list.html", items=await pricing.price_list(), errors={}, failed_tier=None,
-                      can_edit=request.scope["user"].has("admin"), tier_range=pricing.tier_range, **_lookups())
+                      can_edit=can(request.scope["user"], "customers.price_edit"), tier_range=pricing.tier_range, **_lookups())
 
-    @post("/{tier_id:int}", opt=roles("admin"))
+    @post("/{tier_id:int}", opt=perm("customers.price_edit"))
     async def update(self, request: Request, tier_id: FromPath[int]) -> Response:
         raw = await form_data(request)
         try:
-            await pricing.update_tier(actor(request), tier_id, price=str(raw.get("price", "")), note=str(raw.get("note", "")),
-                                      min_value=str(raw.get("min_value", "")), version=_int(raw.get("version")))
-        except svc.CustomerError as exc:
+            form = parse_or_raise(TierForm, raw)
+            await pricing.update_tier(actor(request), tier_id, price=form.price, note=form.note, min_value=form.min_value,
+                                      version=form.version)
+        except DomainError as exc:
             if exc.status not in (400, 409):
-                _fail(exc)
+                raise
             return render(request, "customers/price_list.html", status_code=exc.status, items=await pricing.price_list(),
                           errors=exc.errors, message=exc.message, failed_tier=tier_id, can_edit=True,
                           tier_range=pricing.tier_range, **_lookups())
@@ -619,19 +561,19 @@ class PriceListController(Controller):
 
 class DocumentController(Controller):
     path = "/documents"
-    opt = roles()
+    opt = perm("customers.view")
 
     @get("/{document_id:int}/download")
     async def download(self, document_id: FromPath[int]) -> Response:
         """Always an attachment with a fixed content type; nosniff and a sandbox CSP (R-CUS-08)."""
         row = await docs.get_document(document_id)
         if row is None:
-            raise NotFoundException()
+            raise not_found()
         try:
             path = docs.document_path(row)
             content = path.read_bytes()
-        except (svc.CustomerError, OSError):
-            raise NotFoundException()
+        except OSError:  # the file is gone (document_path itself refuses foreign names with a 404)
+            raise not_found() from None
         ascii_name = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._-") else "_" for ch in row["original_name"])
         return Response(content=content, media_type=row["content_type"], headers={
             "content-disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(row['original_name'])}",
@@ -640,12 +582,9 @@ class DocumentController(Controller):
             "cache-control": "private, no-store",
         })
 
-    @post("/{document_id:int}/delete", opt=roles(*EDIT))
+    @post("/{document_id:int}/delete", opt=perm("customers.edit"))
     async def delete(self, request: Request, document_id: FromPath[int]) -> Response:
-        try:
-            customer_id = await docs.delete_document(actor(request), document_id)
-        except svc.CustomerError as exc:
-            _fail(exc)
+        customer_id = await docs.delete_document(actor(request), document_id)
         return redirect(request, f"/customers/{customer_id}#documents", flash=_("Document removed."))
 
 

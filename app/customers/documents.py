@@ -19,9 +19,10 @@ from pathlib import Path
 
 from app.core.audit.services import Actor, record
 from app.core.config import BASE_DIR
-from app.customers.services import CustomerError, _fix, _tx, setting_int
-from app.core.db import fetch, utcnow
+from app.core.db import atomic, fetch, utcnow
+from app.core.errors import fix, not_found
 from app.core.i18n import _, lazy_gettext as _l
+from app.core.settings import setting
 
 KINDS = {"drawing": _l("As-built drawing"), "manual": _l("Manual"), "device_list": _l("Device list"),
          "acceptance": _l("Acceptance record"), "other": _l("Other")}
@@ -89,7 +90,7 @@ def check_content(ext: str, data: bytes) -> bool:
 
 
 async def max_bytes() -> int:
-    return await setting_int("customers.upload_max_mb", 20) * 1024 * 1024
+    return await setting("customers.upload_max_mb") * 1024 * 1024
 
 
 async def save_document(actor: Actor, customer_id: int, *, filename: str, data: bytes, kind: str = "other",
@@ -99,25 +100,25 @@ async def save_document(actor: Actor, customer_id: int, *, filename: str, data: 
     ext = extension(filename)
     limit = await max_bytes()
     if kind not in KINDS:
-        raise _fix(kind=_("Choose the kind of document."))
+        raise fix(kind=_("Choose the kind of document."))
     if not data:
-        raise _fix(file=_("Choose a file to upload."))
+        raise fix(file=_("Choose a file to upload."))
     if len(data) > limit:
-        raise _fix(file=_("The file is larger than %(mb)s MB.", mb=limit // (1024 * 1024)))
+        raise fix(file=_("The file is larger than %(mb)s MB.", mb=limit // (1024 * 1024)))
     if ext not in ALLOWED:
-        raise _fix(file=_("This file type is not accepted. Allowed: %(types)s.", types=", ".join(sorted(ALLOWED))))
+        raise fix(file=_("This file type is not accepted. Allowed: %(types)s.", types=", ".join(sorted(ALLOWED))))
     if not check_content(ext, data):
-        raise _fix(file=_("The file's content does not match its type (.%(ext)s).", ext=ext))
+        raise fix(file=_("The file's content does not match its type (.%(ext)s).", ext=ext))
     title = (title or "").strip()[:200]
     original = safe_name(filename)
     stored = secrets.token_hex(16)
     digest = hashlib.sha256(data).hexdigest()
     path = customer_dir() / stored
-    async with _tx():
+    async with atomic():
         if not await fetch("SELECT id FROM customer WHERE id = {}", customer_id):
-            raise CustomerError(_("No such customer."), status=404)
+            raise not_found(_("No such customer."))
         if contract_id and not await fetch("SELECT id FROM contract WHERE id = {} AND customer_id = {}", contract_id, customer_id):
-            raise _fix(contract_id=_("Choose a contract of this customer."))
+            raise fix(contract_id=_("Choose a contract of this customer."))
         path.write_bytes(data)
         try:
             rows = await fetch(
@@ -149,17 +150,17 @@ async def get_document(document_id: int) -> dict | None:
 def document_path(row: dict) -> Path:
     name = str(row["stored_name"])
     if not name.isalnum():  # only our random hex names: never a path from elsewhere
-        raise CustomerError(_("No such document."), status=404)
+        raise not_found(_("No such document."))
     return customer_dir() / name
 
 
 async def delete_document(actor: Actor, document_id: int) -> int:
     """Soft delete (the file stays for the audit trail). Returns the customer id."""
-    async with _tx():
+    async with atomic():
         rows = await fetch("UPDATE customer_document SET is_deleted = true WHERE id = {} AND is_deleted = false "
                            "RETURNING customer_id, original_name", document_id)
         if not rows:
-            raise CustomerError(_("No such document."), status=404)
+            raise not_found(_("No such document."))
         await record(actor, "document.deleted", "customer", rows[0]["customer_id"],
                      before={"document_id": document_id, "name": rows[0]["original_name"]})
     return rows[0]["customer_id"]

@@ -19,7 +19,8 @@ from typing import Any, Iterable
 from app.core.audit.services import Actor, record
 from app.customers import services as svc
 from app.customers.documents import upload_root
-from app.core.db import fetch, write_transaction
+from app.core.db import fetch, is_unique_violation, write_transaction
+from app.core.errors import DomainError
 from app.core.i18n import _
 
 MAX_ROWS = 20000
@@ -62,10 +63,6 @@ AREA_WORDS = {"city": "city", "市区": "city", "城区": "city", "suburb": "sub
 SYSTEM_WORDS = {"监控": "cctv", "监控系统": "cctv", "防盗报警": "intrusion", "报警": "intrusion", "网络": "network",
                 "电话": "telephone", "程控": "telephone", "广播": "broadcast", "一卡通": "onecard", "门禁": "onecard",
                 "其他": "other"}
-
-
-class ImportError_(svc.CustomerError):
-    pass
 
 
 @dataclass
@@ -112,7 +109,7 @@ def read_table(filename: str, data: bytes) -> list[list[str]]:
         try:
             workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the user's file problem
-            raise ImportError_(_("The XLSX file could not be read.")) from exc
+            raise DomainError(_("The XLSX file could not be read.")) from exc
         sheet = workbook.worksheets[0]
         rows = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
         workbook.close()
@@ -125,9 +122,9 @@ def read_table(filename: str, data: bytes) -> list[list[str]]:
             except UnicodeDecodeError:
                 continue
         else:
-            raise ImportError_(_("The CSV file is neither UTF-8 nor GB18030 text."))
+            raise DomainError(_("The CSV file is neither UTF-8 nor GB18030 text."))
         return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
-    raise ImportError_(_("Upload a .csv or .xlsx file."))
+    raise DomainError(_("Upload a .csv or .xlsx file."))
 
 
 def map_header(kind: str, header: list[str]) -> tuple[dict[str, int], list[str]]:
@@ -145,12 +142,12 @@ def map_header(kind: str, header: list[str]) -> tuple[dict[str, int], list[str]]
 def rows_as_dicts(kind: str, table: list[list[str]]) -> list[dict[str, str]]:
     table = [row for row in table if any(cell for cell in row)]
     if not table:
-        raise ImportError_(_("The file is empty."))
+        raise DomainError(_("The file is empty."))
     mapping, missing = map_header(kind, table[0])
     if missing:
-        raise ImportError_(_("Missing columns: %(cols)s.", cols=", ".join(missing)))
+        raise DomainError(_("Missing columns: %(cols)s.", cols=", ".join(missing)))
     if len(table) - 1 > MAX_ROWS:
-        raise ImportError_(_("At most %(n)s rows per import.", n=MAX_ROWS))
+        raise DomainError(_("At most %(n)s rows per import.", n=MAX_ROWS))
     out = []
     for row in table[1:]:
         out.append({name: (row[i] if i < len(row) else "") for name, i in mapping.items()})
@@ -276,14 +273,14 @@ def _store_path(token: str):
 async def preview(actor: Actor, kind: str, filename: str, data: bytes) -> Preview:
     """Parse and validate; nothing is written to the database."""
     if kind not in COLUMNS:
-        raise ImportError_(_("Choose what to import."))
+        raise DomainError(_("Choose what to import."))
     if not data:
         return Preview(kind=kind, rows=[], file_error=_("Choose a file to upload."))
     if len(data) > MAX_BYTES:
         return Preview(kind=kind, rows=[], file_error=_("The file is larger than %(mb)s MB.", mb=MAX_BYTES // (1024 * 1024)))
     try:
         rows = rows_as_dicts(kind, read_table(filename, data))
-    except ImportError_ as exc:
+    except DomainError as exc:
         return Preview(kind=kind, rows=[], file_error=exc.message)
     results = await _validate(kind, rows)
     result = Preview(kind=kind, rows=results)
@@ -297,22 +294,22 @@ async def preview(actor: Actor, kind: str, filename: str, data: bytes) -> Previe
 async def commit(actor: Actor, token: str) -> tuple[str, int]:
     """Write every previewed row in one transaction (all or nothing). Returns (kind, count)."""
     if not token.isalnum():
-        raise svc.CustomerError(_("This import is no longer available; upload the file again."), status=400)
+        raise DomainError(_("This import is no longer available; upload the file again."))
     path = _store_path(token)
     if not path.exists():
-        raise svc.CustomerError(_("This import is no longer available; upload the file again."), status=400)
+        raise DomainError(_("This import is no longer available; upload the file again."))
     stored = json.loads(path.read_text())
     if stored.get("user_id") != actor.user_id:
-        raise svc.CustomerError(_("This import is no longer available; upload the file again."), status=400)
+        raise DomainError(_("This import is no longer available; upload the file again."))
     kind, rows = stored["kind"], stored["rows"]
     results = await _validate(kind, rows)
     if any(r.errors for r in results):
-        raise svc.CustomerError(_("Some rows are no longer valid; upload the file again to see why."), status=400)
+        raise DomainError(_("Some rows are no longer valid; upload the file again to see why."))
     try:
         await _write_rows(actor, kind, rows)
     except Exception as exc:
-        if svc._unique_violation(exc):  # another import or desk registered a serial meanwhile
-            raise svc.CustomerError(_("Some rows are no longer valid; upload the file again to see why."), status=400) from exc
+        if is_unique_violation(exc):  # another import or desk registered a serial meanwhile
+            raise DomainError(_("Some rows are no longer valid; upload the file again to see why.")) from exc
         raise
     path.unlink(missing_ok=True)
     return kind, len(rows)

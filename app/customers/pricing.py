@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from app.core.audit.services import Actor, record
-from app.customers.services import CustomerError, _fix, _tx, get_customer
-from app.core.db import fetch, utcnow
+from app.core.db import atomic, fetch
+from app.core.errors import Stale, fix, not_found, refused
 from app.core.i18n import _, current_locale
+from app.core.permissions import can
+from app.core.status import update_versioned
+from app.customers.services import get_customer
 from app.core.money import MoneyError, from_fen, parse_money, to_fen
 
 
@@ -118,8 +121,8 @@ async def price_list() -> list[Item]:
 async def update_tier(actor: Actor, tier_id: int, *, price: str, note: str, min_value: str, version: int | None = None) -> None:
     """Admin edits one tier (R-CUS-03: the price list is data). Side effects: price_tier row
     (compare-and-set on version); audit `price_tier.updated`."""
-    if not actor.has("admin"):
-        raise CustomerError(_("Only an administrator edits the price list."), status=403)
+    if not can(actor, "customers.price_edit"):
+        raise refused(_("Only an administrator edits the price list."))
     errors = {}
     try:
         amount = parse_money(price)
@@ -139,22 +142,21 @@ async def update_tier(actor: Actor, tier_id: int, *, price: str, note: str, min_
     if len(note) > 300:
         errors["note"] = _("At most %(n)s characters.", n=300)
     if errors:
-        raise _fix(**errors)
-    async with _tx():
+        raise fix(**errors)
+    async with atomic():
         rows = await fetch("SELECT * FROM price_tier WHERE id = {}", tier_id)
         if not rows:
-            raise CustomerError(_("No such price."), status=404)
+            raise not_found(_("No such price."))
         before = rows[0]
         clash = await fetch("SELECT id FROM price_tier WHERE item_id = {} AND min_value = {} AND id <> {}",
                             before["item_id"], minimum, tier_id)
         if clash:
-            raise _fix(min_value=_("Another tier of this item starts at the same value."))
-        expected = before["version"] if version is None else version
-        updated = await fetch("UPDATE price_tier SET price_fen = {}, note = {}, min_value = {}, version = version + 1, "
-                              "updated_at = {} WHERE id = {} AND version = {} RETURNING id",
-                              to_fen(amount), note, minimum, utcnow(), tier_id, expected)
-        if not updated:
-            raise CustomerError(_("Someone else changed this price meanwhile; reload and try again."), status=409)
+            raise fix(min_value=_("Another tier of this item starts at the same value."))
+        try:
+            await update_versioned("price_tier", tier_id, version,
+                                   {"price_fen": to_fen(amount), "note": note, "min_value": minimum})
+        except Stale as exc:
+            raise Stale(exc.current, _("Someone else changed this price meanwhile; reload and try again.")) from exc
         await record(actor, "price_tier.updated", "price_tier", tier_id,
                      before={"price_fen": before["price_fen"], "note": before["note"], "min_value": before["min_value"]},
                      after={"price_fen": to_fen(amount), "note": note, "min_value": minimum})
@@ -188,7 +190,7 @@ async def build_quote(customer_id: int, form: dict | None = None) -> dict:
     """Quantities from the form (editable) or, without one, from the customer's devices."""
     customer = await get_customer(customer_id)
     if customer is None:
-        raise CustomerError(_("No such customer."), status=404)
+        raise not_found(_("No such customer."))
     items = await price_list()
     quantities, capacities = await device_counts(customer_id)
     errors: dict[str, str] = {}

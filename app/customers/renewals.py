@@ -13,10 +13,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 from app.core.audit.services import Actor, record
-from app.customers.services import (NOTICE_METHODS, CustomerError, _fix, _tx, as_date, parse_date, renewal_days,
-                                    today)
-from app.core.db import fetch, utcnow
+from app.core.dates import as_date, parse_date, today
+from app.core.db import atomic, fetch, utcnow
+from app.core.errors import DomainError, fix, not_found
 from app.core.i18n import _
+from app.core.settings import setting
+from app.customers.services import NOTICE_METHODS
 
 
 @dataclass
@@ -44,7 +46,7 @@ async def due_renewals(on: dt.date | None = None, days: int | None = None, *, cu
     """Contracts (active, annual / in-warranty / per-visit / liaison) and device warranties
     ending between `on` and `on + days`, soonest first."""
     on = on or today()
-    days = await renewal_days() if days is None else days
+    days = await setting("customers.renewal_days") if days is None else days
     until = on + dt.timedelta(days=days)
     cust_sql, cust_args = ("", [])
     if customer_id:
@@ -98,24 +100,24 @@ async def mark_notice_sent(actor: Actor, *, kind: str, subject_id: int, sent_on:
     if sent and sent > today():
         errors["sent_on"] = _("The date cannot be in the future.")
     if errors:
-        raise _fix(**errors)
+        raise fix(**errors)
     note = (note or "").strip()[:500]
     on = on or today()
-    async with _tx():
+    async with atomic():
         if kind == "contract":
             rows = await fetch("SELECT id, customer_id, end_date FROM contract WHERE id = {}", subject_id)
             if not rows:
-                raise CustomerError(_("No such contract."), status=404)
+                raise not_found(_("No such contract."))
             subjects = [("contract", rows[0]["id"], rows[0]["customer_id"], as_date(rows[0]["end_date"]))]
             entity = ("contract", subject_id)
         elif kind == "devices":
-            days = await renewal_days()
+            days = await setting("customers.renewal_days")
             rows = await fetch("SELECT id, customer_id, warranty_end FROM device WHERE customer_id = {} "
                                "AND warranty_end >= {} AND warranty_end <= {}", subject_id, on, on + dt.timedelta(days=days))
             subjects = [("device", r["id"], r["customer_id"], as_date(r["warranty_end"])) for r in rows]
             entity = ("customer", subject_id)
         else:
-            raise CustomerError(_("Unknown reminder."), status=400)
+            raise DomainError(_("Unknown reminder."))
         marked = 0
         for subject_type, sid, customer_id, end_date in subjects:
             inserted = await fetch(
@@ -138,7 +140,7 @@ async def letter_context(customer_id: int, on: dt.date | None = None) -> dict | 
     if customer is None:
         return None
     on = on or today()
-    days = await renewal_days()
+    days = await setting("customers.renewal_days")
     until = on + dt.timedelta(days=days)
     contracts = await fetch("SELECT * FROM contract WHERE customer_id = {} AND status = 'active' AND end_date >= {} "
                             "AND end_date <= {} ORDER BY end_date", customer_id, on, until)
@@ -151,4 +153,4 @@ async def letter_context(customer_id: int, on: dt.date | None = None) -> dict | 
 async def home_panel(user) -> dict | None:
     """Desk and manager home: reminders still without a notice (R-CUS-07)."""
     items = await due_renewals(include_sent=False, limit=50)
-    return {"items": items[:6], "total": len(items), "days": await renewal_days()}
+    return {"items": items[:6], "total": len(items), "days": await setting("customers.renewal_days")}

@@ -5,6 +5,7 @@ import io
 
 from app.customers import services as svc
 from app.core.db import fetch
+from app.core.settings import set_setting
 from seed.factories import unique
 from tests.customers.factories import make_contract, make_customer, make_device, make_office
 
@@ -353,7 +354,7 @@ async def test_upload_oversize_refused(login_as):
     from app.core.audit.services import SYSTEM
 
     cid = await make_customer()
-    await svc.set_setting_int(SYSTEM, "customers.upload_max_mb", 1)
+    await set_setting(SYSTEM, "customers.upload_max_mb", 1)
     try:
         client = await login_as("desk", lang="en")
         response = await client.post(f"/customers/{cid}/documents", data={"kind": "manual"},
@@ -361,7 +362,7 @@ async def test_upload_oversize_refused(login_as):
                                      headers={"x-csrftoken": await client.csrf()})
         assert response.status_code == 400 and "larger than 1 MB" in response.text
     finally:
-        await svc.set_setting_int(SYSTEM, "customers.upload_max_mb", 20)
+        await set_setting(SYSTEM, "customers.upload_max_mb", 20)
     assert await count("SELECT COUNT(*) AS n FROM customer_document WHERE customer_id = {}", cid) == 0
 
 
@@ -468,3 +469,39 @@ async def test_customer_pick_refuses_links_a_browser_reads_as_another_site(login
         fragment = await client.get("/customers/pick", params={"q": tag, "link": link})
         assert fragment.status_code == 200 and f'href="/customers/{cid}"' in fragment.text, repr(link)
         assert "evil.example" not in fragment.text
+
+
+async def test_edit_without_version_is_400_not_unchecked(login_as):
+    """An edit form without its hidden version is refused (400), never saved without the stale check."""
+    cid = await make_customer()
+    c = await svc.get_customer(cid)
+    client = await login_as("desk")
+    form = {"name": c["name"] + "X", "office_id": c["office_id"], "customer_class": "retail", "area": "city",
+            "distance_km": "1"}
+    assert (await client.post_form(f"/customers/{cid}/edit", form)).status_code == 400
+    assert (await svc.get_customer(cid))["name"] == c["name"]
+    kid = await make_contract(cid)
+    assert (await client.post_form(f"/contracts/{kid}/stage", {"stage": "Y"})).status_code == 400
+    assert (await svc.get_contract(kid))["stage"] == "Q"
+
+
+async def test_device_event_in_the_future_400(login_as):
+    """The device page's event form refuses a future date with the field message."""
+    did = await make_device(await make_customer())
+    client = await login_as("desk")
+    future = (svc.today() + dt.timedelta(days=3)).isoformat()
+    response = await client.post_form(f"/devices/{did}/events", {"event_type": "failure", "fault_code": "F9",
+                                                                  "occurred_on": future})
+    assert response.status_code == 400
+    assert not await fetch("SELECT id FROM device_event WHERE device_id = {}", did)
+
+
+async def test_customer_form_refuses_control_characters(login_as):
+    """The customer form is read through its schema: a control character is a field error (400), nothing written."""
+    office = await make_office()
+    client = await login_as("desk")
+    name = unique("控制") + "\x07"
+    response = await client.post_form("/customers/new", {"name": name, "office_id": office, "customer_class": "retail",
+                                                         "area": "city", "distance_km": "1"})
+    assert response.status_code == 400
+    assert await count("SELECT COUNT(*) AS n FROM customer WHERE name LIKE {}", name[:-1] + "%") == 0

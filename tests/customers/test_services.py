@@ -11,6 +11,7 @@ from app.customers import documents as docs
 from app.customers import importer, pricing, renewals
 from app.customers import services as svc
 from app.core.db import fetch
+from app.core.errors import DomainError
 from seed.factories import make_user, unique
 from tests.customers.factories import make_contract, make_customer, make_device, make_office
 
@@ -43,7 +44,7 @@ async def test_r_cus_01_bad_input_refused(field, value, key):
     name = unique("坏客户")
     data = svc.CustomerInput(name=name, office_id=str(office))
     setattr(data, field, value)
-    with pytest.raises(svc.CustomerError) as exc:
+    with pytest.raises(DomainError) as exc:
         await svc.create_customer(DESK, data)
     assert key in exc.value.errors
     assert not await fetch("SELECT id FROM customer WHERE name = {}", name or "-")
@@ -79,7 +80,7 @@ async def test_update_customer_stale_version_409():
     customer = await svc.get_customer(cid)
     data = svc.CustomerInput(name=customer["name"] + "X", office_id=str(customer["office_id"]))
     await svc.update_customer(DESK, cid, data, version=customer["version"])
-    with pytest.raises(svc.CustomerError) as exc:
+    with pytest.raises(DomainError) as exc:
         await svc.update_customer(DESK, cid, svc.CustomerInput(name="Y", office_id=str(customer["office_id"])),
                                   version=customer["version"])
     assert exc.value.status == 409
@@ -104,7 +105,7 @@ async def test_r_cus_02_end_before_start_refused():
     """End before start → field error; nothing written."""
     cid = await make_customer()
     data = svc.ContractInput(contract_type="annual", start_date="2026-05-01", end_date="2026-04-30")
-    with pytest.raises(svc.CustomerError) as exc:
+    with pytest.raises(DomainError) as exc:
         await svc.create_contract(DESK, cid, data)
     assert "end_date" in exc.value.errors
     assert not await fetch("SELECT id FROM contract WHERE customer_id = {}", cid)
@@ -115,7 +116,7 @@ async def test_r_cus_02_stage_change_history_and_stale_click():
     kid = await make_contract(await make_customer())
     version = (await svc.get_contract(kid))["version"]
     await svc.change_stage(DESK, kid, "Y", note="验收归档", version=version)
-    with pytest.raises(svc.CustomerError) as exc:
+    with pytest.raises(DomainError) as exc:
         await svc.change_stage(DESK, kid, "B", version=version)
     assert exc.value.status == 409
     history = await svc.contract_history(kid)
@@ -130,7 +131,7 @@ async def test_r_cus_02_concurrent_stage_changes_one_wins():
     results = await asyncio.gather(*[svc.change_stage(DESK, kid, "Y", version=version) for _ in range(10)],
                                    return_exceptions=True)
     assert sum(1 for r in results if r is None) == 1
-    assert all(isinstance(r, svc.CustomerError) and r.status == 409 for r in results if r is not None)
+    assert all(isinstance(r, DomainError) and r.status == 409 for r in results if r is not None)
     assert len(await svc.contract_history(kid)) == 2
 
 
@@ -158,7 +159,7 @@ async def test_r_cus_04_device_serial_normalised_and_unique():
     serial = unique("dup").upper()
     await make_device(cid, serial=f" {serial.lower()} ")
     assert (await svc.lookup_device(serial.lower()))["serial"] == serial
-    with pytest.raises(svc.CustomerError) as exc:
+    with pytest.raises(DomainError) as exc:
         await make_device(cid, serial=serial.lower())
     assert "serial" in exc.value.errors
     assert (await svc.get_customer(cid))["device_count"] == 1
@@ -171,7 +172,7 @@ async def test_r_cus_04_concurrent_same_serial_one_device():
     results = await asyncio.gather(*[make_device(cid, serial=serial) for _ in range(20)], return_exceptions=True)
     assert sum(1 for r in results if isinstance(r, int)) == 1
     losers = [r for r in results if not isinstance(r, int)]
-    assert all(isinstance(r, svc.CustomerError) and "serial" in r.errors for r in losers), losers
+    assert all(isinstance(r, DomainError) and "serial" in r.errors for r in losers), losers
     assert len(await fetch("SELECT id FROM device WHERE serial = {}", serial)) == 1
     assert (await svc.get_customer(cid))["device_count"] == 1
 
@@ -262,10 +263,10 @@ async def test_record_failure_joins_callers_transaction():
 async def test_record_failure_needs_fault_and_device():
     """Empty fault → field error; unknown device → 404."""
     did = await make_device(await make_customer(), acceptance=TODAY)
-    with pytest.raises(svc.CustomerError) as exc:
+    with pytest.raises(DomainError) as exc:
         await svc.record_failure(DESK, did, "  ", True)
     assert "fault_code" in exc.value.errors
-    with pytest.raises(svc.CustomerError) as exc:
+    with pytest.raises(DomainError) as exc:
         await svc.record_failure(DESK, 10**9, "X", True)
     assert exc.value.status == 404
 
@@ -275,7 +276,7 @@ async def test_device_acceptance_before_install_refused():
     cid = await make_customer()
     data = svc.DeviceInput(serial=unique("AB").upper(), model="X", customer_id=str(cid), system="cctv",
                            install_date="2025-05-02", acceptance_date="2025-05-01")
-    with pytest.raises(svc.CustomerError) as exc:
+    with pytest.raises(DomainError) as exc:
         await svc.create_device(DESK, data)
     assert "acceptance_date" in exc.value.errors
 
@@ -313,7 +314,7 @@ async def test_r_cus_07_window_is_a_setting():
 async def test_r_cus_07_bad_notice_input():
     """Unknown method or a future date → field errors."""
     kid = await make_contract(await make_customer())
-    with pytest.raises(svc.CustomerError) as exc:
+    with pytest.raises(DomainError) as exc:
         await renewals.mark_notice_sent(DESK, kind="contract", subject_id=kid, sent_on=(TODAY + dt.timedelta(days=3)).isoformat(),
                                         method="pigeon")
     assert set(exc.value.errors) == {"method", "sent_on"}
@@ -364,10 +365,10 @@ async def test_r_cus_03_seeded_price_list_and_quote_from_devices():
 async def test_r_cus_03_only_admin_edits_price():
     """A desk user cannot change a price; an admin can (audited); bad input is a field error."""
     tier = (await pricing.price_list())[0].tiers[0]
-    with pytest.raises(svc.CustomerError) as exc:
+    with pytest.raises(DomainError) as exc:
         await pricing.update_tier(DESK, tier.id, price="1", note="", min_value="1")
     assert exc.value.status == 403
-    with pytest.raises(svc.CustomerError) as exc:
+    with pytest.raises(DomainError) as exc:
         await pricing.update_tier(ADMIN, tier.id, price="-5", note="", min_value="x")
     assert set(exc.value.errors) == {"price", "min_value"}
     await pricing.update_tier(ADMIN, tier.id, price=str(tier.price), note="checked", min_value=str(tier.min_value))
@@ -391,7 +392,7 @@ async def test_r_cus_08_document_stored_under_random_name():
 async def test_r_cus_08_wrong_type_refused(filename, data):
     """HTML, SVG, executables, disguised files and empty files are refused; nothing written."""
     cid = await make_customer()
-    with pytest.raises(svc.CustomerError) as exc:
+    with pytest.raises(DomainError) as exc:
         await docs.save_document(DESK, cid, filename=filename, data=data)
     assert "file" in exc.value.errors
     assert await docs.list_documents(cid) == []
@@ -404,7 +405,7 @@ async def test_r_cus_08_oversize_refused(monkeypatch):
 
     monkeypatch.setattr(docs, "max_bytes", tiny)
     cid = await make_customer()
-    with pytest.raises(svc.CustomerError) as exc:
+    with pytest.raises(DomainError) as exc:
         await docs.save_document(DESK, cid, filename="a.pdf", data=b"%PDF-" + b"x" * 20)
     assert "file" in exc.value.errors
 
@@ -424,7 +425,7 @@ async def test_import_customers_all_or_nothing():
     preview = await importer.preview(actor, "customers", "c.csv", good)
     assert preview.ok and not await fetch("SELECT id FROM customer WHERE name LIKE {}", f"{tag}%")
     other = Actor(user_id=user_id + 100000, username="x")
-    with pytest.raises(svc.CustomerError):
+    with pytest.raises(DomainError):
         await importer.commit(other, preview.token)
     kind, count = await importer.commit(actor, preview.token)
     assert (kind, count) == ("customers", 2)
@@ -479,3 +480,39 @@ async def test_r_cus_01_serial_prefix_search_finds_exactly_the_prefix():
     await make_device(customer_id=other, serial=f"Z{stem}-B2")
     rows, _ = await svc.list_customers(svc.CustomerFilter(q=stem))
     assert [r["id"] for r in rows] == [owner]
+
+
+# ---------------------------------------------------------------- kit rules (issue #10)
+
+async def test_r_cus_05_future_failure_refused_by_the_service():
+    """A failure (or repair) dated in the future is refused by the service itself — rma and tickets
+    call it without the device page's form — with a field error; nothing is written."""
+    device_id = await make_device(await make_customer(), acceptance=TODAY - dt.timedelta(days=10))
+    tomorrow = TODAY + dt.timedelta(days=1)
+    with pytest.raises(DomainError) as exc:
+        await svc.record_failure(DESK, device_id, "F1", True, "rma", 1, occurred_on=tomorrow)
+    assert exc.value.status == 400 and "occurred_on" in exc.value.errors
+    with pytest.raises(DomainError) as exc:
+        await svc.record_repair(DESK, device_id, "F1", "rma", 1, occurred_on=tomorrow)
+    assert "occurred_on" in exc.value.errors
+    assert not await fetch("SELECT id FROM device_event WHERE device_id = {}", device_id)
+
+
+async def test_r_cus_02_stage_change_writes_status_history():
+    """The QYBS stage moves through core.status.move(): one status_change row besides the stage history."""
+    kid = await make_contract(await make_customer())
+    version = (await svc.get_contract(kid))["version"]
+    await svc.change_stage(DESK, kid, "Y", version=version)
+    rows = await fetch("SELECT from_status, to_status FROM status_change WHERE table_name = 'contract' AND row_id = {}", kid)
+    assert [(r["from_status"], r["to_status"]) for r in rows] == [("Q", "Y")]
+    assert (await svc.get_contract(kid))["version"] == version + 1
+
+
+async def test_r_cus_02_stage_change_needs_the_edit_permission():
+    """Only desk and manager move a contract's stage (the service checks, not only the route)."""
+    kid = await make_contract(await make_customer())
+    finance = Actor(user_id=None, username="fin-test", roles=frozenset({"finance"}))
+    with pytest.raises(DomainError) as exc:
+        await svc.change_stage(finance, kid, "Y", version=(await svc.get_contract(kid))["version"])
+    assert exc.value.status == 403
+    assert (await svc.get_contract(kid))["stage"] == "Q"
