@@ -1,14 +1,10 @@
 """Return repair — the bench pipeline (R-RMA-01…08).
 
-One function per transition; each is a compare-and-set on (id, status, version):
-
-    UPDATE rma SET status = <to>, version = version + 1, … WHERE id = {} AND status IN (<from>) AND version = {}
-    RETURNING …
-
-so of twenty clicks on one card exactly one moves it; the others get `Stale` (409,
-"already moved by X at HH:MM"). Every transition writes one append-only
-`rma_transition` row (UNIQUE (rma_id, version)) and one audit event, in the same
-transaction.
+One function per transition; each goes through `app.core.status.move()` with a `Transition`
+from `app/rma/status.py`: one compare-and-set on (id, status, version), so of twenty clicks on
+one card exactly one moves it; the others get `Stale` (409, "already moved by X at HH:MM").
+Every transition writes one append-only `rma_transition` row (UNIQUE (rma_id, version)) and
+one audit event, in the same transaction.
 
 Rules:
 * R-RMA-01 stages (STATUSES) with who/when on every transition.
@@ -38,125 +34,70 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.core.dates import as_date  # noqa: F401 (re-exported for this domain)
-from app.core.audit.services import SYSTEM, Actor, record
+from app.core.actor import Actor
+from app.core.audit.services import SYSTEM, record
+from app.core.dates import as_date, parse_date, today  # noqa: F401 (as_date, today: re-exported for this domain)
+from app.core.db import fetch, is_unique_violation, utcnow, write_transaction
+from app.core.errors import DomainError, Stale, fix, not_found
+from app.core.forms import FieldError, Version
 from app.core.hooks import case_finished, close_blockers
-from app.core.numbers import attach_entity, next_number
-from app.core import settings as core_settings
-from app.core.settings import SettingSpec, register_setting
-from app.core.db import fetch, utcnow, write_transaction
 from app.core.i18n import _, tz
 from app.core.i18n import lazy_gettext as _l
 from app.core.money import MoneyError, from_fen, parse_money, to_fen
+from app.core.numbers import attach_entity, next_number
+from app.core.permissions import require
+from app.core.settings import setting
+from app.core.status import Transition, move, update_versioned
+import app.customers.api as customers
+import app.ledger.api as ledger
+import app.parts.api as parts
+from app.rma.status import (CLOCK, FINISHED, IN_REPAIR, LABELS, NEXT_ACTION, ON_BENCH, OPEN, QUOTE_LABELS,  # noqa: F401
+                            QUOTE_TRANSITIONS, REPLACEMENT_LABELS, REPLACEMENT_TRANSITIONS, TRANSITIONS)
 
 # --------------------------------------------------------------------------- stages
 
-STATUSES: dict[str, Any] = {
-    "received": _l("Received"),
-    "inspected": _l("Unboxed & inspected"),
-    "registered": _l("Registered, waiting for QC"),
-    "waiting": _l("To-repair area"),
-    "repairing": _l("Repairing"),
-    "repaired": _l("Repaired"),
-    "burn_in": _l("Burn-in"),
-    "ready_to_ship": _l("Ready to ship"),
-    "shipped": _l("Shipped"),
-    "delivered": _l("Delivered"),
-    "called_back": _l("Called back"),
-    "closed": _l("Closed"),
-}
-OPEN_STATUSES = tuple(s for s in STATUSES if s != "closed")
-# Units physically in the building (count for "in the bench" / ship-back rule).
-BENCH_STATUSES = ("received", "inspected", "registered", "waiting", "repairing", "repaired", "burn_in", "ready_to_ship")
-CLOCK_STATUSES = ("waiting", "repairing")  # R-RMA-03 clock runs here
-FINISHED_STATUSES = ("ready_to_ship", "shipped", "delivered", "called_back", "closed")
-
-BENCH_ROLES = ("bench", "qc")
-INTAKE_ROLES = ("bench", "qc", "desk")
-SHIP_ROLES = ("bench", "qc", "desk")
-CALLBACK_ROLES = ("desk",)
-CLOSE_ROLES = ("desk", "bench", "qc", "manager")
-COST_ROLES = BENCH_ROLES
-QUOTE_ROLES = ("desk",)
-PAY_ROLES = ("finance",)
-APPROVE_ROLES = ("manager",)
-CONSULT_ROLES = ("desk",)
-READ_ROLES = ("desk", "bench", "qc", "manager", "finance", "warehouse", "gm", "eng_manager")
+STATUSES: dict[str, Any] = {str(code): label for code, label in LABELS.items()}
+OPEN_STATUSES = OPEN
+BENCH_STATUSES = ON_BENCH  # units physically in the building (count for "in the bench" / ship-back rule)
+CLOCK_STATUSES = CLOCK  # R-RMA-03 clock runs here
+FINISHED_STATUSES = FINISHED
 
 
 @dataclass(frozen=True)
 class Action:
+    """A board/detail button: one transition, its label, and the permission name that may press it."""
+
     code: str
     label: Any
     sources: tuple[str, ...]
-    roles: tuple[str, ...]
+    perm: str
     needs_form: bool  # inline inputs asked in the card
 
 
-ACTIONS: dict[str, Action] = {a.code: a for a in (
-    Action("unbox", _l("Unbox & inspect"), ("received",), BENCH_ROLES, True),
-    Action("confirm", _l("Confirmed with customer"), ("inspected",), BENCH_ROLES, False),
-    Action("qc", _l("QC: confirm fault"), ("registered",), BENCH_ROLES, True),
-    Action("start", _l("Start repair"), ("waiting",), BENCH_ROLES, False),
-    Action("ship-unrepaired", _l("Return unrepaired"), ("waiting", "repairing"), BENCH_ROLES, True),
-    Action("repaired", _l("Repaired"), ("repairing",), BENCH_ROLES, True),
-    Action("burn-in", _l("Start burn-in"), ("repaired",), BENCH_ROLES, True),
-    Action("final-test", _l("Final test"), ("burn_in",), BENCH_ROLES, True),
-    Action("ship", _l("Ship"), ("ready_to_ship",), SHIP_ROLES, True),
-    Action("deliver", _l("Delivered"), ("shipped",), SHIP_ROLES, True),
-    Action("callback", _l("Callback done"), ("delivered",), CALLBACK_ROLES, True),
-    Action("close", _l("Close"), ("called_back",), CLOSE_ROLES, False),
-)}
-# The main "advance" action of each stage (the card's one-click button).
-NEXT_ACTION = {"received": "unbox", "inspected": "confirm", "registered": "qc", "waiting": "start",
-               "repairing": "repaired", "repaired": "burn-in", "burn_in": "final-test", "ready_to_ship": "ship",
-               "shipped": "deliver", "delivered": "callback", "called_back": "close"}
+_INLINE = {"unbox", "qc", "ship-unrepaired", "repaired", "burn-in", "final-test", "ship", "deliver", "callback"}
+ACTIONS: dict[str, Action] = {code: Action(code, t.label, t.frm, t.perm or "", code in _INLINE)
+                              for code, t in TRANSITIONS.items() if code not in ("final-test-fail", "replace")}
 
 APPEARANCE = {"ok": _l("Intact"), "damaged": _l("Damaged")}
 OUTCOMES = {"repaired": _l("Repaired"), "unrepaired": _l("Returned unrepaired"), "replaced": _l("Replaced with a new unit")}
-QUOTE_STATUSES = {"costed": _l("Costed, to quote"), "quoted": _l("Quoted, waiting for the customer"),
-                  "accepted": _l("Accepted"), "declined": _l("Declined")}
+QUOTE_STATUSES = {str(code): label for code, label in QUOTE_LABELS.items()}
 ANSWERS = {"continue": _l("Continue the repair"), "stop": _l("Stop, return the unit")}
-REPLACEMENT_STATUSES = {"pending": _l("Waiting for approval"), "approved": _l("Approved"), "rejected": _l("Rejected")}
+REPLACEMENT_STATUSES = {str(code): label for code, label in REPLACEMENT_LABELS.items()}
 SERIAL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-_./#:]{0,79}$")
 
 
-# Operator-editable numbers (SPEC preamble), listed on /admin/settings.
-register_setting(SettingSpec("rma.burn_in_hours", _l("Bench: default burn-in (hours)"), 24, kind="int", minimum=1,
-                             maximum=720, domain="rma",
-                             help=_l("Models listed on /bench/burn-in use their own hours.")))
-register_setting(SettingSpec("rma.repair_days", _l("Bench: repair window after QC (days)"), 3, kind="int", minimum=1,
-                             maximum=60, domain="rma", help=_l("R-RMA-03: past it an intact unit is applied for replacement.")))
-register_setting(SettingSpec("rma.ship_days", _l("Bench: ship completed units within (days)"), 2, kind="int", minimum=1,
-                             maximum=30, domain="rma", help=_l("R-RMA-06: completed units must leave the building.")))
+def _as_domain(exc: BaseException) -> DomainError | None:
+    """Another domain's refusal as a DomainError. Once every domain raises DomainError this is the identity;
+    until then (parallel migration, issue #10) their own error classes carry the same message/errors/status."""
+    if isinstance(exc, DomainError):
+        return exc
+    if isinstance(exc, Exception) and isinstance(getattr(exc, "message", None), str) and hasattr(exc, "errors"):
+        return DomainError(exc.message, errors=dict(getattr(exc, "errors") or {}), status=int(getattr(exc, "status", 400)),
+                           link=getattr(exc, "link", "") or None)
+    return None
 
 
-class RmaError(Exception):
-    """A refused action: `message` for the page, `errors` per form field, `status` 400/403/404/409."""
-
-    def __init__(self, message: str, errors: dict[str, str] | None = None, status: int = 400, link: str = ""):
-        super().__init__(message)
-        self.message = message
-        self.errors = errors or {}
-        self.status = status
-        self.link = link
-
-
-class Stale(RmaError):
-    """409: the card was moved by someone else since it was shown."""
-
-    def __init__(self, message: str, current: dict | None = None):
-        super().__init__(message, status=409)
-        self.current = current
-
-
-def _fix(**errors: str) -> RmaError:
-    return RmaError(_("Please correct the marked fields."), errors)
-
-
-def _need(actor: Actor, roles: tuple[str, ...]) -> None:
-    if not actor.has(*roles):
-        raise RmaError(_("Your roles do not allow this action."), status=403)
+RmaError = DomainError  # deprecated alias, only for tests/loaners/test_rma_integration.py (owned by loaners)
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -172,20 +113,6 @@ def as_dt(value: Any) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
-def today() -> dt.date:
-    return dt.datetime.now(tz()).date()
-
-
-def parse_day(text: Any) -> dt.date | None:
-    text = str(text or "").strip().replace("/", "-")
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(text) from None
-
-
 def hhmm(value: Any) -> str:
     moment = as_dt(value)
     return moment.astimezone(tz()).strftime("%H:%M") if moment else ""
@@ -195,23 +122,10 @@ def _clean(value: Any, limit: int) -> str:
     return str(value or "").strip()[:limit]
 
 
-async def setting_int(key: str, default: int) -> int:
-    return await core_settings.get_int(key, default)
-
-
 async def rules() -> dict[str, int]:
-    """The editable numbers (app_setting): burn-in default hours, repair days, ship days."""
-    rows = await fetch("SELECT key, value FROM app_setting WHERE key IN ('rma.burn_in_hours', 'rma.repair_days', "
-                       "'rma.ship_days')")
-    values = {"rma.burn_in_hours": 24, "rma.repair_days": 3, "rma.ship_days": 2}
-    for row in rows:
-        try:
-            raw = row["value"]
-            values[row["key"]] = int(json.loads(raw) if isinstance(raw, str) else raw)
-        except (TypeError, ValueError):
-            pass
-    return {"burn_in_hours": values["rma.burn_in_hours"], "repair_days": values["rma.repair_days"],
-            "ship_days": values["rma.ship_days"]}
+    """The editable numbers (app_setting, specs in the manifest): burn-in default hours, repair days, ship days."""
+    return {"burn_in_hours": await setting("rma.burn_in_hours"), "repair_days": await setting("rma.repair_days"),
+            "ship_days": await setting("rma.ship_days")}
 
 
 async def burn_in_hours_for(model: str) -> int:
@@ -224,16 +138,16 @@ async def burn_in_hours_for(model: str) -> int:
 
 
 async def set_burn_in_hours(actor: Actor, model: str, hours: Any) -> None:
-    _need(actor, ("manager", "admin"))
+    require(actor, "rma.burn_in.edit")
     model = _clean(model, 100)
     try:
         value = int(str(hours).strip())
     except ValueError:
-        raise _fix(hours=_("Enter a whole number of hours.")) from None
+        raise fix(hours=_("Enter a whole number of hours.")) from None
     if not model:
-        raise _fix(model=_("Enter the model."))
+        raise fix(model=_("Enter the model."))
     if not 1 <= value <= 720:
-        raise _fix(hours=_("Between 1 and 720 hours."))
+        raise fix(hours=_("Between 1 and 720 hours."))
     async with write_transaction():
         done = await fetch("UPDATE rma_burn_in SET hours = {} WHERE model = {} RETURNING id", value, model)
         if not done:
@@ -368,9 +282,7 @@ async def receive(actor: Actor, data: IntakeInput) -> tuple[int, str]:
 
     Side effects: rma row (number RMA-…), transition rows, audit `rma.received`.
     """
-    _need(actor, INTAKE_ROLES)
-    from app.customers import services as customers
-
+    require(actor, "rma.receive")
     serial = re.sub(r"\s+", "", data.serial or "").upper()
     errors: dict[str, str] = {}
     if not serial:
@@ -384,11 +296,11 @@ async def receive(actor: Actor, data: IntakeInput) -> tuple[int, str]:
         errors["fault_reported"] = _("Describe the fault the customer reported.")
     errors.update(_check_unbox(data.appearance, data.damage_call, data.damage_cause, required=False))
     if errors:
-        raise _fix(**errors)
+        raise fix(**errors)
     open_rows = await fetch("SELECT number FROM rma WHERE serial = {} AND status IN ("
                             + ", ".join(f"'{s}'" for s in BENCH_STATUSES) + ") LIMIT 1", serial)
     if open_rows:
-        raise _fix(serial=_("This unit is already on the bench as %(number)s.", number=open_rows[0]["number"]))
+        raise fix(serial=_("This unit is already on the bench as %(number)s.", number=open_rows[0]["number"]))
     in_warranty, warranty_end, customer_id, office_id, region = True, None, None, None, ""
     model, product, name = data.model.strip(), data.product_name.strip(), data.customer_name.strip()
     phone, address = data.contact_phone.strip(), data.address.strip()
@@ -417,7 +329,7 @@ async def receive(actor: Actor, data: IntakeInput) -> tuple[int, str]:
     except Exception as exc:  # the partial UNIQUE index: the same unit received twice at once
         text = str(exc)
         if "rma_one_open_per_serial" in text or "rma.serial" in text:  # PostgreSQL names the index, SQLite the column
-            raise _fix(serial=_("This unit is already on the bench.")) from exc
+            raise fix(serial=_("This unit is already on the bench.")) from exc
         raise
 
 
@@ -459,67 +371,57 @@ async def _transition_row(actor: Actor, rma_id: int, version: int, from_status: 
         rma_id, version, from_status, to_status, action, (note or "")[:1000], actor.user_id, actor.username, now)
 
 
-async def _current(rma_id: int) -> dict:
+async def _refuse_move(rma_id: int, t: Transition, version: int | None, cause: DomainError) -> DomainError:
+    """Why the compare-and-set matched nothing, in the bench's words: moved meanwhile (409 Stale,
+    "already moved by X at HH:MM") or illegal from here (409 with the stage)."""
     rows = await fetch("SELECT id, number, status, version, moved_by, moved_at FROM rma WHERE id = {}", rma_id)
     if not rows:
-        raise RmaError(_("No such return."), status=404)
-    return rows[0]
-
-
-async def _refuse_move(rma_id: int, action: Action, version: int | None) -> RmaError:
-    """Why the compare-and-set matched nothing: moved meanwhile (409) or illegal here (409 with reason)."""
-    row = await _current(rma_id)
-    if version is not None and int(row["version"]) != int(version):
-        return Stale(_("Already moved by %(who)s at %(at)s (now: %(stage)s).", who=row["moved_by"] or "?",
-                       at=hhmm(row["moved_at"]), stage=str(STATUSES.get(row["status"], row["status"]))), row)
-    return RmaError(_("%(action)s is not possible: the unit is at “%(stage)s”.", action=str(action.label),
-                      stage=str(STATUSES.get(row["status"], row["status"]))), status=409)
-
-
-async def _move(actor: Actor, rma_id: int, action_code: str, version: int | None, to_status: str, *,
-                sets: dict[str, Any] | None = None, note: str = "", sources: tuple[str, ...] | None = None,
-                now: dt.datetime | None = None, check_roles: bool = True) -> dict:
-    """The one compare-and-set. Must run inside the caller's write transaction.
-    Returns the updated row (id, number, status, version, from status)."""
-    action = ACTIONS.get(action_code) or Action(action_code, action_code, sources or (), (), False)
-    if check_roles:
-        _need(actor, action.roles)
-    sources = sources or action.sources
-    now = now or utcnow()
-    values = dict(sets or {})
-    values.update({"status": to_status, "moved_at": now, "moved_by": actor.username[:100], "updated_at": now})
-    assignments = ", ".join(f"{col} = {{}}" for col in values) + ", version = version + 1"
-    args: list[Any] = list(values.values())
-    where = "id = {} AND status IN (" + ", ".join("{}" for _s in sources) + ")"
-    args += [rma_id, *sources]
-    if version is not None:
-        where += " AND version = {}"
-        args.append(int(version))
-    # the previous status rides along: `status` in RETURNING is the new one, so read it in the same statement
-    rows = await fetch(f"UPDATE rma SET {assignments} WHERE {where} RETURNING id, number, version, device_id, "
-                       "customer_id, customer_name, serial, model, fault_code, in_warranty, technician_id", *args)
-    if not rows:
-        raise await _refuse_move(rma_id, action, version)
+        return not_found(_("No such return."))
     row = rows[0]
-    new_version = int(row["version"])
-    previous = await fetch("SELECT to_status FROM rma_transition WHERE rma_id = {} ORDER BY version DESC LIMIT 1", rma_id)
-    from_status = previous[0]["to_status"] if previous else ""
-    await _transition_row(actor, rma_id, new_version, from_status, to_status, action_code, note, now)
+    stage = str(STATUSES.get(row["status"], row["status"]))
+    if version is not None and int(row["version"]) != int(version) or isinstance(cause, Stale):
+        return Stale(row, _("Already moved by %(who)s at %(at)s (now: %(stage)s).", who=row["moved_by"] or "?",
+                            at=hhmm(row["moved_at"]), stage=stage))
+    return DomainError(_("%(action)s is not possible: the unit is at “%(stage)s”.", action=str(t.label or t.action),
+                         stage=stage), status=409, current=row)
+
+
+_RETURNING = "id, number, status, version, device_id, customer_id, customer_name, serial, model, fault_code, in_warranty, " \
+             "technician_id"
+
+
+async def _move(actor: Actor, rma_id: int, action_code: str, version: int | None, *, sets: dict[str, Any] | None = None,
+                note: str = "", now: dt.datetime | None = None, check_perm: bool = True) -> dict:
+    """One RMA transition (TRANSITIONS[action_code]) through core.status.move(), stamped with who moved it,
+    plus the `rma_transition` row the timeline shows and the audit event. Runs in the caller's write
+    transaction; returns the updated row with `from_status`."""
+    t = TRANSITIONS[action_code]
+    now = now or utcnow()
+    values = {**(sets or {}), "moved_at": now, "moved_by": actor.display[:100]}
+    try:
+        row = await move("rma", int(rma_id), version, t, actor=actor, sets=values, note=note[:1000], labels=STATUSES,
+                         now=now, returning=_RETURNING, check_perm=check_perm)
+    except DomainError as exc:
+        if exc.status != 409:
+            raise
+        raise await _refuse_move(int(rma_id), t, version, exc) from None
+    from_status, new_version = str(row["from_status"]), int(row["version"])
+    await _transition_row(actor, rma_id, new_version, from_status, t.to, t.action, note, now)
     await record(actor, "rma.moved", "rma", rma_id, before={"status": from_status, "version": new_version - 1},
-                 after={"status": to_status, "version": new_version, "action": action_code, "note": note[:200],
+                 after={"status": t.to, "version": new_version, "action": t.action, "note": note[:200],
                         **{k: v for k, v in (sets or {}).items() if k not in ("updated_at",)}})
-    row["from_status"] = from_status
-    row["status"] = to_status
+    row["status"] = t.to
     return row
 
 
-def _version(value: Any) -> int | None:
-    if value is None or value == "":
-        return None
+def _version(value: Any) -> int:
+    """The version the form showed: required (a missing or unreadable one is a 400, never "no check")."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
     try:
-        return int(str(value))
-    except ValueError:
-        raise RmaError(_("This form has expired; reload the page."), status=400) from None
+        return int(Version().parse(value))
+    except FieldError:
+        raise DomainError(_("This form has expired; reload the page."), status=400) from None
 
 
 # --------------------------------------------------------------------------- transitions (one function each)
@@ -527,12 +429,12 @@ def _version(value: Any) -> int | None:
 async def unbox(actor: Actor, rma_id: int, version: Any, *, appearance: str, accessories: str = "", photos: str = "",
                 damage_call: str = "", damage_cause: str = "") -> dict:
     """received → inspected: the unboxing check (R-RMA-01); damage needs the call and the cause."""
-    _need(actor, BENCH_ROLES)
+    require(actor, "rma.bench")
     errors = _check_unbox(appearance, damage_call, damage_cause, required=True)
     if errors:
-        raise _fix(**errors)
+        raise fix(**errors)
     async with write_transaction():
-        return await _move(actor, rma_id, "unbox", _version(version), "inspected", note=str(APPEARANCE[appearance]), sets={
+        return await _move(actor, rma_id, "unbox", _version(version), note=str(APPEARANCE[appearance]), sets={
             "appearance": appearance, "accessories": _clean(accessories, 300), "photos": _clean(photos, 500),
             "damage_call": _clean(damage_call, 500), "damage_cause": _clean(damage_cause, 500)})
 
@@ -547,7 +449,7 @@ async def confirm(actor: Actor, rma_id: int, version: Any, *, note: str = "", co
     if address.strip():
         sets["address"] = _clean(address, 300)
     async with write_transaction():
-        return await _move(actor, rma_id, "confirm", _version(version), "registered", note=_clean(note, 500), sets=sets)
+        return await _move(actor, rma_id, "confirm", _version(version), note=_clean(note, 500), sets=sets)
 
 
 async def qc(actor: Actor, rma_id: int, version: Any, *, fault_code: str, fault_confirmed: str, test_note: str = "",
@@ -555,7 +457,7 @@ async def qc(actor: Actor, rma_id: int, version: Any, *, fault_code: str, fault_
     """registered → waiting: QC confirms the fault and opens the numbered exception slip (异常处理单).
     The 3-day clock (R-RMA-03) starts now. The failure goes into the device history
     (R-CUS-05: `unresolvable` extends the warranty 60 days; R-CUS-06 may propose a replacement)."""
-    _need(actor, BENCH_ROLES)
+    require(actor, "rma.bench")
     code = _clean(fault_code, 200).upper()
     errors = {}
     if not code:
@@ -565,10 +467,10 @@ async def qc(actor: Actor, rma_id: int, version: Any, *, fault_code: str, fault_
     if not fault_confirmed.strip():
         errors["fault_confirmed"] = _("Describe the confirmed fault.")
     if errors:
-        raise _fix(**errors)
+        raise fix(**errors)
     now = utcnow()
     async with write_transaction():
-        row = await _move(actor, rma_id, "qc", _version(version), "waiting", note=code, now=now,
+        row = await _move(actor, rma_id, "qc", _version(version), note=code, now=now,
                           sets={"fault_code": code, "qc_at": now})
         slip = await next_number("exception", entity_type="rma", entity_id=rma_id)
         await fetch(
@@ -578,13 +480,14 @@ async def qc(actor: Actor, rma_id: int, version: Any, *, fault_code: str, fault_
             actor.user_id, actor.username, now)
         proposed = False
         if row["device_id"]:
-            from app.customers import services as customers
-
             try:
                 result = await customers.record_failure(actor, row["device_id"], code, bool(unresolvable), "rma", rma_id,
                                                         description=_clean(fault_confirmed, 1000))
-            except customers.CustomerError as exc:
-                raise RmaError(exc.message, {"fault_code": next(iter(exc.errors.values()), exc.message)}) from exc
+            except Exception as exc:  # the customers domain's refusal, shown on this form's fault field
+                refusal = _as_domain(exc)
+                if refusal is None:
+                    raise
+                raise DomainError(refusal.message, errors={"fault_code": next(iter(refusal.errors.values()), refusal.message)}) from exc
             proposed = result.replacement_proposed
         await fetch("UPDATE rma SET exception_number = {}, replacement_proposed = {} WHERE id = {}",
                     slip.formatted, proposed, rma_id)
@@ -614,65 +517,67 @@ async def payment_gate(rma: dict) -> str | None:
 async def start_repair(actor: Actor, rma_id: int, version: Any) -> dict:
     """waiting → repairing (the acting technician takes the unit). Out of warranty: refused
     until the quote is accepted and paid (R-RMA-04)."""
-    _need(actor, BENCH_ROLES)
+    require(actor, "rma.bench")
     async with write_transaction():
         rma = await get_rma(rma_id)
         if rma is None:
-            raise RmaError(_("No such return."), status=404)
+            raise not_found(_("No such return."))
         if rma["status"] == "waiting":
             reason = await payment_gate(rma)
             if reason:
-                raise RmaError(reason, status=409, link=f"/bench/{rma_id}")
-        return await _move(actor, rma_id, "start", _version(version), "repairing",
+                raise DomainError(reason, status=409, link=f"/bench/{rma_id}")
+        return await _move(actor, rma_id, "start", _version(version),
                            sets={"technician_id": actor.user_id, "technician_name": actor.username[:100]})
 
 
 async def ship_unrepaired(actor: Actor, rma_id: int, version: Any, *, note: str = "") -> dict:
     """waiting/repairing → ready_to_ship without repair: the customer declined the quote (R-RMA-04)
     or, consulted on a long repair, chose to stop (R-RMA-05)."""
-    _need(actor, BENCH_ROLES)
+    require(actor, "rma.bench")
     async with write_transaction():
         quote = await get_quote(rma_id)
         stop = await fetch("SELECT answer FROM rma_consultation WHERE rma_id = {} ORDER BY id DESC LIMIT 1", rma_id)
         declined = quote is not None and quote["status"] == "declined"
         if not declined and not (stop and stop[0]["answer"] == "stop"):
-            raise RmaError(_("Only a unit whose customer declined the quote or asked to stop is returned unrepaired."),
+            raise DomainError(_("Only a unit whose customer declined the quote or asked to stop is returned unrepaired."),
                            status=409)
         now = utcnow()
-        return await _move(actor, rma_id, "ship-unrepaired", _version(version), "ready_to_ship", now=now,
+        return await _move(actor, rma_id, "ship-unrepaired", _version(version), now=now,
                            note=_clean(note, 500), sets={"outcome": "unrepaired", "completed_at": now})
 
 
 async def use_part(actor: Actor, rma_id: int, *, part_no: str, qty: Any = 1, serial: str = "", in_tx: bool = False) -> int:
     """A part used on the bench: consumed from the BENCH location through the parts ledger."""
-    _need(actor, BENCH_ROLES)
-    from app.parts import services as parts
-
+    require(actor, "rma.bench")
     part_no = (part_no or "").strip()
     if not part_no:
-        raise _fix(part_no=_("Enter the part number."))
+        raise fix(part_no=_("Enter the part number."))
     part = await parts.part_by_no(part_no)
     if part is None:
-        raise _fix(part_no=_("Unknown part number %(no)s.", no=part_no))
+        raise fix(part_no=_("Unknown part number %(no)s.", no=part_no))
     try:
         n = int(str(qty).strip() or "1")
     except ValueError:
-        raise _fix(qty=_("Enter a whole number greater than zero.")) from None
+        raise fix(qty=_("Enter a whole number greater than zero.")) from None
     if n <= 0 or n > 1000:
-        raise _fix(qty=_("Enter a whole number greater than zero."))
+        raise fix(qty=_("Enter a whole number greater than zero."))
 
     async def book() -> int:
         rma = await fetch("SELECT status FROM rma WHERE id = {}", rma_id)
         if not rma:
-            raise RmaError(_("No such return."), status=404)
+            raise not_found(_("No such return."))
         if rma[0]["status"] not in ("repairing", "waiting"):
-            raise RmaError(_("Parts are booked while the unit is being repaired."), status=409)
+            raise DomainError(_("Parts are booked while the unit is being repaired."), status=409)
         try:
             move = await parts.issue_to(actor, part["id"], n, "BENCH", "rma", rma_id, serial=serial.strip() or None,
                                         reason=_("Used on the bench"), check_roles=False)
-        except parts.StockError as exc:
-            field = "qty" if "qty" in exc.errors else ("serial" if "serial" in exc.errors else "part_no")
-            raise RmaError(exc.message, {field: exc.message}, status=exc.status if exc.status in (400, 409) else 400) from exc
+        except Exception as exc:  # the stock ledger's refusal, put on this form's field
+            refusal = _as_domain(exc)
+            if refusal is None:
+                raise
+            field = "qty" if "qty" in refusal.errors else ("serial" if "serial" in refusal.errors else "part_no")
+            raise DomainError(refusal.message, errors={field: refusal.message},
+                              status=refusal.status if refusal.status in (400, 409) else 400) from exc
         rows = await fetch(
             "INSERT INTO rma_part_use (rma_id, part_id, qty, serial, move_id, username, created_at) "
             "VALUES ({}, {}, {}, {}, {}, {}, {}) RETURNING id",
@@ -690,18 +595,16 @@ async def repaired(actor: Actor, rma_id: int, version: Any, *, fault_found: str,
                    serial: str = "") -> dict:
     """repairing → repaired: the fault found, optionally one part used (consumed from BENCH);
     the repair goes into the device history."""
-    _need(actor, BENCH_ROLES)
+    require(actor, "rma.bench")
     if not fault_found.strip():
-        raise _fix(fault_found=_("Describe the fault found and what was done."))
+        raise fix(fault_found=_("Describe the fault found and what was done."))
     now = utcnow()
     async with write_transaction():
         if part_no.strip():
             await use_part(actor, rma_id, part_no=part_no, qty=qty or 1, serial=serial, in_tx=True)
-        row = await _move(actor, rma_id, "repaired", _version(version), "repaired", now=now,
+        row = await _move(actor, rma_id, "repaired", _version(version), now=now,
                           note=_clean(fault_found, 500), sets={"fault_found": _clean(fault_found, 1000), "repaired_at": now})
         if row["device_id"]:
-            from app.customers import services as customers
-
             await customers.record_repair(actor, row["device_id"], row["fault_code"] or "REPAIR", "rma", rma_id,
                                           description=_clean(fault_found, 1000))
     return row
@@ -709,23 +612,23 @@ async def repaired(actor: Actor, rma_id: int, version: Any, *, fault_found: str,
 
 async def start_burn_in(actor: Actor, rma_id: int, version: Any, *, hours: Any = "") -> dict:
     """repaired → burn_in for the required hours (per model, default 24 h); more may be set, not fewer."""
-    _need(actor, BENCH_ROLES)
+    require(actor, "rma.bench")
     rma = await get_rma(rma_id)
     if rma is None:
-        raise RmaError(_("No such return."), status=404)
+        raise not_found(_("No such return."))
     required = await burn_in_hours_for(rma["model"])
     text = str(hours or "").strip()
     try:
         value = int(text) if text else required
     except ValueError:
-        raise _fix(hours=_("Enter a whole number of hours.")) from None
+        raise fix(hours=_("Enter a whole number of hours.")) from None
     if value < required:
-        raise _fix(hours=_("At least %(n)s hours for this model.", n=required))
+        raise fix(hours=_("At least %(n)s hours for this model.", n=required))
     if value > 720:
-        raise _fix(hours=_("Between 1 and 720 hours."))
+        raise fix(hours=_("Between 1 and 720 hours."))
     now = utcnow()
     async with write_transaction():
-        return await _move(actor, rma_id, "burn-in", _version(version), "burn_in", now=now,
+        return await _move(actor, rma_id, "burn-in", _version(version), now=now,
                            note=_("%(n)s h", n=value), sets={"burn_in_hours": value, "burn_in_started_at": now})
 
 
@@ -738,30 +641,30 @@ async def final_test(actor: Actor, rma_id: int, version: Any, *, result: str, no
                      now: dt.datetime | None = None) -> dict:
     """burn_in → ready_to_ship (pass) or → repairing (fail: counted as rework).
     A pass is refused before the burn-in time has elapsed (R-RMA-06 / issue #5)."""
-    _need(actor, BENCH_ROLES)
+    require(actor, "rma.bench")
     if result not in ("pass", "fail"):
-        raise _fix(result=_("Choose passed or failed."))
+        raise fix(result=_("Choose passed or failed."))
     if result == "fail" and not note.strip():
-        raise _fix(note=_("Describe what failed."))
+        raise fix(note=_("Describe what failed."))
     now = now or utcnow()
     async with write_transaction():
         rma = await get_rma(rma_id)
         if rma is None:
-            raise RmaError(_("No such return."), status=404)
+            raise not_found(_("No such return."))
         if result == "pass" and rma["status"] == "burn_in":
             ends = burn_in_ends(rma)
             if ends is not None and now < ends:
                 left = ends - now
                 hours = int(left.total_seconds() // 3600)
                 minutes = int(left.total_seconds() % 3600 // 60)
-                raise RmaError(_("Burn-in is not finished: %(h)s h %(m)s min left (until %(at)s).", h=hours, m=minutes,
-                                 at=ends.astimezone(tz()).strftime("%m-%d %H:%M")), {"result": _("Burn-in not finished.")},
+                raise DomainError(_("Burn-in is not finished: %(h)s h %(m)s min left (until %(at)s).", h=hours, m=minutes,
+                                 at=ends.astimezone(tz()).strftime("%m-%d %H:%M")), errors={"result": _("Burn-in not finished.")},
                                status=409)
         if result == "pass":
-            return await _move(actor, rma_id, "final-test", _version(version), "ready_to_ship", now=now,
+            return await _move(actor, rma_id, "final-test", _version(version), now=now,
                                note=_("Passed") + (f": {note.strip()}" if note.strip() else ""),
                                sets={"completed_at": now, "outcome": "repaired"})
-        row = await _move(actor, rma_id, "final-test", _version(version), "repairing", now=now,
+        row = await _move(actor, rma_id, "final-test-fail", _version(version), now=now,
                           note=_("Failed") + f": {note.strip()}"[:900], sets={"burn_in_started_at": None})
         await fetch("UPDATE rma SET rework_count = rework_count + 1 WHERE id = {}", rma_id)
         return row
@@ -776,20 +679,20 @@ async def ship(actor: Actor, rma_id: int, version: Any, *, carrier: str, trackin
     if not tracking_no.strip():
         errors["tracking_no"] = _("Enter the tracking number.")
     try:
-        told = parse_day(customer_told_on)
+        told = parse_date(customer_told_on)
         if told is None:
             errors["customer_told_on"] = _("Enter the date the customer was told.")
         elif told > today():
             errors["customer_told_on"] = _("The date cannot be in the future.")
-    except ValueError:
+    except (ValueError, OverflowError):
         told = None
         errors["customer_told_on"] = _("Enter a date such as 2026-03-01.")
-    _need(actor, SHIP_ROLES)
+    require(actor, "rma.ship")
     if errors:
-        raise _fix(**errors)
+        raise fix(**errors)
     now = utcnow()
     async with write_transaction():
-        row = await _move(actor, rma_id, "ship", _version(version), "shipped", now=now,
+        row = await _move(actor, rma_id, "ship", _version(version), now=now,
                           note=f"{carrier.strip()} {tracking_no.strip()}"[:500],
                           sets={"carrier": _clean(carrier, 60), "tracking_no": _clean(tracking_no, 60),
                                 "customer_told_on": told, "shipped_at": now})
@@ -802,31 +705,31 @@ async def ship(actor: Actor, rma_id: int, version: Any, *, carrier: str, trackin
 
 async def deliver(actor: Actor, rma_id: int, version: Any, *, delivered_on: Any) -> dict:
     """shipped → delivered, with the delivery date."""
-    _need(actor, SHIP_ROLES)
+    require(actor, "rma.ship")
     try:
-        day = parse_day(delivered_on)
-    except ValueError:
-        raise _fix(delivered_on=_("Enter a date such as 2026-03-01.")) from None
+        day = parse_date(delivered_on)
+    except (ValueError, OverflowError):
+        raise fix(delivered_on=_("Enter a date such as 2026-03-01.")) from None
     if day is None:
-        raise _fix(delivered_on=_("Enter the delivery date."))
+        raise fix(delivered_on=_("Enter the delivery date."))
     if day > today():
-        raise _fix(delivered_on=_("The date cannot be in the future."))
+        raise fix(delivered_on=_("The date cannot be in the future."))
     rma = await get_rma(rma_id)
     if rma and rma["shipped_at"] and day < as_dt(rma["shipped_at"]).astimezone(tz()).date():
-        raise _fix(delivered_on=_("Delivered before it was shipped?"))
+        raise fix(delivered_on=_("Delivered before it was shipped?"))
     async with write_transaction():
-        return await _move(actor, rma_id, "deliver", _version(version), "delivered", note=day.isoformat(),
+        return await _move(actor, rma_id, "deliver", _version(version), note=day.isoformat(),
                            sets={"delivered_on": day})
 
 
 async def callback(actor: Actor, rma_id: int, version: Any, *, note: str) -> dict:
     """delivered → called_back: the desk's callback (R-CB-01) is done."""
-    _need(actor, CALLBACK_ROLES)
+    require(actor, "rma.callback")
     if not note.strip():
-        raise _fix(note=_("Record what the customer said."))
+        raise fix(note=_("Record what the customer said."))
     now = utcnow()
     async with write_transaction():
-        row = await _move(actor, rma_id, "callback", _version(version), "called_back", now=now, note=_clean(note, 1000))
+        row = await _move(actor, rma_id, "callback", _version(version), now=now, note=_clean(note, 1000))
         await fetch("UPDATE rma_callback SET status = 'done', note = {}, done_by = {}, done_at = {} WHERE rma_id = {}",
                     _clean(note, 1000), actor.username, now, rma_id)
         await fetch("INSERT INTO rma_callback (rma_id, due_at, status, note, done_by, done_at, created_at) "
@@ -838,13 +741,13 @@ async def callback(actor: Actor, rma_id: int, version: Any, *, note: str) -> dic
 async def close(actor: Actor, rma_id: int, version: Any, *, note: str = "") -> dict:
     """called_back → closed; refused while another domain holds the case open (a loaner still
     at the customer, issue #6), with the blocker's message and link."""
-    _need(actor, CLOSE_ROLES)
+    require(actor, "rma.close")
     blockers = await close_blockers("rma", int(rma_id))
     if blockers:
-        raise RmaError(blockers[0].message, status=409, link=blockers[0].url)
+        raise DomainError(blockers[0].message, status=409, link=blockers[0].url or None)
     now = utcnow()
     async with write_transaction():
-        return await _move(actor, rma_id, "close", _version(version), "closed", now=now, note=_clean(note, 500),
+        return await _move(actor, rma_id, "close", _version(version), now=now, note=_clean(note, 500),
                            sets={"closed_at": now})
 
 
@@ -852,7 +755,7 @@ async def close(actor: Actor, rma_id: int, version: Any, *, note: str = "") -> d
 
 async def hand_over(actor: Actor, rma_id: int, *, to_user_id: Any, note: str) -> None:
     """R-RMA-07: a technician who cannot fix the unit hands it to the group lead, recorded."""
-    _need(actor, BENCH_ROLES)
+    require(actor, "rma.bench")
     errors = {}
     try:
         uid = int(str(to_user_id))
@@ -864,7 +767,7 @@ async def hand_over(actor: Actor, rma_id: int, *, to_user_id: Any, note: str) ->
     if not note.strip():
         errors["note"] = _("Say why you hand it over.")
     if errors:
-        raise _fix(**errors)
+        raise fix(**errors)
     target = users[0]
     now = utcnow()
     async with write_transaction():
@@ -873,7 +776,7 @@ async def hand_over(actor: Actor, rma_id: int, *, to_user_id: Any, note: str) ->
             "('waiting', 'repairing', 'repaired', 'burn_in') RETURNING id, technician_name", target["id"], target["username"],
             now, rma_id)
         if not rows:
-            raise RmaError(_("Only a unit in repair can be handed over."), status=409)
+            raise DomainError(_("Only a unit in repair can be handed over."), status=409)
         await fetch("INSERT INTO rma_handover (rma_id, from_name, to_user_id, to_name, note, created_at) "
                     "VALUES ({}, {}, {}, {}, {}, {})", rma_id, actor.username, target["id"], target["username"],
                     _clean(note, 1000), now)
@@ -882,14 +785,14 @@ async def hand_over(actor: Actor, rma_id: int, *, to_user_id: Any, note: str) ->
 
 async def consult(actor: Actor, rma_id: int, *, answer: str, note: str = "") -> None:
     """R-RMA-05: the desk asked the customer whether to continue a long repair; the answer is recorded."""
-    _need(actor, CONSULT_ROLES)
+    require(actor, "rma.consult")
     if answer not in ANSWERS:
-        raise _fix(answer=_("Choose the customer's answer."))
+        raise fix(answer=_("Choose the customer's answer."))
     rma = await get_rma(rma_id)
     if rma is None:
-        raise RmaError(_("No such return."), status=404)
+        raise not_found(_("No such return."))
     if rma["status"] in FINISHED_STATUSES:
-        raise RmaError(_("The unit is no longer in repair."), status=409)
+        raise DomainError(_("The unit is no longer in repair."), status=409)
     async with write_transaction():
         await fetch("INSERT INTO rma_consultation (rma_id, answer, note, username, created_at) VALUES ({}, {}, {}, {}, {})",
                     rma_id, answer, _clean(note, 1000), actor.username, utcnow())
@@ -898,7 +801,7 @@ async def consult(actor: Actor, rma_id: int, *, answer: str, note: str = "") -> 
 
 async def cost_quote(actor: Actor, rma_id: int, *, fault: str, amount: Any) -> int:
     """R-RMA-04 step 1: the bench enters the fault and the repair cost of an out-of-warranty unit."""
-    _need(actor, COST_ROLES)
+    require(actor, "rma.bench")
     errors = {}
     if not fault.strip():
         errors["fault"] = _("Describe the fault.")
@@ -910,71 +813,85 @@ async def cost_quote(actor: Actor, rma_id: int, *, fault: str, amount: Any) -> i
         fen = 0
         errors["amount"] = _("Enter an amount such as 1234.50.")
     if errors:
-        raise _fix(**errors)
+        raise fix(**errors)
     rma = await get_rma(rma_id)
     if rma is None:
-        raise RmaError(_("No such return."), status=404)
+        raise not_found(_("No such return."))
     if rma["in_warranty"]:
-        raise RmaError(_("The unit is in warranty: no quote is needed."), status=409)
+        raise DomainError(_("The unit is in warranty: no quote is needed."), status=409)
     if rma["status"] not in ("registered", "waiting"):
-        raise RmaError(_("Costs are entered after QC, before the repair starts."), status=409)
+        raise DomainError(_("Costs are entered after QC, before the repair starts."), status=409)
     now = utcnow()
     async with write_transaction():
         rows = await fetch(
             "INSERT INTO rma_quote (rma_id, status, fault, amount_fen, costed_by, costed_at, version) "
             "VALUES ({}, 'costed', {}, {}, {}, {}, 1) ON CONFLICT (rma_id) DO NOTHING RETURNING id",
             rma_id, _clean(fault, 1000), fen, actor.username, now)
-        if not rows:
-            rows = await fetch("UPDATE rma_quote SET fault = {}, amount_fen = {}, costed_by = {}, costed_at = {}, "
-                               "version = version + 1 WHERE rma_id = {} AND status = 'costed' RETURNING id",
-                               _clean(fault, 1000), fen, actor.username, now, rma_id)
-            if not rows:
-                raise RmaError(_("The quote was already sent to the customer."), status=409)
+        if not rows:  # costed before: re-cost while it is not sent yet
+            existing = await fetch("SELECT id FROM rma_quote WHERE rma_id = {}", rma_id)
+            try:
+                rows = [await update_versioned("rma_quote", existing[0]["id"], None, {
+                    "fault": _clean(fault, 1000), "amount_fen": fen, "costed_by": actor.username, "costed_at": now},
+                    stamp=False, returning="id", where="status = 'costed'")]
+            except DomainError as exc:
+                if exc.status not in (404, 409):
+                    raise
+                raise DomainError(_("The quote was already sent to the customer."), status=409) from None
         await record(actor, "rma.costed", "rma", rma_id, after={"fault": _clean(fault, 200), "amount": str(from_fen(fen))})
     return rows[0]["id"]
 
 
+async def _move_quote(actor: Actor, rma_id: int, key: str, sets: dict[str, Any], refused_message: str,
+                      returning: str) -> dict:
+    """The RMA's quote from one state to the next (QUOTE_TRANSITIONS[key]); `refused_message` (409) when it is
+    not in the state the step starts from, or there is no quote."""
+    found = await fetch("SELECT id FROM rma_quote WHERE rma_id = {}", rma_id)
+    if not found:
+        raise DomainError(refused_message, status=409)
+    try:
+        return await move("rma_quote", int(found[0]["id"]), None, QUOTE_TRANSITIONS[key], actor=actor, sets=sets,
+                          labels=QUOTE_STATUSES, stamp=False, returning=returning)
+    except DomainError as exc:
+        if exc.status not in (404, 409):
+            raise
+        raise DomainError(refused_message, status=409) from None
+
+
 async def send_quote(actor: Actor, rma_id: int) -> None:
     """R-RMA-04 step 2: the desk quotes the customer."""
-    _need(actor, QUOTE_ROLES)
+    require(actor, "rma.quote")
     async with write_transaction():
-        rows = await fetch("UPDATE rma_quote SET status = 'quoted', quoted_by = {}, quoted_at = {}, version = version + 1 "
-                           "WHERE rma_id = {} AND status = 'costed' RETURNING id, amount_fen", actor.username, utcnow(), rma_id)
-        if not rows:
-            raise RmaError(_("There is no costed quote to send."), status=409)
-        await record(actor, "rma.quoted", "rma", rma_id, after={"amount": str(from_fen(rows[0]["amount_fen"]))})
+        row = await _move_quote(actor, rma_id, "send", {"quoted_by": actor.username, "quoted_at": utcnow()},
+                                _("There is no costed quote to send."), "id, amount_fen")
+        await record(actor, "rma.quoted", "rma", rma_id, after={"amount": str(from_fen(row["amount_fen"]))})
 
 
 async def customer_decision(actor: Actor, rma_id: int, *, accept: bool, note: str = "") -> None:
     """R-RMA-04 step 3: the customer accepts (→ the charge is posted to receivables, finance
     records the payment) or declines (→ the unit goes back unrepaired)."""
-    _need(actor, QUOTE_ROLES)
+    require(actor, "rma.quote")
     now = utcnow()
     async with write_transaction():
-        rows = await fetch(
-            "UPDATE rma_quote SET status = {}, decided_by = {}, decided_at = {}, decision_note = {}, version = version + 1 "
-            "WHERE rma_id = {} AND status = 'quoted' RETURNING id, amount_fen, fault",
-            "accepted" if accept else "declined", actor.username, now, _clean(note, 500), rma_id)
-        if not rows:
-            raise RmaError(_("The quote is not waiting for the customer's answer."), status=409)
-        quote = rows[0]
+        quote = await _move_quote(actor, rma_id, "accept" if accept else "decline",
+                                  {"decided_by": actor.username, "decided_at": now, "decision_note": _clean(note, 500)},
+                                  _("The quote is not waiting for the customer's answer."), "id, amount_fen, fault")
         receivable_id = None
         if accept:
             rma = await get_rma(rma_id)
             klass = "retail"
             if rma["customer_id"]:
-                c = await fetch("SELECT customer_class FROM customer WHERE id = {}", rma["customer_id"])
-                klass = "monthly" if c and c[0]["customer_class"] == "key" else "retail"
-            from app.ledger.services import post_receivable
-            from app.ledger.common import LedgerError
-
+                c = await customers.get_customer(rma["customer_id"]) or {}
+                klass = "monthly" if c.get("customer_class") == "key" else "retail"
             try:
-                receivable_id = await post_receivable(
+                receivable_id = await ledger.post_receivable(
                     actor, "rma", rma["number"], rma["customer_id"], rma["customer_name"] or rma["serial"], klass,
                     from_fen(quote["amount_fen"]), _("Return repair %(number)s: %(fault)s", number=rma["number"],
                                                      fault=quote["fault"])[:300], rma["technician_id"])
-            except LedgerError as exc:
-                raise RmaError(exc.message, exc.errors) from exc
+            except Exception as exc:  # the ledger's refusal (a DomainError once ledger is migrated)
+                refusal = _as_domain(exc)
+                if refusal is None:
+                    raise
+                raise DomainError(refusal.message, errors=refusal.errors) from exc
             await fetch("UPDATE rma_quote SET receivable_id = {} WHERE id = {}", receivable_id, quote["id"])
         await record(actor, "rma.quote_accepted" if accept else "rma.quote_declined", "rma", rma_id,
                      after={"receivable_id": receivable_id, "note": _clean(note, 200)})
@@ -984,22 +901,22 @@ async def record_payment(actor: Actor, rma_id: int, *, token: str, amount: Any, 
                          reference: str = "") -> None:
     """R-RMA-04 step 4: finance records the customer's payment against the RMA's receivable
     (through the ledger, so statements and ageing agree). Repair may start once it is paid."""
-    _need(actor, PAY_ROLES)
+    require(actor, "rma.pay")
     quote = await get_quote(rma_id)
     if quote is None or quote["status"] != "accepted" or not quote["receivable_id"]:
-        raise RmaError(_("There is no accepted quote to pay."), status=409)
+        raise DomainError(_("There is no accepted quote to pay."), status=409)
     try:
-        day = parse_day(received_on)
-    except ValueError:
-        raise _fix(received_on=_("Enter a date such as 2026-03-01.")) from None
-    from app.ledger.common import LedgerError
-    from app.ledger.receivables import record_payment as ledger_payment
-
+        day = parse_date(received_on)
+    except (ValueError, OverflowError):
+        raise fix(received_on=_("Enter a date such as 2026-03-01.")) from None
     try:
-        await ledger_payment(actor, token, amount=amount, received_on=day, method=method, reference=reference,
+        await ledger.record_payment(actor, token, amount=amount, received_on=day, method=method, reference=reference,
                              receivable_id=quote["receivable_id"])
-    except LedgerError as exc:
-        raise RmaError(exc.message, exc.errors, status=exc.status) from exc
+    except Exception as exc:  # the ledger's refusal (a DomainError once ledger is migrated)
+        refusal = _as_domain(exc)
+        if refusal is None or refusal is exc:
+            raise
+        raise refusal from exc
     async with write_transaction():
         paid = await fetch("SELECT is_open FROM receivable WHERE id = {}", quote["receivable_id"])
         if paid and not paid[0]["is_open"]:
@@ -1073,23 +990,25 @@ async def decide_replacement(actor: Actor, replacement_id: int, *, approve: bool
     serial, from stock) is issued to the customer through the parts ledger, the faulty unit
     moves to QUARANTINE, the RMA goes to ready-to-ship as "replaced", the device history notes
     the replacement. All in one transaction."""
-    _need(actor, APPROVE_ROLES)
+    require(actor, "rma.approve")
     new_serial = (new_serial or "").strip()
     if approve and not new_serial:
-        raise _fix(new_serial=_("Scan the serial of the new unit from stock."))
+        raise fix(new_serial=_("Scan the serial of the new unit from stock."))
     if not approve and not note.strip():
-        raise _fix(note=_("Give the reason for rejecting."))
-    from app.parts import services as parts
-
+        raise fix(note=_("Give the reason for rejecting."))
     now = utcnow()
     async with write_transaction():
-        rows = await fetch(
-            "UPDATE rma_replacement SET status = {}, decided_by = {}, decided_at = {}, note = {}, new_serial = {}, "
-            "version = version + 1 WHERE id = {} AND status = 'pending' RETURNING rma_id",
-            "approved" if approve else "rejected", actor.username, now, _clean(note, 500), new_serial[:100], replacement_id)
-        if not rows:
-            raise RmaError(_("This application was already decided."), status=409)
-        rma_id = int(rows[0]["rma_id"])
+        try:
+            decided = await move("rma_replacement", int(replacement_id), None,
+                                 REPLACEMENT_TRANSITIONS["approve" if approve else "reject"], actor=actor,
+                                 sets={"decided_by": actor.username, "decided_at": now, "note": _clean(note, 500),
+                                       "new_serial": new_serial[:100]},
+                                 labels=REPLACEMENT_STATUSES, stamp=False, now=now, returning="rma_id")
+        except DomainError as exc:
+            if exc.status not in (404, 409):
+                raise
+            raise DomainError(_("This application was already decided."), status=409) from None
+        rma_id = int(decided["rma_id"])
         await record(actor, "rma.replacement_" + ("approved" if approve else "rejected"), "rma", rma_id,
                      after={"replacement_id": replacement_id, "new_serial": new_serial, "note": _clean(note, 200)})
         if not approve:
@@ -1099,7 +1018,7 @@ async def decide_replacement(actor: Actor, replacement_id: int, *, approve: bool
             "SELECT su.id, su.part_id, su.serial, l.kind FROM serial_unit su JOIN stock_location l ON l.id = su.location_id "
             "WHERE su.serial = {} AND l.kind IN ('central', 'emergency', 'office', 'bench')", new_serial)
         if not units:
-            raise _fix(new_serial=_("No unit with serial %(serial)s in stock.", serial=new_serial))
+            raise fix(new_serial=_("No unit with serial %(serial)s in stock.", serial=new_serial))
         unit = units[0]
         try:
             await parts.move_serial_unit(actor, int(unit["id"]), "CUSTOMER", kind="issue", document_type="rma",
@@ -1113,13 +1032,15 @@ async def decide_replacement(actor: Actor, replacement_id: int, *, approve: bool
             else:
                 await parts.receive(actor, int(unit["part_id"]), 1, "QUARANTINE", serials=[rma["serial"]],
                                     document_type="rma", document_id=rma_id, reason=reason, check_roles=False)
-        except parts.StockError as exc:
-            raise RmaError(exc.message, {"new_serial": exc.message}, status=exc.status if exc.status in (400, 409) else 400) from exc
-        await _move(actor, rma_id, "replace", None, "ready_to_ship", sources=CLOCK_STATUSES, now=now, check_roles=False,
+        except Exception as exc:  # the stock ledger's refusal, put on the new serial
+            refusal = _as_domain(exc)
+            if refusal is None:
+                raise
+            raise DomainError(refusal.message, errors={"new_serial": refusal.message},
+                              status=refusal.status if refusal.status in (400, 409) else 400) from exc
+        await _move(actor, rma_id, "replace", None, now=now, check_perm=False,
                     note=_("Replaced by %(serial)s", serial=new_serial), sets={"outcome": "replaced", "completed_at": now})
         if rma["device_id"]:
-            from app.customers import services as customers
-
             await customers.record_repair(actor, rma["device_id"], rma["fault_code"] or "REPLACED", "rma", rma_id,
                                           description=_("Replaced by %(serial)s", serial=new_serial), replaced=True)
 
@@ -1128,8 +1049,6 @@ async def decide_replacement(actor: Actor, replacement_id: int, *, approve: bool
 
 PHOTO_TYPES = {"jpg": ("image/jpeg", b"\xff\xd8\xff"), "jpeg": ("image/jpeg", b"\xff\xd8\xff"),
                "png": ("image/png", b"\x89PNG\r\n\x1a\n")}
-register_setting(SettingSpec("rma.photo_max_mb", _l("Bench: largest unboxing photo (MB)"), 8, kind="int", minimum=1,
-                             maximum=50, domain="rma"))
 
 
 def photo_dir() -> "Path":
@@ -1149,21 +1068,21 @@ async def add_photo(actor: Actor, rma_id: int, filename: str, data: bytes) -> in
     stored under a random name (the original name is data only). Side effects: file, rma_photo row, audit."""
     import secrets
 
-    _need(actor, INTAKE_ROLES + BENCH_ROLES)
+    require(actor, "rma.receive")
     name = (filename or "").strip().replace("\\", "/").split("/")[-1][:200]
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if ext not in PHOTO_TYPES:
-        raise _fix(photo=_("Photos are JPEG or PNG files."))
+        raise fix(photo=_("Photos are JPEG or PNG files."))
     content_type, magic = PHOTO_TYPES[ext]
     if not data:
-        raise _fix(photo=_("Choose a photo."))
+        raise fix(photo=_("Choose a photo."))
     if not data.startswith(magic):
-        raise _fix(photo=_("This file is not a JPEG or PNG image."))
-    limit = await setting_int("rma.photo_max_mb", 8)
+        raise fix(photo=_("This file is not a JPEG or PNG image."))
+    limit = await setting("rma.photo_max_mb")
     if len(data) > limit * 1024 * 1024:
-        raise _fix(photo=_("At most %(n)s MB per photo.", n=limit))
+        raise fix(photo=_("At most %(n)s MB per photo.", n=limit))
     if await get_rma(rma_id) is None:
-        raise RmaError(_("No such return."), status=404)
+        raise not_found(_("No such return."))
     stored = f"{secrets.token_hex(16)}.{'jpg' if ext == 'jpeg' else ext}"
     path = photo_dir() / stored
     path.write_bytes(data)
