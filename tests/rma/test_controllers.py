@@ -52,7 +52,9 @@ async def test_board_query_count_independent_of_cards(monkeypatch):
         calls.append(sql)
         return await real(sql, *args)
 
-    monkeypatch.setattr(svc, "fetch", counting)
+    from app.rma.services import _board
+
+    monkeypatch.setattr(_board, "fetch", counting)
     await svc.board()
     first = len(calls)
     for _ in range(5):
