@@ -20,7 +20,7 @@ from markupsafe import Markup
 from app.core.db import new_form_token
 from app.core.dates import today
 from app.core.errors import DomainError, Stale, fix, not_found
-from app.core.forms import FieldError, Int, parse_or_raise
+from app.core.forms import FieldError, Int, parse_or_raise, strip_control
 from app.core.i18n import _, tz
 from app.core.permissions import can, perm, require
 from app.core.sections import render_sections, sections_for
@@ -220,7 +220,8 @@ class BenchController(Controller):
     async def receive(self, request: Request) -> Response:
         raw = await form_data(request)
         fields = svc.IntakeInput.__dataclass_fields__
-        form = svc.IntakeInput(**{k: str(v) for k, v in raw.items() if k in fields and isinstance(v, str)})
+        # what the user typed, to show again if refused (control characters dropped: they may not reach a query)
+        form = svc.IntakeInput(**{k: strip_control(v) for k, v in raw.items() if k in fields and isinstance(v, str)})
         try:
             form = svc.IntakeInput(**vars(parse_or_raise(schemas.Intake, raw)))
             rma_id, number = await svc.receive(actor(request), form)

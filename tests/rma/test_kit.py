@@ -116,3 +116,11 @@ async def test_detail_page_renders_other_domains_cards(login_as, monkeypatch):
     r = await client.get(f"/bench/{rma_id}")
     assert r.status_code == 200 and seen == [rma_id]
     assert "/loaners/offer" not in r.text
+
+
+async def test_receive_refuses_control_characters(login_as):
+    """X-05 / issue #11: a NUL or control character in the intake form is a 400 with the field marked, never a 500."""
+    client = await login_as("desk")
+    r = await client.post_form("/bench/receive", {"serial": "AB\x00C", "fault_reported": "x\x07y", "customer_name": "张"})
+    assert r.status_code == 400
+    assert not await fetch("SELECT id FROM rma WHERE serial LIKE {}", "AB%C")
