@@ -14,9 +14,22 @@ from app.core.errors import fix, not_found
 from app.core.i18n import _, tz
 from app.core.permissions import require
 from app.core.settings import setting
+import app.parts.api as parts
 from app.rma.services._common import CLOCK_STATUSES, OPEN_STATUSES, as_dt, get_quote, get_rma, rules, timeline
 from app.rma.services._moves import burn_in_ends
 from app.rma.status import NEXT_ACTION
+
+async def _parts_used(rma_id: int) -> list[dict]:
+    """The parts booked on this RMA with their number, name and unit (from the parts domain's api)."""
+    rows = await fetch("SELECT * FROM rma_part_use WHERE rma_id = {} ORDER BY id", rma_id)
+    known: dict[int, dict] = {}
+    for row in rows:
+        if row["part_id"] not in known:
+            known[row["part_id"]] = await parts.get_part(row["part_id"]) or {}
+        part = known[row["part_id"]]
+        row.update(part_no=part.get("part_no", ""), part_name=part.get("name", ""), unit=part.get("unit", ""))
+    return rows
+
 
 async def detail_extras(rma_id: int) -> dict:
     """Everything the detail page shows besides the RMA row."""
@@ -27,9 +40,7 @@ async def detail_extras(rma_id: int) -> dict:
         "replacement": (await fetch("SELECT * FROM rma_replacement WHERE rma_id = {}", rma_id) or [None])[0],
         "handovers": await fetch("SELECT * FROM rma_handover WHERE rma_id = {} ORDER BY id", rma_id),
         "consultations": await fetch("SELECT * FROM rma_consultation WHERE rma_id = {} ORDER BY id", rma_id),
-        "parts": await fetch(
-            "SELECT u.*, p.part_no, p.name AS part_name, p.unit FROM rma_part_use u JOIN part p ON p.id = u.part_id "
-            "WHERE u.rma_id = {} ORDER BY u.id", rma_id),
+        "parts": await _parts_used(rma_id),
         "callback": (await fetch("SELECT * FROM rma_callback WHERE rma_id = {}", rma_id) or [None])[0],
         "photo_rows": await photos(rma_id),
     }

@@ -251,6 +251,9 @@ async def list_replacements(status: str = "pending", limit: int = 200) -> list[d
     return rows
 
 
+STOCK_KINDS = ("central", "emergency", "office", "bench")  # where a replacement unit may come from
+
+
 async def decide_replacement(actor: Actor, replacement_id: int, *, approve: bool, new_serial: str = "", note: str = "") -> None:
     """The manager decides a replacement application (R-RMA-03). Approved: the new unit (by
     serial, from stock) is issued to the customer through the parts ledger, the faulty unit
@@ -280,9 +283,8 @@ async def decide_replacement(actor: Actor, replacement_id: int, *, approve: bool
         if not approve:
             return
         rma = await get_rma(rma_id)
-        units = await fetch(
-            "SELECT su.id, su.part_id, su.serial, l.kind FROM serial_unit su JOIN stock_location l ON l.id = su.location_id "
-            "WHERE su.serial = {} AND l.kind IN ('central', 'emergency', 'office', 'bench')", new_serial)
+        units = [unit for unit in [await parts.get_unit(int(u["id"])) for u in await parts.find_units(new_serial)]
+                 if unit and unit["location_kind"] in STOCK_KINDS]
         if not units:
             raise fix(new_serial=_("No unit with serial %(serial)s in stock.", serial=new_serial))
         unit = units[0]
@@ -290,7 +292,7 @@ async def decide_replacement(actor: Actor, replacement_id: int, *, approve: bool
             await parts.move_serial_unit(actor, int(unit["id"]), "CUSTOMER", kind="issue", document_type="rma",
                                          document_id=rma_id, reason=_("Replacement for %(number)s", number=rma["number"]),
                                          check_roles=False)
-            faulty = await fetch("SELECT id FROM serial_unit WHERE serial = {} ORDER BY id LIMIT 1", rma["serial"])
+            faulty = await parts.find_units(rma["serial"])  # ordered by id: the first is the one the customer had
             reason = _("Faulty unit replaced under %(number)s", number=rma["number"])
             if faulty:
                 await parts.move_serial_unit(actor, int(faulty[0]["id"]), "QUARANTINE", kind="quarantine",
