@@ -14,27 +14,26 @@ from urllib.parse import quote
 
 import anyio
 from litestar import Controller, Request, Response, get, post
-from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 from markupsafe import Markup
 
-from app.core.permissions import roles
+from app.core.db import new_form_token
+from app.core.dates import today
+from app.core.errors import DomainError, Stale, fix, not_found
+from app.core.forms import FieldError, Int, parse_or_raise, strip_control
 from app.core.i18n import _, tz
-from app.core.i18n import lazy_gettext as _l
-from app.core.money import from_fen
-from app.core.nav import HomePanel, NavEntry, register_nav, register_panel
-from app.rma import services as svc
-from app.rma.services import RmaError, Stale
+from app.core.permissions import can, perm, require
+from app.core.sections import render_sections, sections_for
 from app.core.web import actor, form_data, is_htmx, redirect, render, render_string
-
-ACTION_ROLES = tuple(sorted(set(svc.BENCH_ROLES + svc.SHIP_ROLES + svc.CALLBACK_ROLES + svc.CLOSE_ROLES)))
-SIDE_ROLES = ("bench", "qc", "desk", "finance", "manager")
+import app.customers.api as customers
+from app.rma import schemas
+from app.rma import services as svc
 
 
 def _ctx(**extra: Any) -> dict:
     return {"statuses": svc.STATUSES, "actions": svc.ACTIONS, "appearance": svc.APPEARANCE, "outcomes": svc.OUTCOMES,
             "quote_statuses": svc.QUOTE_STATUSES, "answers": svc.ANSWERS, "open_statuses": svc.OPEN_STATUSES,
-            "replacement_statuses": svc.REPLACEMENT_STATUSES, "today": svc.today(), **extra}
+            "replacement_statuses": svc.REPLACEMENT_STATUSES, "today": today(), **extra}
 
 
 def _labels(user) -> dict:
@@ -46,69 +45,59 @@ def _labels(user) -> dict:
         "burn_in_left": _("burn-in left"), "burn_in_done": _("burn-in done"), "ship_overdue": _("ship overdue"),
         "replacement_applied": _("replacement applied"), "proposed": _("replacement proposed"),
         "proposed_title": _("Same fault repaired twice (R-CUS-06)"), "open": _("Open"),
-        "allowed": {code for code, a in svc.ACTIONS.items() if user is not None and user.has(*a.roles)},
+        "allowed": {code for code, a in svc.ACTIONS.items() if user is not None and can(user, a.perm)},
         "action_labels": {code: str(a.label) for code, a in svc.ACTIONS.items()},
     }
 
 
-def _loaners_enabled(request: Request) -> bool:
-    """The loaners domain (issue #6) is optional: link to it only when its routes exist."""
-    return any(getattr(route, "path", "") == "/loaners/offer" for route in request.app.routes)
-
-
-def _int(value: Any) -> int | None:
+def _opt_id(value: Any) -> int | None:
+    """A filter id from the query or a hidden field: junk reads as "no filter" (as before)."""
     try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
+        return Int(min=1).parse(value)
+    except FieldError:
         return None
 
 
-def _refuse(exc: RmaError) -> None:
-    if exc.status == 403:
-        raise PermissionDeniedException(exc.message)
-    if exc.status == 404:
-        raise NotFoundException(exc.message)
-
-
-def _s(raw: dict, key: str) -> str:
-    value = raw.get(key, "")
-    if isinstance(value, list):
-        value = value[-1] if value else ""
-    return str(value or "")
-
-
-# One entry per transition: (service call from the parsed form).
-Transition = Callable[[Any, int, Any, dict], Awaitable[dict]]
-TRANSITIONS: dict[str, Transition] = {
-    "unbox": lambda a, i, v, f: svc.unbox(a, i, v, appearance=_s(f, "appearance"), accessories=_s(f, "accessories"),
-                                          photos=_s(f, "photos"), damage_call=_s(f, "damage_call"),
-                                          damage_cause=_s(f, "damage_cause")),
-    "confirm": lambda a, i, v, f: svc.confirm(a, i, v, note=_s(f, "note"), contact_phone=_s(f, "contact_phone"),
-                                              address=_s(f, "address")),
-    "qc": lambda a, i, v, f: svc.qc(a, i, v, fault_code=_s(f, "fault_code"), fault_confirmed=_s(f, "fault_confirmed"),
-                                    test_note=_s(f, "test_note"), unresolvable=_s(f, "unresolvable") in ("1", "on", "true")),
-    "start": lambda a, i, v, f: svc.start_repair(a, i, v),
-    "ship-unrepaired": lambda a, i, v, f: svc.ship_unrepaired(a, i, v, note=_s(f, "note")),
-    "repaired": lambda a, i, v, f: svc.repaired(a, i, v, fault_found=_s(f, "fault_found"), part_no=_s(f, "part_no"),
-                                                qty=_s(f, "qty"), serial=_s(f, "part_serial")),
-    "burn-in": lambda a, i, v, f: svc.start_burn_in(a, i, v, hours=_s(f, "hours")),
-    "final-test": lambda a, i, v, f: svc.final_test(a, i, v, result=_s(f, "result"), note=_s(f, "note")),
-    "ship": lambda a, i, v, f: svc.ship(a, i, v, carrier=_s(f, "carrier"), tracking_no=_s(f, "tracking_no"),
-                                        customer_told_on=_s(f, "customer_told_on")),
-    "deliver": lambda a, i, v, f: svc.deliver(a, i, v, delivered_on=_s(f, "delivered_on")),
-    "callback": lambda a, i, v, f: svc.callback(a, i, v, note=_s(f, "note")),
-    "close": lambda a, i, v, f: svc.close(a, i, v, note=_s(f, "note")),
+# One entry per transition: the form schema, and the service call with the parsed form.
+Step = tuple[type, Callable[[Any, int, int, Any], Awaitable[dict]]]
+STEPS: dict[str, Step] = {
+    "unbox": (schemas.Unbox, lambda a, i, v, f: svc.unbox(
+        a, i, v, appearance=f.appearance, accessories=f.accessories, photos=f.photos, damage_call=f.damage_call,
+        damage_cause=f.damage_cause)),
+    "confirm": (schemas.Confirm, lambda a, i, v, f: svc.confirm(a, i, v, note=f.note, contact_phone=f.contact_phone,
+                                                                 address=f.address)),
+    "qc": (schemas.Qc, lambda a, i, v, f: svc.qc(a, i, v, fault_code=f.fault_code, fault_confirmed=f.fault_confirmed,
+                                                   test_note=f.test_note, unresolvable=f.unresolvable)),
+    "start": (schemas.NoteOnly, lambda a, i, v, f: svc.start_repair(a, i, v)),
+    "ship-unrepaired": (schemas.NoteOnly, lambda a, i, v, f: svc.ship_unrepaired(a, i, v, note=f.note)),
+    "repaired": (schemas.Repaired, lambda a, i, v, f: svc.repaired(a, i, v, fault_found=f.fault_found, part_no=f.part_no,
+                                                                     qty=f.qty, serial=f.part_serial)),
+    "burn-in": (schemas.BurnIn, lambda a, i, v, f: svc.start_burn_in(a, i, v, hours=f.hours)),
+    "final-test": (schemas.FinalTest, lambda a, i, v, f: svc.final_test(a, i, v, result=f.result, note=f.note)),
+    "ship": (schemas.Ship, lambda a, i, v, f: svc.ship(a, i, v, carrier=f.carrier, tracking_no=f.tracking_no,
+                                                         customer_told_on=f.customer_told_on)),
+    "deliver": (schemas.Deliver, lambda a, i, v, f: svc.deliver(a, i, v, delivered_on=f.delivered_on)),
+    "callback": (schemas.NoteOnly, lambda a, i, v, f: svc.callback(a, i, v, note=f.note)),
+    "close": (schemas.NoteOnly, lambda a, i, v, f: svc.close(a, i, v, note=f.note)),
 }
 
 
+async def _advance(who: Any, rma_id: int, action: str, raw: dict) -> dict:
+    """Check the permission first (403 before any field message, as before), then the form, then the move."""
+    schema, call = STEPS[action]
+    require(who, svc.ACTIONS[action].perm)
+    version = parse_or_raise(schemas.Moved, raw).version
+    return await call(who, rma_id, version, parse_or_raise(schema, raw))
+
+
 async def _form_defaults(rma: dict, action: str) -> dict:
-    today = svc.today().isoformat()
+    today_text = today().isoformat()
     if action == "burn-in":
         return {"hours": str(await svc.burn_in_hours_for(rma["model"]))}
     if action in ("ship",):
-        return {"customer_told_on": today}
+        return {"customer_told_on": today_text}
     if action == "deliver":
-        return {"delivered_on": today}
+        return {"delivered_on": today_text}
     if action == "final-test":
         return {"result": "pass"}
     if action == "unbox":
@@ -118,17 +107,17 @@ async def _form_defaults(rma: dict, action: str) -> dict:
 
 class BenchController(Controller):
     path = "/bench"
-    opt = roles(*svc.READ_ROLES)
+    opt = perm("rma.view")
 
     # ------------------------------------------------------------------ board
 
     @get("/", name="rma.board")
     async def board(self, request: Request, tech: FromQuery[str] = "", open: FromQuery[str] = "") -> Response:
         await svc.sweep_if_due()
-        tech_id = _int(tech)
+        tech_id = _opt_id(tech)
         data = await svc.board(technician_id=tech_id)
         return render(request, "rma/board.html", data=data, tech=tech_id, techs=await svc.bench_users(),
-                      open_id=_int(open), L=_labels(request.scope["user"]), **_ctx())
+                      open_id=_opt_id(open), L=_labels(request.scope["user"]), **_ctx())
 
     @get("/scan", name="rma.scan")
     async def scan(self, request: Request, q: FromQuery[str] = "") -> Response:
@@ -146,7 +135,7 @@ class BenchController(Controller):
     async def card(self, request: Request, rma_id: FromPath[int]) -> Response:
         card = await svc.card(rma_id)
         if card is None:
-            raise NotFoundException()
+            raise not_found()
         return render(request, "rma/_card.html", c=card, open_form=None, L=_labels(request.scope["user"]), **_ctx())
 
     @get("/{rma_id:int}/form/{action:str}", name="rma.card_form")
@@ -154,27 +143,27 @@ class BenchController(Controller):
         """The inputs a transition needs, asked inline in the card (HTMX)."""
         rma = await svc.get_rma(rma_id)
         if rma is None or action not in svc.ACTIONS:
-            raise NotFoundException()
+            raise not_found()
         return render(request, "rma/_card_form.html", rma=rma, action=svc.ACTIONS[action], form=await _form_defaults(rma, action),
-                      errors={}, message="", board=True, techs=[], tech=_int(tech), **_ctx())
+                      errors={}, message="", board=True, techs=[], tech=_opt_id(tech), **_ctx())
 
     # ------------------------------------------------------------------ transitions
 
-    @post("/{rma_id:int}/{action:str}", opt=roles(*ACTION_ROLES))
+    @post("/{rma_id:int}/{action:str}", opt=perm("rma.bench", "rma.ship", "rma.callback", "rma.close"))
     async def transition(self, request: Request, rma_id: FromPath[int], action: FromPath[str]) -> Response:
-        fn = TRANSITIONS.get(action)
-        if fn is None:
-            raise NotFoundException()
+        if action not in STEPS:
+            raise not_found()
         raw = await form_data(request)
-        from_board = _s(raw, "from_board") == "1" and is_htmx(request)
-        tech_id = _int(_s(raw, "tech"))
+        from_board = str(raw.get("from_board") or "") == "1" and is_htmx(request)
+        tech_id = _opt_id(raw.get("tech"))
         before = await svc.get_rma(rma_id)
         if before is None:
-            raise NotFoundException()
+            raise not_found()
         try:
-            moved = await fn(actor(request), rma_id, _s(raw, "version"), raw)
-        except RmaError as exc:
-            _refuse(exc)
+            moved = await _advance(actor(request), rma_id, action, raw)
+        except DomainError as exc:  # re-render this form (board card or detail page); 403/404: the core page
+            if exc.status in (403, 404):
+                raise
             if from_board:
                 return await self._card_error(request, rma_id, action, raw, exc, tech_id)
             return await self._detail(request, rma_id, status_code=exc.status, message=exc.message, errors=exc.errors,
@@ -185,7 +174,7 @@ class BenchController(Controller):
                                      _("%(number)s → %(stage)s", number=moved["number"], stage=label))
         return redirect(request, f"/bench/{rma_id}", flash=_("%(number)s → %(stage)s", number=moved["number"], stage=label))
 
-    async def _card_error(self, request: Request, rma_id: int, action: str, raw: dict, exc: RmaError,
+    async def _card_error(self, request: Request, rma_id: int, action: str, raw: dict, exc: DomainError,
                           tech_id: int | None) -> Response:
         rma = await svc.get_rma(rma_id)
         if isinstance(exc, Stale) or exc.status == 409 and not exc.errors:
@@ -209,15 +198,13 @@ class BenchController(Controller):
 
     # ------------------------------------------------------------------ intake
 
-    @get("/receive", name="rma.receive", opt=roles(*svc.INTAKE_ROLES))
+    @get("/receive", name="rma.receive", opt=perm("rma.receive"))
     async def receive_form(self, request: Request, serial: FromQuery[str] = "") -> Response:
         form = svc.IntakeInput(serial=serial.strip())
         return await self._receive_page(request, form, {}, "")
 
     async def _receive_page(self, request: Request, form: svc.IntakeInput, errors: dict, message: str,
                             status_code: int = 200) -> Response:
-        from app.customers import services as customers
-
         device = warranty = open_rma = None
         if form.serial:
             device = await customers.lookup_device(form.serial)
@@ -229,14 +216,18 @@ class BenchController(Controller):
         return render(request, "rma/receive.html", status_code=status_code, form=form, errors=errors, message=message,
                       device=device, warranty=warranty, open_rma=open_rma, **_ctx())
 
-    @post("/receive", opt=roles(*svc.INTAKE_ROLES))
+    @post("/receive", opt=perm("rma.receive"))
     async def receive(self, request: Request) -> Response:
         raw = await form_data(request)
-        form = svc.IntakeInput(**{k: _s(raw, k) for k in svc.IntakeInput.__dataclass_fields__})
+        fields = svc.IntakeInput.__dataclass_fields__
+        # what the user typed, to show again if refused (control characters dropped: they may not reach a query)
+        form = svc.IntakeInput(**{k: strip_control(v) for k, v in raw.items() if k in fields and isinstance(v, str)})
         try:
+            form = svc.IntakeInput(**vars(parse_or_raise(schemas.Intake, raw)))
             rma_id, number = await svc.receive(actor(request), form)
-        except RmaError as exc:
-            _refuse(exc)
+        except DomainError as exc:  # re-render the intake form; 403/404: the core page
+            if exc.status in (403, 404):
+                raise
             return await self._receive_page(request, form, exc.errors, exc.message, status_code=exc.status)
         return redirect(request, f"/bench/{rma_id}", flash=_("Return %(number)s received.", number=number))
 
@@ -251,76 +242,72 @@ class BenchController(Controller):
                       side: str = "", link: str = "") -> Response:
         rma = await svc.get_rma(rma_id)
         if rma is None:
-            raise NotFoundException()
+            raise not_found()
         extras = await svc.detail_extras(rma_id)
         card = svc.make_card(rma, svc.utcnow(), await svc.rules())
         next_action = svc.NEXT_ACTION.get(rma["status"], "")
         action_code = failed_action if failed_action in svc.ACTIONS else next_action
         user = request.scope["user"]
         gate = await svc.payment_gate(rma) if rma["status"] == "waiting" else None
-        from app.ledger.receivables import new_token
-
+        cards = await render_sections(sections_for("rma"), rma_id, user)  # other domains' cards (the loaner offer)
         return render(
             request, "rma/detail.html", status_code=status_code, rma=rma, c=card, message=message, link=link,
             errors=errors or {}, form=form if form is not None else await _form_defaults(rma, action_code) if action_code else {},
             action=svc.ACTIONS.get(action_code), side=side, gate=gate, techs=await svc.bench_users(),
-            can_bench=user.has(*svc.BENCH_ROLES), can_desk=user.has("desk"), can_finance=user.has("finance"),
-            pay_token=new_token(), board=False, loaners_enabled=_loaners_enabled(request), **extras, **_ctx())
+            can_bench=can(user, "rma.bench"), can_desk=can(user, "rma.quote"), can_finance=can(user, "rma.pay"),
+            pay_token=new_form_token(), board=False, cards=cards, **extras, **_ctx())
 
-    async def _side(self, request: Request, rma_id: int, side: str, call: Callable[[dict], Awaitable[Any]],
+    async def _side(self, request: Request, rma_id: int, side: str, schema: type, call: Callable[[Any], Awaitable[Any]],
                     flash: str) -> Response:
         raw = await form_data(request)
         try:
-            await call(raw)
-        except RmaError as exc:
-            _refuse(exc)
+            await call(parse_or_raise(schema, raw))
+        except DomainError as exc:  # re-render the detail page with this side form's messages; 403/404: the core page
+            if exc.status in (403, 404):
+                raise
             return await self._detail(request, rma_id, status_code=exc.status, message=exc.message, errors=exc.errors,
                                       form=raw, side=side)
         return redirect(request, f"/bench/{rma_id}", flash=flash)
 
-    @post("/{rma_id:int}/cost", opt=roles(*svc.COST_ROLES))
+    @post("/{rma_id:int}/cost", opt=perm("rma.bench"))
     async def cost(self, request: Request, rma_id: FromPath[int]) -> Response:
-        return await self._side(request, rma_id, "cost", lambda f: svc.cost_quote(
-            actor(request), rma_id, fault=_s(f, "fault"), amount=_s(f, "amount")), _("Fault and cost recorded."))
+        return await self._side(request, rma_id, "cost", schemas.Cost, lambda f: svc.cost_quote(
+            actor(request), rma_id, fault=f.fault, amount=f.amount), _("Fault and cost recorded."))
 
-    @post("/{rma_id:int}/quote", opt=roles(*svc.QUOTE_ROLES))
+    @post("/{rma_id:int}/quote", opt=perm("rma.quote"))
     async def send_quote(self, request: Request, rma_id: FromPath[int]) -> Response:
-        return await self._side(request, rma_id, "quote", lambda f: svc.send_quote(actor(request), rma_id),
+        return await self._side(request, rma_id, "quote", schemas.NoteOnly, lambda f: svc.send_quote(actor(request), rma_id),
                                 _("Quote sent to the customer."))
 
-    @post("/{rma_id:int}/decision", opt=roles(*svc.QUOTE_ROLES))
+    @post("/{rma_id:int}/decision", opt=perm("rma.quote"))
     async def decision(self, request: Request, rma_id: FromPath[int]) -> Response:
-        async def call(f: dict) -> None:
-            answer = _s(f, "decision")
-            if answer not in ("accept", "decline"):
-                raise RmaError(_("Please correct the marked fields."), {"decision": _("Choose accepted or declined.")})
-            await svc.customer_decision(actor(request), rma_id, accept=answer == "accept", note=_s(f, "decision_note"))
+        return await self._side(request, rma_id, "decision", schemas.Decision, lambda f: svc.customer_decision(
+            actor(request), rma_id, accept=f.decision == "accept", note=f.decision_note),
+            _("The customer's answer is recorded."))
 
-        return await self._side(request, rma_id, "decision", call, _("The customer's answer is recorded."))
-
-    @post("/{rma_id:int}/payment", opt=roles(*svc.PAY_ROLES))
+    @post("/{rma_id:int}/payment", opt=perm("rma.pay"))
     async def payment(self, request: Request, rma_id: FromPath[int]) -> Response:
-        return await self._side(request, rma_id, "payment", lambda f: svc.record_payment(
-            actor(request), rma_id, token=_s(f, "token"), amount=_s(f, "amount"), received_on=_s(f, "received_on"),
-            method=_s(f, "method"), reference=_s(f, "reference")), _("Payment recorded: the repair may start."))
+        return await self._side(request, rma_id, "payment", schemas.Payment, lambda f: svc.record_payment(
+            actor(request), rma_id, token=f.token, amount=f.amount, received_on=f.received_on, method=f.method,
+            reference=f.reference), _("Payment recorded: the repair may start."))
 
-    @post("/{rma_id:int}/parts", opt=roles(*svc.BENCH_ROLES))
+    @post("/{rma_id:int}/parts", opt=perm("rma.bench"))
     async def parts(self, request: Request, rma_id: FromPath[int]) -> Response:
-        return await self._side(request, rma_id, "parts", lambda f: svc.use_part(
-            actor(request), rma_id, part_no=_s(f, "part_no"), qty=_s(f, "qty"), serial=_s(f, "part_serial")),
+        return await self._side(request, rma_id, "parts", schemas.PartUse, lambda f: svc.use_part(
+            actor(request), rma_id, part_no=f.part_no, qty=f.qty, serial=f.part_serial),
             _("Part booked from the bench stock."))
 
-    @post("/{rma_id:int}/handover", opt=roles(*svc.BENCH_ROLES))
+    @post("/{rma_id:int}/handover", opt=perm("rma.bench"))
     async def handover(self, request: Request, rma_id: FromPath[int]) -> Response:
-        return await self._side(request, rma_id, "handover", lambda f: svc.hand_over(
-            actor(request), rma_id, to_user_id=_s(f, "to_user_id"), note=_s(f, "handover_note")), _("Unit handed over."))
+        return await self._side(request, rma_id, "handover", schemas.Handover, lambda f: svc.hand_over(
+            actor(request), rma_id, to_user_id=f.to_user_id, note=f.handover_note), _("Unit handed over."))
 
-    @post("/{rma_id:int}/consult", opt=roles(*svc.CONSULT_ROLES))
+    @post("/{rma_id:int}/consult", opt=perm("rma.consult"))
     async def consult(self, request: Request, rma_id: FromPath[int]) -> Response:
-        return await self._side(request, rma_id, "consult", lambda f: svc.consult(
-            actor(request), rma_id, answer=_s(f, "answer"), note=_s(f, "consult_note")), _("The customer's answer is recorded."))
+        return await self._side(request, rma_id, "consult", schemas.Consult, lambda f: svc.consult(
+            actor(request), rma_id, answer=f.answer, note=f.consult_note), _("The customer's answer is recorded."))
 
-    @post("/{rma_id:int}/photos", opt=roles(*svc.INTAKE_ROLES))
+    @post("/{rma_id:int}/photos", opt=perm("rma.receive"))
     async def add_photos(self, request: Request, rma_id: FromPath[int]) -> Response:
         """Unboxing photos (one or several files in the `photo` field)."""
         raw = await form_data(request)
@@ -329,11 +316,12 @@ class BenchController(Controller):
         files = [f for f in files if f is not None and hasattr(f, "read")]
         try:
             if not files:
-                raise RmaError(_("Please correct the marked fields."), {"photo": _("Choose a photo.")})
+                raise fix(photo=_("Choose a photo."))
             for upload in files:
                 await svc.add_photo(actor(request), rma_id, upload.filename or "", await upload.read())
-        except RmaError as exc:
-            _refuse(exc)
+        except DomainError as exc:  # re-render the detail page with the photo field's message; 403/404: the core page
+            if exc.status in (403, 404):
+                raise
             return await self._detail(request, rma_id, status_code=exc.status, message=exc.message, errors=exc.errors,
                                       form={}, side="photos")
         return redirect(request, f"/bench/{rma_id}", flash=_("Photos saved."))
@@ -344,7 +332,7 @@ class BenchController(Controller):
         row = await svc.get_photo(photo_id)
         path = svc.photo_dir() / row["stored_name"] if row else None
         if row is None or path is None or not path.exists():
-            raise NotFoundException()
+            raise not_found()
         return Response(content=await anyio.Path(path).read_bytes(), media_type=row["content_type"],
                         headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=86400",
                                  "Content-Security-Policy": "sandbox; default-src 'none'"})
@@ -356,39 +344,38 @@ class BenchController(Controller):
         rma = await svc.get_rma(rma_id)
         extras = await svc.detail_extras(rma_id) if rma else {}
         if rma is None or extras["slip"] is None:
-            raise NotFoundException()
+            raise not_found()
         return render(request, "print/rma/exception.html", rma=rma, **extras, **_ctx())
 
     @get("/{rma_id:int}/print/slip", name="rma.print_slip")
     async def print_slip(self, request: Request, rma_id: FromPath[int]) -> Response:
         rma = await svc.get_rma(rma_id)
         if rma is None:
-            raise NotFoundException()
+            raise not_found()
         extras = await svc.detail_extras(rma_id)
         days = (int(rma["burn_in_hours"] or 0) + 23) // 24
         return render(request, "print/rma/slip.html", rma=rma, burn_in_days=days, **extras, **_ctx())
 
     # ------------------------------------------------------------------ lists
 
-    @get("/replacements", name="rma.replacements", opt=roles("manager", "bench", "qc"))
+    @get("/replacements", name="rma.replacements", opt=perm("rma.replacements"))
     async def replacements(self, request: Request, status: FromQuery[str] = "pending") -> Response:
         await svc.sweep_if_due(every_seconds=0)
         status = status if status in svc.REPLACEMENT_STATUSES else "pending"
         rows = await svc.list_replacements(status)
         return render(request, "rma/replacements.html", rows=rows, status=status, errors={}, message="", failed=None,
-                      can_decide=request.scope["user"].has(*svc.APPROVE_ROLES), **_ctx())
+                      can_decide=can(request.scope["user"], "rma.approve"), **_ctx())
 
-    @post("/replacements/{replacement_id:int}", opt=roles(*svc.APPROVE_ROLES))
+    @post("/replacements/{replacement_id:int}", opt=perm("rma.approve"))
     async def decide(self, request: Request, replacement_id: FromPath[int]) -> Response:
         raw = await form_data(request)
-        decision = _s(raw, "decision")
         try:
-            if decision not in ("approve", "reject"):
-                raise RmaError(_("Please correct the marked fields."), {"decision": _("Approve or reject.")})
-            await svc.decide_replacement(actor(request), replacement_id, approve=decision == "approve",
-                                         new_serial=_s(raw, "new_serial"), note=_s(raw, "note"))
-        except RmaError as exc:
-            _refuse(exc)
+            form = parse_or_raise(schemas.ReplacementDecision, raw)
+            await svc.decide_replacement(actor(request), replacement_id, approve=form.decision == "approve",
+                                         new_serial=form.new_serial, note=form.note)
+        except DomainError as exc:  # re-render the list with this application's messages; 403/404: the core page
+            if exc.status in (403, 404):
+                raise
             rows = await svc.list_replacements("pending")
             return render(request, "rma/replacements.html", status_code=exc.status, rows=rows, status="pending",
                           errors=exc.errors, message=exc.message, failed=replacement_id, form=raw,
@@ -400,31 +387,33 @@ class BenchController(Controller):
         return render(request, "rma/overdue.html", repairs=await svc.overdue_repairs(500),
                       shipments=await svc.overdue_shipments(500), rules=await svc.rules(), **_ctx())
 
-    @get("/burn-in", name="rma.burn_in", opt=roles("manager", "admin", "bench", "qc"))
+    @get("/burn-in", name="rma.burn_in", opt=perm("rma.burn_in.view"))
     async def burn_in(self, request: Request) -> Response:
         return render(request, "rma/burn_in.html", rows=await svc.burn_in_table(), rules=await svc.rules(), errors={},
-                      message="", form={}, can_edit=request.scope["user"].has("manager", "admin"), **_ctx())
+                      message="", form={}, can_edit=can(request.scope["user"], "rma.burn_in.edit"), **_ctx())
 
-    @post("/burn-in", opt=roles("manager", "admin"))
+    @post("/burn-in", opt=perm("rma.burn_in.edit"))
     async def set_burn_in(self, request: Request) -> Response:
         raw = await form_data(request)
         try:
-            await svc.set_burn_in_hours(actor(request), _s(raw, "model"), _s(raw, "hours"))
-        except RmaError as exc:
-            _refuse(exc)
+            form = parse_or_raise(schemas.BurnInHours, raw)
+            await svc.set_burn_in_hours(actor(request), form.model, form.hours)
+        except DomainError as exc:  # re-render the table with the form's messages; 403/404: the core page
+            if exc.status in (403, 404):
+                raise
             return render(request, "rma/burn_in.html", status_code=exc.status, rows=await svc.burn_in_table(),
                           rules=await svc.rules(), errors=exc.errors, message=exc.message, form=raw, can_edit=True, **_ctx())
         return redirect(request, "/bench/burn-in", flash=_("Burn-in hours saved."))
 
     # ------------------------------------------------------------------ R-RMA-08 report
 
-    @get("/report", name="rma.report", opt=roles("manager", "qc", "bench", "gm"))
+    @get("/report", name="rma.report", opt=perm("rma.report"))
     async def report(self, request: Request, month: FromQuery[str] = "") -> Response:
         month = _month(month)
         data = await svc.monthly_report(month)
         return render(request, "rma/report.html", r=data, chart=svc.report_chart(data), month=month, **_ctx())
 
-    @get("/report.xlsx", name="rma.report_xlsx", opt=roles("manager", "qc", "bench", "gm"))
+    @get("/report.xlsx", name="rma.report_xlsx", opt=perm("rma.report"))
     async def report_xlsx(self, request: Request, month: FromQuery[str] = "") -> Response:
         from app.core.xlsx import workbook, xlsx_response
 
@@ -459,51 +448,11 @@ def _month(text: str) -> str:
         return dt.datetime.now(tz()).strftime("%Y-%m")
 
 
-# ---------------------------------------------------------------------- nav and home panels
-
-register_nav(NavEntry("bench", _l("Bench"), "/bench", frozenset(svc.READ_ROLES), order=30))
-
-
-async def _bench_panel(user) -> dict | None:
-    board_rows = await svc.overdue_repairs(10, technician_id=user.id)
-    from app.core.db import fetch
-
-    mine = await fetch("SELECT id, number, serial, status, received_at FROM rma WHERE technician_id = {} AND status IN "
-                       "('waiting', 'repairing', 'repaired', 'burn_in') ORDER BY received_at, id LIMIT 8", user.id)
-    for row in mine:
-        row["status_label"] = str(svc.STATUSES.get(row["status"], row["status"]))
-    return {"mine": mine, "overdue": board_rows}
-
-
-async def _qc_panel(user) -> dict | None:
-    return {"registered": await svc.count_of("registered"), "received": await svc.count_of("received"),
-            "burn_in": await svc.count_of("burn_in"), "repaired": await svc.count_of("repaired")}
-
-
-async def _manager_panel(user) -> dict | None:
-    await svc.sweep_if_due()
-    rows = await svc.list_replacements("pending", limit=8)
-    return {"rows": rows}
-
-
-async def _desk_panel(user) -> dict | None:
-    return {"quotes": await svc.quotes_to_send(5), "late": await svc.overdue_shipments(5),
-            "callbacks": await svc.callbacks_due(5), "long": await svc.overdue_repairs(3)}
-
-
-register_panel(HomePanel("rma-bench", _l("My bench cards"), "rma/_home_bench.html", frozenset({"bench"}), _bench_panel, order=30))
-register_panel(HomePanel("rma-qc", _l("Waiting for QC and final test"), "rma/_home_qc.html", frozenset({"qc"}), _qc_panel,
-                         order=31))
-register_panel(HomePanel("rma-manager", _l("Replacement applications to approve"), "rma/_home_manager.html",
-                         frozenset({"manager"}), _manager_panel, order=32))
-register_panel(HomePanel("rma-desk", _l("Returns: quotes, ship-backs, callbacks"), "rma/_home_desk.html", frozenset({"desk"}),
-                         _desk_panel, order=33))
-
 class RmaAliasController(Controller):
     """/rma/{id} (the path other domains may link to) → the RMA page on the bench."""
 
     path = "/rma"
-    opt = roles(*svc.READ_ROLES)
+    opt = perm("rma.view")
 
     @get("/{rma_id:int}", name="rma.alias")
     async def alias(self, request: Request, rma_id: FromPath[int]) -> Response:

@@ -52,7 +52,9 @@ async def test_board_query_count_independent_of_cards(monkeypatch):
         calls.append(sql)
         return await real(sql, *args)
 
-    monkeypatch.setattr(svc, "fetch", counting)
+    from app.rma.services import _board
+
+    monkeypatch.setattr(_board, "fetch", counting)
     await svc.board()
     first = len(calls)
     for _ in range(5):
@@ -160,14 +162,14 @@ async def test_card_form_fragment_and_inline_errors(login_as):
 
 
 async def test_stale_click_409_already_moved(login_as):
-    """A second click with the old version → 409 naming who moved it; one transition row."""
+    """A second click with the old version → 409 naming who moved it (their name, X-04); one transition row."""
     rma_id = await make_rma("inspected")
-    client = await login_as("bench")
+    client = await login_as("bench", full_name="李工程")
     version = await _v(rma_id)
     first = await client.post_form(f"/bench/{rma_id}/confirm", {"version": version, "from_board": "1"}, headers=HX)
     second = await client.post_form(f"/bench/{rma_id}/confirm", {"version": version, "from_board": "1"}, headers=HX)
     assert first.status_code == 200 and second.status_code == 409
-    assert client.username in second.text
+    assert "李工程" in second.text
     rows = await fetch("SELECT id FROM rma_transition WHERE rma_id = {} AND to_status = 'registered'", rma_id)
     assert len(rows) == 1
 

@@ -11,6 +11,7 @@ from app.core.dates import today as business_today
 
 from app.core import hooks
 from app.core.db import fetch
+from app.core.errors import DomainError, Stale
 from app.rma import services as svc
 from seed.factories import unique
 from tests.rma.factories import (BENCH, DESK, FINANCE, MANAGER, age_qc, end_burn_in, make_device_for_rma, make_rma,
@@ -32,7 +33,7 @@ async def test_receive_fills_device_customer_warranty_and_number():
 async def test_receive_bad_input_writes_nothing():
     """X-05: damage without the call record, no fault → 400 with field errors; no row."""
     serial = unique("NOPE").upper()
-    with pytest.raises(svc.RmaError) as exc:
+    with pytest.raises(DomainError) as exc:
         await svc.receive(BENCH, svc.IntakeInput(serial=serial, appearance="damaged"))
     assert {"customer_name", "fault_reported", "damage_call", "damage_cause"} <= set(exc.value.errors)
     assert not await fetch("SELECT id FROM rma WHERE serial = {}", serial)
@@ -42,7 +43,7 @@ async def test_receive_same_unit_twice_refused():
     """One unit is on the bench once."""
     _d, serial = await make_device_for_rma()
     await svc.receive(BENCH, svc.IntakeInput(serial=serial, fault_reported="x"))
-    with pytest.raises(svc.RmaError) as exc:
+    with pytest.raises(DomainError) as exc:
         await svc.receive(BENCH, svc.IntakeInput(serial=serial, fault_reported="x"))
     assert "serial" in exc.value.errors
 
@@ -58,7 +59,7 @@ async def test_unbox_damaged_requires_call_and_cause():
     """R-RMA-01: damage → the customer is phoned and the cause recorded."""
     rma_id = await make_rma("received")
     rma = await svc.get_rma(rma_id)
-    with pytest.raises(svc.RmaError) as exc:
+    with pytest.raises(DomainError) as exc:
         await svc.unbox(BENCH, rma_id, rma["version"], appearance="damaged")
     assert {"damage_call", "damage_cause"} <= set(exc.value.errors)
     await svc.unbox(BENCH, rma_id, rma["version"], appearance="damaged", damage_call="已致电", damage_cause="快递")
@@ -85,7 +86,7 @@ async def test_twenty_concurrent_advances_move_once():
     results = await asyncio.gather(*[svc.confirm(BENCH, rma_id, rma["version"]) for _ in range(20)],
                                    return_exceptions=True)
     ok = [r for r in results if isinstance(r, dict)]
-    stale = [r for r in results if isinstance(r, svc.Stale)]
+    stale = [r for r in results if isinstance(r, Stale)]
     assert len(ok) == 1 and len(stale) == 19, results
     assert all("bench-test" in s.message for s in stale)
     assert len(await svc.timeline(rma_id)) == before + 1
@@ -96,9 +97,9 @@ async def test_illegal_transition_refused_with_reason():
     """A transition from the wrong stage is refused (409) and changes nothing."""
     rma_id = await make_rma("inspected")
     rma = await svc.get_rma(rma_id)
-    with pytest.raises(svc.RmaError) as exc:
+    with pytest.raises(DomainError) as exc:
         await svc.start_repair(BENCH, rma_id, rma["version"])
-    assert exc.value.status == 409 and not isinstance(exc.value, svc.Stale)
+    assert exc.value.status == 409 and not isinstance(exc.value, Stale)
     assert (await svc.get_rma(rma_id))["version"] == rma["version"]
 
 
@@ -106,10 +107,10 @@ async def test_roles_refused():
     """Only bench/qc move bench stages; desk cannot QC, bench cannot record payments."""
     rma_id = await make_rma("registered")
     rma = await svc.get_rma(rma_id)
-    with pytest.raises(svc.RmaError) as exc:
+    with pytest.raises(DomainError) as exc:
         await svc.qc(DESK, rma_id, rma["version"], fault_code="X", fault_confirmed="y")
     assert exc.value.status == 403
-    with pytest.raises(svc.RmaError) as exc:
+    with pytest.raises(DomainError) as exc:
         await svc.record_payment(BENCH, rma_id, token="t", amount="1", received_on="2026-01-01", method="cash")
     assert exc.value.status == 403
 
@@ -142,7 +143,7 @@ async def test_burn_in_not_finished_final_test_refused():
     rma_id = await make_rma("burn_in")
     rma = await svc.get_rma(rma_id)
     assert rma["burn_in_hours"] == 24
-    with pytest.raises(svc.RmaError) as exc:
+    with pytest.raises(DomainError) as exc:
         await svc.final_test(BENCH, rma_id, rma["version"], result="pass")
     assert "Burn-in" in exc.value.message or "老化" in exc.value.message
     assert (await svc.get_rma(rma_id))["status"] == "burn_in"
@@ -157,7 +158,7 @@ async def test_burn_in_hours_per_model_minimum():
     await svc.set_burn_in_hours(MANAGER, model, 48)
     rma_id = await make_rma("repaired", model=model)
     rma = await svc.get_rma(rma_id)
-    with pytest.raises(svc.RmaError) as exc:
+    with pytest.raises(DomainError) as exc:
         await svc.start_burn_in(BENCH, rma_id, rma["version"], hours="24")
     assert "hours" in exc.value.errors
     await svc.start_burn_in(BENCH, rma_id, rma["version"])
@@ -168,7 +169,7 @@ async def test_failed_final_test_back_to_repair_counts_rework():
     """A failed final test sends the unit back to repair and counts as rework."""
     rma_id = await make_rma("burn_in")
     rma = await svc.get_rma(rma_id)
-    with pytest.raises(svc.RmaError):
+    with pytest.raises(DomainError):
         await svc.final_test(BENCH, rma_id, rma["version"], result="fail")  # a reason is required
     await svc.final_test(BENCH, rma_id, rma["version"], result="fail", note="老化中死机")
     rma = await svc.get_rma(rma_id)
@@ -180,12 +181,12 @@ async def test_out_of_warranty_repair_refused_until_paid():
     rma_id = await make_rma("waiting", in_warranty=False)
     rma = await svc.get_rma(rma_id)
     assert not rma["in_warranty"]
-    with pytest.raises(svc.RmaError):
+    with pytest.raises(DomainError):
         await svc.start_repair(BENCH, rma_id, rma["version"])
     await svc.cost_quote(BENCH, rma_id, fault="主板", amount="280")
     await svc.send_quote(DESK, rma_id)
     await svc.customer_decision(DESK, rma_id, accept=True)
-    with pytest.raises(svc.RmaError) as exc:
+    with pytest.raises(DomainError) as exc:
         await svc.start_repair(BENCH, rma_id, rma["version"])
     assert exc.value.status == 409
     quote = await svc.get_quote(rma_id)
@@ -204,7 +205,7 @@ async def test_declined_quote_ships_back_unrepaired():
     await svc.send_quote(DESK, rma_id)
     await svc.customer_decision(DESK, rma_id, accept=False, note="太贵")
     rma = await svc.get_rma(rma_id)
-    with pytest.raises(svc.RmaError):
+    with pytest.raises(DomainError):
         await svc.start_repair(BENCH, rma_id, rma["version"])
     await svc.ship_unrepaired(BENCH, rma_id, rma["version"])
     rma = await svc.get_rma(rma_id)
@@ -215,7 +216,7 @@ async def test_ship_unrepaired_refused_without_reason():
     """An in-warranty unit nobody declined is not returned unrepaired."""
     rma_id = await make_rma("waiting")
     rma = await svc.get_rma(rma_id)
-    with pytest.raises(svc.RmaError):
+    with pytest.raises(DomainError):
         await svc.ship_unrepaired(BENCH, rma_id, rma["version"])
 
 
@@ -244,7 +245,7 @@ async def test_replacement_approved_issues_unit_and_quarantines_faulty():
     part_id = await make_part(serialised=True, category="device")
     new_serial = unique("NEW")
     await stock_unit(part_id, "CENTRAL", new_serial)
-    with pytest.raises(svc.RmaError):
+    with pytest.raises(DomainError):
         await svc.decide_replacement(MANAGER, app["id"], approve=True, new_serial="NOSUCH")
     await svc.decide_replacement(MANAGER, app["id"], approve=True, new_serial=new_serial)
     rma = await svc.get_rma(rma_id)
@@ -255,7 +256,7 @@ async def test_replacement_approved_issues_unit_and_quarantines_faulty():
     faulty = await fetch("SELECT l.code FROM serial_unit su JOIN stock_location l ON l.id = su.location_id "
                          "WHERE su.serial = {}", rma["serial"])
     assert faulty[0]["code"] == "QUARANTINE"
-    with pytest.raises(svc.RmaError) as exc:
+    with pytest.raises(DomainError) as exc:
         await svc.decide_replacement(MANAGER, app["id"], approve=False, note="again")
     assert exc.value.status == 409
 
@@ -266,7 +267,7 @@ async def test_replacement_decision_manager_only():
     await age_qc(rma_id, 4)
     await svc.sweep_three_day()
     app = (await fetch("SELECT id FROM rma_replacement WHERE rma_id = {}", rma_id))[0]
-    with pytest.raises(svc.RmaError) as exc:
+    with pytest.raises(DomainError) as exc:
         await svc.decide_replacement(BENCH, app["id"], approve=False, note="no")
     assert exc.value.status == 403
 
@@ -281,7 +282,7 @@ async def test_parts_consumed_from_bench_location():
     await stock(part_id, "BENCH", 3)
     rma_id = await make_rma("repairing")
     rma = await svc.get_rma(rma_id)
-    with pytest.raises(svc.RmaError) as exc:
+    with pytest.raises(DomainError) as exc:
         await svc.repaired(BENCH, rma_id, rma["version"], fault_found="换电容", part_no=part["part_no"], qty=5)
     assert exc.value.status == 409 and (await svc.get_rma(rma_id))["status"] == "repairing"
     await svc.repaired(BENCH, rma_id, rma["version"], fault_found="换电容", part_no=part["part_no"], qty=2)
@@ -300,7 +301,7 @@ async def test_close_refused_while_loaner_out():
     hooks.register_close_guard("rma", guard)
     try:
         rma = await svc.get_rma(rma_id)
-        with pytest.raises(svc.RmaError) as exc:
+        with pytest.raises(DomainError) as exc:
             await svc.close(DESK, rma_id, rma["version"])
         assert exc.value.message == "备品未归还" and exc.value.link == "/loaners/1"
     finally:
@@ -312,7 +313,7 @@ async def test_ship_requires_fields_and_creates_callback():
     """R-RMA-06 / R-CB-01: carrier, tracking, told date required; a callback to-do is created."""
     rma_id = await make_rma("ready_to_ship")
     rma = await svc.get_rma(rma_id)
-    with pytest.raises(svc.RmaError) as exc:
+    with pytest.raises(DomainError) as exc:
         await svc.ship(BENCH, rma_id, rma["version"], carrier="", tracking_no="", customer_told_on="bad")
     assert {"carrier", "tracking_no", "customer_told_on"} <= set(exc.value.errors)
     await svc.ship(BENCH, rma_id, rma["version"], carrier="顺丰", tracking_no="SF1", customer_told_on=business_today())
@@ -336,7 +337,7 @@ async def test_handover_and_consultation_recorded():
 
     lead = await make_user("bench")
     rma_id = await make_rma("repairing")
-    with pytest.raises(svc.RmaError):
+    with pytest.raises(DomainError):
         await svc.hand_over(BENCH, rma_id, to_user_id=lead, note="")
     await svc.hand_over(BENCH, rma_id, to_user_id=lead, note="修不好，交组长")
     assert (await svc.get_rma(rma_id))["technician_id"] == lead
@@ -398,7 +399,7 @@ async def test_concurrent_replacement_approvals_one_wins():
     results = await asyncio.gather(*[svc.decide_replacement(MANAGER, app["id"], approve=True, new_serial=s)
                                      for s in serials], return_exceptions=True)
     assert sum(1 for r in results if r is None) == 1
-    assert all(isinstance(r, svc.RmaError) and r.status == 409 for r in results if r is not None)
+    assert all(isinstance(r, DomainError) and r.status == 409 for r in results if r is not None)
     moved = await fetch("SELECT su.serial FROM serial_unit su JOIN stock_location l ON l.id = su.location_id "
                         "WHERE l.code = 'CUSTOMER' AND su.part_id = {}", part_id)
     assert len(moved) == 1
@@ -427,5 +428,5 @@ async def test_concurrent_intake_of_one_unit_creates_one_rma():
     results = await asyncio.gather(*[svc.receive(BENCH, svc.IntakeInput(serial=serial, fault_reported="坏"))
                                      for _ in range(6)], return_exceptions=True)
     assert sum(1 for r in results if isinstance(r, tuple)) == 1
-    assert all(isinstance(r, svc.RmaError) and "serial" in r.errors for r in results if not isinstance(r, tuple))
+    assert all(isinstance(r, DomainError) and "serial" in r.errors for r in results if not isinstance(r, tuple))
     assert len(await fetch("SELECT id FROM rma WHERE serial = {}", serial)) == 1

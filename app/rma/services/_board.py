@@ -1,0 +1,324 @@
+"""Unboxing photos, the board, lists for panels and the monthly report (R-RMA-08)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.core.actor import Actor
+from app.core.audit.services import record
+from app.core.db import fetch, utcnow, write_transaction
+from app.core.errors import fix, not_found
+from app.core.i18n import _, tz
+from app.core.permissions import require
+from app.core.settings import setting
+import app.parts.api as parts
+from app.rma.services._common import CLOCK_STATUSES, OPEN_STATUSES, as_dt, get_quote, get_rma, rules, timeline
+from app.rma.services._moves import burn_in_ends
+from app.rma.status import NEXT_ACTION
+
+async def _parts_used(rma_id: int) -> list[dict]:
+    """The parts booked on this RMA with their number, name and unit (from the parts domain's api)."""
+    rows = await fetch("SELECT * FROM rma_part_use WHERE rma_id = {} ORDER BY id", rma_id)
+    known: dict[int, dict] = {}
+    for row in rows:
+        if row["part_id"] not in known:
+            known[row["part_id"]] = await parts.get_part(row["part_id"]) or {}
+        part = known[row["part_id"]]
+        row.update(part_no=part.get("part_no", ""), part_name=part.get("name", ""), unit=part.get("unit", ""))
+    return rows
+
+
+async def detail_extras(rma_id: int) -> dict:
+    """Everything the detail page shows besides the RMA row."""
+    return {
+        "transitions": await timeline(rma_id),
+        "slip": (await fetch("SELECT * FROM rma_exception_slip WHERE rma_id = {}", rma_id) or [None])[0],
+        "quote": await get_quote(rma_id),
+        "replacement": (await fetch("SELECT * FROM rma_replacement WHERE rma_id = {}", rma_id) or [None])[0],
+        "handovers": await fetch("SELECT * FROM rma_handover WHERE rma_id = {} ORDER BY id", rma_id),
+        "consultations": await fetch("SELECT * FROM rma_consultation WHERE rma_id = {} ORDER BY id", rma_id),
+        "parts": await _parts_used(rma_id),
+        "callback": (await fetch("SELECT * FROM rma_callback WHERE rma_id = {}", rma_id) or [None])[0],
+        "photo_rows": await photos(rma_id),
+    }
+
+
+PHOTO_TYPES = {"jpg": ("image/jpeg", b"\xff\xd8\xff"), "jpeg": ("image/jpeg", b"\xff\xd8\xff"),
+               "png": ("image/png", b"\x89PNG\r\n\x1a\n")}
+
+
+def photo_dir() -> "Path":
+    import os
+    from pathlib import Path
+
+    from app.core.config import BASE_DIR
+
+    root = Path(os.environ.get("SHOUHOU_UPLOAD_DIR") or (BASE_DIR / "var" / "uploads"))
+    path = root / "rma"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+async def add_photo(actor: Actor, rma_id: int, filename: str, data: bytes) -> int:
+    """A JPEG or PNG of the unit as unpacked: the extension and the file's first bytes must agree;
+    stored under a random name (the original name is data only). Side effects: file, rma_photo row, audit."""
+    import secrets
+
+    require(actor, "rma.receive")
+    name = (filename or "").strip().replace("\\", "/").split("/")[-1][:200]
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if ext not in PHOTO_TYPES:
+        raise fix(photo=_("Photos are JPEG or PNG files."))
+    content_type, magic = PHOTO_TYPES[ext]
+    if not data:
+        raise fix(photo=_("Choose a photo."))
+    if not data.startswith(magic):
+        raise fix(photo=_("This file is not a JPEG or PNG image."))
+    limit = await setting("rma.photo_max_mb")
+    if len(data) > limit * 1024 * 1024:
+        raise fix(photo=_("At most %(n)s MB per photo.", n=limit))
+    if await get_rma(rma_id) is None:
+        raise not_found(_("No such return."))
+    stored = f"{secrets.token_hex(16)}.{'jpg' if ext == 'jpeg' else ext}"
+    path = photo_dir() / stored
+    path.write_bytes(data)
+    try:
+        async with write_transaction():
+            rows = await fetch(
+                "INSERT INTO rma_photo (rma_id, stored_name, original_name, content_type, size, username, created_at) "
+                "VALUES ({}, {}, {}, {}, {}, {}, {}) RETURNING id", rma_id, stored, name, content_type, len(data),
+                actor.username, utcnow())
+            await record(actor, "rma.photo_added", "rma", rma_id, after={"photo": name, "size": len(data)})
+    except Exception:
+        path.unlink(missing_ok=True)
+        raise
+    return rows[0]["id"]
+
+
+async def photos(rma_id: int) -> list[dict]:
+    return await fetch("SELECT * FROM rma_photo WHERE rma_id = {} ORDER BY id", rma_id)
+
+
+async def get_photo(photo_id: int) -> dict | None:
+    rows = await fetch("SELECT * FROM rma_photo WHERE id = {}", photo_id)
+    return rows[0] if rows else None
+
+
+@dataclass
+class Card:
+    row: dict
+    age_days: float
+    clock_left_h: float | None = None  # R-RMA-03: hours left of the repair window (negative = breached)
+    burn_in_left_h: float | None = None
+    ship_overdue: bool = False
+    late: bool = False
+    received_label: str = ""
+    next_action: str = ""
+    flags: list[str] = field(default_factory=list)
+
+
+def make_card(row: dict, now: dt.datetime, rule: dict[str, int]) -> Card:
+    received = as_dt(row["received_at"]) or now
+    card = Card(row=row, age_days=(now - received).total_seconds() / 86400, next_action=NEXT_ACTION.get(row["status"], ""))
+    qc_at = as_dt(row.get("qc_at"))
+    if qc_at and row["status"] in CLOCK_STATUSES:
+        deadline = qc_at + dt.timedelta(days=rule["repair_days"])
+        card.clock_left_h = (deadline - now).total_seconds() / 3600
+    if row["status"] == "burn_in":
+        ends = burn_in_ends(row)
+        if ends:
+            card.burn_in_left_h = (ends - now).total_seconds() / 3600
+    completed = as_dt(row.get("completed_at"))
+    if row["status"] == "ready_to_ship" and completed:
+        card.ship_overdue = now > completed + dt.timedelta(days=rule["ship_days"])
+    if row["status"] == "waiting" and row.get("quote_status") == "declined":
+        card.next_action = "ship-unrepaired"  # R-RMA-04: declined → back unrepaired
+    elif row["status"] == "waiting" and not row["in_warranty"] and row.get("quote_status") != "accepted":
+        card.next_action = ""  # R-RMA-04: the quote comes first (detail page)
+    card.late = card.ship_overdue or (card.clock_left_h is not None and card.clock_left_h < 0)
+    card.received_label = received.astimezone(_TZ).strftime("%m-%d %H:%M")
+    return card
+
+
+_TZ = tz()
+
+
+CARD_COLUMNS = ("r.id, r.number, r.status, r.version, r.serial, r.model, r.customer_name, r.region, r.in_warranty, "
+                "r.appearance, r.fault_code, r.technician_id, r.technician_name, r.rework_count, r.received_at, r.qc_at, "
+                "r.burn_in_hours, r.burn_in_started_at, r.completed_at, r.moved_at, r.moved_by, r.outcome, "
+                "r.replacement_proposed, x.status AS replacement_status, q.status AS quote_status")
+
+
+async def board(*, technician_id: int | None = None, per_column: int = 60, now: dt.datetime | None = None) -> dict:
+    """The board in a constant number of queries: counts per stage, then the first `per_column`
+    cards of every stage in FIFO order (R-RMA-02), whatever the number of cards."""
+    now = now or utcnow()
+    rule = await rules()
+    where, args = "r.status IN (" + ", ".join(f"'{s}'" for s in OPEN_STATUSES) + ")", []
+    if technician_id:
+        where += " AND r.technician_id = {}"
+        args.append(technician_id)
+    counts_rows = await fetch(f"SELECT r.status, COUNT(*) AS n FROM rma r WHERE {where} GROUP BY r.status", *args)
+    counts = {s: 0 for s in OPEN_STATUSES}
+    counts.update({r["status"]: int(r["n"]) for r in counts_rows})
+    rows = await fetch(
+        f"SELECT * FROM (SELECT {CARD_COLUMNS}, ROW_NUMBER() OVER (PARTITION BY r.status ORDER BY r.received_at, r.id) AS rn "
+        f"FROM rma r LEFT JOIN rma_replacement x ON x.rma_id = r.id LEFT JOIN rma_quote q ON q.rma_id = r.id "
+        f"WHERE {where}) t WHERE rn <= {int(per_column)} ORDER BY received_at, id", *args)
+    columns: dict[str, list[Card]] = {s: [] for s in OPEN_STATUSES}
+    for row in rows:
+        columns[row["status"]].append(make_card(row, now, rule))
+    return {"counts": counts, "columns": columns, "rules": rule, "per_column": per_column}
+
+
+async def column(status: str, *, technician_id: int | None = None, per_column: int = 60) -> tuple[list[Card], int]:
+    """One stage's cards and count (the out-of-band swap after a card moves in)."""
+    if status not in OPEN_STATUSES:
+        return [], 0
+    now, rule = utcnow(), await rules()
+    where, args = "r.status = {}", [status]
+    if technician_id:
+        where += " AND r.technician_id = {}"
+        args.append(technician_id)
+    rows = await fetch(
+        f"SELECT {CARD_COLUMNS} FROM rma r LEFT JOIN rma_replacement x ON x.rma_id = r.id "
+        f"LEFT JOIN rma_quote q ON q.rma_id = r.id WHERE {where} ORDER BY r.received_at, r.id LIMIT {int(per_column)}", *args)
+    count = await fetch(f"SELECT COUNT(*) AS n FROM rma r WHERE {where}", *args)
+    return [make_card(r, now, rule) for r in rows], int(count[0]["n"])
+
+
+async def card(rma_id: int) -> Card | None:
+    rows = await fetch(
+        f"SELECT {CARD_COLUMNS} FROM rma r LEFT JOIN rma_replacement x ON x.rma_id = r.id "
+        "LEFT JOIN rma_quote q ON q.rma_id = r.id WHERE r.id = {}", rma_id)
+    return make_card(rows[0], utcnow(), await rules()) if rows else None
+
+
+async def count_of(status: str, technician_id: int | None = None) -> int:
+    sql, args = "SELECT COUNT(*) AS n FROM rma WHERE status = {}", [status]
+    if technician_id:
+        sql += " AND technician_id = {}"
+        args.append(technician_id)
+    return int((await fetch(sql, *args))[0]["n"])
+
+
+async def overdue_repairs(limit: int = 100, technician_id: int | None = None) -> list[dict]:
+    """R-RMA-03: units in the to-repair area or on the bench past the repair window."""
+    rule = await rules()
+    cutoff = utcnow() - dt.timedelta(days=rule["repair_days"])
+    sql = ("SELECT id, number, serial, model, customer_name, status, qc_at, technician_name FROM rma "
+           "WHERE status IN ('waiting', 'repairing') AND qc_at IS NOT NULL AND qc_at < {}")
+    args: list[Any] = [cutoff]
+    if technician_id:
+        sql += " AND technician_id = {}"
+        args.append(technician_id)
+    return await fetch(sql + f" ORDER BY qc_at, id LIMIT {int(limit)}", *args)
+
+
+async def overdue_shipments(limit: int = 100) -> list[dict]:
+    """R-RMA-06: completed units still in the building more than `rma.ship_days` after completion."""
+    rule = await rules()
+    cutoff = utcnow() - dt.timedelta(days=rule["ship_days"])
+    return await fetch(
+        "SELECT id, number, serial, model, customer_name, completed_at, outcome FROM rma WHERE status = 'ready_to_ship' "
+        f"AND completed_at < {{}} ORDER BY completed_at, id LIMIT {int(limit)}", cutoff)
+
+
+async def quotes_to_send(limit: int = 50) -> list[dict]:
+    return await fetch(
+        "SELECT r.id, r.number, r.customer_name, q.status, q.amount_fen FROM rma_quote q JOIN rma r ON r.id = q.rma_id "
+        f"WHERE q.status IN ('costed', 'quoted') ORDER BY q.costed_at, q.id LIMIT {int(limit)}")
+
+
+async def callbacks_due(limit: int = 50) -> list[dict]:
+    return await fetch(
+        "SELECT r.id, r.number, r.customer_name, c.due_at FROM rma_callback c JOIN rma r ON r.id = c.rma_id "
+        f"WHERE c.status = 'open' AND r.status = 'delivered' ORDER BY c.due_at LIMIT {int(limit)}")
+
+
+def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
+    """'2026-11' → [start, end) in UTC for the business time zone's calendar month."""
+    year, mon = (int(x) for x in month.split("-"))
+    start = dt.datetime(year, mon, 1, tzinfo=tz())
+    end = dt.datetime(year + (mon == 12), 1 if mon == 12 else mon + 1, 1, tzinfo=tz())
+    return start.astimezone(dt.timezone.utc), end.astimezone(dt.timezone.utc)
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    """Nearest-rank percentile (p in 0..100)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, int(-(-p * len(ordered) // 100)) - 1))
+    return ordered[k]
+
+
+async def monthly_report(month: str) -> dict:
+    """R-RMA-08: returns received by region; units completed in the month: repaired vs not,
+    turnaround (days from receipt to completion, median and 90th percentile), rework rate;
+    parts used by supplier with how many of those repairs needed rework (quality signal)."""
+    start, end = month_bounds(month)
+    by_region = await fetch(
+        "SELECT CASE WHEN region = '' THEN '—' ELSE region END AS region, COUNT(*) AS received, "
+        "SUM(CASE WHEN in_warranty THEN 1 ELSE 0 END) AS in_warranty "
+        "FROM rma WHERE received_at >= {} AND received_at < {} GROUP BY 1 ORDER BY 2 DESC, 1", start, end)
+    done = await fetch(
+        "SELECT id, region, outcome, received_at, completed_at, rework_count FROM rma "
+        "WHERE completed_at >= {} AND completed_at < {}", start, end)
+    regions: dict[str, dict] = {}
+    for row in by_region:
+        regions[row["region"]] = {"region": row["region"], "received": int(row["received"]),
+                                  "in_warranty": int(row["in_warranty"] or 0), "repaired": 0, "unrepaired": 0}
+    turnaround, reworked = [], 0
+    outcome_counts = {"repaired": 0, "replaced": 0, "unrepaired": 0}
+    for row in done:
+        key = row["region"] or "—"
+        bucket = regions.setdefault(key, {"region": key, "received": 0, "in_warranty": 0, "repaired": 0, "unrepaired": 0})
+        if row["outcome"] in ("repaired", "replaced"):
+            bucket["repaired"] += 1
+        else:
+            bucket["unrepaired"] += 1
+        outcome_counts[row["outcome"] or "unrepaired"] = outcome_counts.get(row["outcome"] or "unrepaired", 0) + 1
+        received, completed = as_dt(row["received_at"]), as_dt(row["completed_at"])
+        if received and completed:
+            turnaround.append((completed - received).total_seconds() / 86400)
+        if int(row["rework_count"] or 0) > 0:
+            reworked += 1
+    suppliers = await fetch(
+        "SELECT CASE WHEN p.supplier = '' THEN '—' ELSE p.supplier END AS supplier, COUNT(DISTINCT u.rma_id) AS repairs, "
+        "SUM(u.qty) AS parts, COUNT(DISTINCT CASE WHEN r.rework_count > 0 THEN u.rma_id END) AS reworked "
+        "FROM rma_part_use u JOIN part p ON p.id = u.part_id JOIN rma r ON r.id = u.rma_id "
+        "WHERE u.created_at >= {} AND u.created_at < {} GROUP BY 1 ORDER BY 4 DESC, 2 DESC", start, end)
+    for row in suppliers:
+        repairs = int(row["repairs"] or 0)
+        row["rework_rate"] = (int(row["reworked"] or 0) / repairs) if repairs else 0.0
+    total_done = len(done)
+    return {
+        "month": month,
+        "regions": sorted(regions.values(), key=lambda r: (-r["received"], r["region"])),
+        "received": sum(r["received"] for r in regions.values()),
+        "completed": total_done,
+        "outcomes": outcome_counts,
+        "median_days": statistics.median(turnaround) if turnaround else None,
+        "p90_days": percentile(turnaround, 90),
+        "rework_rate": (reworked / total_done) if total_done else 0.0,
+        "reworked": reworked,
+        "suppliers": suppliers,
+    }
+
+
+def report_chart(report: dict, width: int = 640, bar_h: int = 22) -> dict:
+    """Geometry for the inline SVG: one row per region, received vs repaired vs not."""
+    rows = report["regions"][:15]
+    top = max([max(r["received"], r["repaired"] + r["unrepaired"]) for r in rows] or [1]) or 1
+    label_w, scale = 140, (width - 160) / top
+    bars = []
+    for i, r in enumerate(rows):
+        y = 10 + i * (bar_h * 2 + 8)
+        bars.append({"y": y, "label": r["region"], "received": r["received"], "w_received": r["received"] * scale,
+                     "repaired": r["repaired"], "w_repaired": r["repaired"] * scale, "unrepaired": r["unrepaired"],
+                     "w_unrepaired": r["unrepaired"] * scale})
+    return {"width": width, "height": 20 + len(rows) * (bar_h * 2 + 8), "label_w": label_w, "bar_h": bar_h, "bars": bars}

@@ -1,0 +1,119 @@
+"""Intake (R-RMA-01): a returned unit arrives at /bench/receive."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from app.core.actor import Actor
+from app.core.audit.services import record
+from app.core.db import fetch, utcnow, write_transaction
+from app.core.errors import fix
+from app.core.i18n import _
+from app.core.numbers import attach_entity, next_number
+from app.core.permissions import require
+import app.customers.api as customers
+from app.rma.services._common import APPEARANCE, BENCH_STATUSES, SERIAL_RE, _check_unbox, _clean
+from app.rma.services._moves import _transition_row
+
+@dataclass
+class IntakeInput:
+    serial: str = ""
+    model: str = ""
+    product_name: str = ""
+    customer_name: str = ""
+    contact_phone: str = ""
+    address: str = ""
+    fault_reported: str = ""
+    appearance: str = ""  # '' = not unboxed yet (stays "received")
+    accessories: str = ""
+    photos: str = ""
+    damage_call: str = ""
+    damage_cause: str = ""
+
+
+async def receive(actor: Actor, data: IntakeInput) -> tuple[int, str]:
+    """/bench/receive: a returned unit arrives. The serial fills device, customer and warranty
+    from the customers service; with the unboxing check filled the RMA starts as "inspected".
+
+    Side effects: rma row (number RMA-…), transition rows, audit `rma.received`.
+    """
+    require(actor, "rma.receive")
+    serial = re.sub(r"\s+", "", data.serial or "").upper()
+    errors: dict[str, str] = {}
+    if not serial:
+        errors["serial"] = _("Scan or type the serial number.")
+    elif not SERIAL_RE.match(serial):
+        errors["serial"] = _("Letters, digits and - _ . / # : only, at most 80 characters.")
+    device = await customers.lookup_device(serial) if serial and "serial" not in errors else None
+    if device is None and not data.customer_name.strip() and "serial" not in errors:
+        errors["customer_name"] = _("Unknown serial: enter the customer.")
+    if not data.fault_reported.strip():
+        errors["fault_reported"] = _("Describe the fault the customer reported.")
+    errors.update(_check_unbox(data.appearance, data.damage_call, data.damage_cause, required=False))
+    if errors:
+        raise fix(**errors)
+    open_rows = await fetch("SELECT number FROM rma WHERE serial = {} AND status IN ("
+                            + ", ".join(f"'{s}'" for s in BENCH_STATUSES) + ") LIMIT 1", serial)
+    if open_rows:
+        raise fix(serial=_("This unit is already on the bench as %(number)s.", number=open_rows[0]["number"]))
+    in_warranty, warranty_end, customer_id, office_id, region = True, None, None, None, ""
+    model, product, name = data.model.strip(), data.product_name.strip(), data.customer_name.strip()
+    phone, address = data.contact_phone.strip(), data.address.strip()
+    if device is not None:
+        status = await customers.warranty_status(device_id=device["id"])
+        if status is not None:
+            in_warranty, warranty_end = status.in_warranty, status.end
+        customer = await customers.get_customer(device["customer_id"]) or {}
+        customer_id = device["customer_id"]
+        office_id = customer.get("office_id")
+        model = model or device.get("model") or ""
+        product = product or device.get("product_name") or ""
+        name = name or device.get("customer_name") or ""
+        phone = phone or customer.get("phone") or ""
+        address = address or customer.get("address") or ""
+        region = customer.get("office_name") or ""
+        contacts = customer.get("contacts") or []
+        if not phone and contacts:
+            phone = contacts[0].get("phone") or ""
+    now = utcnow()
+    appearance = data.appearance if data.appearance in APPEARANCE else ""
+    status_now = "inspected" if appearance else "received"
+    try:
+        return await _insert_rma(actor, data, device, serial, status_now, appearance, in_warranty, warranty_end,
+                                 customer_id, office_id, region, model, product, name, phone, address, now)
+    except Exception as exc:  # the partial UNIQUE index: the same unit received twice at once
+        text = str(exc)
+        if "rma_one_open_per_serial" in text or "rma.serial" in text:  # PostgreSQL names the index, SQLite the column
+            raise fix(serial=_("This unit is already on the bench.")) from exc
+        raise
+
+
+async def _insert_rma(actor: Actor, data: IntakeInput, device: dict | None, serial: str, status_now: str, appearance: str,
+                      in_warranty: bool, warranty_end: Any, customer_id: Any, office_id: Any, region: str, model: str,
+                      product: str, name: str, phone: str, address: str, now: dt.datetime) -> tuple[int, str]:
+    async with write_transaction():
+        number = await next_number("rma", entity_type="rma")
+        rows = await fetch(
+            "INSERT INTO rma (number, status, version, device_id, customer_id, office_id, region, serial, model, "
+            "product_name, customer_name, contact_phone, address, in_warranty, warranty_end, fault_reported, appearance, "
+            "accessories, photos, damage_call, damage_cause, received_at, moved_at, moved_by, created_by, created_at, "
+            "updated_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, "
+            "{}, {}, {}, {}, {}) RETURNING id",
+            number.formatted, status_now, 2 if appearance else 1, device["id"] if device else None, customer_id, office_id,
+            region[:100], serial, model[:100], product[:200], name[:200], phone[:40], address[:300], in_warranty,
+            warranty_end, _clean(data.fault_reported, 1000), appearance, _clean(data.accessories, 300),
+            _clean(data.photos, 500), _clean(data.damage_call, 500), _clean(data.damage_cause, 500), now, now,
+            actor.username, actor.user_id, now, now)
+        rma_id = rows[0]["id"]
+        await attach_entity("rma", number.formatted, rma_id)
+        await _transition_row(actor, rma_id, 1, "", "received", "receive", _clean(data.fault_reported, 1000), now)
+        if appearance:
+            await _transition_row(actor, rma_id, 2, "received", "inspected", "unbox",
+                                  str(APPEARANCE[appearance]), now)
+        await record(actor, "rma.received", "rma", rma_id,
+                     after={"number": number.formatted, "serial": serial, "device_id": device["id"] if device else None,
+                            "in_warranty": in_warranty, "status": status_now, "appearance": appearance})
+    return rma_id, number.formatted
