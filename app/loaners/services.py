@@ -7,94 +7,77 @@ spare-replacement notices, overdue lists, desk requests, permanent replacement, 
   condition out and in, and the check-in test.
 * Loaner units are serialised units in the parts location LOANER; check-out moves the unit to
   CUSTOMER ("loan_out"), check-in back to LOANER — or to BENCH / QUARANTINE when the check-in
-  test fails ("loan_back") — always through app.parts.services (R-INV-03 ledger), inside this
+  test fails ("loan_back") — always through app.parts.api (R-INV-03 ledger), inside this
   module's write transaction.
 * Races: the parts move is a compare-and-set on the unit's location (two keepers → one wins),
   the loan table has one open loan per unit (partial UNIQUE index), loan transitions are a
   compare-and-set on (id, status, version); a one-time form token books a double submit once.
-* The closing rule (issue #6 §6): `register_close_guard("rma"|"ticket", …)` at import —
+* The closing rule (issue #6 §6): the manifest lists `rma_close_guard` / `ticket_close_guard` —
   a case with a loaner still out cannot close; the blocker links to the loan.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import json
-import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
+import app.customers.api as customers
+import app.parts.api as parts
+import app.rma.api as rma_api
 from app.core.audit.services import Actor, record
-from app.core.hooks import Blocker, register_close_guard, register_finish_listener
-from app.core import settings as core_settings
-from app.core.numbers import next_number
-from app.core.db import fetch, utcnow, write_transaction
+from app.core.dates import as_date, parse_date, today
+from app.core.db import fetch, is_unique_violation, new_form_token, utcnow, write_transaction
+from app.core.errors import DomainError, not_found, refused
+from app.core.hooks import Blocker
 from app.core.i18n import _, tz
+from app.core.numbers import attach_entity, next_number
+from app.core.permissions import can
+from app.core.settings import setting
+from app.core.status import move, update_versioned
 from app.loaners import triggers
-from app.parts import services as parts
+from app.loaners.schemas import CheckinInput, CheckoutInput, RequestInput
+from app.loaners.status import LOAN_LABELS, LOAN_TRANSITIONS, RECALLABLE, REQUEST_LABELS, REQUEST_TRANSITIONS, LoanStatus
 
-KEEPERS = frozenset({"warehouse", "manager"})  # check-out, check-in, recall, convert
-REQUESTERS = frozenset({"desk", "field", "eng_manager", "bench", "warehouse", "manager"})
-READERS = frozenset({"desk", "field", "eng_manager", "bench", "qc", "warehouse", "manager", "gm"})
 CASE_TYPES = ("rma", "ticket", "standalone")
 POOL = "LOANER"
 AT_CUSTOMER = "CUSTOMER"
 FAIL_DESTINATIONS = {"bench": "BENCH", "quarantine": "QUARANTINE"}
+DUPLICATE = "duplicate-checkout"  # DomainError.current["kind"] of a double-submitted check-out form
+
+__all__ = ["CheckinInput", "CheckoutInput", "RequestInput", "new_form_token", "parse_date", "today"]
 
 
-class LoanError(Exception):
-    """A refused loaner action: `message` for the page, `errors` per field, `status` 400/403/404/409."""
-
-    def __init__(self, message: str, *, errors: dict | None = None, status: int = 400, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.errors = dict(errors or {})
-        if field:
-            self.errors.setdefault(field, message)
+def _duplicate(loan_id: int | None) -> DomainError:
+    """The one-time form token was used: the check-out was booked once (the controller opens that loan)."""
+    return DomainError(_("This form was already submitted; the loan was booked once."), status=409,
+                       link=f"/loaners/{loan_id}" if loan_id else "/loaners/out",
+                       current={"kind": DUPLICATE, "loan_id": loan_id})
 
 
-class DuplicateCheckout(LoanError):
-    """The one-time form token was used: the check-out was booked once (`loan_id`)."""
-
-    def __init__(self, loan_id: int | None):
-        super().__init__(_("This form was already submitted; the loan was booked once."), status=409)
-        self.loan_id = loan_id
+def _allow(actor: Actor, perm: str) -> None:
+    """`require()` with the domain's own wording of the 403."""
+    if not can(actor, perm):
+        raise refused(_("Your roles do not allow this loaner action."))
 
 
-def require(actor: Actor, allowed: frozenset[str]) -> None:
-    if not actor.has(*allowed):
-        raise LoanError(_("Your roles do not allow this loaner action."), status=403)
+def _invalid(errors: dict[str, str]) -> DomainError:
+    """400 with the field messages; one field: its message is the page's message too."""
+    return DomainError(next(iter(errors.values())) if len(errors) == 1 else _("Check the highlighted fields."),
+                       errors=errors)
 
 
-def new_token() -> str:
-    return secrets.token_urlsafe(24)
-
-
-def today() -> dt.date:
-    return dt.datetime.now(tz()).date()
-
-
-def parse_date(text: Any) -> dt.date | None:
-    """'2026-12-01' / '2026/12/1' → date; '' → None; ValueError on junk."""
-    if text is None or isinstance(text, dt.date):
-        return text
-    text = str(text).strip().replace("/", "-").replace(".", "-")
-    if not text:
-        return None
-    y, m, d = text.split(" ")[0].split("-")
-    return dt.date(int(y), int(m), int(d))
-
-
-def as_date(value: Any) -> dt.date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
+def _refusal(exc: Exception) -> DomainError | None:
+    """Another domain's refusal as a DomainError, or None for anything else (a bug: let it propagate).
+    Transitional: parts/customers may still raise their own class (with .message/.status) until
+    they are on the kit too."""
+    if isinstance(exc, DomainError):
+        return exc
+    if isinstance(getattr(exc, "status", None), int) and isinstance(getattr(exc, "message", None), str):
+        return DomainError(exc.message, errors=getattr(exc, "errors", None) or None, status=exc.status)
+    return None
 
 
 def _local(value: Any) -> str:
@@ -112,65 +95,47 @@ def _local(value: Any) -> str:
 
 # --------------------------------------------------------------------------- settings (thresholds are data)
 
-async def setting_number(key: str, default: float) -> float:
-    return await core_settings.get_number(key, default)
-
-
-def _register_settings() -> None:
-    """The R-LOAN-02 numbers on /admin/settings (operator-editable, SPEC defaults)."""
-    try:
-        from app.core.settings import SettingSpec, register_setting
-    except ImportError:  # an older foundation: the migration's app_setting rows still apply
-        return
-    from app.core.i18n import lazy_gettext as _l
-
-    for key, label, default, low, high in (
-        ("loaners.fix_hours", _l("Free loaner: not fixed within N hours after arrival on site"), 2, 0.5, 72),
-        ("loaners.same_model_hours", _l("Free loaner: same model within N hours when it cannot be solved"), 72, 1, 720),
-        ("loaners.maintenance_hours", _l("Free loaner: maintenance longer than N hours"), 12, 1, 720),
-        ("loaners.default_days", _l("Loaner: default loan length (days)"), 7, 1, 365),
-    ):
-        register_setting(SettingSpec(key, label, default, kind="number" if key != "loaners.default_days" else "int",
-                                     minimum=low, maximum=high, domain="loaners"))
-
-
-_register_settings()
-
-
 async def thresholds() -> triggers.Thresholds:
-    """R-LOAN-02 thresholds from app_setting (SPEC defaults 2 h / 72 h / 12 h)."""
+    """R-LOAN-02 thresholds from app_setting (SPEC defaults 2 h / 72 h / 12 h, declared in the manifest)."""
     return triggers.Thresholds(
-        fix_hours=await setting_number("loaners.fix_hours", 2),
-        same_model_hours=await setting_number("loaners.same_model_hours", 72),
-        maintenance_hours=await setting_number("loaners.maintenance_hours", 12),
+        fix_hours=await setting("loaners.fix_hours"),
+        same_model_hours=await setting("loaners.same_model_hours"),
+        maintenance_hours=await setting("loaners.maintenance_hours"),
     )
 
 
 async def default_return_date() -> dt.date:
-    return today() + dt.timedelta(days=int(await setting_number("loaners.default_days", 7)))
+    return today() + dt.timedelta(days=int(await setting("loaners.default_days")))
 
 
-# --------------------------------------------------------------------------- other domains (lazy, optional)
+# --------------------------------------------------------------------------- the return-repair domain (its api)
 
 def _rma_services():
-    """app.rma.services (issue #5) when it exists; None otherwise (link by number only)."""
-    try:
-        return importlib.import_module("app.rma.services")
-    except ImportError:
-        return None
+    """The RMA domain's api (tests replace this seam with a fake or None: RMAs linked by number only)."""
+    return rma_api
 
 
 async def get_rma(rma_id: int) -> dict | None:
     module = _rma_services()
-    if module is None or not hasattr(module, "get_rma"):
+    if module is None:
         return None
-    try:
-        rma = await module.get_rma(int(rma_id))
-    except Exception:  # noqa: BLE001 - their half-built module must not break check-out
-        return None
+    rma = await module.get_rma(int(rma_id))
     if rma is None:
         return None
     return rma if isinstance(rma, dict) else dict(getattr(rma, "__dict__", {}) or {})
+
+
+async def _find_rma(ref: str) -> dict | None:
+    """A typed RMA number or the customer's serial → that open repair (exact match), via the picker's read."""
+    module = _rma_services()
+    if module is None or not hasattr(module, "rma_options_for_loan"):
+        return None
+    ref = ref.strip().upper()
+    for option in await module.rma_options_for_loan(ref):
+        row = option if isinstance(option, dict) else dict(getattr(option, "__dict__", {}))
+        if ref in (str(row.get("number") or "").upper(), str(row.get("serial") or row.get("device_serial") or "").upper()):
+            return row
+    return None
 
 
 def case_label(case_type: str, case_id: Any, case_ref: str) -> str:
@@ -208,6 +173,12 @@ async def get_loan(loan_id: Any) -> dict | None:
     loan["case_url"] = case_url(loan["case_type"], loan["case_id"])
     loan["overdue"] = loan["status"] == "out" and as_date(loan["expected_return"]) < today()
     return loan
+
+
+async def customer_brief(customer_id: int) -> dict | None:
+    """Name, address and phone of a customer for the forms (a read of the shared customer table)."""
+    rows = await fetch("SELECT id, name, address, phone FROM customer WHERE id = {}", int(customer_id))
+    return rows[0] if rows else None
 
 
 async def open_loan_for_unit(unit_id: int) -> dict | None:
@@ -379,10 +350,7 @@ async def refresh_finished_cases(limit: int = 500, *, every_seconds: float = 0) 
     `case_finished_at` set; returns how many were marked. `every_seconds`: skip when the last
     refresh in this process is more recent (pages call it; the RMA module may also call
     `note_case_finished()` itself)."""
-    import time
-
-    module = _rma_services()
-    if module is None or not hasattr(module, "get_rma"):
+    if _rma_services() is None:
         return 0
     if every_seconds and time.monotonic() - _last_refresh[0] < every_seconds:
         return 0
@@ -460,27 +428,8 @@ async def ticket_close_guard(case_id: int) -> list[Blocker]:
     return await _blockers("ticket", case_id)
 
 
-register_close_guard("rma", rma_close_guard)
-register_close_guard("ticket", ticket_close_guard)
-
 
 # --------------------------------------------------------------------------- check-out (R-LOAN-01, R-LOAN-03)
-
-@dataclass
-class CheckoutInput:
-    serial: str = ""
-    customer_id: str = ""
-    case_type: str = "rma"
-    case_id: str = ""
-    case_ref: str = ""
-    reason: str = ""
-    device_serial: str = ""
-    expected_return: str = ""
-    condition_out: str = ""
-    request_id: str = ""
-    trigger_rule: str = ""
-    token: str = ""
-
 
 @dataclass
 class _Checkout:
@@ -506,12 +455,8 @@ async def _validate_case(data: CheckoutInput, errors: dict) -> tuple[int | None,
         return None, "", None
     if case_type == "rma":
         module = _rma_services()
-        if not str(data.case_id).strip() and data.case_ref.strip() and module is not None \
-                and hasattr(module, "find_by_scan"):
-            try:  # a typed RMA number or the customer's serial finds the repair
-                found = await module.find_by_scan(data.case_ref.strip())
-            except Exception:  # noqa: BLE001
-                found = None
+        if not str(data.case_id).strip() and data.case_ref.strip() and module is not None:
+            found = await _find_rma(data.case_ref)  # a typed RMA number or the customer's serial finds the repair
             if found:
                 data.case_id = str(found["id"])
         try:
@@ -520,7 +465,7 @@ async def _validate_case(data: CheckoutInput, errors: dict) -> tuple[int | None,
             errors["case_id"] = _("Choose the return repair (RMA) the loaner covers.")
             return None, "", None
         ref = data.case_ref.strip()[:60]
-        if module is not None and hasattr(module, "get_rma"):
+        if module is not None:
             rma = await get_rma(case_id)
             if rma is None:
                 errors["case_id"] = _("No return repair #%(id)s.", id=case_id)
@@ -559,8 +504,6 @@ async def validate_checkout(data: CheckoutInput) -> _Checkout:
             customer = rows[0]
     device_serial, device_model = data.device_serial.strip()[:100], ""
     if device_serial:
-        from app.customers import services as customers
-
         device = await customers.lookup_device(device_serial)
         if device is not None:
             device_serial, device_model = device["serial"], device["model"] or device["product_name"] or ""
@@ -592,8 +535,7 @@ async def validate_checkout(data: CheckoutInput) -> _Checkout:
     if rule and rule not in triggers.RULES:
         rule = ""
     if errors:
-        first = next(iter(errors.values()))
-        raise LoanError(first if len(errors) == 1 else _("Check the highlighted fields."), errors=errors)
+        raise _invalid(errors)
     assert unit is not None and customer is not None and expected is not None
     return _Checkout(unit=unit, customer=customer, case_type=data.case_type, case_id=case_id, case_ref=case_ref,
                      reason=data.reason.strip(), device_serial=device_serial, device_model=device_model[:100],
@@ -606,7 +548,7 @@ async def _claim_token(token: str, actor: Actor) -> None:
     rows = await fetch("INSERT INTO loan_form_token (token, user_id, created_at) VALUES ({}, {}, {}) "
                        "ON CONFLICT (token) DO NOTHING RETURNING id", token[:64], actor.user_id, utcnow())
     if not rows:
-        raise DuplicateCheckout(None)
+        raise _duplicate(None)
 
 
 async def _token_loan(token: str) -> int | None:
@@ -620,24 +562,28 @@ async def check_out(actor: Actor, data: CheckoutInput) -> int:
     Side effects (one transaction): one-time token claimed; notice number drawn (`loaner_notice`);
     the unit moves LOANER → CUSTOMER (`loan_out` ledger row, compare-and-set); loan row; the desk's
     request (if any) fulfilled; the trigger that entitled it recorded; audit `loan.checked_out`.
-    Raises LoanError 400 (bad input), 409 (unit no longer in the pool: says who has it), DuplicateCheckout.
+    Raises DomainError 400 (bad input), 409 (unit no longer in the pool: says who has it), 409 with
+    `current["kind"] == DUPLICATE` (the form was already booked: `current["loan_id"]`).
     """
-    require(actor, KEEPERS)
+    _allow(actor, "loaners.keep")
     token = (data.token or "").strip()
     if token:
         done = await _token_loan(token)
         if done:
-            raise DuplicateCheckout(done)
+            raise _duplicate(done)
     v = await validate_checkout(data)
     try:
         async with write_transaction():
             await _claim_token(token, actor)
             number = await next_number("loaner_notice", entity_type="loan")
             # the compare-and-set on the unit's location: of two keepers, one wins
-            await parts.move_serial_unit(actor, int(v.unit["id"]), AT_CUSTOMER, expect_from=POOL, kind="loan_out",
-                                         document_type="loan", document_id=number.formatted,
-                                         reason=_("Loaner for %(customer)s", customer=v.customer["name"])[:500],
-                                         check_roles=False)
+            try:
+                await parts.move_serial_unit(actor, int(v.unit["id"]), AT_CUSTOMER, expect_from=POOL, kind="loan_out",
+                                             document_type="loan", document_id=number.formatted,
+                                             reason=_("Loaner for %(customer)s", customer=v.customer["name"])[:500],
+                                             check_roles=False)
+            except Exception as exc:
+                raise await _unit_refusal(exc, v.unit) from None
             now = utcnow()
             rows = await fetch(
                 "INSERT INTO loan (number, status, serial_unit_id, part_id, serial, model, customer_id, customer_name, "
@@ -648,18 +594,11 @@ async def check_out(actor: Actor, data: CheckoutInput) -> int:
                 v.customer["id"], v.customer["name"][:200], v.case_type, v.case_id, v.case_ref, v.reason, v.device_serial,
                 v.device_model, v.request_id, now, v.expected_return, v.condition_out, actor.user_id, actor.username, now, now)
             loan_id = int(rows[0]["id"])
-            from app.core.numbers import attach_entity
-
             await attach_entity("loaner_notice", number.formatted, loan_id)
             if token:
                 await fetch("UPDATE loan_form_token SET loan_id = {} WHERE token = {}", loan_id, token[:64])
             if v.request_id:
-                done = await fetch("UPDATE loan_request SET status = 'fulfilled', loan_id = {}, version = version + 1, "
-                                   "updated_at = {} WHERE id = {} AND status = 'open' RETURNING id",
-                                   loan_id, now, v.request_id)
-                if not done:
-                    raise LoanError(_("This loaner request was already fulfilled or cancelled."), field="request_id",
-                                    status=409)
+                await _fulfil_request(actor, v.request_id, loan_id, now)
             if v.trigger_rule:
                 await _record_trigger(actor, v.case_type, v.case_id, v.case_ref or v.reason[:60], v.trigger_rule,
                                       now, None, "", v.customer["id"])
@@ -668,32 +607,40 @@ async def check_out(actor: Actor, data: CheckoutInput) -> int:
                 "case": f"{v.case_type}:{v.case_id or v.case_ref}", "expected_return": v.expected_return,
                 "condition_out": v.condition_out, "request_id": v.request_id, "reason": v.reason})
             return loan_id
-    except DuplicateCheckout:
-        raise DuplicateCheckout(await _token_loan(token)) from None
-    except parts.StockError as exc:
-        if exc.status == 409:
-            unit = (await find_units(v.unit["serial"]))
-            unit = next((u for u in unit if u["id"] == v.unit["id"]), v.unit)
-            raise LoanError(await whereabouts(unit), field="serial", status=409) from None
-        raise LoanError(exc.message, errors=exc.errors, status=exc.status) from None
+    except DomainError as exc:
+        if (exc.current or {}).get("kind") == DUPLICATE:
+            raise _duplicate(await _token_loan(token)) from None
+        raise
     except Exception as exc:  # the partial unique index: another open loan of this unit committed first
-        if "loan_one_open_per_unit" in str(exc) or "UNIQUE constraint failed: loan.serial_unit_id" in str(exc):
-            raise LoanError(await whereabouts(v.unit), field="serial", status=409) from None
+        if "loan_one_open_per_unit" in str(exc) or (is_unique_violation(exc) and "serial_unit_id" in str(exc)):
+            raise DomainError(await whereabouts(v.unit), field="serial", status=409) from None
         raise
 
 
+async def _unit_refusal(exc: Exception, unit: dict) -> Exception:
+    """The parts move refused the check-out: 409 (another keeper won the unit) says who has it now."""
+    refusal = _refusal(exc)
+    if refusal is None:
+        return exc
+    if refusal.status == 409:
+        units = await find_units(unit["serial"])
+        unit = next((u for u in units if u["id"] == unit["id"]), unit)
+        return DomainError(await whereabouts(unit), field="serial", status=409)
+    return refusal
+
+
+async def _fulfil_request(actor: Actor, request_id: int, loan_id: int, now: dt.datetime) -> None:
+    try:
+        await move("loan_request", request_id, None, REQUEST_TRANSITIONS["fulfil"], actor=actor,
+                   sets={"loan_id": loan_id}, labels=REQUEST_LABELS, now=now, check_perm=False)
+    except DomainError as exc:
+        if exc.status not in (404, 409):
+            raise
+        raise DomainError(_("This loaner request was already fulfilled or cancelled."), field="request_id",
+                          status=409) from None
+
+
 # --------------------------------------------------------------------------- check-in
-
-@dataclass
-class CheckinInput:
-    serial: str = ""
-    condition_in: str = ""
-    test_result: str = ""  # pass / fail
-    destination: str = ""  # bench / quarantine when the test fails
-    test_note: str = ""
-    recall_ref: str = ""  # dispatch slip that reinstalled the customer's unit (R-LOAN-01)
-    version: str = ""
-
 
 async def open_loan_by_serial(serial: str) -> dict | None:
     rows = await fetch("SELECT id FROM loan WHERE serial = {} AND status = 'out' ORDER BY id", (serial or "").strip())
@@ -705,13 +652,13 @@ async def check_in(actor: Actor, data: CheckinInput, loan_id: int | None = None)
 
     Side effects (one transaction): loan out → returned (compare-and-set on status and version);
     the unit moves CUSTOMER → LOANER / BENCH / QUARANTINE (`loan_back`); notice recalled when the
-    dispatch slip is given; audit `loan.checked_in`. Raises LoanError 400/409 (not out: nothing written).
+    dispatch slip is given; audit `loan.checked_in`. Raises DomainError 400/409 (not out: nothing written).
     """
-    require(actor, KEEPERS)
+    _allow(actor, "loaners.keep")
     errors: dict[str, str] = {}
     loan = await get_loan(loan_id) if loan_id is not None else await open_loan_by_serial(data.serial)
     if loan is None and loan_id is not None:
-        raise LoanError(_("No such loan."), status=404)
+        raise not_found(_("No such loan."))
     if loan is None or loan["status"] != "out":
         serial = loan["serial"] if loan else (data.serial or "").strip()
         if not serial:
@@ -734,69 +681,66 @@ async def check_in(actor: Actor, data: CheckinInput, loan_id: int | None = None)
         if not data.test_note.strip():
             errors["test_note"] = _("Say what failed.")
     if errors:
-        raise LoanError(next(iter(errors.values())) if len(errors) == 1 else _("Check the highlighted fields."),
-                        errors=errors)
+        raise _invalid(errors)
     assert loan is not None
-    version = int(data.version) if str(data.version or "").strip().isdigit() else int(loan["version"])
     to_code = POOL if destination == "pool" else FAIL_DESTINATIONS[destination]
     recall = data.recall_ref.strip()[:60]
-    try:
-        async with write_transaction():
-            now = utcnow()
-            rows = await fetch(
-                "UPDATE loan SET status = 'returned', returned_at = {}, condition_in = {}, test_result = {}, test_note = {}, "
-                "returned_to = {}, in_by = {}, in_by_name = {}, recall_ref = CASE WHEN {} <> '' THEN {} ELSE recall_ref END, "
-                "recalled_at = CASE WHEN {} <> '' THEN {} ELSE recalled_at END, version = version + 1, updated_at = {} "
-                "WHERE id = {} AND status = 'out' AND version = {} RETURNING id",
-                now, data.condition_in.strip()[:500], data.test_result, data.test_note.strip()[:500], destination,
-                actor.user_id, actor.username, recall, recall, recall, now, now, loan["id"], version)
-            if not rows:
-                raise LoanError(_("Someone else changed this loan meanwhile (checked in already?). Reload and look."),
-                                status=409)
+    async with write_transaction():
+        now = utcnow()
+        sets = {"returned_at": now, "condition_in": data.condition_in.strip()[:500], "test_result": data.test_result,
+                "test_note": data.test_note.strip()[:500], "returned_to": destination, "in_by": actor.user_id,
+                "in_by_name": actor.username}
+        if recall:
+            sets.update(recall_ref=recall, recalled_at=now)
+        # compare-and-set on (status out, version): of two check-ins, one wins, the other reads 409
+        await move("loan", int(loan["id"]), data.version, LOAN_TRANSITIONS["check_in"], actor=actor, sets=sets,
+                   labels=LOAN_LABELS, now=now)
+        try:
             await parts.move_serial_unit(actor, int(loan["serial_unit_id"]), to_code, expect_from=AT_CUSTOMER,
                                          kind="loan_back", document_type="loan", document_id=loan["number"],
                                          reason=(data.test_note.strip() or data.condition_in.strip())[:500],
                                          check_roles=False)
-            await record(actor, "loan.checked_in", "loan", loan["id"], before={"status": "out"}, after={
-                "status": "returned", "condition_in": data.condition_in.strip(), "test_result": data.test_result,
-                "returned_to": destination, "test_note": data.test_note.strip(), "recall_ref": recall})
-    except parts.StockError as exc:
-        raise LoanError(exc.message, errors={"serial": exc.message}, status=exc.status) from None
+        except Exception as exc:
+            refusal = _refusal(exc)
+            if refusal is None:
+                raise
+            raise DomainError(refusal.message, errors={"serial": refusal.message}, status=refusal.status) from None
+        await record(actor, "loan.checked_in", "loan", loan["id"], before={"status": "out"}, after={
+            "status": "returned", "condition_in": data.condition_in.strip(), "test_result": data.test_result,
+            "returned_to": destination, "test_note": data.test_note.strip(), "recall_ref": recall})
     return int(loan["id"])
 
 
 # --------------------------------------------------------------------------- notice recall, case finished, conversion
 
-async def _cas(loan_id: int, version: Any, sets: str, args: list, *, status: str = "out") -> dict:
+async def _edit(loan_id: int, version: int | None, sets: dict, *, statuses: tuple[str, ...]) -> dict:
+    """A versioned edit of a loan in one of `statuses` (compare-and-set; Stale 409 / 404). Returns the loan as it was."""
     loan = await get_loan(loan_id)
     if loan is None:
-        raise LoanError(_("No such loan."), status=404)
-    expected = int(version) if str(version or "").strip().isdigit() else int(loan["version"])
-    rows = await fetch(f"UPDATE loan SET {sets}, version = version + 1, updated_at = {{}} WHERE id = {{}} "
-                       f"AND status IN ({status}) AND version = {{}} RETURNING id", *args, utcnow(), loan_id, expected)
-    if not rows:
-        raise LoanError(_("Someone else changed this loan meanwhile. Reload and try again."), status=409)
+        raise not_found(_("No such loan."))
+    marks = ", ".join("{}" for _s in statuses)
+    await update_versioned("loan", int(loan_id), version, sets, where=f"status IN ({marks})", where_args=statuses)
     return loan
 
 
-async def recall_notice(actor: Actor, loan_id: int, dispatch_ref: str, *, version: Any = None) -> None:
+async def recall_notice(actor: Actor, loan_id: int, dispatch_ref: str, *, version: int | None = None) -> None:
     """R-LOAN-01: the notice is recalled through the dispatch slip that reinstalled the customer's unit."""
-    require(actor, KEEPERS | {"desk"})
+    _allow(actor, "loaners.follow_up")
     ref = (dispatch_ref or "").strip()[:60]
     if not ref:
-        raise LoanError(_("Enter the dispatch slip that reinstalled the customer's unit."), field="recall_ref")
+        raise DomainError(_("Enter the dispatch slip that reinstalled the customer's unit."), field="recall_ref")
     async with write_transaction():
-        loan = await _cas(loan_id, version, "recall_ref = {}, recalled_at = {}", [ref, utcnow()],
-                          status="'out', 'returned'")
+        loan = await _edit(loan_id, version, {"recall_ref": ref, "recalled_at": utcnow()},
+                           statuses=tuple(str(x) for x in RECALLABLE))
         await record(actor, "loan.notice_recalled", "loan", loan_id, before={"recall_ref": loan["recall_ref"]},
                      after={"recall_ref": ref})
 
 
-async def mark_case_finished(actor: Actor, loan_id: int, *, version: Any = None) -> None:
+async def mark_case_finished(actor: Actor, loan_id: int, *, version: int | None = None) -> None:
     """The linked case is finished while the loaner is still out: it moves to the follow-up list."""
-    require(actor, KEEPERS | {"desk"})
+    _allow(actor, "loaners.follow_up")
     async with write_transaction():
-        await _cas(loan_id, version, "case_finished_at = {}", [utcnow()], status="'out'")
+        await _edit(loan_id, version, {"case_finished_at": utcnow()}, statuses=(str(LoanStatus.OUT),))
         await record(actor, "loan.case_finished", "loan", loan_id)
 
 
@@ -812,15 +756,13 @@ async def note_case_finished(case_type: str, *, case_id: int | None = None, case
     return len(rows)
 
 
-async def _on_rma_finished(rma_id: int) -> object:
+async def on_rma_finished(rma_id: int) -> object:
     return await note_case_finished("rma", case_id=rma_id)
 
 
-register_finish_listener("rma", _on_rma_finished)
-
 
 async def convert_to_permanent(actor: Actor, loan_id: int, *, approval_ref: str, note: str = "",
-                               version: Any = None) -> None:
+                               version: int | None = None) -> None:
     """R-SCR-01: the loaner becomes the customer's unit (e.g. after a scrap approval of theirs);
     the notice is annotated as a permanent replacement.
 
@@ -828,34 +770,35 @@ async def convert_to_permanent(actor: Actor, loan_id: int, *, approval_ref: str,
     (`issue` ledger row, document = the notice); the unit is registered as the customer's device
     (customers domain) when its serial is not registered yet; audit `loan.converted`.
     """
-    require(actor, KEEPERS)
+    _allow(actor, "loaners.keep")
     ref = (approval_ref or "").strip()[:60]
     if not ref:
-        raise LoanError(_("Enter the approval (e.g. the scrap record number) behind the permanent replacement."),
-                        field="approval_ref")
+        raise DomainError(_("Enter the approval (e.g. the scrap record number) behind the permanent replacement."),
+                          field="approval_ref")
     loan = await get_loan(loan_id)
     if loan is None:
-        raise LoanError(_("No such loan."), status=404)
+        raise not_found(_("No such loan."))
     if loan["status"] != "out":
-        raise LoanError(_("Only a loaner that is out at the customer can become the customer's unit."), status=409)
-    try:
-        async with write_transaction():
-            await _cas(loan_id, version, "status = 'converted', converted_at = {}, conversion_ref = {}, "
-                       "conversion_note = {}, converted_by_name = {}", [utcnow(), ref, (note or "").strip()[:500],
-                                                                        actor.username], status="'out'")
+        raise DomainError(_("Only a loaner that is out at the customer can become the customer's unit."), status=409)
+    async with write_transaction():
+        await move("loan", int(loan_id), version, LOAN_TRANSITIONS["convert"], actor=actor, labels=LOAN_LABELS,
+                   sets={"converted_at": utcnow(), "conversion_ref": ref, "conversion_note": (note or "").strip()[:500],
+                         "converted_by_name": actor.username})
+        try:
             await parts.move_serial_unit(actor, int(loan["serial_unit_id"]), None, expect_from=AT_CUSTOMER, kind="issue",
                                          document_type="loan", document_id=loan["number"],
                                          reason=_("Permanent replacement (%(ref)s)", ref=ref)[:500], check_roles=False)
-            device_id = await _register_device(actor, loan)
-            await record(actor, "loan.converted", "loan", loan_id, before={"status": "out"},
-                         after={"status": "converted", "approval_ref": ref, "note": note, "device_id": device_id})
-    except parts.StockError as exc:
-        raise LoanError(exc.message, status=exc.status) from None
+        except Exception as exc:
+            refusal = _refusal(exc)
+            if refusal is None:
+                raise
+            raise DomainError(refusal.message, status=refusal.status) from None
+        device_id = await _register_device(actor, loan)
+        await record(actor, "loan.converted", "loan", loan_id, before={"status": "out"},
+                     after={"status": "converted", "approval_ref": ref, "note": note, "device_id": device_id})
 
 
 async def _register_device(actor: Actor, loan: dict) -> int | None:
-    from app.customers import services as customers
-
     if await customers.lookup_device(loan["serial"]) is not None:
         return None
     data = customers.DeviceInput(serial=loan["serial"], product_name=loan["part_name"][:200], model=loan["model"],
@@ -863,27 +806,17 @@ async def _register_device(actor: Actor, loan: dict) -> int | None:
                                  notes=_("Permanent replacement from loan %(number)s", number=loan["number"]))
     try:
         return await customers.create_device(actor, data)
-    except customers.CustomerError:
+    except Exception as exc:
+        if _refusal(exc) is None:
+            raise
         return None  # a serial the device register refuses stays on the notice only
 
 
 # --------------------------------------------------------------------------- requests (desk → keeper)
 
-@dataclass
-class RequestInput:
-    customer_id: str = ""
-    case_type: str = "rma"
-    case_id: str = ""
-    case_ref: str = ""
-    model: str = ""
-    trigger_rule: str = ""
-    reason: str = ""
-    needed_by: str = ""
-
-
 async def create_request(actor: Actor, data: RequestInput) -> int:
     """The desk asks the keeper for a loaner (the keeper fulfils it with a check-out)."""
-    require(actor, REQUESTERS)
+    _allow(actor, "loaners.request")
     errors: dict[str, str] = {}
     fake = CheckoutInput(case_type=data.case_type, case_id=data.case_id, case_ref=data.case_ref, reason=data.reason)
     case_id, case_ref, case_customer = await _validate_case(fake, errors)
@@ -906,8 +839,7 @@ async def create_request(actor: Actor, data: RequestInput) -> int:
         if hit:
             part_id, model = hit[0]["id"], hit[0]["model"] or model
     if errors:
-        raise LoanError(next(iter(errors.values())) if len(errors) == 1 else _("Check the highlighted fields."),
-                        errors=errors)
+        raise _invalid(errors)
     async with write_transaction():
         now = utcnow()
         rows = await fetch(
@@ -928,19 +860,20 @@ async def create_request(actor: Actor, data: RequestInput) -> int:
 
 async def cancel_request(actor: Actor, request_id: int) -> None:
     """The requester withdraws their own request; the keeper (or manager) may cancel any."""
-    require(actor, REQUESTERS)
+    _allow(actor, "loaners.request")
     async with write_transaction():
-        if actor.has(*KEEPERS):
-            rows = await fetch("UPDATE loan_request SET status = 'cancelled', version = version + 1, updated_at = {} "
-                               "WHERE id = {} AND status = 'open' RETURNING id", utcnow(), request_id)
-        else:
-            rows = await fetch("UPDATE loan_request SET status = 'cancelled', version = version + 1, updated_at = {} "
-                               "WHERE id = {} AND status = 'open' AND requested_by = {} RETURNING id",
-                               utcnow(), request_id, actor.user_id)
-            if not rows and await fetch("SELECT 1 FROM loan_request WHERE id = {} AND status = 'open'", request_id):
-                raise LoanError(_("Only the person who asked, or the warehouse keeper, can cancel this request."), status=403)
-        if not rows:
-            raise LoanError(_("This request is no longer open."), status=409)
+        rows = await fetch("SELECT status, requested_by FROM loan_request WHERE id = {}", request_id)
+        if not rows or rows[0]["status"] != "open":
+            raise DomainError(_("This request is no longer open."), status=409)
+        if not can(actor, "loaners.keep") and rows[0]["requested_by"] != actor.user_id:
+            raise refused(_("Only the person who asked, or the warehouse keeper, can cancel this request."))
+        try:
+            await move("loan_request", request_id, None, REQUEST_TRANSITIONS["cancel"], actor=actor,
+                       labels=REQUEST_LABELS, check_perm=False)
+        except DomainError as exc:
+            if exc.status not in (404, 409):
+                raise
+            raise DomainError(_("This request is no longer open."), status=409) from None
         await record(actor, "loan_request.cancelled", "loan_request", request_id)
 
 
@@ -1019,8 +952,6 @@ async def pick(q: str, limit: int = 8) -> list[dict]:
     if not q:
         return []
     options: list[dict] = []
-    from app.customers import services as customers
-
     device = await customers.lookup_device(q)
     if device is not None:
         options.append({"customer_id": device["customer_id"], "customer_name": device["customer_name"], "case_type": "",
@@ -1029,16 +960,13 @@ async def pick(q: str, limit: int = 8) -> list[dict]:
                                    model=device["model"], name=device["customer_name"])})
     module = _rma_services()
     if module is not None and hasattr(module, "rma_options_for_loan"):
-        try:
-            for r in (await module.rma_options_for_loan(q))[:limit]:
-                r = r if isinstance(r, dict) else dict(getattr(r, "__dict__", {}))
-                options.append({"customer_id": r.get("customer_id") or "", "customer_name": r.get("customer_name", ""),
-                                "case_type": "rma", "case_id": r.get("id") or r.get("rma_id") or "",
-                                "case_ref": r.get("number", ""), "device_serial": r.get("serial") or r.get("device_serial") or "",
-                                "label": r.get("label") or _("Return repair %(number)s · %(name)s",
-                                                             number=r.get("number", ""), name=r.get("customer_name", ""))})
-        except Exception:  # noqa: BLE001 - their module may be half-built; the customer search still works
-            pass
+        for r in (await module.rma_options_for_loan(q))[:limit]:
+            r = r if isinstance(r, dict) else dict(getattr(r, "__dict__", {}))
+            options.append({"customer_id": r.get("customer_id") or "", "customer_name": r.get("customer_name", ""),
+                            "case_type": "rma", "case_id": r.get("id") or r.get("rma_id") or "",
+                            "case_ref": r.get("number", ""), "device_serial": r.get("serial") or r.get("device_serial") or "",
+                            "label": r.get("label") or _("Return repair %(number)s · %(name)s",
+                                                         number=r.get("number", ""), name=r.get("customer_name", ""))})
     for c in await customers.search_customers(q, limit=limit):
         options.append({"customer_id": c["id"], "customer_name": c["name"], "case_type": "", "case_id": "", "case_ref": "",
                         "device_serial": "", "label": c["name"] + (f" · {c['phone']}" if c.get("phone") else "")})

@@ -183,11 +183,17 @@ async def test_detail_checkin_failed_test_to_quarantine_and_missing_destination(
     _p, unit_id, serial = await make_loaner()
     loan_id = await checkout(await keeper(), serial, await make_customer())
     client = await login_as("warehouse")
+    v = str((await loans.get_loan(loan_id))["version"])
     r = await client.post_form(f"/loaners/{loan_id}/checkin", {"condition_in": "外壳裂", "test_result": "fail",
-                                                               "test_note": "不开机"})
+                                                               "test_note": "不开机", "version": v})
     assert r.status_code == 400 and (await loans.get_loan(loan_id))["status"] == "out"
+    # the loan page's form always carries its version: missing → 400, never "no check"
     r = await client.post_form(f"/loaners/{loan_id}/checkin", {"condition_in": "外壳裂", "test_result": "fail",
                                                                "test_note": "不开机", "destination": "quarantine"})
+    assert r.status_code == 400 and (await loans.get_loan(loan_id))["status"] == "out"
+    r = await client.post_form(f"/loaners/{loan_id}/checkin", {"condition_in": "外壳裂", "test_result": "fail",
+                                                               "test_note": "不开机", "destination": "quarantine",
+                                                               "version": v})
     assert r.status_code == 303
     assert (await parts.get_unit(unit_id))["location_code"] == "QUARANTINE"
 
@@ -198,17 +204,27 @@ async def test_recall_case_finished_and_convert_actions(login_as):
     customer = await make_customer()
     loan_id = await checkout(await keeper(), serial, customer)
     desk = await login_as("desk")
-    r = await desk.post_form(f"/loaners/{loan_id}/recall", {"recall_ref": ""})
+
+    async def version() -> str:
+        return str((await loans.get_loan(loan_id))["version"])
+
+    r = await desk.post_form(f"/loaners/{loan_id}/recall", {"recall_ref": "", "version": await version()})
     assert r.status_code == 400
-    r = await desk.post_form(f"/loaners/{loan_id}/recall", {"recall_ref": "PG-9"})
+    r = await desk.post_form(f"/loaners/{loan_id}/recall", {"recall_ref": "PG-9"})  # no version: refused
+    assert r.status_code == 400 and (await loans.get_loan(loan_id))["recall_ref"] == ""
+    r = await desk.post_form(f"/loaners/{loan_id}/recall", {"recall_ref": "PG-9", "version": str(int(await version()) + 5)})
+    assert r.status_code == 409 and (await loans.get_loan(loan_id))["recall_ref"] == ""  # stale version
+    r = await desk.post_form(f"/loaners/{loan_id}/recall", {"recall_ref": "PG-9", "version": await version()})
     assert r.status_code == 303 and (await loans.get_loan(loan_id))["recall_ref"] == "PG-9"
-    r = await desk.post_form(f"/loaners/{loan_id}/case-finished", {})
+    r = await desk.post_form(f"/loaners/{loan_id}/case-finished", {"version": await version()})
     assert r.status_code == 303 and (await loans.get_loan(loan_id))["case_finished_at"] is not None
-    assert (await desk.post_form(f"/loaners/{loan_id}/convert", {"approval_ref": "BF-1"})).status_code == 403
+    assert (await desk.post_form(f"/loaners/{loan_id}/convert", {"approval_ref": "BF-1", "version": await version()})
+            ).status_code == 403
     client = await login_as("warehouse")
-    r = await client.post_form(f"/loaners/{loan_id}/convert", {"approval_ref": ""})
+    r = await client.post_form(f"/loaners/{loan_id}/convert", {"approval_ref": "", "version": await version()})
     assert r.status_code == 400 and (await loans.get_loan(loan_id))["status"] == "out"
-    r = await client.post_form(f"/loaners/{loan_id}/convert", {"approval_ref": "BF-2026-000001", "conversion_note": "原机报废"})
+    r = await client.post_form(f"/loaners/{loan_id}/convert", {"approval_ref": "BF-2026-000001", "conversion_note": "原机报废",
+                                                               "version": await version()})
     assert r.status_code == 303 and (await loans.get_loan(loan_id))["status"] == "converted"
     notice = await client.get(f"/loaners/{loan_id}/notice")
     assert "BF-2026-000001" in notice.text and 'class="permanent"' in notice.text
