@@ -18,7 +18,7 @@ from tests.loaners.factories import checkout, future, keeper, make_customer, mak
 @pytest.fixture(autouse=True)
 def _no_rma(monkeypatch):
     """Link RMAs by number only (the RMA domain has its own tests)."""
-    monkeypatch.setattr(loans, "_rma_services", lambda: None)
+    monkeypatch.setattr(loans._base, "_rma_services", lambda: None)
 
 
 def token_of(html: str) -> str:

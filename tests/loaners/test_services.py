@@ -20,7 +20,7 @@ from tests.loaners.factories import checkout, desk, future, keeper, make_custome
 @pytest.fixture
 def no_rma(monkeypatch):
     """As before issue #5 landed: no RMA module, RMAs are linked by number only."""
-    monkeypatch.setattr(loans, "_rma_services", lambda: None)
+    monkeypatch.setattr(loans._base, "_rma_services", lambda: None)
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def fake_rma(monkeypatch):
                 "is_finished": state.finished, "received_at": loans.utcnow() - dt.timedelta(hours=30)}
 
     module = types.SimpleNamespace(get_rma=get_rma)
-    monkeypatch.setattr(loans, "_rma_services", lambda: module)
+    monkeypatch.setattr(loans._base, "_rma_services", lambda: module)
     return state
 
 
