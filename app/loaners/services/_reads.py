@@ -48,10 +48,13 @@ async def open_loan_for_unit(unit_id: int) -> dict | None:
 
 
 async def find_units(serial: str) -> list[dict]:
-    return await fetch(
-        "SELECT su.*, p.part_no, p.name AS part_name, p.model, l.code AS location_code, l.name AS location_name "
-        "FROM serial_unit su JOIN part p ON p.id = su.part_id LEFT JOIN stock_location l ON l.id = su.location_id "
-        "WHERE su.serial = {} ORDER BY su.id", serial.strip())
+    """Units with this serial, with part, model and location (the parts domain's read, plus the model)."""
+    units = await parts.find_units(serial)
+    for unit in units:
+        if "model" not in unit:
+            part = await parts.get_part(unit["part_id"])
+            unit["model"] = part["model"] if part else None
+    return units
 
 
 async def whereabouts(unit: dict) -> str:
