@@ -1,9 +1,10 @@
 """Loaner pages (issue #6): the pool with availability by model, the counter check-out (scan →
 prefilled form → confirm), check-in with test, overdue lists, loan detail, the printable
-spare-replacement notice, desk requests, the availability/offer fragments other pages embed,
-home panels and the customer page section.
+spare-replacement notice, desk requests, the availability/offer fragments other pages embed.
+(Home panels, the customer page's card and the RMA page's card are listed in manifest.py.)
 
-Thin handlers: parse the form → one service call → render or redirect.
+Thin handlers: parse the form (schemas.py) → one service call → render or redirect. Refusals are
+DomainError: a handler catches one only to re-render its own form; 403/404 go to the core handler.
 """
 
 from __future__ import annotations
