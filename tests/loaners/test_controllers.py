@@ -296,3 +296,42 @@ async def test_thresholds_are_on_the_admin_settings_page(login_as):
     assert page.status_code == 200
     for key in ("loaners.fix_hours", "loaners.same_model_hours", "loaners.maintenance_hours", "loaners.default_days"):
         assert f'name="{key}"' in page.text
+
+
+async def test_lists_render_through_the_shared_table_and_the_rma_card(login_as, monkeypatch):
+    """The request list (with its cancel form), the loan lists and the RMA page's loaner card render; empty
+    lists show the shared empty row; the card hides for a closed RMA."""
+    from app.core.sections import render_sections, sections_for
+    from app.loaners.manifest import MANIFEST
+
+    customer = await make_customer()
+    desk = await login_as("desk")
+    r = await desk.post_form("/loaners/requests", {"customer_id": str(customer), "case_type": "standalone",
+                                                   "reason": "客户设备维护"})
+    assert r.status_code == 303
+    page = await desk.get("/loaners/requests")
+    assert page.status_code == 200 and 'id="request-table"' in page.text and "/cancel" in page.text
+    assert 'name="_csrf' in page.text or "csrf" in page.text
+    empty = await desk.get("/loaners/out", params={"q": unique("nothing-")})
+    assert empty.status_code == 200 and 'class="empty-row"' in empty.text
+    assert (await desk.get("/loaners/overdue")).status_code == 200
+    assert (await desk.get("/loaners", params={"q": unique("nothing-")})).status_code == 200
+
+    card = next(s for s in MANIFEST.sections["rma"] if s.key == "loaner-offer")
+    assert card in sections_for("rma")
+    rma_factories = pytest.importorskip("tests.rma.factories")
+    import app.rma.api as rma_api
+
+    monkeypatch.setattr(loans._base, "_rma_services", lambda: rma_api)  # this test needs the real RMA domain
+    open_rma = await rma_factories.make_rma("called_back")
+    closed_rma = await rma_factories.make_rma("closed")
+    rows = await fetch("SELECT id, status FROM rma WHERE id IN ({}, {})", open_rma, closed_rma)
+    assert sorted(row["status"] for row in rows) == ["called_back", "closed"]
+    user = type("U", (), {"roles": frozenset({"desk"})})()
+    for row in rows:
+        shown = await render_sections([card], row["id"], user)
+        assert bool(shown) == (row["status"] != "closed")
+        if shown:
+            assert shown[0][1] == {"case_type": "rma", "case_id": row["id"]}
+    finance = type("U", (), {"roles": frozenset({"finance"})})()
+    assert not any([await render_sections([card], row["id"], finance) for row in rows])
