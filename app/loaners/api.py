@@ -8,5 +8,6 @@ from app.loaners.services import (  # noqa: F401
     get_loan,
     loans_for_case,
     loans_for_customer,
+    note_case_finished,
     record_triggers,
 )

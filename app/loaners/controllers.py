@@ -1,9 +1,10 @@
 """Loaner pages (issue #6): the pool with availability by model, the counter check-out (scan →
 prefilled form → confirm), check-in with test, overdue lists, loan detail, the printable
-spare-replacement notice, desk requests, the availability/offer fragments other pages embed,
-home panels and the customer page section.
+spare-replacement notice, desk requests, the availability/offer fragments other pages embed.
+(Home panels, the customer page's card and the RMA page's card are listed in manifest.py.)
 
-Thin handlers: parse the form → one service call → render or redirect.
+Thin handlers: parse the form (schemas.py) → one service call → render or redirect. Refusals are
+DomainError: a handler catches one only to re-render its own form; 403/404 go to the core handler.
 """
 
 from __future__ import annotations
@@ -11,27 +12,24 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
-from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 
-from app.core.permissions import roles
-from app.core.sections import CustomerSection, register_customer_section
+from app.core.dates import parse_date
+from app.core.db import new_form_token
+from app.core.errors import DomainError, not_found
+from app.core.forms import parse_or_raise
 from app.core.i18n import _
 from app.core.i18n import lazy_gettext as _l
-from app.loaners import services, triggers
-from app.loaners.services import CheckinInput, CheckoutInput, DuplicateCheckout, LoanError, RequestInput
-from app.core.nav import HomePanel, NavEntry, register_nav, register_panel
+from app.core.permissions import can, perm
 from app.core.web import actor, form_data, redirect, render
+from app.loaners import services, triggers
+from app.loaners.schemas import CheckinInput, CheckoutInput, ConvertForm, RecallForm, RequestInput, VersionForm
+from app.loaners.status import LOAN_LABELS, REQUEST_LABELS
 
-READERS = tuple(sorted(services.READERS))
-KEEPERS = tuple(sorted(services.KEEPERS))
-REQUESTERS = tuple(sorted(services.REQUESTERS))
-
-STATUS_LABELS = {"out": _l("Out"), "returned": _l("Returned"), "converted": _l("Permanent replacement")}
+STATUS_LABELS = LOAN_LABELS
 CASE_LABELS = {"rma": _l("Return repair (RMA)"), "ticket": _l("Service ticket"), "standalone": _l("Standalone")}
 RESULT_LABELS = {"pass": _l("Passed"), "fail": _l("Failed")}
 DEST_LABELS = {"pool": _l("Loaner pool"), "bench": _l("Bench"), "quarantine": _l("Quarantine")}
-REQUEST_LABELS = {"open": _l("Open"), "fulfilled": _l("Fulfilled"), "cancelled": _l("Cancelled")}
 RULE_LABELS = {"not_fixed_on_site": _l("Not fixed within 2 h on site"), "cannot_solve": _l("Cannot be solved (72 h)"),
                "long_maintenance": _l("Maintenance over 12 h")}
 
@@ -40,34 +38,18 @@ def _ctx(request: Request) -> dict:
     user = request.scope["user"]
     return {"status_labels": STATUS_LABELS, "case_labels": CASE_LABELS, "result_labels": RESULT_LABELS,
             "dest_labels": DEST_LABELS, "request_labels": REQUEST_LABELS, "rule_labels": RULE_LABELS,
-            "can_keep": user.has(*KEEPERS), "can_request": user.has(*REQUESTERS)}
+            "can_keep": can(user, "loaners.keep"), "can_request": can(user, "loaners.request")}
 
 
-def _refuse(exc: LoanError) -> None:
-    if exc.status == 403:
-        raise PermissionDeniedException(exc.message)
-    if exc.status == 404:
-        raise NotFoundException(exc.message)
-
-
-def _s(raw: dict, key: str) -> str:
-    value = raw.get(key, "")
-    if isinstance(value, list):
-        value = value[-1] if value else ""
-    return str(value or "").strip()
-
-
-def _checkout_input(raw: dict) -> CheckoutInput:
-    return CheckoutInput(**{name: _s(raw, name) for name in CheckoutInput.__dataclass_fields__})
-
-
-def _checkin_input(raw: dict) -> CheckinInput:
-    return CheckinInput(**{name: _s(raw, name) for name in CheckinInput.__dataclass_fields__})
+def _own_form(exc: DomainError) -> None:
+    """403 / 404 are not about the form: the core handler renders them; the rest re-renders the form."""
+    if exc.status in (403, 404):
+        raise exc
 
 
 class LoanersController(Controller):
     path = "/loaners"
-    opt = roles(*READERS)
+    opt = perm("loaners.view")
 
     # ------------------------------------------------------------------ pool and lists
 
@@ -96,12 +78,12 @@ class LoanersController(Controller):
         user = request.scope["user"]
         unit, why = await services.pool_unit_by_serial(q)
         if unit is not None and not why:
-            if user.has(*KEEPERS):
+            if can(user, "loaners.keep"):
                 return redirect(request, "/loaners/checkout?" + urlencode({"serial": unit["serial"]}))
             return redirect(request, "/loaners?" + urlencode({"q": unit["serial"]}))
         loan = await services.open_loan_by_serial(q)
         if loan is not None:
-            if user.has(*KEEPERS):
+            if can(user, "loaners.keep"):
                 return redirect(request, "/loaners/checkin?" + urlencode({"serial": loan["serial"]}))
             return redirect(request, f"/loaners/{loan['id']}")
         rows, _cursor = await services.list_loans(q=q, limit=1)
@@ -125,7 +107,7 @@ class LoanersController(Controller):
         if after and "_" in after:
             day, _sep, ident = after.partition("_")
             try:
-                key = (services.parse_date(day), int(ident))
+                key = (parse_date(day), int(ident))
             except (ValueError, TypeError):
                 key = None
         if key is None:
@@ -149,18 +131,15 @@ class LoanersController(Controller):
                 unit = None
         customer = None
         if form.customer_id.isdigit():
-            from app.core.db import fetch
-
-            rows = await fetch("SELECT id, name, address, phone FROM customer WHERE id = {}", int(form.customer_id))
-            customer = rows[0] if rows else None
+            customer = await services.customer_brief(int(form.customer_id))
         req = await services.get_request(form.request_id) if form.request_id else None
         avail = await services.availability(unit["model"] if unit else (req["model"] if req and req["model"] else ""), limit=5) \
             if (unit or (req and req["model"])) else []
         return render(request, "loaners/checkout.html", status_code=status_code, form=form, errors=errors, message=message,
-                      unit=unit, customer=customer, req=req, avail=avail, token=form.token or services.new_token(),
+                      unit=unit, customer=customer, req=req, avail=avail, token=form.token or new_form_token(),
                       **_ctx(request))
 
-    @get("/checkout", opt=roles(*KEEPERS), name="loaners.checkout")
+    @get("/checkout", opt=perm("loaners.keep"), name="loaners.checkout")
     async def checkout_form(self, request: Request, serial: FromQuery[str] = "", customer_id: FromQuery[str] = "",
                             case_type: FromQuery[str] = "", case_id: FromQuery[str] = "", case_ref: FromQuery[str] = "",
                             device_serial: FromQuery[str] = "", request_id: FromQuery[str] = "",
@@ -184,23 +163,22 @@ class LoanersController(Controller):
                 form.device_serial = form.device_serial or str(rma.get("device_serial") or "")
         return await self._checkout_page(request, form)
 
-    @post("/checkout", opt=roles(*KEEPERS))
+    @post("/checkout", opt=perm("loaners.keep"))
     async def checkout(self, request: Request) -> Response:
-        form = _checkout_input(await form_data(request))
+        form = parse_or_raise(CheckoutInput, await form_data(request))
         try:
             loan_id = await services.check_out(actor(request), form)
-        except DuplicateCheckout as exc:
-            url = f"/loaners/{exc.loan_id}" if exc.loan_id else "/loaners/out"
-            return redirect(request, url, flash=exc.message, level="info")
-        except LoanError as exc:
-            _refuse(exc)
+        except DomainError as exc:
+            if (exc.current or {}).get("kind") == services.DUPLICATE:  # booked once already: open that loan
+                return redirect(request, exc.link, flash=exc.message, level="info")
+            _own_form(exc)
             return await self._checkout_page(request, form, status_code=exc.status, errors=exc.errors, message=exc.message)
         loan = await services.get_loan(loan_id)
         return redirect(request, f"/loaners/{loan_id}", flash=_(
             "Loaner %(serial)s checked out to %(customer)s — notice %(number)s.", serial=loan["serial"],
             customer=loan["customer_name"], number=loan["number"]))
 
-    @get("/pick", opt=roles(*(set(KEEPERS) | set(REQUESTERS))))
+    @get("/pick", opt=perm("loaners.keep", "loaners.request"))
     async def pick(self, request: Request, q: FromQuery[str] = "") -> Response:
         """The check-out form's customer/case search (HTMX fragment)."""
         return render(request, "loaners/_pick.html", partial="loaners/_pick.html", options=await services.pick(q), q=q,
@@ -219,17 +197,17 @@ class LoanersController(Controller):
         return render(request, "loaners/checkin.html", status_code=status_code, form=form, loan=loan, errors=errors,
                       message=message, **_ctx(request))
 
-    @get("/checkin", opt=roles(*KEEPERS), name="loaners.checkin")
+    @get("/checkin", opt=perm("loaners.keep"), name="loaners.checkin")
     async def checkin_form(self, request: Request, serial: FromQuery[str] = "") -> Response:
         return await self._checkin_page(request, CheckinInput(serial=serial.strip()))
 
-    @post("/checkin", opt=roles(*KEEPERS))
+    @post("/checkin", opt=perm("loaners.keep"))
     async def checkin(self, request: Request) -> Response:
-        form = _checkin_input(await form_data(request))
+        form = parse_or_raise(CheckinInput, await form_data(request))
         try:
             loan_id = await services.check_in(actor(request), form)
-        except LoanError as exc:
-            _refuse(exc)
+        except DomainError as exc:
+            _own_form(exc)
             return await self._checkin_page(request, form, status_code=exc.status, errors=exc.errors, message=exc.message)
         return await self._after_checkin(request, loan_id)
 
@@ -245,7 +223,7 @@ class LoanersController(Controller):
                       message: str = "", form: CheckinInput | None = None) -> Response:
         loan = await services.get_loan(loan_id)
         if loan is None:
-            raise NotFoundException()
+            raise not_found()
         history = await services.unit_history(loan["serial_unit_id"], limit=10)
         trig = await services.recorded_triggers(loan["case_type"], loan["case_ref"]) if loan["case_ref"] else []
         return render(request, "loaners/detail.html", status_code=status_code, loan=loan, history=history, triggers=trig,
@@ -256,46 +234,48 @@ class LoanersController(Controller):
     async def detail(self, request: Request, loan_id: FromPath[int]) -> Response:
         return await self._detail(request, loan_id)
 
-    @post("/{loan_id:int}/checkin", opt=roles(*KEEPERS))
+    @post("/{loan_id:int}/checkin", opt=perm("loaners.keep"))
     async def detail_checkin(self, request: Request, loan_id: FromPath[int]) -> Response:
-        form = _checkin_input(await form_data(request))
+        raw = await form_data(request)
+        form = parse_or_raise(CheckinInput, raw)
+        form.version = parse_or_raise(VersionForm, raw).version  # the loan page's form always carries one
         try:
             await services.check_in(actor(request), form, loan_id)
-        except LoanError as exc:
-            _refuse(exc)
+        except DomainError as exc:
+            _own_form(exc)
             return await self._detail(request, loan_id, status_code=exc.status, errors=exc.errors, message=exc.message,
                                       form=form)
         return await self._after_checkin(request, loan_id)
 
-    @post("/{loan_id:int}/recall", opt=roles(*KEEPERS, "desk"))
+    @post("/{loan_id:int}/recall", opt=perm("loaners.follow_up"))
     async def recall(self, request: Request, loan_id: FromPath[int]) -> Response:
-        raw = await form_data(request)
+        form = parse_or_raise(RecallForm, await form_data(request))
         try:
-            await services.recall_notice(actor(request), loan_id, _s(raw, "recall_ref"), version=_s(raw, "version"))
-        except LoanError as exc:
-            _refuse(exc)
+            await services.recall_notice(actor(request), loan_id, form.recall_ref, version=form.version)
+        except DomainError as exc:
+            _own_form(exc)
             return await self._detail(request, loan_id, status_code=exc.status, errors=exc.errors, message=exc.message)
         return redirect(request, f"/loaners/{loan_id}", flash=_("Notice recalled through dispatch slip %(ref)s.",
-                                                                ref=_s(raw, "recall_ref")))
+                                                                ref=form.recall_ref))
 
-    @post("/{loan_id:int}/case-finished", opt=roles(*KEEPERS, "desk"))
+    @post("/{loan_id:int}/case-finished", opt=perm("loaners.follow_up"))
     async def case_finished(self, request: Request, loan_id: FromPath[int]) -> Response:
-        raw = await form_data(request)
+        form = parse_or_raise(VersionForm, await form_data(request))
         try:
-            await services.mark_case_finished(actor(request), loan_id, version=_s(raw, "version"))
-        except LoanError as exc:
-            _refuse(exc)
+            await services.mark_case_finished(actor(request), loan_id, version=form.version)
+        except DomainError as exc:
+            _own_form(exc)
             return await self._detail(request, loan_id, status_code=exc.status, message=exc.message)
         return redirect(request, f"/loaners/{loan_id}", flash=_("Case marked finished: the loaner is on the follow-up list."))
 
-    @post("/{loan_id:int}/convert", opt=roles(*KEEPERS))
+    @post("/{loan_id:int}/convert", opt=perm("loaners.keep"))
     async def convert(self, request: Request, loan_id: FromPath[int]) -> Response:
-        raw = await form_data(request)
+        form = parse_or_raise(ConvertForm, await form_data(request))
         try:
-            await services.convert_to_permanent(actor(request), loan_id, approval_ref=_s(raw, "approval_ref"),
-                                                note=_s(raw, "conversion_note"), version=_s(raw, "version"))
-        except LoanError as exc:
-            _refuse(exc)
+            await services.convert_to_permanent(actor(request), loan_id, approval_ref=form.approval_ref,
+                                                note=form.conversion_note, version=form.version)
+        except DomainError as exc:
+            _own_form(exc)
             return await self._detail(request, loan_id, status_code=exc.status, errors=exc.errors, message=exc.message)
         return redirect(request, f"/loaners/{loan_id}", flash=_("The loaner is now the customer's unit (permanent replacement)."))
 
@@ -304,7 +284,7 @@ class LoanersController(Controller):
         """A4 spare-replacement notice (故障处理备品替换通知) with signature lines (X-01)."""
         loan = await services.get_loan(loan_id)
         if loan is None:
-            raise NotFoundException()
+            raise not_found()
         return render(request, "print/loaners/notice.html", loan=loan, **_ctx(request))
 
     # ------------------------------------------------------------------ triggers offered on case pages
@@ -339,7 +319,7 @@ class LoanersController(Controller):
         return render(request, "loaners/requests.html", rows=await services.open_requests(limit=200), tab="requests",
                       **_ctx(request))
 
-    @get("/requests/new", opt=roles(*REQUESTERS))
+    @get("/requests/new", opt=perm("loaners.request"))
     async def new_request(self, request: Request, customer_id: FromQuery[str] = "", case_type: FromQuery[str] = "ticket",
                           case_id: FromQuery[str] = "", case_ref: FromQuery[str] = "", model: FromQuery[str] = "",
                           trigger_rule: FromQuery[str] = "") -> Response:
@@ -351,59 +331,28 @@ class LoanersController(Controller):
                             errors: dict | None = None, message: str = "") -> Response:
         customer = None
         if str(form.customer_id).isdigit():
-            from app.core.db import fetch
-
-            rows = await fetch("SELECT id, name FROM customer WHERE id = {}", int(form.customer_id))
-            customer = rows[0] if rows else None
+            customer = await services.customer_brief(int(form.customer_id))
         return render(request, "loaners/request_form.html", status_code=status_code, form=form, customer=customer,
                       errors=errors or {}, message=message, rules=triggers.RULES, **_ctx(request))
 
-    @post("/requests", opt=roles(*REQUESTERS))
+    @post("/requests", opt=perm("loaners.request"))
     async def create_request(self, request: Request) -> Response:
-        raw = await form_data(request)
-        form = RequestInput(**{name: _s(raw, name) for name in RequestInput.__dataclass_fields__})
+        form = parse_or_raise(RequestInput, await form_data(request))
         try:
             await services.create_request(actor(request), form)
-        except LoanError as exc:
-            _refuse(exc)
+        except DomainError as exc:
+            _own_form(exc)
             return await self._request_page(request, form, status_code=exc.status, errors=exc.errors, message=exc.message)
         return redirect(request, "/loaners/requests", flash=_("Loaner requested: the warehouse keeper will fulfil it."))
 
-    @post("/requests/{request_id:int}/cancel", opt=roles(*REQUESTERS))
+    @post("/requests/{request_id:int}/cancel", opt=perm("loaners.request"))
     async def cancel_request(self, request: Request, request_id: FromPath[int]) -> Response:
         try:
             await services.cancel_request(actor(request), request_id)
-        except LoanError as exc:
-            _refuse(exc)
+        except DomainError as exc:
+            _own_form(exc)  # a request no longer open: back to the list with the reason
             return redirect(request, "/loaners/requests", flash=exc.message, level="warning")
         return redirect(request, "/loaners/requests", flash=_("Request cancelled."))
 
-
-# ---------------------------------------------------------------------------- home panels, customer section, nav
-
-
-async def _warehouse_panel(user) -> dict | None:
-    return {"overdue": await services.overdue_count(), "out": await services.out_count(),
-            "finished": await services.finished_still_out_count(), "requests": await services.open_requests(limit=3),
-            "request_n": await services.open_request_count()}
-
-
-async def _desk_panel(user) -> dict | None:
-    await services.refresh_finished_cases(limit=100, every_seconds=60)
-    return {"overdue": await services.overdue_count(), "finished": await services.finished_still_out_count(),
-            "request_n": await services.open_request_count()}
-
-
-async def _customer_section(customer_id: int, user) -> dict | None:
-    return {"rows": await services.loans_for_customer(customer_id, limit=20), "status_labels": STATUS_LABELS}
-
-
-register_nav(NavEntry("loaners", _l("Loaners"), "/loaners", frozenset(READERS), order=45))
-register_panel(HomePanel("loaners-warehouse", _l("Loaners"), "loaners/_home_warehouse.html", frozenset({"warehouse"}),
-                         _warehouse_panel, order=39))
-register_panel(HomePanel("loaners-desk", _l("Loaners to follow up"), "loaners/_home_desk.html", frozenset({"desk"}),
-                         _desk_panel, order=45))
-register_customer_section(CustomerSection("loaners", _l("Loaners"), "loaners/_customer_section.html", frozenset(READERS),
-                                          _customer_section, order=40))
 
 CONTROLLERS = [LoanersController]

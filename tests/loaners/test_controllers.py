@@ -18,7 +18,7 @@ from tests.loaners.factories import checkout, future, keeper, make_customer, mak
 @pytest.fixture(autouse=True)
 def _no_rma(monkeypatch):
     """Link RMAs by number only (the RMA domain has its own tests)."""
-    monkeypatch.setattr(loans, "_rma_services", lambda: None)
+    monkeypatch.setattr(loans._base, "_rma_services", lambda: None)
 
 
 def token_of(html: str) -> str:
@@ -183,11 +183,17 @@ async def test_detail_checkin_failed_test_to_quarantine_and_missing_destination(
     _p, unit_id, serial = await make_loaner()
     loan_id = await checkout(await keeper(), serial, await make_customer())
     client = await login_as("warehouse")
+    v = str((await loans.get_loan(loan_id))["version"])
     r = await client.post_form(f"/loaners/{loan_id}/checkin", {"condition_in": "外壳裂", "test_result": "fail",
-                                                               "test_note": "不开机"})
+                                                               "test_note": "不开机", "version": v})
     assert r.status_code == 400 and (await loans.get_loan(loan_id))["status"] == "out"
+    # the loan page's form always carries its version: missing → 400, never "no check"
     r = await client.post_form(f"/loaners/{loan_id}/checkin", {"condition_in": "外壳裂", "test_result": "fail",
                                                                "test_note": "不开机", "destination": "quarantine"})
+    assert r.status_code == 400 and (await loans.get_loan(loan_id))["status"] == "out"
+    r = await client.post_form(f"/loaners/{loan_id}/checkin", {"condition_in": "外壳裂", "test_result": "fail",
+                                                               "test_note": "不开机", "destination": "quarantine",
+                                                               "version": v})
     assert r.status_code == 303
     assert (await parts.get_unit(unit_id))["location_code"] == "QUARANTINE"
 
@@ -198,17 +204,27 @@ async def test_recall_case_finished_and_convert_actions(login_as):
     customer = await make_customer()
     loan_id = await checkout(await keeper(), serial, customer)
     desk = await login_as("desk")
-    r = await desk.post_form(f"/loaners/{loan_id}/recall", {"recall_ref": ""})
+
+    async def version() -> str:
+        return str((await loans.get_loan(loan_id))["version"])
+
+    r = await desk.post_form(f"/loaners/{loan_id}/recall", {"recall_ref": "", "version": await version()})
     assert r.status_code == 400
-    r = await desk.post_form(f"/loaners/{loan_id}/recall", {"recall_ref": "PG-9"})
+    r = await desk.post_form(f"/loaners/{loan_id}/recall", {"recall_ref": "PG-9"})  # no version: refused
+    assert r.status_code == 400 and (await loans.get_loan(loan_id))["recall_ref"] == ""
+    r = await desk.post_form(f"/loaners/{loan_id}/recall", {"recall_ref": "PG-9", "version": str(int(await version()) + 5)})
+    assert r.status_code == 409 and (await loans.get_loan(loan_id))["recall_ref"] == ""  # stale version
+    r = await desk.post_form(f"/loaners/{loan_id}/recall", {"recall_ref": "PG-9", "version": await version()})
     assert r.status_code == 303 and (await loans.get_loan(loan_id))["recall_ref"] == "PG-9"
-    r = await desk.post_form(f"/loaners/{loan_id}/case-finished", {})
+    r = await desk.post_form(f"/loaners/{loan_id}/case-finished", {"version": await version()})
     assert r.status_code == 303 and (await loans.get_loan(loan_id))["case_finished_at"] is not None
-    assert (await desk.post_form(f"/loaners/{loan_id}/convert", {"approval_ref": "BF-1"})).status_code == 403
+    assert (await desk.post_form(f"/loaners/{loan_id}/convert", {"approval_ref": "BF-1", "version": await version()})
+            ).status_code == 403
     client = await login_as("warehouse")
-    r = await client.post_form(f"/loaners/{loan_id}/convert", {"approval_ref": ""})
+    r = await client.post_form(f"/loaners/{loan_id}/convert", {"approval_ref": "", "version": await version()})
     assert r.status_code == 400 and (await loans.get_loan(loan_id))["status"] == "out"
-    r = await client.post_form(f"/loaners/{loan_id}/convert", {"approval_ref": "BF-2026-000001", "conversion_note": "原机报废"})
+    r = await client.post_form(f"/loaners/{loan_id}/convert", {"approval_ref": "BF-2026-000001", "conversion_note": "原机报废",
+                                                               "version": await version()})
     assert r.status_code == 303 and (await loans.get_loan(loan_id))["status"] == "converted"
     notice = await client.get(f"/loaners/{loan_id}/notice")
     assert "BF-2026-000001" in notice.text and 'class="permanent"' in notice.text
@@ -280,3 +296,42 @@ async def test_thresholds_are_on_the_admin_settings_page(login_as):
     assert page.status_code == 200
     for key in ("loaners.fix_hours", "loaners.same_model_hours", "loaners.maintenance_hours", "loaners.default_days"):
         assert f'name="{key}"' in page.text
+
+
+async def test_lists_render_through_the_shared_table_and_the_rma_card(login_as, monkeypatch):
+    """The request list (with its cancel form), the loan lists and the RMA page's loaner card render; empty
+    lists show the shared empty row; the card hides for a closed RMA."""
+    from app.core.sections import render_sections, sections_for
+    from app.loaners.manifest import MANIFEST
+
+    customer = await make_customer()
+    desk = await login_as("desk")
+    r = await desk.post_form("/loaners/requests", {"customer_id": str(customer), "case_type": "standalone",
+                                                   "reason": "客户设备维护"})
+    assert r.status_code == 303
+    page = await desk.get("/loaners/requests")
+    assert page.status_code == 200 and 'id="request-table"' in page.text and "/cancel" in page.text
+    assert 'name="_csrf' in page.text or "csrf" in page.text
+    empty = await desk.get("/loaners/out", params={"q": unique("nothing-")})
+    assert empty.status_code == 200 and 'class="empty-row"' in empty.text
+    assert (await desk.get("/loaners/overdue")).status_code == 200
+    assert (await desk.get("/loaners", params={"q": unique("nothing-")})).status_code == 200
+
+    card = next(s for s in MANIFEST.sections["rma"] if s.key == "loaner-offer")
+    assert card in sections_for("rma")
+    rma_factories = pytest.importorskip("tests.rma.factories")
+    import app.rma.api as rma_api
+
+    monkeypatch.setattr(loans._base, "_rma_services", lambda: rma_api)  # this test needs the real RMA domain
+    open_rma = await rma_factories.make_rma("called_back")
+    closed_rma = await rma_factories.make_rma("closed")
+    rows = await fetch("SELECT id, status FROM rma WHERE id IN ({}, {})", open_rma, closed_rma)
+    assert sorted(row["status"] for row in rows) == ["called_back", "closed"]
+    user = type("U", (), {"roles": frozenset({"desk"})})()
+    for row in rows:
+        shown = await render_sections([card], row["id"], user)
+        assert bool(shown) == (row["status"] != "closed")
+        if shown:
+            assert shown[0][1] == {"case_type": "rma", "case_id": row["id"]}
+    finance = type("U", (), {"roles": frozenset({"finance"})})()
+    assert not any([await render_sections([card], row["id"], finance) for row in rows])

@@ -8,9 +8,10 @@ import datetime as dt
 import pytest
 
 from app.core.hooks import close_blockers
-from app.core.db import fetch, write_transaction
+from app.core.db import fetch, new_form_token, write_transaction
 from app.loaners import services as loans
-from app.loaners.services import CheckinInput, CheckoutInput, LoanError
+from app.core.errors import DomainError
+from app.loaners.services import CheckinInput, CheckoutInput
 from app.parts import services as parts
 from seed.factories import unique
 from tests.loaners.factories import checkout, desk, future, keeper, make_customer, make_device, make_loaner
@@ -19,7 +20,7 @@ from tests.loaners.factories import checkout, desk, future, keeper, make_custome
 @pytest.fixture
 def no_rma(monkeypatch):
     """As before issue #5 landed: no RMA module, RMAs are linked by number only."""
-    monkeypatch.setattr(loans, "_rma_services", lambda: None)
+    monkeypatch.setattr(loans._base, "_rma_services", lambda: None)
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ def fake_rma(monkeypatch):
                 "is_finished": state.finished, "received_at": loans.utcnow() - dt.timedelta(hours=30)}
 
     module = types.SimpleNamespace(get_rma=get_rma)
-    monkeypatch.setattr(loans, "_rma_services", lambda: module)
+    monkeypatch.setattr(loans._base, "_rma_services", lambda: module)
     return state
 
 
@@ -73,7 +74,7 @@ async def test_checkout_refuses_unit_not_in_pool_and_writes_nothing():
     _part, unit_id, serial = await make_loaner(location="CENTRAL")
     customer = await make_customer()
     before = await moves_of_unit(unit_id)
-    with pytest.raises(LoanError) as err:
+    with pytest.raises(DomainError) as err:
         await checkout(actor, serial, customer)
     assert "备品池" in err.value.errors["serial"] or "loaner pool" in err.value.errors["serial"]
     assert await loans_of_unit(unit_id) == 0 and await moves_of_unit(unit_id) == before
@@ -84,10 +85,10 @@ async def test_checkout_refuses_unknown_serial_and_past_return_date():
     actor = await keeper()
     _part, unit_id, serial = await make_loaner()
     customer = await make_customer()
-    with pytest.raises(LoanError) as err:
+    with pytest.raises(DomainError) as err:
         await checkout(actor, "NO-SUCH-" + unique("x"), customer)
     assert "serial" in err.value.errors
-    with pytest.raises(LoanError) as err:
+    with pytest.raises(DomainError) as err:
         await checkout(actor, serial, customer, days=-1)
     assert "expected_return" in err.value.errors and err.value.status == 400
     assert await loans_of_unit(unit_id) == 0
@@ -98,13 +99,13 @@ async def test_checkout_case_rules_rma_ticket_standalone(no_rma):
     actor = await keeper()
     customer = await make_customer()
     _p, _u, serial = await make_loaner()
-    with pytest.raises(LoanError) as err:
+    with pytest.raises(DomainError) as err:
         await checkout(actor, serial, customer, case_type="rma", case_id="")
     assert "case_id" in err.value.errors
-    with pytest.raises(LoanError) as err:
+    with pytest.raises(DomainError) as err:
         await checkout(actor, serial, customer, case_type="ticket", case_ref="")
     assert "case_ref" in err.value.errors
-    with pytest.raises(LoanError) as err:
+    with pytest.raises(DomainError) as err:
         await checkout(actor, serial, customer, case_type="standalone", case_ref="", reason="  ")
     assert "reason" in err.value.errors
     loan_id = await checkout(actor, serial, customer, case_type="standalone", case_ref="", reason="客户临时借用")
@@ -122,7 +123,7 @@ async def test_checkout_fills_device_and_refuses_device_of_another_customer():
     device = await make_device(customer)
     dev_serial = (await fetch("SELECT serial FROM device WHERE id = {}", device))[0]["serial"]
     _p, _u, serial = await make_loaner()
-    with pytest.raises(LoanError) as err:
+    with pytest.raises(DomainError) as err:
         await checkout(actor, serial, other, device_serial=dev_serial.lower())
     assert "device_serial" in err.value.errors
     loan = await loans.get_loan(await checkout(actor, serial, customer, device_serial=dev_serial.lower()))
@@ -132,7 +133,7 @@ async def test_checkout_fills_device_and_refuses_device_of_another_customer():
 async def test_only_keepers_check_out():
     """The desk may not check out (403 in the service too)."""
     _p, unit_id, serial = await make_loaner()
-    with pytest.raises(LoanError) as err:
+    with pytest.raises(DomainError) as err:
         await checkout(await desk(), serial, await make_customer())
     assert err.value.status == 403 and await loans_of_unit(unit_id) == 0
 
@@ -145,7 +146,7 @@ async def test_race_two_keepers_same_unit_one_wins_other_told_who_has_it():
     results = await asyncio.gather(checkout(k1, serial, c1, token=unique("tok")), checkout(k2, serial, c2, token=unique("tok")),
                                    return_exceptions=True)
     wins = [r for r in results if isinstance(r, int)]
-    losses = [r for r in results if isinstance(r, LoanError)]
+    losses = [r for r in results if isinstance(r, DomainError)]
     assert len(wins) == 1 and len(losses) == 1, results
     loan = await loans.get_loan(wins[0])
     message = losses[0].errors["serial"]
@@ -163,7 +164,7 @@ async def test_race_many_keepers_same_unit():
     wins = [r for r in results if isinstance(r, int)]
     assert len(wins) == 1, results
     number = (await loans.get_loan(wins[0]))["number"]
-    assert all(isinstance(r, LoanError) and number in r.message for r in results if not isinstance(r, int))
+    assert all(isinstance(r, DomainError) and number in r.message for r in results if not isinstance(r, int))
     assert await loans_of_unit(unit_id) == 1
 
 
@@ -172,18 +173,22 @@ async def test_double_submit_same_token_ten_times_books_one_loan():
     actor = await keeper()
     _p, unit_id, serial = await make_loaner()
     customer = await make_customer()
-    token = loans.new_token()
+    token = new_form_token()
     results = await asyncio.gather(*[checkout(actor, serial, customer, token=token, case_ref="FW-9") for _ in range(10)],
                                    return_exceptions=True)
     wins = [r for r in results if isinstance(r, int)]
     assert len(wins) == 1, results
-    dups = [r for r in results if isinstance(r, loans.DuplicateCheckout)]
-    others = [r for r in results if isinstance(r, LoanError) and not isinstance(r, loans.DuplicateCheckout)]
+
+    def is_dup(r):
+        return isinstance(r, DomainError) and (r.current or {}).get("kind") == loans.DUPLICATE
+
+    dups = [r for r in results if is_dup(r)]
+    others = [r for r in results if isinstance(r, DomainError) and not is_dup(r)]
     assert len(dups) + len(others) == 9
-    assert all(d.loan_id in (None, wins[0]) for d in dups)
+    assert all(d.status == 409 and d.current["loan_id"] in (None, wins[0]) for d in dups)
     assert await loans_of_unit(unit_id) == 1
     again = await asyncio.gather(checkout(actor, serial, customer, token=token), return_exceptions=True)
-    assert isinstance(again[0], loans.DuplicateCheckout) and again[0].loan_id == wins[0]
+    assert is_dup(again[0]) and again[0].current["loan_id"] == wins[0] and again[0].link == f"/loaners/{wins[0]}"
 
 
 async def test_checkin_pass_returns_unit_to_pool():
@@ -219,15 +224,15 @@ async def test_checkin_refuses_bad_input_and_unit_not_out():
     """Check-in of a unit that is not out, a missing test result, a failed test without destination → nothing written."""
     actor = await keeper()
     _p, unit_id, serial = await make_loaner()
-    with pytest.raises(LoanError) as err:
+    with pytest.raises(DomainError) as err:
         await loans.check_in(actor, CheckinInput(serial=serial, condition_in="ok", test_result="pass"))
     assert "serial" in err.value.errors
     loan_id = await checkout(actor, serial, await make_customer())
     before = await moves_of_unit(unit_id)
-    with pytest.raises(LoanError) as err:
+    with pytest.raises(DomainError) as err:
         await loans.check_in(actor, CheckinInput(serial=serial, condition_in="ok", test_result=""))
     assert "test_result" in err.value.errors
-    with pytest.raises(LoanError) as err:
+    with pytest.raises(DomainError) as err:
         await loans.check_in(actor, CheckinInput(serial=serial, condition_in="ok", test_result="fail", test_note="坏"))
     assert "destination" in err.value.errors
     assert (await loans.get_loan(loan_id))["status"] == "out" and await moves_of_unit(unit_id) == before
@@ -241,7 +246,7 @@ async def test_checkin_twice_at_once_books_once():
     data = CheckinInput(serial=serial, condition_in="ok", test_result="pass")
     results = await asyncio.gather(loans.check_in(k1, data, loan_id), loans.check_in(k2, data, loan_id),
                                    return_exceptions=True)
-    assert results.count(loan_id) == 1 and any(isinstance(r, LoanError) for r in results)
+    assert results.count(loan_id) == 1 and any(isinstance(r, DomainError) for r in results)
     backs = await fetch("SELECT COUNT(*) AS n FROM stock_move WHERE serial_unit_id = {} AND kind = 'loan_back'", unit_id)
     assert int(backs[0]["n"]) == 1
 
@@ -324,7 +329,7 @@ async def test_r_scr_01_permanent_replacement_converts_loaner_into_customer_unit
     part_id, unit_id, serial = await make_loaner()
     customer = await make_customer()
     loan_id = await checkout(actor, serial, customer)
-    with pytest.raises(LoanError) as err:
+    with pytest.raises(DomainError) as err:
         await loans.convert_to_permanent(actor, loan_id, approval_ref="")
     assert "approval_ref" in err.value.errors
     await loans.convert_to_permanent(actor, loan_id, approval_ref="BF-2026-000003", note="原机报废")
@@ -335,7 +340,7 @@ async def test_r_scr_01_permanent_replacement_converts_loaner_into_customer_unit
     device = await fetch("SELECT customer_id FROM device WHERE serial = {}", serial.upper())
     assert device and device[0]["customer_id"] == customer
     assert (await parts.reconcile(part_id))["mismatches"] == []
-    with pytest.raises(LoanError):
+    with pytest.raises(DomainError):
         await loans.check_in(actor, CheckinInput(serial=serial, condition_in="ok", test_result="pass"))
 
 
@@ -351,7 +356,7 @@ async def test_request_is_fulfilled_once_by_checkout():
     assert (await loans.get_request(req))["status"] == "fulfilled"
     assert (await loans.get_request(req))["loan_id"] == loan_id
     _p, unit2, serial2 = await make_loaner()
-    with pytest.raises(LoanError) as err:
+    with pytest.raises(DomainError) as err:
         await checkout(k, serial2, customer, case_ref="FW-77", request_id=str(req))
     assert err.value.status == 409 and await loans_of_unit(unit2) == 0
     assert await loans.recorded_triggers("ticket", "FW-77")
@@ -360,10 +365,10 @@ async def test_request_is_fulfilled_once_by_checkout():
 async def test_request_refused_for_finance_and_bad_input():
     """Finance cannot request; a request needs a customer and a date not in the past."""
     finance = loans.Actor(user_id=None, username="f", roles=frozenset({"finance"}))
-    with pytest.raises(LoanError) as err:
+    with pytest.raises(DomainError) as err:
         await loans.create_request(finance, loans.RequestInput(customer_id="1", case_type="standalone", reason="x"))
     assert err.value.status == 403
-    with pytest.raises(LoanError) as err:
+    with pytest.raises(DomainError) as err:
         await loans.create_request(await desk(), loans.RequestInput(customer_id="", case_type="standalone", reason="x",
                                                                     needed_by="2001-01-01"))
     assert {"customer_id", "needed_by"} <= set(err.value.errors)
@@ -390,7 +395,7 @@ async def test_rma_case_checked_against_rma_module_and_customer_prefilled(fake_r
     customer = await make_customer()
     fake_rma.customer_id = customer
     _p, unit_id, serial = await make_loaner()
-    with pytest.raises(LoanError) as err:
+    with pytest.raises(DomainError) as err:
         await checkout(actor, serial, customer, case_type="rma", case_id="5002", case_ref="")
     assert "case_id" in err.value.errors and await loans_of_unit(unit_id) == 0
     loan_id = await checkout(actor, serial, "", case_type="rma", case_id="5001", case_ref="")
@@ -414,7 +419,7 @@ async def test_only_the_requester_or_the_keeper_cancels_a_request():
                                                                     reason="客户临时需要"))
 
     first, second = await new_request(), await new_request()
-    with pytest.raises(LoanError) as err:
+    with pytest.raises(DomainError) as err:
         await loans.cancel_request(other, first)
     assert err.value.status == 403 and (await loans.get_request(first))["status"] == "open"
     await loans.cancel_request(asker, first)
