@@ -51,7 +51,7 @@ def d(value) -> str:
     if value is None or value == "":
         return ""
     from app.core.i18n import current_locale
-    from app.ledger.common import as_date
+    from app.core.dates import as_date
 
     return _date(as_date(value), current_locale())
 

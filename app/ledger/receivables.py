@@ -16,8 +16,14 @@ from app.core.audit.services import Actor, record
 from app.core.numbers import attach_entity, next_number
 from app.core.db import fetch, utcnow
 from app.core.i18n import _
-from app.ledger.common import (LedgerError, as_date, cached, is_unique_violation, ledger_tx, month_bounds, setting,
-                               sqlite_index, today, user_row, week_start)
+from app.core.errors import DomainError, not_found
+from app.core.permissions import require
+from app.core.settings import setting
+from app.core.status import move, update_versioned
+from app.ledger.status import EXTENSION_TRANSITIONS, STATEMENT_LABELS, STATEMENT_STAMPS, STATEMENT_TRANSITIONS
+from app.core.dates import as_date, today
+from app.core.db import is_unique_violation
+from app.ledger.common import cached, ledger_tx, month_bounds, sqlite_index, user_row, week_start
 from app.core.money import from_fen, to_fen
 
 CLASSES = ("monthly", "retail")
@@ -25,13 +31,8 @@ METHODS = ("cash", "transfer", "cheque", "other")
 BUCKETS = ("0-30", "31-60", "61-90", "90+")
 
 
-def _need(actor: Actor, *roles: str) -> None:
-    if not actor.has(*roles):
-        raise LedgerError(_("Your roles do not allow this action."), status=403)
-
-
-def _stale(message: str = "") -> LedgerError:
-    return LedgerError(message or _("Someone else changed this meanwhile. Reload and try again."), status=409)
+def _stale(message: str = "") -> DomainError:
+    return DomainError(message or _("Someone else changed this meanwhile. Reload and try again."), status=409)
 
 
 def new_token() -> str:
@@ -58,7 +59,7 @@ async def add_working_days(start: dt.date, n: int) -> dt.date:
 
 async def retail_due(posted_on: dt.date) -> dt.date:
     """R-AR-02: retail sales are paid within 7 working days (setting ledger.retail_due_working_days)."""
-    days = int(await setting("ledger.retail_due_working_days", 7))
+    days = await setting("ledger.retail_due_working_days")
     return await add_working_days(posted_on, days)
 
 
@@ -90,7 +91,7 @@ async def post_receivable(actor: Actor, source_type: str, source_id: str | int, 
     if "amount" not in errors and fen <= 0:
         errors["amount"] = _("The amount must be greater than zero.")
     if errors:
-        raise LedgerError(_("Check the highlighted fields."), errors)
+        raise DomainError(_("Check the highlighted fields."), errors=errors)
     posted = posted_on or today()
     async with ledger_tx(joined=True):
         if due_date is None and account_class == "retail":
@@ -114,7 +115,7 @@ async def register_sales_confirmation(actor: Actor, *, customer_name: str, custo
                                       description: str, sold_on: dt.date | None) -> tuple[int, str]:
     """R-AR-01: the coordinator (desk) registers a returned sales confirmation (送货联): it gets the next
     XS-number and posts its receivable line. Returns (id, number)."""
-    _need(actor, "desk")
+    require(actor, "ledger.receivables.register")
     errors: dict[str, str] = {}
     if sold_on is None:
         errors["sold_on"] = _("Enter the date of the sale.")
@@ -134,7 +135,7 @@ async def register_sales_confirmation(actor: Actor, *, customer_name: str, custo
         fen = 0
         errors["amount"] = _("Enter an amount such as 1234.50.")
     if errors:
-        raise LedgerError(_("Check the highlighted fields."), errors)
+        raise DomainError(_("Check the highlighted fields."), errors=errors)
     async with ledger_tx():
         number = await next_number("sales_confirmation", entity_type="sales_confirmation", today=sold_on)
         rows = await fetch(
@@ -155,7 +156,7 @@ async def register_sales_confirmation(actor: Actor, *, customer_name: str, custo
 
 async def post_manual(actor: Actor, **kwargs: Any) -> int:
     """Finance posts a line by hand (a charge from paper, before its domain exists)."""
-    _need(actor, "finance")
+    require(actor, "ledger.receivables.manage")
     return await post_receivable(actor, "manual", kwargs.pop("source_id", ""), **kwargs)
 
 
@@ -174,22 +175,22 @@ async def draft_statement(actor: Actor, customer_name: str, month: str) -> int:
     """R-AR-02: the coordinator (desk) drafts the month-end statement of a monthly-settled customer: every
     open line not yet on a statement, posted up to the month's end. Numbered from the `statement` series.
     Side effects: ar_statement + lines, receivable.statement_id; audit `statement.drafted`."""
-    _need(actor, "desk")
+    require(actor, "ledger.receivables.register")
     try:
         start, end = month_bounds(month)
     except (ValueError, TypeError):
-        raise LedgerError(_("Choose the month."), {"month": _("Use the format YYYY-MM.")}) from None
+        raise DomainError(_("Choose the month."), errors={"month": _("Use the format YYYY-MM.")}) from None
     customer_name = (customer_name or "").strip()
     if not customer_name:
-        raise LedgerError(_("Choose the customer."), {"customer_name": _("Choose the customer.")})
+        raise DomainError(_("Choose the customer."), errors={"customer_name": _("Choose the customer.")})
     async with ledger_tx():
         lines = await fetch(
             "SELECT id, customer_id, amount_fen, paid_fen, description, posted_on FROM receivable WHERE customer_name = {} "
             "AND account_class = 'monthly' AND is_open = true AND statement_id IS NULL AND posted_on <= {} ORDER BY posted_on, id",
             customer_name, end)
         if not lines:
-            raise LedgerError(_("%(name)s has no open monthly lines to put on a statement.", name=customer_name),
-                              {"customer_name": _("Nothing to put on a statement.")})
+            raise DomainError(_("%(name)s has no open monthly lines to put on a statement.", name=customer_name),
+                              errors={"customer_name": _("Nothing to put on a statement.")})
         number = await next_number("statement", entity_type="statement", today=end)
         total = sum(int(r["amount_fen"]) - int(r["paid_fen"]) for r in lines)
         now = utcnow()
@@ -209,7 +210,7 @@ async def draft_statement(actor: Actor, customer_name: str, month: str) -> int:
                                             r["posted_on"])])
             marks = ", ".join("{}" for _c in chunk)
             linked = await fetch(
-                f"UPDATE receivable SET statement_id = {{}}, version = version + 1, updated_at = {{}} "
+                f"UPDATE receivable SET statement_id = {{}}, version = version + 1, updated_at = {{}} "  # cas-ok: links a chunk of lines, each only while still unlinked
                 f"WHERE id IN ({marks}) AND statement_id IS NULL RETURNING id", sid, now, *[r["id"] for r in chunk])
             if len(linked) != len(chunk):
                 raise _stale(_("Some lines were put on another statement meanwhile. Try again."))
@@ -219,61 +220,50 @@ async def draft_statement(actor: Actor, customer_name: str, month: str) -> int:
     return sid
 
 
-TRANSITIONS = {
-    # verb: (allowed roles, from status, to status, who/when columns)
-    "review": (("manager",), "draft", "reviewed", ("reviewed_by", "reviewed_at")),
-    "check": (("finance",), "reviewed", "checked", ("checked_by", "checked_at")),
-    "send": (("finance",), "checked", "sent", ("sent_by", "sent_at")),
-}
-RETURNS = {"review": ("manager",), "check": ("finance",)}
-
-
 async def move_statement(actor: Actor, statement_id: int, verb: str, version: int | None, note: str = "") -> str:
-    """One transition of the statement workflow (R-AR-02) as compare-and-set on (id, status, version):
-    review (manager), check (finance), send (finance; sets the due date of the statement and its lines),
-    `return_review` / `return_check` (send back to draft with a note), `cancel` (desk/finance, draft only).
-    Of two clerks clicking at once one wins; the other gets 409. Returns the new status."""
+    """One transition of the statement workflow (R-AR-02) through core.status.move() (compare-and-set on
+    id, status, version): review (manager), check (finance), send (finance; sets the due date of the
+    statement and its lines), `return_review` / `return_check` (send back to draft with a note),
+    `cancel` (desk/finance, draft only). Of two clerks clicking at once one wins; the other gets 409.
+    Returns the new status."""
+    t = STATEMENT_TRANSITIONS.get(verb)
+    if t is None:
+        raise DomainError(_("Unknown action."), status=400)
+    if verb == "cancel":
+        require(actor, "ledger.receivables.register", "ledger.receivables.manage")
+    else:
+        require(actor, t.perm)
     now = utcnow()
+    sets: dict[str, Any] = {}
+    if verb in STATEMENT_STAMPS:
+        by_col, at_col = STATEMENT_STAMPS[verb]
+        sets = {by_col: actor.user_id, at_col: now}
+    elif verb.startswith("return_"):
+        if not (note or "").strip():
+            raise DomainError(_("Say what must be corrected."), errors={"note": _("Say what must be corrected.")})
+        sets = {"note": note.strip()[:300]}
     async with ledger_tx():
-        cur = await fetch("SELECT * FROM ar_statement WHERE id = {}", statement_id)
+        cur = await fetch("SELECT number, status FROM ar_statement WHERE id = {}", statement_id)
         if not cur:
-            raise LedgerError(_("No such statement."), status=404)
+            raise not_found(_("No such statement."))
         st = cur[0]
-        extra, args = "", []
-        if verb in TRANSITIONS:
-            roles, src, dst, (by_col, at_col) = TRANSITIONS[verb]
-            _need(actor, *roles)
-            extra = f", {by_col} = {{}}, {at_col} = {{}}"
-            args = [actor.user_id, now]
-            if verb == "send":
-                days = int(await setting("ledger.monthly_due_days", 30))
-                due = today() + dt.timedelta(days=days)
-                extra += ", due_on = {}"
-                args.append(due)
-        elif verb in ("return_review", "return_check"):
-            _need(actor, *RETURNS[verb.split("_")[1]])
-            src, dst = ("draft" if verb == "return_review" else "reviewed"), "draft"
-            if not (note or "").strip():
-                raise LedgerError(_("Say what must be corrected."), {"note": _("Say what must be corrected.")})
-            extra, args = ", note = {}", [note.strip()[:300]]
-        elif verb == "cancel":
-            _need(actor, "desk", "finance")
-            src, dst = "draft", "cancelled"
-        else:
-            raise LedgerError(_("Unknown action."), status=400)
-        cond = " AND version = {}" if version else ""
-        rows = await fetch(
-            f"UPDATE ar_statement SET status = {{}}, version = version + 1, updated_at = {{}}{extra} "
-            f"WHERE id = {{}} AND status = {{}}{cond} RETURNING id, status",
-            dst, now, *args, statement_id, src, *([version] if version else []))
-        if not rows:
-            raise _stale(_("Statement %(n)s changed meanwhile (now: %(s)s). Reload and try again.",
-                           n=st["number"], s=status_label(st["status"])))
         if verb == "send":
-            await fetch("UPDATE receivable SET due_date = {}, version = version + 1, updated_at = {} "
-                        "WHERE statement_id = {} AND due_date IS NULL", args[-1], now, statement_id)
+            sets["due_on"] = today() + dt.timedelta(days=await setting("ledger.monthly_due_days"))
+        try:
+            await move("ar_statement", statement_id, version, t, actor=actor, sets=sets, note=note or "", now=now,
+                       labels=STATEMENT_LABELS, check_perm=False)
+        except DomainError as exc:
+            if exc.status != 409:
+                raise
+            raise DomainError(_("Statement %(n)s changed meanwhile (now: %(s)s). Reload and try again.",
+                                n=st["number"], s=status_label((exc.current or {}).get("status") or st["status"])),
+                              status=409, current=exc.current) from exc
+        dst = t.to
+        if verb == "send":
+            await fetch("UPDATE receivable SET due_date = {}, version = version + 1, updated_at = {} "  # cas-ok: every line of the statement in one statement
+                        "WHERE statement_id = {} AND due_date IS NULL", sets["due_on"], now, statement_id)
         if verb == "cancel":
-            await fetch("UPDATE receivable SET statement_id = NULL, version = version + 1, updated_at = {} "
+            await fetch("UPDATE receivable SET statement_id = NULL, version = version + 1, updated_at = {} "  # cas-ok: unlinks every line of the statement at once
                         "WHERE statement_id = {}", now, statement_id)
             await fetch("DELETE FROM ar_statement_line WHERE statement_id = {}", statement_id)
         await record(actor, f"statement.{verb}", "statement", statement_id,
@@ -303,11 +293,11 @@ async def record_payment(actor: Actor, token: str, *, amount: Any, received_on: 
     Side effects: ar_payment, ar_allocation rows, receivable.paid_fen/is_open, ar_statement.paid_fen/status;
     audit `payment.recorded`.
     """
-    _need(actor, "finance")
+    require(actor, "ledger.receivables.manage")
     errors: dict[str, str] = {}
     token = (token or "").strip()
     if not token or len(token) > 64:
-        raise LedgerError(_("This form has expired; reload the page."), status=400)
+        raise DomainError(_("This form has expired; reload the page."), status=400)
     try:
         fen = to_fen(amount)
         if fen <= 0:
@@ -322,19 +312,19 @@ async def record_payment(actor: Actor, token: str, *, amount: Any, received_on: 
     if method not in METHODS:
         errors["method"] = _("Choose how the money was paid.")
     if bool(statement_id) == bool(receivable_id):
-        raise LedgerError(_("A payment is for one statement or one line."), status=400)
+        raise DomainError(_("A payment is for one statement or one line."), status=400)
     if errors:
-        raise LedgerError(_("Check the highlighted fields."), errors)
+        raise DomainError(_("Check the highlighted fields."), errors=errors)
     async with ledger_tx():
         if statement_id:
             st = await fetch("SELECT customer_id, customer_name FROM ar_statement WHERE id = {}", statement_id)
             if not st:
-                raise LedgerError(_("No such statement."), status=404)
+                raise not_found(_("No such statement."))
             customer_id, customer_name = st[0]["customer_id"], st[0]["customer_name"]
         else:
             ln = await fetch("SELECT customer_id, customer_name FROM receivable WHERE id = {}", receivable_id)
             if not ln:
-                raise LedgerError(_("No such receivable."), status=404)
+                raise not_found(_("No such receivable."))
             customer_id, customer_name = ln[0]["customer_id"], ln[0]["customer_name"]
         # The token row first: a concurrent submit of the same form waits here (PostgreSQL row lock /
         # SQLite write lock) and then finds the first payment instead of booking a second one.
@@ -350,21 +340,21 @@ async def record_payment(actor: Actor, token: str, *, amount: Any, received_on: 
         if statement_id:
             st = await fetch("SELECT status FROM ar_statement WHERE id = {}", statement_id)
             if st[0]["status"] != "sent":
-                raise LedgerError(_("Payments are recorded once the statement has been sent."),
-                                  {"amount": _("The statement is %(s)s.", s=status_label(st[0]["status"]))})
+                raise DomainError(_("Payments are recorded once the statement has been sent."),
+                                  errors={"amount": _("The statement is %(s)s.", s=status_label(st[0]["status"]))})
             lines = await fetch("SELECT id, amount_fen, paid_fen FROM receivable WHERE statement_id = {} AND is_open = true "
                                 "ORDER BY posted_on, id", statement_id)
         else:
             ln = await fetch("SELECT * FROM receivable WHERE id = {}", receivable_id)
             if ln[0]["statement_id"]:
-                raise LedgerError(_("This line is on a statement; record the payment on the statement."),
-                                  {"amount": _("Pay through the statement.")})
+                raise DomainError(_("This line is on a statement; record the payment on the statement."),
+                                  errors={"amount": _("Pay through the statement.")})
             lines = [ln[0]] if ln[0]["is_open"] else []
         open_fen = sum(int(r["amount_fen"]) - int(r["paid_fen"]) for r in lines)
         if fen > open_fen:
-            raise LedgerError(_("The payment %(paid)s is more than the open amount %(open)s.",
+            raise DomainError(_("The payment %(paid)s is more than the open amount %(open)s.",
                                 paid=_money(fen), open=_money(open_fen)),
-                              {"amount": _("At most %(open)s is open.", open=_money(open_fen))})
+                              errors={"amount": _("At most %(open)s is open.", open=_money(open_fen))})
         pid = pay[0]["id"]
         left = fen
         now = utcnow()
@@ -376,7 +366,7 @@ async def record_payment(actor: Actor, token: str, *, amount: Any, received_on: 
                 continue
             ok = await fetch(
                 "UPDATE receivable SET paid_fen = paid_fen + {}, is_open = (paid_fen + {} < amount_fen), "
-                "version = version + 1, updated_at = {} WHERE id = {} AND paid_fen + {} <= amount_fen RETURNING id",
+                "version = version + 1, updated_at = {} WHERE id = {} AND paid_fen + {} <= amount_fen RETURNING id",  # cas-ok: conditional money update (paid + x <= amount) and is_open from it, one statement
                 x, x, now, line["id"], x)
             if not ok:
                 raise _stale(_("Another payment was recorded on these lines meanwhile. Reload and try again."))
@@ -385,7 +375,7 @@ async def record_payment(actor: Actor, token: str, *, amount: Any, received_on: 
         if statement_id:
             ok = await fetch(
                 "UPDATE ar_statement SET paid_fen = paid_fen + {}, status = CASE WHEN paid_fen + {} >= total_fen "
-                "THEN 'settled' ELSE status END, version = version + 1, updated_at = {} "
+                "THEN 'settled' ELSE status END, version = version + 1, updated_at = {} "  # cas-ok: conditional money update that may settle, one statement
                 "WHERE id = {} AND status = 'sent' AND paid_fen + {} <= total_fen RETURNING id", fen, fen, now, statement_id, fen)
             if not ok:
                 raise _stale()
@@ -405,11 +395,11 @@ def _money(fen: int) -> str:
 
 async def request_extension(actor: Actor, receivable_id: int, *, reason: str, requested_due_date: dt.date | None) -> int:
     """R-AR-03: a written request to extend the due date of a line the client pays late."""
-    _need(actor, "desk", "field", "bench", "finance")
+    require(actor, "ledger.extensions.request")
     errors: dict[str, str] = {}
     rows = await fetch("SELECT * FROM receivable WHERE id = {}", receivable_id)
     if not rows:
-        raise LedgerError(_("No such receivable."), status=404)
+        raise not_found(_("No such receivable."))
     line = rows[0]
     if not (reason or "").strip():
         errors["reason"] = _("Give the client's reason for paying late.")
@@ -421,8 +411,8 @@ async def request_extension(actor: Actor, receivable_id: int, *, reason: str, re
     if not line["is_open"]:
         errors["reason"] = _("This line is paid.")
     if errors:
-        raise LedgerError(_("Check the highlighted fields."), errors)
-    already = LedgerError(_("An extension request for this line is already waiting."), {"reason": _("Already requested.")})
+        raise DomainError(_("Check the highlighted fields."), errors=errors)
+    already = DomainError(_("An extension request for this line is already waiting."), errors={"reason": _("Already requested.")})
     try:
         async with ledger_tx():
             pending = await fetch("SELECT id FROM ar_extension WHERE receivable_id = {} AND status = 'pending'", receivable_id)
@@ -444,19 +434,22 @@ async def request_extension(actor: Actor, receivable_id: int, *, reason: str, re
 
 async def decide_extension(actor: Actor, extension_id: int, approve: bool, *, note: str = "", version: int | None = None) -> None:
     """R-AR-03: the manager (or GM office) approves or rejects; approval moves the line's due date."""
-    _need(actor, "manager", "gm")
+    require(actor, "ledger.extensions.decide")
     async with ledger_tx():
-        cond = " AND version = {}" if version else ""
-        rows = await fetch(
-            "UPDATE ar_extension SET status = {}, decided_by = {}, decided_at = {}, decision_note = {}, version = version + 1 "
-            "WHERE id = {} AND status = 'pending'" + cond + " RETURNING receivable_id, requested_due_date",
-            "approved" if approve else "rejected", actor.user_id, utcnow(), (note or "").strip()[:300], extension_id,
-            *([version] if version else []))
-        if not rows:
-            raise _stale(_("This request was decided meanwhile."))
+        t = EXTENSION_TRANSITIONS["approve" if approve else "reject"]
+        try:
+            row = await move("ar_extension", extension_id, version, t, actor=actor, stamp=False, note=note or "",
+                             sets={"decided_by": actor.user_id, "decided_at": utcnow(),
+                                   "decision_note": (note or "").strip()[:300]},
+                             returning="receivable_id, requested_due_date", check_perm=False)
+        except DomainError as exc:
+            if exc.status != 409:
+                raise
+            raise _stale(_("This request was decided meanwhile.")) from exc
+        rows = [row]
         if approve:
-            await fetch("UPDATE receivable SET due_date = {}, extended = true, version = version + 1, updated_at = {} "
-                        "WHERE id = {}", rows[0]["requested_due_date"], utcnow(), rows[0]["receivable_id"])
+            await update_versioned("receivable", row["receivable_id"], None,
+                                   {"due_date": row["requested_due_date"], "extended": True}, returning="id")
         await record(actor, "extension.approved" if approve else "extension.rejected", "ar_extension", extension_id,
                      after={"receivable_id": rows[0]["receivable_id"], "note": note})
 
@@ -465,9 +458,9 @@ async def decide_extension(actor: Actor, extension_id: int, approve: bool, *, no
 
 async def check_week(actor: Actor, technician_user_id: int, week: dt.date, note: str = "") -> None:
     """R-AR-04: the coordinator and the technician reconcile the week's sales (Friday/Saturday)."""
-    _need(actor, "desk")
+    require(actor, "ledger.receivables.register")
     if await user_row(technician_user_id) is None:  # X-05: a clear 400, not a NOT NULL crash or a row for nobody
-        raise LedgerError(_("Choose a technician."), {"tech": _("Choose a technician.")})
+        raise DomainError(_("Choose a technician."), errors={"tech": _("Choose a technician.")})
     start = week_start(week)
     end = start + dt.timedelta(days=6)
     async with ledger_tx():
@@ -489,24 +482,22 @@ async def check_week(actor: Actor, technician_user_id: int, week: dt.date, note:
 
 async def save_followup(actor: Actor, receivable_id: int, note: str) -> None:
     """R-AR-04: the manager's Monday review notes why an overdue line is unpaid and what is done."""
-    _need(actor, "manager")
+    require(actor, "ledger.overdue.followup")
     note = (note or "").strip()
     if not note:
-        raise LedgerError(_("Write the follow-up."), {"note": _("Write the follow-up.")})
+        raise DomainError(_("Write the follow-up."), errors={"note": _("Write the follow-up.")})
     async with ledger_tx():
-        rows = await fetch("UPDATE receivable SET followup_note = {}, followup_at = {}, version = version + 1, updated_at = {} "
-                           "WHERE id = {} RETURNING id", note[:300], utcnow(), utcnow(), receivable_id)
-        if not rows:
-            raise LedgerError(_("No such receivable."), status=404)
+        await update_versioned("receivable", receivable_id, None, {"followup_note": note[:300], "followup_at": utcnow()},
+                               returning="id")  # no such line: 404
         await record(actor, "receivable.followup", "receivable", receivable_id, after={"note": note})
 
 
 # ---------------------------------------------------------------- calendar
 
 async def set_calendar_day(actor: Actor, day: dt.date | None, is_working: bool, name: str) -> None:
-    _need(actor, "finance", "admin")
+    require(actor, "ledger.calendar.edit")
     if day is None:
-        raise LedgerError(_("Enter the date."), {"day": _("Enter the date.")})
+        raise DomainError(_("Enter the date."), errors={"day": _("Enter the date.")})
     async with ledger_tx():
         await fetch("INSERT INTO work_calendar (day, is_working, name, updated_at) VALUES ({}, {}, {}, {}) "
                     "ON CONFLICT (day) DO UPDATE SET is_working = excluded.is_working, name = excluded.name, "
@@ -515,7 +506,7 @@ async def set_calendar_day(actor: Actor, day: dt.date | None, is_working: bool, 
 
 
 async def delete_calendar_day(actor: Actor, day: dt.date) -> None:
-    _need(actor, "finance", "admin")
+    require(actor, "ledger.calendar.edit")
     async with ledger_tx():
         await fetch("DELETE FROM work_calendar WHERE day = {}", day)
         await record(actor, "calendar.removed", "work_calendar", str(day))
@@ -751,3 +742,8 @@ async def _panel_counts() -> dict:
     counts = {r["status"]: int(r["n"]) for r in st}
     return {"draft": counts.get("draft", 0), "reviewed": counts.get("reviewed", 0), "checked": counts.get("checked", 0),
             "overdue": int(over[0]["n"] or 0), "overdue_fen": int(over[0]["fen"] or 0), "extensions": int(ext[0]["n"] or 0)}
+
+
+async def recent_sales_confirmations(limit: int = 30) -> list[dict]:
+    return await fetch("SELECT s.*, u.full_name AS tech_name, u.username AS tech_username FROM sales_confirmation s "
+                       f"LEFT JOIN app_user u ON u.id = s.technician_user_id ORDER BY s.id DESC LIMIT {int(limit)}")

@@ -11,7 +11,8 @@ from app.core.audit.services import Actor
 from app.core.db import fetch
 from app.ledger import receivables as ar
 from app.ledger import services as slips
-from app.ledger.common import clear_cache, today
+from app.core.dates import today
+from app.ledger.common import clear_cache
 from seed.factories import unique
 from tests.ledger.factories import actor, issued_book, series
 
@@ -122,7 +123,10 @@ async def test_void_transfer_delay_handback_over_http(login_as):
     assert moved.status_code == 303
     delay = await client.post_form(f"/slips/{s2['id']}/delay", {"reason": "等配件"})
     assert delay.status_code == 400  # the slip moved on: a delay slip attaches to a used slip
-    back = await client.post_form(f"/slips/books/{book['id']}/handback", {"reason": "离职", "handed_on": today().isoformat()})
+    no_version = await client.post_form(f"/slips/books/{book['id']}/handback", {"reason": "离职", "handed_on": today().isoformat()})
+    assert no_version.status_code == 400  # a form without its version is refused, never "no check"
+    version = (await slips.get_book(book["id"]))["version"]
+    back = await client.post_form(f"/slips/books/{book['id']}/handback", {"reason": "离职", "handed_on": today().isoformat(), "version": str(version)})
     assert back.status_code == 303
     states = {r["number"]: r["state"] for r in await fetch("SELECT number, state FROM slip WHERE book_id = {}", book["id"])}
     assert states == {1: "void", 2: "transferred", 3: "returned", 4: "returned", 5: "returned"}
@@ -222,7 +226,8 @@ async def test_statement_workflow_over_http_and_print(login_as):
     drafted = await desk.post_form("/receivables/statements/draft", {"customer_name": name, "month": month})
     assert drafted.status_code == 303
     sid = int(re.search(r"/statements/(\d+)", drafted.headers["location"]).group(1))
-    assert (await finance.post_form(f"/receivables/statements/{sid}/move", {"verb": "review"})).status_code == 403
+    version = (await ar.get_statement(sid))["version"]
+    assert (await finance.post_form(f"/receivables/statements/{sid}/move", {"verb": "review", "version": str(version)})).status_code == 403
     for client, verb in ((manager, "review"), (finance, "check"), (finance, "send")):
         version = (await ar.get_statement(sid))["version"]
         response = await client.post_form(f"/receivables/statements/{sid}/move", {"verb": verb, "version": str(version)})
@@ -276,9 +281,10 @@ async def test_extension_request_and_manager_decision_http(login_as):
     ok = await desk.post_form(f"/receivables/{rid}/extension", {"reason": "客户资金紧张", "requested_due_date": new_due})
     assert ok.status_code == 303
     eid = (await fetch("SELECT id FROM ar_extension WHERE receivable_id = {}", rid))[0]["id"]
-    assert (await finance.post_form(f"/receivables/extensions/{eid}/decide", {"decision": "approve"})).status_code == 403
+    assert (await finance.post_form(f"/receivables/extensions/{eid}/decide", {"decision": "approve", "version": "1"})).status_code == 403
     assert (await manager.get("/receivables/extensions")).status_code == 200
-    assert (await manager.post_form(f"/receivables/extensions/{eid}/decide", {"decision": "approve"})).status_code == 303
+    assert (await manager.post_form(f"/receivables/extensions/{eid}/decide", {"decision": "approve"})).status_code == 400
+    assert (await manager.post_form(f"/receivables/extensions/{eid}/decide", {"decision": "approve", "version": "1"})).status_code == 303
     assert str((await fetch("SELECT due_date FROM receivable WHERE id = {}", rid))[0]["due_date"])[:10] == new_due
     home = await manager.get("/")
     assert "panel-ledger_manager" in home.text
