@@ -162,3 +162,17 @@ async def moved(table: str, row_id: int, version: int | None, transition: Any, a
             raise
         raise DomainError(message or _("Someone else changed this meanwhile. Reload and try again."), status=409,
                           current=exc.current) from exc
+
+
+async def ledger_setting(key: str) -> Any:
+    """`app.core.settings.setting(key)` for a ledger key. The specs live in the ledger's manifest; when a
+    service runs before create_app() installed it (another domain's service test, a script, the seed),
+    install the manifest first instead of failing with KeyError (core.setting() knows only installed specs)."""
+    from app.core.settings import REGISTRY, setting
+
+    if key not in REGISTRY:
+        from app.core.manifest import install
+        from app.ledger import MANIFEST
+
+        install(MANIFEST)
+    return await setting(key)

@@ -18,12 +18,11 @@ from app.core.db import fetch, utcnow
 from app.core.i18n import _
 from app.core.errors import DomainError, not_found
 from app.core.permissions import require
-from app.core.settings import setting
 from app.core.status import move, update_versioned
 from app.ledger.status import EXTENSION_TRANSITIONS, STATEMENT_LABELS, STATEMENT_STAMPS, STATEMENT_TRANSITIONS
 from app.core.dates import as_date, today
 from app.core.db import is_unique_violation
-from app.ledger.common import cached, ledger_tx, month_bounds, sqlite_index, user_row, week_start
+from app.ledger.common import cached, ledger_setting, ledger_tx, month_bounds, sqlite_index, user_row, week_start
 from app.core.money import from_fen, to_fen
 
 CLASSES = ("monthly", "retail")
@@ -59,7 +58,7 @@ async def add_working_days(start: dt.date, n: int) -> dt.date:
 
 async def retail_due(posted_on: dt.date) -> dt.date:
     """R-AR-02: retail sales are paid within 7 working days (setting ledger.retail_due_working_days)."""
-    days = await setting("ledger.retail_due_working_days")
+    days = await ledger_setting("ledger.retail_due_working_days")
     return await add_working_days(posted_on, days)
 
 
@@ -248,7 +247,7 @@ async def move_statement(actor: Actor, statement_id: int, verb: str, version: in
             raise not_found(_("No such statement."))
         st = cur[0]
         if verb == "send":
-            sets["due_on"] = today() + dt.timedelta(days=await setting("ledger.monthly_due_days"))
+            sets["due_on"] = today() + dt.timedelta(days=await ledger_setting("ledger.monthly_due_days"))
         try:
             await move("ar_statement", statement_id, version, t, actor=actor, sets=sets, note=note or "", now=now,
                        labels=STATEMENT_LABELS, check_perm=False)

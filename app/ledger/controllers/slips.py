@@ -13,13 +13,12 @@ from app.core.forms import parse_or_raise
 from app.core.i18n import _
 from app.core.money import from_fen
 from app.core.permissions import can, perm
-from app.core.settings import setting
 from app.core.web import actor, form_data, redirect, render
 from app.core.xlsx import workbook, xlsx_response
 from app.ledger import labels
 from app.ledger import schemas
 from app.ledger import services as slips
-from app.ledger.common import repairers
+from app.ledger.common import ledger_setting, repairers
 from app.ledger.controllers._common import ctx as _ctx
 from app.ledger.controllers._common import int_or_none as _int
 from app.ledger.controllers._common import month_or_current as _month
@@ -42,7 +41,7 @@ class SlipController(Controller):
                       **_ctx(rows=rows, cursor=cursor, errors=errors or {}, message=message, form=form or {},
                              status=status, holder=holder, number=number, first_page=after is None,
                              repairers=await repairers(), stock=await slips.stock_books(60),
-                             to_exchange=await slips.books_to_exchange(8), book_size=await setting("ledger.book_size")))
+                             to_exchange=await slips.books_to_exchange(8), book_size=await ledger_setting("ledger.book_size")))
 
     @get("/", name="slips.books")
     async def books(self, request: Request, status: FromQuery[str] = "issued", holder: FromQuery[str] = "",
