@@ -89,3 +89,7 @@ EXTENSION_TRANSITIONS = {
     "approve": Transition("approve", (ExtensionStatus.PENDING,), ExtensionStatus.APPROVED, perm="ledger.extensions.decide"),
     "reject": Transition("reject", (ExtensionStatus.PENDING,), ExtensionStatus.REJECTED, perm="ledger.extensions.decide"),
 }
+
+# the closed lists a receivable carries
+ACCOUNT_CLASSES = ("monthly", "retail")
+METHODS = ("cash", "transfer", "cheque", "other")
