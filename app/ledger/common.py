@@ -164,15 +164,40 @@ async def moved(table: str, row_id: int, version: int | None, transition: Any, a
                           current=exc.current) from exc
 
 
-async def ledger_setting(key: str) -> Any:
-    """`app.core.settings.setting(key)` for a ledger key. The specs live in the ledger's manifest; when a
-    service runs before create_app() installed it (another domain's service test, a script, the seed),
-    install the manifest first instead of failing with KeyError (core.setting() knows only installed specs)."""
-    from app.core.settings import REGISTRY, setting
+def ensure_installed() -> None:
+    """Install the ledger's manifest (permission names, setting specs) if create_app() has not yet.
 
-    if key not in REGISTRY:
+    core's permission and setting registries know a domain only once its manifest is installed; a
+    ledger service called before any app exists (another domain's service test, a script, the seed)
+    would otherwise fail with KeyError. Idempotent, and a no-op once the app is built."""
+    from app.core.permissions import PERMISSIONS
+
+    if "ledger.view" not in PERMISSIONS:
         from app.core.manifest import install
         from app.ledger import MANIFEST
 
         install(MANIFEST)
+
+
+def can(who: Any, *names: str) -> bool:
+    """app.core.permissions.can() for ledger permission names (see ensure_installed)."""
+    from app.core import permissions
+
+    ensure_installed()
+    return permissions.can(who, *names)
+
+
+def require(who: Any, *names: str) -> None:
+    """app.core.permissions.require() for ledger permission names: a 403 DomainError unless allowed."""
+    from app.core import permissions
+
+    ensure_installed()
+    permissions.require(who, *names)
+
+
+async def ledger_setting(key: str) -> Any:
+    """`app.core.settings.setting(key)` for a ledger key (its spec lives in the manifest; see ensure_installed)."""
+    from app.core.settings import setting
+
+    ensure_installed()
     return await setting(key)

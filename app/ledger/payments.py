@@ -13,9 +13,8 @@ from app.core.db import fetch, utcnow
 from app.core.errors import DomainError, not_found
 from app.core.i18n import _
 from app.core.money import from_fen, to_fen
-from app.core.permissions import require
 from app.ledger.ar_reports import status_label
-from app.ledger.common import ledger_tx
+from app.ledger.common import ledger_tx, require
 from app.ledger.status import METHODS
 
 

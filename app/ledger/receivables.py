@@ -17,12 +17,11 @@ from app.core.numbers import attach_entity, next_number
 from app.core.db import fetch, utcnow
 from app.core.i18n import _
 from app.core.errors import DomainError, not_found
-from app.core.permissions import require
 from app.core.status import move, update_versioned
 from app.ledger.status import EXTENSION_TRANSITIONS, STATEMENT_LABELS, STATEMENT_STAMPS, STATEMENT_TRANSITIONS
 from app.core.dates import as_date, today
 from app.core.db import is_unique_violation
-from app.ledger.common import ledger_setting, ledger_tx, month_bounds, user_row, week_start
+from app.ledger.common import ledger_setting, ledger_tx, require, month_bounds, user_row, week_start
 from app.core.money import from_fen, to_fen
 from app.ledger.ar_reports import (ageing, get_receivable, get_statement, list_extensions,  # noqa: F401
                                    list_receivables, list_statements, overdue_review, panel_counts,
