@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 from typing import Any
 
 from app.core.errors import DomainError
@@ -39,15 +40,23 @@ async def user_row(user_id: int | None) -> dict | None:
     return row
 
 
+def carries_books(role_set: frozenset[str]) -> bool:
+    """May a user with these roles hold a slip book (permission `ledger.slips.carry`)?"""
+    return can(SimpleNamespace(roles=role_set), "ledger.slips.carry")
+
+
 async def repairers() -> list[dict]:
     """Active users who carry slip books (field technicians and bench engineers)."""
+    ensure_installed()
+    from app.core.permissions import roles_for
+
+    carriers = sorted(roles_for("ledger.slips.carry"))
     rows = await fetch(
-        "SELECT id, username, full_name, roles FROM app_user WHERE is_active = {} AND "
-        "(roles LIKE {} OR roles LIKE {}) ORDER BY username", True, "%field%", "%bench%")
+        "SELECT id, username, full_name, roles FROM app_user WHERE is_active = {} AND ("
+        + " OR ".join("roles LIKE {}" for _r in carriers) + ") ORDER BY username", True, *[f"%{r}%" for r in carriers])
     out = []
     for row in rows:
-        roles = parse_roles(row["roles"])
-        if roles & {"field", "bench"}:
+        if carries_books(parse_roles(row["roles"])):
             out.append({"id": row["id"], "username": row["username"], "display": row["full_name"] or row["username"]})
     return out
 

@@ -24,7 +24,7 @@ from app.ledger.slip_reports import (STATES, book_slips, books_to_exchange, get_
 from app.ledger.status import BOOK_TRANSITIONS, SLIP_TRANSITIONS
 from app.core.dates import as_date, today
 from app.core.db import is_unique_violation
-from app.ledger.common import can, ledger_tx, moved, user_row
+from app.ledger.common import can, carries_books, ledger_tx, moved, user_row
 from app.core.money import from_fen, to_fen
 
 MAX_BOOK = 1000
@@ -116,7 +116,7 @@ async def _check_holder(holder_user_id: int | None) -> dict:
     holder = await user_row(holder_user_id)
     if holder is None or not holder["is_active"]:
         raise DomainError(_("Choose an active repairer."), errors={"holder_user_id": _("Choose an active repairer.")})
-    if not holder["role_set"] & {"field", "bench"}:
+    if not carries_books(holder["role_set"]):
         raise DomainError(_("Only field technicians and bench engineers carry slip books."),
                           errors={"holder_user_id": _("Only field technicians and bench engineers carry slip books.")})
     return holder
