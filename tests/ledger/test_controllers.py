@@ -361,3 +361,30 @@ async def test_week_check_without_a_technician_is_refused_not_a_crash(login_as):
         response = await desk.post_form("/receivables/ledger/check", {"tech": tech, "week": today().isoformat()})
         assert response.status_code == 400, tech
     assert await _count("SELECT COUNT(*) AS n FROM ar_week_check") == before
+
+
+async def test_ledger_settings_listed_and_used(login_as):
+    """The three seeded ledger settings are on /admin/settings (labelled, editable); the cache stamp is not a setting."""
+    admin = await login_as("admin")
+    page = await admin.get("/admin/settings")
+    assert page.status_code == 200
+    for key in ("ledger.retail_due_working_days", "ledger.monthly_due_days", "ledger.book_size"):
+        assert f'name="{key}"' in page.text, key
+    assert not await fetch("SELECT key FROM app_setting WHERE key = 'ledger.rev'")  # the cache stamp is not a setting
+
+
+async def test_statement_moves_leave_a_history(login_as):
+    """Every statement move goes through core.status.move(): one status_change row per move, in order."""
+    desk, manager = await login_as("desk"), await login_as("manager")
+    desk_actor = await _as_actor(desk, "desk")
+    name = unique("月结")
+    await ar.post_receivable(desk_actor, "ticket", unique("T"), None, name, "monthly", Decimal("10.00"), "x", None)
+    sid = await ar.draft_statement(desk_actor, name, today().strftime("%Y-%m"))
+    version = (await ar.get_statement(sid))["version"]
+    ok = await manager.post_form(f"/receivables/statements/{sid}/move", {"verb": "review", "version": str(version)})
+    assert ok.status_code == 303
+    stale = await manager.post_form(f"/receivables/statements/{sid}/move", {"verb": "review", "version": str(version)})
+    assert stale.status_code == 409
+    rows = await fetch("SELECT from_status, to_status, action FROM status_change WHERE table_name = 'ar_statement' "
+                       "AND row_id = {} ORDER BY version", sid)
+    assert [(r["from_status"], r["to_status"], r["action"]) for r in rows] == [("draft", "reviewed", "review")]
