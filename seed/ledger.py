@@ -23,7 +23,8 @@ from tqdm import tqdm
 from app.core.audit.services import Actor
 from app.core.numbers import next_number
 from app.core.db import fetch, utcnow, write_transaction
-from app.ledger.common import as_date, bump_rev, today
+from app.core.dates import as_date, today
+from app.ledger.common import bump_rev
 from seed.demo import register_step
 from seed.factories import fake
 

@@ -1,59 +1,19 @@
-"""Shared bits of the ledger services: the error type, dates, settings, users."""
+"""Shared bits of the ledger services: months and weeks, users, the revision stamp and report cache."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
-from app.core.dates import as_date, today  # noqa: F401 (re-exported for this domain)
+from app.core.errors import DomainError
 from app.core.roles import parse_roles
 from app.core.db import fetch
-from app.core.i18n import tz
-from app.core.money import MoneyError, parse_money
 
 
-class LedgerError(Exception):
-    """A refused ledger action; `errors` maps form fields to messages; 409 = changed meanwhile."""
-
-    def __init__(self, message: str, errors: dict[str, str] | None = None, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.errors = errors or {}
-        self.status = status
-
-
-def parse_date(text: Any, field: str, errors: dict[str, str], *, required: bool = True, message: str = "") -> dt.date | None:
-    from app.core.i18n import _
-
-    raw = str(text or "").strip()
-    if not raw:
-        if required:
-            errors[field] = message or _("Enter a date.")
-        return None
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        errors[field] = _("Use the format YYYY-MM-DD.")
-        return None
-
-
-def parse_amount(text: Any, field: str, errors: dict[str, str], *, allow_zero: bool = False) -> Decimal | None:
-    from app.core.i18n import _
-
-    try:
-        value = parse_money(text if isinstance(text, Decimal) else str(text or ""))
-    except MoneyError:
-        errors[field] = _("Enter an amount such as 1234.50.")
-        return None
-    if value < 0 or (value == 0 and not allow_zero):
-        errors[field] = _("The amount must be greater than zero.") if not allow_zero else _("The amount cannot be negative.")
-        return None
-    if value >= Decimal("100000000"):
-        errors[field] = _("The amount is too large.")
-        return None
-    return value
+# Transitional name for app.rma, which still catches `app.ledger.common.LedgerError` (not through
+# app.ledger.api); the ledger itself raises core's DomainError. Drop once rma catches DomainError.
+LedgerError = DomainError
 
 
 def month_bounds(month: str) -> tuple[dt.date, dt.date]:
@@ -68,19 +28,6 @@ def week_start(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-async def setting(key: str, default: Any) -> Any:
-    rows = await fetch("SELECT value FROM app_setting WHERE key = {}", key)
-    if not rows:
-        return default
-    value = rows[0]["value"]
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return default
-    return value if value is not None else default
-
-
 async def user_row(user_id: int | None) -> dict | None:
     if not user_id:
         return None
@@ -93,27 +40,30 @@ async def user_row(user_id: int | None) -> dict | None:
     return row
 
 
+def carries_books(role_set: frozenset[str]) -> bool:
+    """May a user with these roles hold a slip book (permission `ledger.slips.carry`)?"""
+    return can(SimpleNamespace(roles=role_set), "ledger.slips.carry")
+
+
 async def repairers() -> list[dict]:
     """Active users who carry slip books (field technicians and bench engineers)."""
+    ensure_installed()
+    from app.core.permissions import roles_for
+
+    carriers = sorted(roles_for("ledger.slips.carry"))
     rows = await fetch(
-        "SELECT id, username, full_name, roles FROM app_user WHERE is_active = {} AND "
-        "(roles LIKE {} OR roles LIKE {}) ORDER BY username", True, "%field%", "%bench%")
+        "SELECT id, username, full_name, roles FROM app_user WHERE is_active = {} AND ("
+        + " OR ".join("roles LIKE {}" for _r in carriers) + ") ORDER BY username", True, *[f"%{r}%" for r in carriers])
     out = []
     for row in rows:
-        roles = parse_roles(row["roles"])
-        if roles & {"field", "bench"}:
+        if carries_books(parse_roles(row["roles"])):
             out.append({"id": row["id"], "username": row["username"], "display": row["full_name"] or row["username"]})
     return out
 
 
-def is_unique_violation(exc: Exception) -> bool:
-    text = f"{type(exc).__name__} {exc}".lower()
-    return "unique" in text or "duplicate" in text
-
-
 # ---------------------------------------------------------------- revision + read cache
 #
-# Every ledger write transaction stamps the `ledger.rev` setting row (an upsert of its updated_at,
+# Every ledger write transaction stamps the one `ledger_revision` row (an upsert of its updated_at,
 # committed with the write). Reports over the whole month / all open lines (reconciliation summary,
 # ageing, overdue review, panel counts) are cached per process under (report, args, rev): a cache
 # entry is used only while the stamp it was computed under is still the current one, so a write in
@@ -122,7 +72,6 @@ def is_unique_violation(exc: Exception) -> bool:
 from contextlib import asynccontextmanager  # noqa: E402
 from typing import AsyncIterator, Awaitable, Callable  # noqa: E402
 
-REV_KEY = "ledger.rev"
 _CACHE: dict[tuple, tuple[Any, Any]] = {}
 _CACHE_MAX = 64
 
@@ -132,12 +81,12 @@ async def bump_rev() -> None:
     from app.core.db import utcnow
 
     now = utcnow()
-    await fetch("INSERT INTO app_setting (key, value, updated_at) VALUES ({}, '0', {}) "
-                "ON CONFLICT (key) DO UPDATE SET updated_at = excluded.updated_at", REV_KEY, now)
+    await fetch("INSERT INTO ledger_revision (id, updated_at) VALUES (1, {}) "
+                "ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at", now)
 
 
 async def current_rev() -> Any:
-    rows = await fetch("SELECT updated_at FROM app_setting WHERE key = {}", REV_KEY)
+    rows = await fetch("SELECT updated_at FROM ledger_revision WHERE id = 1")
     return str(rows[0]["updated_at"]) if rows else None
 
 
@@ -205,3 +154,59 @@ async def sqlite_index(name: str) -> str:
     if _INDEXES is None or name not in _INDEXES:
         _INDEXES = {r["name"] for r in await fetch("SELECT name FROM sqlite_master WHERE type = 'index'")}
     return f" INDEXED BY {name}" if name in _INDEXES else ""
+
+
+async def moved(table: str, row_id: int, version: int | None, transition: Any, actor: Any, message: str = "",
+                **kwargs: Any) -> dict:
+    """core.status.move(), keeping the ledger's own wording of a 409 (the row changed meanwhile or is no longer
+    in the state the move starts from). The permission is checked by the caller (it names the refusal)."""
+    from app.core.i18n import _
+    from app.core.status import move
+
+    kwargs.setdefault("check_perm", False)
+    try:
+        return await move(table, row_id, version, transition, actor=actor, **kwargs)
+    except DomainError as exc:
+        if exc.status != 409:
+            raise
+        raise DomainError(message or _("Someone else changed this meanwhile. Reload and try again."), status=409,
+                          current=exc.current) from exc
+
+
+def ensure_installed() -> None:
+    """Install the ledger's manifest (permission names, setting specs) if create_app() has not yet.
+
+    core's permission and setting registries know a domain only once its manifest is installed; a
+    ledger service called before any app exists (another domain's service test, a script, the seed)
+    would otherwise fail with KeyError. Idempotent, and a no-op once the app is built."""
+    from app.core.permissions import PERMISSIONS
+
+    if "ledger.view" not in PERMISSIONS:
+        from app.core.manifest import install
+        from app.ledger import MANIFEST
+
+        install(MANIFEST)
+
+
+def can(who: Any, *names: str) -> bool:
+    """app.core.permissions.can() for ledger permission names (see ensure_installed)."""
+    from app.core import permissions
+
+    ensure_installed()
+    return permissions.can(who, *names)
+
+
+def require(who: Any, *names: str) -> None:
+    """app.core.permissions.require() for ledger permission names: a 403 DomainError unless allowed."""
+    from app.core import permissions
+
+    ensure_installed()
+    permissions.require(who, *names)
+
+
+async def ledger_setting(key: str) -> Any:
+    """`app.core.settings.setting(key)` for a ledger key (its spec lives in the manifest; see ensure_installed)."""
+    from app.core.settings import setting
+
+    ensure_installed()
+    return await setting(key)

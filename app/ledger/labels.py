@@ -1,30 +1,21 @@
-"""Display labels for ledger states (gettext at display time) and fast formatters for long tables."""
+"""Display labels for ledger states (the state labels live in app.ledger.status) (gettext at display time) and fast formatters for long tables."""
 
 from functools import lru_cache
 
 from app.core.i18n import lazy_gettext as _l
+from app.ledger.status import BOOK_LABELS, EXTENSION_LABELS, SLIP_LABELS, STATEMENT_LABELS
 
-SLIP_STATES = {
-    "unused": _l("Unused"),
-    "used": _l("Used"),
-    "void": _l("Void"),
-    "transferred": _l("Transferred"),
-    "returned": _l("Returned unused"),
-    "missing": _l("Missing"),
-}
+SLIP_STATES = SLIP_LABELS
 SLIP_BADGES = {"unused": "bg-secondary-lt", "used": "bg-green-lt", "void": "bg-orange-lt", "transferred": "bg-blue-lt",
                "returned": "bg-purple-lt", "missing": "bg-red text-white"}
-BOOK_STATUS = {"stock": _l("In stock"), "issued": _l("Issued"), "closed": _l("Closed")}
+BOOK_STATUS = BOOK_LABELS
 BOOK_KINDS = {"regular": _l("Regular"), "backup": _l("Backup book")}
 CLASSES = {"monthly": _l("Monthly-settled"), "retail": _l("Retail")}
 METHODS = {"cash": _l("Cash"), "transfer": _l("Bank transfer"), "cheque": _l("Cheque"), "other": _l("Other")}
-STATEMENT_STATUS = {
-    "draft": _l("Awaiting manager review"), "reviewed": _l("Awaiting finance check"), "checked": _l("Ready to send"),
-    "sent": _l("Sent, awaiting payment"), "settled": _l("Settled"), "cancelled": _l("Cancelled"),
-}
+STATEMENT_STATUS = STATEMENT_LABELS
 STATEMENT_BADGES = {"draft": "bg-yellow-lt", "reviewed": "bg-orange-lt", "checked": "bg-blue-lt", "sent": "bg-azure-lt",
                     "settled": "bg-green-lt", "cancelled": "bg-secondary-lt"}
-EXT_STATUS = {"pending": _l("Pending"), "approved": _l("Approved"), "rejected": _l("Rejected")}
+EXT_STATUS = EXTENSION_LABELS
 BUCKETS = {"b0": _l("0–30 days"), "b1": _l("31–60 days"), "b2": _l("61–90 days"), "b3": _l("Over 90 days")}
 SOURCES = {"ticket": _l("Service ticket"), "rma": _l("Return repair"), "sales_confirmation": _l("Sales confirmation"),
            "manual": _l("Manual"), "bench": _l("Bench repair")}
@@ -51,7 +42,7 @@ def d(value) -> str:
     if value is None or value == "":
         return ""
     from app.core.i18n import current_locale
-    from app.ledger.common import as_date
+    from app.core.dates import as_date
 
     return _date(as_date(value), current_locale())
 

@@ -3,12 +3,12 @@ confirmations, month-end statements (draft → review → check → sent → set
 allocations (part payments; never above the open amount; exact to the fen; a one-time token so a
 double submit books once), retail due dates in working days, extension requests, the per-technician
 sales ledger with its weekly reconciliation, the Monday overdue review, and ageing.
+Payments live in app.ledger.payments, reads and reports in app.ledger.ar_reports (re-exported here).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from decimal import Decimal
 from typing import Any
 
@@ -16,27 +16,25 @@ from app.core.audit.services import Actor, record
 from app.core.numbers import attach_entity, next_number
 from app.core.db import fetch, utcnow
 from app.core.i18n import _
-from app.ledger.common import (LedgerError, as_date, cached, is_unique_violation, ledger_tx, month_bounds, setting,
-                               sqlite_index, today, user_row, week_start)
+from app.core.errors import DomainError, not_found
+from app.core.status import move, update_versioned
+from app.ledger.status import EXTENSION_TRANSITIONS, STATEMENT_LABELS, STATEMENT_STAMPS, STATEMENT_TRANSITIONS
+from app.core.dates import as_date, today
+from app.core.db import is_unique_violation
+from app.ledger.common import ledger_setting, ledger_tx, require, month_bounds, user_row, week_start
 from app.core.money import from_fen, to_fen
+from app.ledger.ar_reports import (ageing, get_receivable, get_statement, list_extensions,  # noqa: F401
+                                   list_receivables, list_statements, overdue_review, panel_counts,
+                                   recent_sales_confirmations, status_label, technician_ledger, technicians)
+from app.ledger.payments import new_token, record_payment  # noqa: F401 (this module's public names)
+from app.ledger.status import ACCOUNT_CLASSES as CLASSES
+from app.ledger.status import METHODS  # noqa: F401
 
-CLASSES = ("monthly", "retail")
-METHODS = ("cash", "transfer", "cheque", "other")
 BUCKETS = ("0-30", "31-60", "61-90", "90+")
 
 
-def _need(actor: Actor, *roles: str) -> None:
-    if not actor.has(*roles):
-        raise LedgerError(_("Your roles do not allow this action."), status=403)
-
-
-def _stale(message: str = "") -> LedgerError:
-    return LedgerError(message or _("Someone else changed this meanwhile. Reload and try again."), status=409)
-
-
-def new_token() -> str:
-    """One-time token a payment form carries (ar_payment.token is UNIQUE)."""
-    return secrets.token_urlsafe(18)
+def _stale(message: str = "") -> DomainError:
+    return DomainError(message or _("Someone else changed this meanwhile. Reload and try again."), status=409)
 
 
 # ---------------------------------------------------------------- working days
@@ -58,7 +56,7 @@ async def add_working_days(start: dt.date, n: int) -> dt.date:
 
 async def retail_due(posted_on: dt.date) -> dt.date:
     """R-AR-02: retail sales are paid within 7 working days (setting ledger.retail_due_working_days)."""
-    days = int(await setting("ledger.retail_due_working_days", 7))
+    days = await ledger_setting("ledger.retail_due_working_days")
     return await add_working_days(posted_on, days)
 
 
@@ -90,7 +88,7 @@ async def post_receivable(actor: Actor, source_type: str, source_id: str | int, 
     if "amount" not in errors and fen <= 0:
         errors["amount"] = _("The amount must be greater than zero.")
     if errors:
-        raise LedgerError(_("Check the highlighted fields."), errors)
+        raise DomainError(_("Check the highlighted fields."), errors=errors)
     posted = posted_on or today()
     async with ledger_tx(joined=True):
         if due_date is None and account_class == "retail":
@@ -114,7 +112,7 @@ async def register_sales_confirmation(actor: Actor, *, customer_name: str, custo
                                       description: str, sold_on: dt.date | None) -> tuple[int, str]:
     """R-AR-01: the coordinator (desk) registers a returned sales confirmation (送货联): it gets the next
     XS-number and posts its receivable line. Returns (id, number)."""
-    _need(actor, "desk")
+    require(actor, "ledger.receivables.register")
     errors: dict[str, str] = {}
     if sold_on is None:
         errors["sold_on"] = _("Enter the date of the sale.")
@@ -134,7 +132,7 @@ async def register_sales_confirmation(actor: Actor, *, customer_name: str, custo
         fen = 0
         errors["amount"] = _("Enter an amount such as 1234.50.")
     if errors:
-        raise LedgerError(_("Check the highlighted fields."), errors)
+        raise DomainError(_("Check the highlighted fields."), errors=errors)
     async with ledger_tx():
         number = await next_number("sales_confirmation", entity_type="sales_confirmation", today=sold_on)
         rows = await fetch(
@@ -155,7 +153,7 @@ async def register_sales_confirmation(actor: Actor, *, customer_name: str, custo
 
 async def post_manual(actor: Actor, **kwargs: Any) -> int:
     """Finance posts a line by hand (a charge from paper, before its domain exists)."""
-    _need(actor, "finance")
+    require(actor, "ledger.receivables.manage")
     return await post_receivable(actor, "manual", kwargs.pop("source_id", ""), **kwargs)
 
 
@@ -174,22 +172,22 @@ async def draft_statement(actor: Actor, customer_name: str, month: str) -> int:
     """R-AR-02: the coordinator (desk) drafts the month-end statement of a monthly-settled customer: every
     open line not yet on a statement, posted up to the month's end. Numbered from the `statement` series.
     Side effects: ar_statement + lines, receivable.statement_id; audit `statement.drafted`."""
-    _need(actor, "desk")
+    require(actor, "ledger.receivables.register")
     try:
         start, end = month_bounds(month)
     except (ValueError, TypeError):
-        raise LedgerError(_("Choose the month."), {"month": _("Use the format YYYY-MM.")}) from None
+        raise DomainError(_("Choose the month."), errors={"month": _("Use the format YYYY-MM.")}) from None
     customer_name = (customer_name or "").strip()
     if not customer_name:
-        raise LedgerError(_("Choose the customer."), {"customer_name": _("Choose the customer.")})
+        raise DomainError(_("Choose the customer."), errors={"customer_name": _("Choose the customer.")})
     async with ledger_tx():
         lines = await fetch(
             "SELECT id, customer_id, amount_fen, paid_fen, description, posted_on FROM receivable WHERE customer_name = {} "
             "AND account_class = 'monthly' AND is_open = true AND statement_id IS NULL AND posted_on <= {} ORDER BY posted_on, id",
             customer_name, end)
         if not lines:
-            raise LedgerError(_("%(name)s has no open monthly lines to put on a statement.", name=customer_name),
-                              {"customer_name": _("Nothing to put on a statement.")})
+            raise DomainError(_("%(name)s has no open monthly lines to put on a statement.", name=customer_name),
+                              errors={"customer_name": _("Nothing to put on a statement.")})
         number = await next_number("statement", entity_type="statement", today=end)
         total = sum(int(r["amount_fen"]) - int(r["paid_fen"]) for r in lines)
         now = utcnow()
@@ -209,7 +207,7 @@ async def draft_statement(actor: Actor, customer_name: str, month: str) -> int:
                                             r["posted_on"])])
             marks = ", ".join("{}" for _c in chunk)
             linked = await fetch(
-                f"UPDATE receivable SET statement_id = {{}}, version = version + 1, updated_at = {{}} "
+                f"UPDATE receivable SET statement_id = {{}}, version = version + 1, updated_at = {{}} "  # cas-ok: links a chunk of lines, each only while still unlinked
                 f"WHERE id IN ({marks}) AND statement_id IS NULL RETURNING id", sid, now, *[r["id"] for r in chunk])
             if len(linked) != len(chunk):
                 raise _stale(_("Some lines were put on another statement meanwhile. Try again."))
@@ -219,197 +217,65 @@ async def draft_statement(actor: Actor, customer_name: str, month: str) -> int:
     return sid
 
 
-TRANSITIONS = {
-    # verb: (allowed roles, from status, to status, who/when columns)
-    "review": (("manager",), "draft", "reviewed", ("reviewed_by", "reviewed_at")),
-    "check": (("finance",), "reviewed", "checked", ("checked_by", "checked_at")),
-    "send": (("finance",), "checked", "sent", ("sent_by", "sent_at")),
-}
-RETURNS = {"review": ("manager",), "check": ("finance",)}
-
-
 async def move_statement(actor: Actor, statement_id: int, verb: str, version: int | None, note: str = "") -> str:
-    """One transition of the statement workflow (R-AR-02) as compare-and-set on (id, status, version):
-    review (manager), check (finance), send (finance; sets the due date of the statement and its lines),
-    `return_review` / `return_check` (send back to draft with a note), `cancel` (desk/finance, draft only).
-    Of two clerks clicking at once one wins; the other gets 409. Returns the new status."""
+    """One transition of the statement workflow (R-AR-02) through core.status.move() (compare-and-set on
+    id, status, version): review (manager), check (finance), send (finance; sets the due date of the
+    statement and its lines), `return_review` / `return_check` (send back to draft with a note),
+    `cancel` (desk/finance, draft only). Of two clerks clicking at once one wins; the other gets 409.
+    Returns the new status."""
+    t = STATEMENT_TRANSITIONS.get(verb)
+    if t is None:
+        raise DomainError(_("Unknown action."), status=400)
+    if verb == "cancel":
+        require(actor, "ledger.receivables.register", "ledger.receivables.manage")
+    else:
+        require(actor, t.perm)
     now = utcnow()
+    sets: dict[str, Any] = {}
+    if verb in STATEMENT_STAMPS:
+        by_col, at_col = STATEMENT_STAMPS[verb]
+        sets = {by_col: actor.user_id, at_col: now}
+    elif verb.startswith("return_"):
+        if not (note or "").strip():
+            raise DomainError(_("Say what must be corrected."), errors={"note": _("Say what must be corrected.")})
+        sets = {"note": note.strip()[:300]}
     async with ledger_tx():
-        cur = await fetch("SELECT * FROM ar_statement WHERE id = {}", statement_id)
+        cur = await fetch("SELECT number, status FROM ar_statement WHERE id = {}", statement_id)
         if not cur:
-            raise LedgerError(_("No such statement."), status=404)
+            raise not_found(_("No such statement."))
         st = cur[0]
-        extra, args = "", []
-        if verb in TRANSITIONS:
-            roles, src, dst, (by_col, at_col) = TRANSITIONS[verb]
-            _need(actor, *roles)
-            extra = f", {by_col} = {{}}, {at_col} = {{}}"
-            args = [actor.user_id, now]
-            if verb == "send":
-                days = int(await setting("ledger.monthly_due_days", 30))
-                due = today() + dt.timedelta(days=days)
-                extra += ", due_on = {}"
-                args.append(due)
-        elif verb in ("return_review", "return_check"):
-            _need(actor, *RETURNS[verb.split("_")[1]])
-            src, dst = ("draft" if verb == "return_review" else "reviewed"), "draft"
-            if not (note or "").strip():
-                raise LedgerError(_("Say what must be corrected."), {"note": _("Say what must be corrected.")})
-            extra, args = ", note = {}", [note.strip()[:300]]
-        elif verb == "cancel":
-            _need(actor, "desk", "finance")
-            src, dst = "draft", "cancelled"
-        else:
-            raise LedgerError(_("Unknown action."), status=400)
-        cond = " AND version = {}" if version else ""
-        rows = await fetch(
-            f"UPDATE ar_statement SET status = {{}}, version = version + 1, updated_at = {{}}{extra} "
-            f"WHERE id = {{}} AND status = {{}}{cond} RETURNING id, status",
-            dst, now, *args, statement_id, src, *([version] if version else []))
-        if not rows:
-            raise _stale(_("Statement %(n)s changed meanwhile (now: %(s)s). Reload and try again.",
-                           n=st["number"], s=status_label(st["status"])))
         if verb == "send":
-            await fetch("UPDATE receivable SET due_date = {}, version = version + 1, updated_at = {} "
-                        "WHERE statement_id = {} AND due_date IS NULL", args[-1], now, statement_id)
+            sets["due_on"] = today() + dt.timedelta(days=await ledger_setting("ledger.monthly_due_days"))
+        try:
+            await move("ar_statement", statement_id, version, t, actor=actor, sets=sets, note=note or "", now=now,
+                       labels=STATEMENT_LABELS, check_perm=False)
+        except DomainError as exc:
+            if exc.status != 409:
+                raise
+            raise DomainError(_("Statement %(n)s changed meanwhile (now: %(s)s). Reload and try again.",
+                                n=st["number"], s=status_label((exc.current or {}).get("status") or st["status"])),
+                              status=409, current=exc.current) from exc
+        dst = t.to
+        if verb == "send":
+            await fetch("UPDATE receivable SET due_date = {}, version = version + 1, updated_at = {} "  # cas-ok: every line of the statement in one statement
+                        "WHERE statement_id = {} AND due_date IS NULL", sets["due_on"], now, statement_id)
         if verb == "cancel":
-            await fetch("UPDATE receivable SET statement_id = NULL, version = version + 1, updated_at = {} "
+            await fetch("UPDATE receivable SET statement_id = NULL, version = version + 1, updated_at = {} "  # cas-ok: unlinks every line of the statement at once
                         "WHERE statement_id = {}", now, statement_id)
             await fetch("DELETE FROM ar_statement_line WHERE statement_id = {}", statement_id)
         await record(actor, f"statement.{verb}", "statement", statement_id,
                      before={"status": st["status"]}, after={"status": dst, "note": note or None})
     return dst
 
-
-def status_label(status: str) -> str:
-    return {
-        "draft": _("Draft — awaiting manager review"), "reviewed": _("Reviewed — awaiting finance check"),
-        "checked": _("Checked — ready to send"), "sent": _("Sent — awaiting payment"), "settled": _("Settled"),
-        "cancelled": _("Cancelled"),
-    }.get(status, status)
-
-
-# ---------------------------------------------------------------- payments
-
-async def record_payment(actor: Actor, token: str, *, amount: Any, received_on: dt.date | None, method: str,
-                         reference: str = "", statement_id: int | None = None,
-                         receivable_id: int | None = None) -> tuple[int, bool]:
-    """Finance records money received against a sent statement or one receivable line.
-
-    Part payments are allowed; a payment above the open amount is refused; the amount is exact to the
-    fen. The one-time `token` (UNIQUE) makes a double-submitted form book once: the second call returns
-    the first payment. Allocation runs oldest line first, each a conditional UPDATE
-    (`paid_fen + x <= amount_fen`). Returns (payment id, created?).
-    Side effects: ar_payment, ar_allocation rows, receivable.paid_fen/is_open, ar_statement.paid_fen/status;
-    audit `payment.recorded`.
-    """
-    _need(actor, "finance")
-    errors: dict[str, str] = {}
-    token = (token or "").strip()
-    if not token or len(token) > 64:
-        raise LedgerError(_("This form has expired; reload the page."), status=400)
-    try:
-        fen = to_fen(amount)
-        if fen <= 0:
-            errors["amount"] = _("The amount must be greater than zero.")
-    except Exception:
-        fen = 0
-        errors["amount"] = _("Enter an amount such as 1234.50.")
-    if received_on is None:
-        errors["received_on"] = _("Enter the date the money was received.")
-    elif received_on > today():
-        errors["received_on"] = _("The date cannot be in the future.")
-    if method not in METHODS:
-        errors["method"] = _("Choose how the money was paid.")
-    if bool(statement_id) == bool(receivable_id):
-        raise LedgerError(_("A payment is for one statement or one line."), status=400)
-    if errors:
-        raise LedgerError(_("Check the highlighted fields."), errors)
-    async with ledger_tx():
-        if statement_id:
-            st = await fetch("SELECT customer_id, customer_name FROM ar_statement WHERE id = {}", statement_id)
-            if not st:
-                raise LedgerError(_("No such statement."), status=404)
-            customer_id, customer_name = st[0]["customer_id"], st[0]["customer_name"]
-        else:
-            ln = await fetch("SELECT customer_id, customer_name FROM receivable WHERE id = {}", receivable_id)
-            if not ln:
-                raise LedgerError(_("No such receivable."), status=404)
-            customer_id, customer_name = ln[0]["customer_id"], ln[0]["customer_name"]
-        # The token row first: a concurrent submit of the same form waits here (PostgreSQL row lock /
-        # SQLite write lock) and then finds the first payment instead of booking a second one.
-        pay = await fetch(
-            "INSERT INTO ar_payment (token, customer_id, customer_name, statement_id, receivable_id, amount_fen, received_on, "
-            "method, reference, recorded_by, created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) "
-            "ON CONFLICT (token) DO NOTHING RETURNING id",
-            token, customer_id, customer_name, statement_id, receivable_id, fen, received_on, method,
-            (reference or "").strip()[:100], actor.user_id, utcnow())
-        if not pay:
-            dup = await fetch("SELECT id FROM ar_payment WHERE token = {}", token)
-            return dup[0]["id"], False
-        if statement_id:
-            st = await fetch("SELECT status FROM ar_statement WHERE id = {}", statement_id)
-            if st[0]["status"] != "sent":
-                raise LedgerError(_("Payments are recorded once the statement has been sent."),
-                                  {"amount": _("The statement is %(s)s.", s=status_label(st[0]["status"]))})
-            lines = await fetch("SELECT id, amount_fen, paid_fen FROM receivable WHERE statement_id = {} AND is_open = true "
-                                "ORDER BY posted_on, id", statement_id)
-        else:
-            ln = await fetch("SELECT * FROM receivable WHERE id = {}", receivable_id)
-            if ln[0]["statement_id"]:
-                raise LedgerError(_("This line is on a statement; record the payment on the statement."),
-                                  {"amount": _("Pay through the statement.")})
-            lines = [ln[0]] if ln[0]["is_open"] else []
-        open_fen = sum(int(r["amount_fen"]) - int(r["paid_fen"]) for r in lines)
-        if fen > open_fen:
-            raise LedgerError(_("The payment %(paid)s is more than the open amount %(open)s.",
-                                paid=_money(fen), open=_money(open_fen)),
-                              {"amount": _("At most %(open)s is open.", open=_money(open_fen))})
-        pid = pay[0]["id"]
-        left = fen
-        now = utcnow()
-        for line in lines:
-            if left <= 0:
-                break
-            x = min(left, int(line["amount_fen"]) - int(line["paid_fen"]))
-            if x <= 0:
-                continue
-            ok = await fetch(
-                "UPDATE receivable SET paid_fen = paid_fen + {}, is_open = (paid_fen + {} < amount_fen), "
-                "version = version + 1, updated_at = {} WHERE id = {} AND paid_fen + {} <= amount_fen RETURNING id",
-                x, x, now, line["id"], x)
-            if not ok:
-                raise _stale(_("Another payment was recorded on these lines meanwhile. Reload and try again."))
-            await fetch("INSERT INTO ar_allocation (payment_id, receivable_id, amount_fen) VALUES ({}, {}, {})", pid, line["id"], x)
-            left -= x
-        if statement_id:
-            ok = await fetch(
-                "UPDATE ar_statement SET paid_fen = paid_fen + {}, status = CASE WHEN paid_fen + {} >= total_fen "
-                "THEN 'settled' ELSE status END, version = version + 1, updated_at = {} "
-                "WHERE id = {} AND status = 'sent' AND paid_fen + {} <= total_fen RETURNING id", fen, fen, now, statement_id, fen)
-            if not ok:
-                raise _stale()
-        await record(actor, "payment.recorded", "ar_payment", pid,
-                     after={"amount": str(from_fen(fen)), "statement_id": statement_id, "receivable_id": receivable_id,
-                            "method": method, "reference": reference})
-    return pid, True
-
-
-def _money(fen: int) -> str:
-    from app.core.i18n import format_money
-
-    return format_money(from_fen(fen))
-
-
 # ---------------------------------------------------------------- extensions (R-AR-03)
 
 async def request_extension(actor: Actor, receivable_id: int, *, reason: str, requested_due_date: dt.date | None) -> int:
     """R-AR-03: a written request to extend the due date of a line the client pays late."""
-    _need(actor, "desk", "field", "bench", "finance")
+    require(actor, "ledger.extensions.request")
     errors: dict[str, str] = {}
     rows = await fetch("SELECT * FROM receivable WHERE id = {}", receivable_id)
     if not rows:
-        raise LedgerError(_("No such receivable."), status=404)
+        raise not_found(_("No such receivable."))
     line = rows[0]
     if not (reason or "").strip():
         errors["reason"] = _("Give the client's reason for paying late.")
@@ -421,8 +287,8 @@ async def request_extension(actor: Actor, receivable_id: int, *, reason: str, re
     if not line["is_open"]:
         errors["reason"] = _("This line is paid.")
     if errors:
-        raise LedgerError(_("Check the highlighted fields."), errors)
-    already = LedgerError(_("An extension request for this line is already waiting."), {"reason": _("Already requested.")})
+        raise DomainError(_("Check the highlighted fields."), errors=errors)
+    already = DomainError(_("An extension request for this line is already waiting."), errors={"reason": _("Already requested.")})
     try:
         async with ledger_tx():
             pending = await fetch("SELECT id FROM ar_extension WHERE receivable_id = {} AND status = 'pending'", receivable_id)
@@ -444,19 +310,22 @@ async def request_extension(actor: Actor, receivable_id: int, *, reason: str, re
 
 async def decide_extension(actor: Actor, extension_id: int, approve: bool, *, note: str = "", version: int | None = None) -> None:
     """R-AR-03: the manager (or GM office) approves or rejects; approval moves the line's due date."""
-    _need(actor, "manager", "gm")
+    require(actor, "ledger.extensions.decide")
     async with ledger_tx():
-        cond = " AND version = {}" if version else ""
-        rows = await fetch(
-            "UPDATE ar_extension SET status = {}, decided_by = {}, decided_at = {}, decision_note = {}, version = version + 1 "
-            "WHERE id = {} AND status = 'pending'" + cond + " RETURNING receivable_id, requested_due_date",
-            "approved" if approve else "rejected", actor.user_id, utcnow(), (note or "").strip()[:300], extension_id,
-            *([version] if version else []))
-        if not rows:
-            raise _stale(_("This request was decided meanwhile."))
+        t = EXTENSION_TRANSITIONS["approve" if approve else "reject"]
+        try:
+            row = await move("ar_extension", extension_id, version, t, actor=actor, stamp=False, note=note or "",
+                             sets={"decided_by": actor.user_id, "decided_at": utcnow(),
+                                   "decision_note": (note or "").strip()[:300]},
+                             returning="receivable_id, requested_due_date", check_perm=False)
+        except DomainError as exc:
+            if exc.status != 409:
+                raise
+            raise _stale(_("This request was decided meanwhile.")) from exc
+        rows = [row]
         if approve:
-            await fetch("UPDATE receivable SET due_date = {}, extended = true, version = version + 1, updated_at = {} "
-                        "WHERE id = {}", rows[0]["requested_due_date"], utcnow(), rows[0]["receivable_id"])
+            await update_versioned("receivable", row["receivable_id"], None,
+                                   {"due_date": row["requested_due_date"], "extended": True}, returning="id")
         await record(actor, "extension.approved" if approve else "extension.rejected", "ar_extension", extension_id,
                      after={"receivable_id": rows[0]["receivable_id"], "note": note})
 
@@ -465,9 +334,9 @@ async def decide_extension(actor: Actor, extension_id: int, approve: bool, *, no
 
 async def check_week(actor: Actor, technician_user_id: int, week: dt.date, note: str = "") -> None:
     """R-AR-04: the coordinator and the technician reconcile the week's sales (Friday/Saturday)."""
-    _need(actor, "desk")
+    require(actor, "ledger.receivables.register")
     if await user_row(technician_user_id) is None:  # X-05: a clear 400, not a NOT NULL crash or a row for nobody
-        raise LedgerError(_("Choose a technician."), {"tech": _("Choose a technician.")})
+        raise DomainError(_("Choose a technician."), errors={"tech": _("Choose a technician.")})
     start = week_start(week)
     end = start + dt.timedelta(days=6)
     async with ledger_tx():
@@ -489,24 +358,22 @@ async def check_week(actor: Actor, technician_user_id: int, week: dt.date, note:
 
 async def save_followup(actor: Actor, receivable_id: int, note: str) -> None:
     """R-AR-04: the manager's Monday review notes why an overdue line is unpaid and what is done."""
-    _need(actor, "manager")
+    require(actor, "ledger.overdue.followup")
     note = (note or "").strip()
     if not note:
-        raise LedgerError(_("Write the follow-up."), {"note": _("Write the follow-up.")})
+        raise DomainError(_("Write the follow-up."), errors={"note": _("Write the follow-up.")})
     async with ledger_tx():
-        rows = await fetch("UPDATE receivable SET followup_note = {}, followup_at = {}, version = version + 1, updated_at = {} "
-                           "WHERE id = {} RETURNING id", note[:300], utcnow(), utcnow(), receivable_id)
-        if not rows:
-            raise LedgerError(_("No such receivable."), status=404)
+        await update_versioned("receivable", receivable_id, None, {"followup_note": note[:300], "followup_at": utcnow()},
+                               returning="id")  # no such line: 404
         await record(actor, "receivable.followup", "receivable", receivable_id, after={"note": note})
 
 
 # ---------------------------------------------------------------- calendar
 
 async def set_calendar_day(actor: Actor, day: dt.date | None, is_working: bool, name: str) -> None:
-    _need(actor, "finance", "admin")
+    require(actor, "ledger.calendar.edit")
     if day is None:
-        raise LedgerError(_("Enter the date."), {"day": _("Enter the date.")})
+        raise DomainError(_("Enter the date."), errors={"day": _("Enter the date.")})
     async with ledger_tx():
         await fetch("INSERT INTO work_calendar (day, is_working, name, updated_at) VALUES ({}, {}, {}, {}) "
                     "ON CONFLICT (day) DO UPDATE SET is_working = excluded.is_working, name = excluded.name, "
@@ -515,7 +382,7 @@ async def set_calendar_day(actor: Actor, day: dt.date | None, is_working: bool, 
 
 
 async def delete_calendar_day(actor: Actor, day: dt.date) -> None:
-    _need(actor, "finance", "admin")
+    require(actor, "ledger.calendar.edit")
     async with ledger_tx():
         await fetch("DELETE FROM work_calendar WHERE day = {}", day)
         await record(actor, "calendar.removed", "work_calendar", str(day))
@@ -524,230 +391,3 @@ async def delete_calendar_day(actor: Actor, day: dt.date) -> None:
 async def calendar_days(year: int) -> list[dict]:
     return await fetch("SELECT day, is_working, name FROM work_calendar WHERE day >= {} AND day <= {} ORDER BY day",
                        dt.date(year, 1, 1), dt.date(year, 12, 31))
-
-
-# ---------------------------------------------------------------- reads
-
-async def list_receivables(*, q: str = "", account_class: str = "", status: str = "open", technician_user_id: int | None = None,
-                           after: int | None = None, limit: int = 50, as_of: dt.date | None = None) -> tuple[list[dict], int | None]:
-    """Newest first (keyset on id); filters match the indexes (customer, technician, open/due)."""
-    where, args = [], []
-    as_of = as_of or today()
-    if q:
-        where.append("(r.customer_name LIKE {} OR r.source_id = {})")
-        args += [f"%{q}%", q]
-    if account_class in CLASSES:
-        where.append("r.account_class = {}")
-        args.append(account_class)
-    if status == "open":
-        where.append("r.is_open = true")
-    elif status == "overdue":
-        where.append("r.is_open = true AND r.due_date < {}")
-        args.append(as_of)
-    elif status == "paid":
-        where.append("r.is_open = false")
-    if technician_user_id:
-        where.append("r.technician_user_id = {}")
-        args.append(technician_user_id)
-    if after:
-        where.append("r.id < {}")
-        args.append(after)
-    # Open / overdue pages walk the (is_open, id) index newest first instead of sorting every open line.
-    hint = await sqlite_index("receivable_open_id") if status in ("open", "overdue") and not q and not technician_user_id else ""
-    sql = ("SELECT r.*, u.full_name AS tech_name, u.username AS tech_username, s.number AS statement_number "
-           f"FROM receivable r{hint} LEFT JOIN app_user u ON u.id = r.technician_user_id "
-           "LEFT JOIN ar_statement s ON s.id = r.statement_id")
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += f" ORDER BY r.id DESC LIMIT {int(limit) + 1}"
-    rows = await fetch(sql, *args)
-    cursor = rows[limit - 1]["id"] if len(rows) > limit else None
-    out = []
-    for r in rows[:limit]:
-        r = dict(r)
-        r["due_date"] = as_date(r["due_date"])
-        r["posted_on"] = as_date(r["posted_on"])
-        r["overdue"] = bool(r["is_open"] and r["due_date"] and r["due_date"] < as_of)
-        r["open_fen"] = int(r["amount_fen"]) - int(r["paid_fen"])
-        out.append(r)
-    return out, cursor
-
-
-async def get_receivable(receivable_id: int) -> dict | None:
-    rows = await fetch(
-        "SELECT r.*, u.full_name AS tech_name, u.username AS tech_username, s.number AS statement_number "
-        "FROM receivable r LEFT JOIN app_user u ON u.id = r.technician_user_id "
-        "LEFT JOIN ar_statement s ON s.id = r.statement_id WHERE r.id = {}", receivable_id)
-    if not rows:
-        return None
-    r = dict(rows[0])
-    r["due_date"] = as_date(r["due_date"])
-    r["posted_on"] = as_date(r["posted_on"])
-    r["open_fen"] = int(r["amount_fen"]) - int(r["paid_fen"])
-    r["overdue"] = bool(r["is_open"] and r["due_date"] and r["due_date"] < today())
-    r["allocations"] = await fetch(
-        "SELECT a.amount_fen, p.id AS payment_id, p.received_on, p.method, p.reference FROM ar_allocation a "
-        "JOIN ar_payment p ON p.id = a.payment_id WHERE a.receivable_id = {} ORDER BY p.id", receivable_id)
-    r["extensions"] = await fetch(
-        "SELECT e.*, u.full_name AS requester FROM ar_extension e LEFT JOIN app_user u ON u.id = e.requested_by "
-        "WHERE e.receivable_id = {} ORDER BY e.id DESC", receivable_id)
-    return r
-
-
-async def list_statements(*, status: str = "", q: str = "", after: int | None = None, limit: int = 50) -> tuple[list[dict], int | None]:
-    where, args = [], []
-    if status:
-        where.append("status = {}")
-        args.append(status)
-    if q:
-        where.append("(customer_name LIKE {} OR number = {})")
-        args += [f"%{q}%", q]
-    if after:
-        where.append("id < {}")
-        args.append(after)
-    sql = "SELECT * FROM ar_statement" + (" WHERE " + " AND ".join(where) if where else "")
-    sql += f" ORDER BY id DESC LIMIT {int(limit) + 1}"
-    rows = await fetch(sql, *args)
-    cursor = rows[limit - 1]["id"] if len(rows) > limit else None
-    return rows[:limit], cursor
-
-
-async def get_statement(statement_id: int) -> dict | None:
-    rows = await fetch("SELECT * FROM ar_statement WHERE id = {}", statement_id)
-    if not rows:
-        return None
-    st = dict(rows[0])
-    st["lines"] = await fetch(
-        "SELECT l.*, r.source_type, r.source_id, r.paid_fen, r.amount_fen AS line_amount_fen, r.is_open "
-        "FROM ar_statement_line l JOIN receivable r ON r.id = l.receivable_id WHERE l.statement_id = {} "
-        "ORDER BY l.posted_on, l.id", statement_id)
-    st["payments"] = await fetch("SELECT p.*, u.full_name AS recorder FROM ar_payment p LEFT JOIN app_user u ON u.id = p.recorded_by "
-                                 "WHERE p.statement_id = {} ORDER BY p.id", statement_id)
-    names = await fetch("SELECT id, full_name, username FROM app_user WHERE id IN ({}, {}, {}, {})",
-                        st["drafted_by"] or 0, st["reviewed_by"] or 0, st["checked_by"] or 0, st["sent_by"] or 0)
-    who = {n["id"]: n["full_name"] or n["username"] for n in names}
-    for col in ("drafted_by", "reviewed_by", "checked_by", "sent_by"):
-        st[col + "_name"] = who.get(st[col], "")
-    st["open_fen"] = int(st["total_fen"]) - int(st["paid_fen"])
-    st["status_label"] = status_label(st["status"])
-    return st
-
-
-async def list_extensions(status: str = "pending", limit: int = 100) -> list[dict]:
-    return await fetch(
-        "SELECT e.*, r.customer_name, r.amount_fen, r.paid_fen, r.description, u.full_name AS requester, u.username AS requester_username "
-        "FROM ar_extension e JOIN receivable r ON r.id = e.receivable_id LEFT JOIN app_user u ON u.id = e.requested_by "
-        f"WHERE e.status = {{}} ORDER BY e.id DESC LIMIT {int(limit)}", status)
-
-
-async def technician_ledger(technician_user_id: int, week: dt.date) -> dict:
-    """R-AR-04: one technician's sales ledger — the week's lines, the week check, and every open line."""
-    start = week_start(week)
-    end = start + dt.timedelta(days=6)
-    week_lines = await fetch(
-        "SELECT * FROM receivable WHERE technician_user_id = {} AND posted_on >= {} AND posted_on <= {} ORDER BY posted_on, id",
-        technician_user_id, start, end)
-    open_lines = await fetch(
-        "SELECT * FROM receivable WHERE technician_user_id = {} AND is_open = true ORDER BY due_date, id LIMIT 500",
-        technician_user_id)
-    check = await fetch("SELECT c.*, u.full_name AS checker FROM ar_week_check c LEFT JOIN app_user u ON u.id = c.checked_by "
-                        "WHERE c.technician_user_id = {} AND c.week_start = {}", technician_user_id, start)
-    now = today()
-    for r in open_lines:
-        r["due_date"] = as_date(r["due_date"])
-        r["overdue"] = bool(r["due_date"] and r["due_date"] < now)
-    return {"start": start, "end": end, "week_lines": week_lines, "open_lines": open_lines,
-            "check": check[0] if check else None,
-            "week_total": sum(int(r["amount_fen"]) for r in week_lines),
-            "open_total": sum(int(r["amount_fen"]) - int(r["paid_fen"]) for r in open_lines)}
-
-
-async def overdue_review(as_of: dt.date | None = None, technician_user_id: int | None = None, limit: int = 200) -> dict:
-    """R-AR-04: the Monday review — per technician the overdue count, amount and oldest due date, and the
-    overdue lines (of one technician, or the oldest-due first overall), cached per ledger revision."""
-    as_of = as_of or today()
-    return await cached(("overdue_review", as_of, technician_user_id, limit),
-                        lambda: _overdue_review(as_of, technician_user_id, limit))
-
-
-async def _overdue_review(as_of: dt.date, technician_user_id: int | None, limit: int) -> dict:
-    summary = await fetch(
-        "SELECT r.technician_user_id AS uid, u.full_name AS tech_name, u.username AS tech_username, COUNT(*) AS n, "
-        "SUM(r.amount_fen - r.paid_fen) AS open_fen, MIN(r.due_date) AS oldest FROM receivable r "
-        "LEFT JOIN app_user u ON u.id = r.technician_user_id WHERE r.is_open = true AND r.due_date < {} "
-        "GROUP BY r.technician_user_id, u.full_name, u.username ORDER BY SUM(r.amount_fen - r.paid_fen) DESC", as_of)
-    where, args = ["r.is_open = true", "r.due_date < {}"], [as_of]
-    if technician_user_id:
-        where.append("r.technician_user_id = {}")
-        args.append(technician_user_id)
-    rows = await fetch(
-        "SELECT r.*, u.full_name AS tech_name, u.username AS tech_username FROM receivable r "
-        "LEFT JOIN app_user u ON u.id = r.technician_user_id WHERE " + " AND ".join(where) +
-        f" ORDER BY r.technician_user_id, r.due_date, r.id LIMIT {int(limit)}", *args)
-    out = []
-    for r in rows:
-        r = dict(r)
-        r["due_date"] = as_date(r["due_date"])
-        r["days_over"] = (as_of - r["due_date"]).days
-        r["open_fen"] = int(r["amount_fen"]) - int(r["paid_fen"])
-        out.append(r)
-    techs = [{"uid": t["uid"], "name": t["tech_name"] or t["tech_username"] or "", "count": int(t["n"]),
-              "open_fen": int(t["open_fen"] or 0), "oldest": as_date(t["oldest"])} for t in summary]
-    return {"technicians": techs, "rows": out, "count": sum(t["count"] for t in techs),
-            "total_fen": sum(t["open_fen"] for t in techs), "truncated": len(out) >= limit}
-
-
-async def ageing(as_of: dt.date | None = None, *, account_class: str = "", limit: int = 100) -> dict:
-    as_of = as_of or today()
-    return await cached(("ageing", as_of, account_class, limit), lambda: _ageing(as_of, account_class=account_class, limit=limit))
-
-
-async def _ageing(as_of: dt.date | None = None, *, account_class: str = "", limit: int = 100) -> dict:
-    """R-AR-04: open amounts by age since posting — 0–30, 31–60, 61–90, 90+ days — per customer and in total.
-    One aggregate over the open lines (index receivable_open)."""
-    as_of = as_of or today()
-    d30, d60, d90 = (as_of - dt.timedelta(days=n) for n in (30, 60, 90))
-    where, args = ["is_open = true"], []
-    if account_class in CLASSES:
-        where.append("account_class = {}")
-        args.append(account_class)
-    rows = await fetch(
-        "SELECT customer_name, COUNT(*) AS lines, "
-        "SUM(CASE WHEN posted_on >= {} THEN amount_fen - paid_fen ELSE 0 END) AS b0, "
-        "SUM(CASE WHEN posted_on < {} AND posted_on >= {} THEN amount_fen - paid_fen ELSE 0 END) AS b1, "
-        "SUM(CASE WHEN posted_on < {} AND posted_on >= {} THEN amount_fen - paid_fen ELSE 0 END) AS b2, "
-        "SUM(CASE WHEN posted_on < {} THEN amount_fen - paid_fen ELSE 0 END) AS b3 "
-        "FROM receivable WHERE " + " AND ".join(where) + " GROUP BY customer_name",
-        d30, d30, d60, d60, d90, d90, *args)
-    customers = []
-    totals = {"b0": 0, "b1": 0, "b2": 0, "b3": 0, "total": 0, "lines": 0}
-    for r in rows:
-        c = {"customer_name": r["customer_name"], "lines": int(r["lines"]),
-             **{k: int(r[k] or 0) for k in ("b0", "b1", "b2", "b3")}}
-        c["total"] = c["b0"] + c["b1"] + c["b2"] + c["b3"]
-        customers.append(c)
-        for k in totals:
-            totals[k] += c[k]
-    customers.sort(key=lambda c: (-c["b3"], -c["total"]))
-    return {"as_of": as_of, "customers": customers[:limit], "all_customers": customers, "totals": totals,
-            "more": max(0, len(customers) - limit)}
-
-
-async def technicians() -> list[dict]:
-    rows = await fetch("SELECT id, username, full_name, roles FROM app_user WHERE is_active = true AND "
-                       "(roles LIKE {} OR roles LIKE {} OR roles LIKE {}) ORDER BY username", "%field%", "%bench%", "%desk%")
-    return [{"id": r["id"], "username": r["username"], "display": r["full_name"] or r["username"]} for r in rows]
-
-
-async def panel_counts() -> dict:
-    return await cached(("panel_counts", today()), _panel_counts)
-
-
-async def _panel_counts() -> dict:
-    as_of = today()
-    st = await fetch("SELECT status, COUNT(*) AS n FROM ar_statement WHERE status IN ('draft', 'reviewed', 'checked') GROUP BY status")
-    over = await fetch("SELECT COUNT(*) AS n, SUM(amount_fen - paid_fen) AS fen FROM receivable WHERE is_open = true AND due_date < {}", as_of)
-    ext = await fetch("SELECT COUNT(*) AS n FROM ar_extension WHERE status = 'pending'")
-    counts = {r["status"]: int(r["n"]) for r in st}
-    return {"draft": counts.get("draft", 0), "reviewed": counts.get("reviewed", 0), "checked": counts.get("checked", 0),
-            "overdue": int(over[0]["n"] or 0), "overdue_fen": int(over[0]["fen"] or 0), "extensions": int(ext[0]["n"] or 0)}

@@ -1,6 +1,6 @@
-"""Repair-slip ledger services (SPEC §G): books, strict sequence, void/transfer/delay/hand-back,
-reconciliation. Each write function owns its transaction (or joins the caller's one where
-documented), enforces the rule it cites and writes the audit event in the same transaction.
+"""Repair-slip ledger services (SPEC §G): books, strict sequence, void/transfer/delay/hand-back
+(the reads and the reconciliation live in app.ledger.slip_reports, re-exported here). Each write
+function owns its transaction (or joins the caller's one where documented), enforces the rule it cites and writes the audit event in the same transaction.
 
 Cross-domain entry points:
 * `record_slip_use(actor, holder_user_id, number, job_type, job_id, amount)` — tickets / bench
@@ -17,24 +17,31 @@ from typing import Any
 from app.core.audit.services import Actor, record
 from app.core.db import fetch, utcnow
 from app.core.i18n import _
-from app.ledger.common import LedgerError, as_date, cached, is_unique_violation, ledger_tx, month_bounds, today, user_row
+from app.core.errors import DomainError, not_found, refused
+from app.core.status import update_versioned
+from app.ledger.slip_reports import (STATES, book_slips, books_to_exchange, get_book, holder_books_in_month,  # noqa: F401
+                                     list_books, reconcile_month, stock_books, summarize)
+from app.ledger.status import BOOK_TRANSITIONS, SLIP_TRANSITIONS
+from app.core.dates import as_date, today
+from app.core.db import is_unique_violation
+from app.ledger.common import can, carries_books, ledger_tx, moved, user_row
 from app.core.money import from_fen, to_fen
 
 MAX_BOOK = 1000
-STATES = ("unused", "used", "void", "transferred", "returned")
 
 
 def _require_finance(actor: Actor) -> None:
-    if not actor.has("finance"):
-        raise LedgerError(_("Only finance may do this."), status=403)
+    if not can(actor, "ledger.slips.manage"):
+        raise refused(_("Only finance may do this."))
 
 
-def _stale(what: str = "") -> LedgerError:
-    return LedgerError(what or _("Someone else changed this meanwhile. Reload and try again."), status=409)
+def _stale(what: str = "") -> DomainError:
+    return DomainError(what or _("Someone else changed this meanwhile. Reload and try again."), status=409)
 
 
 # ---------------------------------------------------------------- books (R-SLIP-01)
 
+# long: field checks, then books and their numbers in chunks in one transaction (one unit, R-SLIP-01)
 async def create_books(actor: Actor, *, series: str, first_number: int, per_book: int, count: int = 1,
                        kind: str = "regular", note: str = "") -> list[int]:
     """Create `count` books of `per_book` consecutive numbers starting at `first_number` (finance only).
@@ -55,15 +62,15 @@ async def create_books(actor: Actor, *, series: str, first_number: int, per_book
     if kind not in ("regular", "backup"):
         errors["kind"] = _("Choose a book kind.")
     if errors:
-        raise LedgerError(_("Check the highlighted fields."), errors)
+        raise DomainError(_("Check the highlighted fields."), errors=errors)
     last = first_number + per_book * count - 1
     ids: list[int] = []
     async with ledger_tx():
         clash = await fetch("SELECT number FROM slip WHERE series = {} AND number BETWEEN {} AND {} ORDER BY number LIMIT 1",
                             series, first_number, last)
         if clash:
-            raise LedgerError(_("Number %(n)s of series %(s)s is already in a book.", n=clash[0]["number"], s=series),
-                              {"first_number": _("These numbers overlap an existing book.")})
+            raise DomainError(_("Number %(n)s of series %(s)s is already in a book.", n=clash[0]["number"], s=series),
+                              errors={"first_number": _("These numbers overlap an existing book.")})
         now = utcnow()
         status = "issued" if kind == "backup" else "stock"
         for i in range(count):
@@ -75,8 +82,8 @@ async def create_books(actor: Actor, *, series: str, first_number: int, per_book
                     series, first, first + per_book - 1, kind, status, note[:200], now, now)
             except Exception as exc:  # unique (series, first_number) under a concurrent create
                 if is_unique_violation(exc):
-                    raise LedgerError(_("These numbers overlap an existing book."),
-                                      {"first_number": _("These numbers overlap an existing book.")}) from exc
+                    raise DomainError(_("These numbers overlap an existing book."),
+                                      errors={"first_number": _("These numbers overlap an existing book.")}) from exc
                 raise
             book_id = rows[0]["id"]
             ids.append(book_id)
@@ -91,8 +98,8 @@ async def create_books(actor: Actor, *, series: str, first_number: int, per_book
                     await fetch(f"INSERT INTO slip (book_id, series, number, state, version, updated_at) VALUES {values}", *args)
                 except Exception as exc:
                     if is_unique_violation(exc):
-                        raise LedgerError(_("These numbers overlap an existing book."),
-                                          {"first_number": _("These numbers overlap an existing book.")}) from exc
+                        raise DomainError(_("These numbers overlap an existing book."),
+                                          errors={"first_number": _("These numbers overlap an existing book.")}) from exc
                     raise
             await record(actor, "slip.book_created", "slip_book", book_id,
                          after={"series": series, "first": first, "last": first + per_book - 1, "kind": kind})
@@ -108,31 +115,28 @@ async def current_book(holder_user_id: int) -> dict | None:
 async def _check_holder(holder_user_id: int | None) -> dict:
     holder = await user_row(holder_user_id)
     if holder is None or not holder["is_active"]:
-        raise LedgerError(_("Choose an active repairer."), {"holder_user_id": _("Choose an active repairer.")})
-    if not holder["role_set"] & {"field", "bench"}:
-        raise LedgerError(_("Only field technicians and bench engineers carry slip books."),
-                          {"holder_user_id": _("Only field technicians and bench engineers carry slip books.")})
+        raise DomainError(_("Choose an active repairer."), errors={"holder_user_id": _("Choose an active repairer.")})
+    if not carries_books(holder["role_set"]):
+        raise DomainError(_("Only field technicians and bench engineers carry slip books."),
+                          errors={"holder_user_id": _("Only field technicians and bench engineers carry slip books.")})
     return holder
 
 
 async def _issue_in_tx(actor: Actor, book_id: int, holder: dict, version: int | None, on: dt.date) -> None:
-    cond = " AND version = {}" if version else ""
-    args: list[Any] = [holder["id"], holder["display"], on, utcnow(), book_id]
-    if version:
-        args.append(version)
+    # a stock book is always a regular one (backup books are created issued to the office)
     try:
-        rows = await fetch(
-            "UPDATE slip_book SET status = 'issued', holder_user_id = {}, holder_name = {}, issued_on = {}, "
-            "version = version + 1, updated_at = {} WHERE id = {} AND status = 'stock' AND kind = 'regular'" + cond +
-            " RETURNING id, series, first_number, last_number",
-            *args)
+        row = await moved("slip_book", book_id, version, BOOK_TRANSITIONS["issue"], actor,
+                          _("This book is no longer in stock (someone issued it meanwhile)."),
+                          sets={"holder_user_id": holder["id"], "holder_name": holder["display"], "issued_on": on},
+                          returning="id, series, first_number, last_number")
+    except DomainError:
+        raise
     except Exception as exc:  # the partial unique index: one issued book per holder (R-SLIP-01)
         if is_unique_violation(exc):
-            raise LedgerError(_("%(name)s already holds a book; exchange it instead.", name=holder["display"]),
-                              {"holder_user_id": _("This repairer already holds a book.")}) from exc
+            raise DomainError(_("%(name)s already holds a book; exchange it instead.", name=holder["display"]),
+                              errors={"holder_user_id": _("This repairer already holds a book.")}) from exc
         raise
-    if not rows:
-        raise _stale(_("This book is no longer in stock (someone issued it meanwhile)."))
+    rows = [row]
     await fetch("UPDATE slip SET holder_user_id = {} WHERE book_id = {}", holder["id"], book_id)
     await record(actor, "slip.book_issued", "slip_book", book_id,
                  after={"holder_user_id": holder["id"], "holder": holder["display"], "first": rows[0]["first_number"],
@@ -146,10 +150,10 @@ async def issue_book(actor: Actor, book_id: int, holder_user_id: int | None, *, 
     async with ledger_tx():
         held = await current_book(holder["id"])
         if held:
-            raise LedgerError(
+            raise DomainError(
                 _("%(name)s already holds book %(first)s–%(last)s; exchange it instead.", name=holder["display"],
                   first=held["first_number"], last=held["last_number"]),
-                {"holder_user_id": _("This repairer already holds a book.")})
+                errors={"holder_user_id": _("This repairer already holds a book.")})
         await _issue_in_tx(actor, book_id, holder, version, today())
 
 
@@ -188,24 +192,24 @@ async def exchange_book(actor: Actor, holder_user_id: int | None, new_book_id: i
     _require_finance(actor)
     holder = await _check_holder(holder_user_id)
     if not new_book_id:
-        raise LedgerError(_("Choose the new book."), {"new_book_id": _("Choose the new book.")})
+        raise DomainError(_("Choose the new book."), errors={"new_book_id": _("Choose the new book.")})
     async with ledger_tx():
         old = await current_book(holder["id"])
         if old is None:
-            raise LedgerError(_("%(name)s holds no book; issue one instead.", name=holder["display"]),
-                              {"holder_user_id": _("This repairer holds no book.")})
+            raise DomainError(_("%(name)s holds no book; issue one instead.", name=holder["display"]),
+                              errors={"holder_user_id": _("This repairer holds no book.")})
         missing = await unaccounted(old["id"])
         if missing["unused"]:
-            raise LedgerError(
+            raise DomainError(
                 _("Book %(first)s–%(last)s still has unaccounted numbers: %(numbers)s. Record them as used or void, "
                   "or hand them back, before exchanging.", first=old["first_number"], last=old["last_number"],
-                  numbers=_ranges(missing["unused"])), {"new_book_id": _("The old book is not fully accounted for.")})
+                  numbers=_ranges(missing["unused"])), errors={"new_book_id": _("The old book is not fully accounted for.")})
         if missing["stubs"]:
-            raise LedgerError(
+            raise DomainError(
                 _("The void stubs of numbers %(numbers)s have not been handed in yet.", numbers=_ranges(missing["stubs"])),
-                {"new_book_id": _("The old book is not fully accounted for.")})
+                errors={"new_book_id": _("The old book is not fully accounted for.")})
         closed = await fetch(
-            "UPDATE slip_book SET status = 'closed', closed_on = {}, version = version + 1, updated_at = {} "
+            "UPDATE slip_book SET status = 'closed', closed_on = {}, version = version + 1, updated_at = {} "  # cas-ok: closes only while no number is unused, one statement
             "WHERE id = {} AND status = 'issued' AND NOT EXISTS "
             "(SELECT 1 FROM slip WHERE slip.book_id = slip_book.id AND slip.state = 'unused') RETURNING id",
             today(), utcnow(), old["id"])
@@ -231,17 +235,13 @@ async def hand_back(actor: Actor, book_id: int, *, reason: str, handed_on: dt.da
     if handed_on is None:
         errors["handed_on"] = _("Enter the date the slips were handed back.")
     if errors:
-        raise LedgerError(_("Check the highlighted fields."), errors)
+        raise DomainError(_("Check the highlighted fields."), errors=errors)
     async with ledger_tx():
-        cond = " AND version = {}" if version else ""
-        args: list[Any] = [handed_on, utcnow(), book_id] + ([version] if version else [])
-        book = await fetch(
-            "UPDATE slip_book SET status = 'closed', closed_on = {}, version = version + 1, updated_at = {} "
-            "WHERE id = {} AND status = 'issued'" + cond + " RETURNING id, holder_user_id", *args)
-        if not book:
-            raise _stale(_("This book is not issued any more (someone changed it meanwhile)."))
+        book = [await moved("slip_book", book_id, version, BOOK_TRANSITIONS["hand_back"], actor,
+                            _("This book is not issued any more (someone changed it meanwhile)."),
+                            sets={"closed_on": handed_on}, note=reason, returning="id, holder_user_id")]
         returned = await fetch(
-            "UPDATE slip SET state = 'returned', state_on = {}, version = version + 1, updated_at = {} "
+            "UPDATE slip SET state = 'returned', state_on = {}, version = version + 1, updated_at = {} "  # cas-ok: every unused number of the closed book at once
             "WHERE book_id = {} AND state = 'unused' RETURNING number", handed_on, utcnow(), book_id)
         numbers = sorted(r["number"] for r in returned)
         if numbers:
@@ -281,28 +281,28 @@ async def record_slip_use(actor: Actor, holder_user_id: int, number: int, job_ty
     except (TypeError, ValueError):
         errors["number"] = _("Enter the slip number.")
     if errors:
-        raise LedgerError(_("Every field of the slip must be filled."), errors)
+        raise DomainError(_("Every field of the slip must be filled."), errors=errors)
     async with ledger_tx(joined=True):
         book = await current_book(holder_user_id)
         if book is None:
-            raise LedgerError(_("This repairer holds no slip book."), {"number": _("This repairer holds no slip book.")})
+            raise DomainError(_("This repairer holds no slip book."), errors={"number": _("This repairer holds no slip book.")})
         if not book["first_number"] <= number <= book["last_number"]:
-            raise LedgerError(_("Number %(n)s is not in the book %(first)s–%(last)s.", n=number,
+            raise DomainError(_("Number %(n)s is not in the book %(first)s–%(last)s.", n=number,
                                 first=book["first_number"], last=book["last_number"]),
-                              {"number": _("Not in the holder's book.")})
+                              errors={"number": _("Not in the holder's book.")})
         nxt = await fetch("SELECT MIN(number) AS n FROM slip WHERE book_id = {} AND state = 'unused'", book["id"])
         expected = nxt[0]["n"]
         if expected is None or number < expected:
-            raise LedgerError(_("Number %(n)s is already used or void.", n=number), {"number": _("Already accounted for.")})
+            raise DomainError(_("Number %(n)s is already used or void.", n=number), errors={"number": _("Already accounted for.")})
         if number > expected:
-            raise LedgerError(
+            raise DomainError(
                 _("Slips are used in number order: the next one is %(e)s. Void %(skipped)s first to use %(n)s.",
                   e=expected, n=number, skipped=_ranges(list(range(expected, number)))),
-                {"number": _("Expected %(e)s.", e=expected)})
+                errors={"number": _("Expected %(e)s.", e=expected)})
         when = used_at or utcnow()
         rows = await fetch(
             "UPDATE slip SET state = 'used', job_type = {}, job_id = {}, amount_fen = {}, used_at = {}, state_on = {}, "
-            "holder_user_id = {}, version = version + 1, updated_at = {} "
+            "holder_user_id = {}, version = version + 1, updated_at = {} "  # cas-ok: by (book, number), only in number order (NOT EXISTS), one statement
             "WHERE book_id = {} AND number = {} AND state = 'unused' AND NOT EXISTS "
             "(SELECT 1 FROM slip lo WHERE lo.book_id = slip.book_id AND lo.number < slip.number "
             "AND lo.state = 'unused') RETURNING id",
@@ -347,28 +347,24 @@ async def void_slip(actor: Actor, slip_id: int, *, reason: str, handed_in_on: dt
     """
     slip = await get_slip(slip_id)
     if slip is None:
-        raise LedgerError(_("No such slip."), status=404)
+        raise not_found(_("No such slip."))
     is_holder = actor.user_id is not None and actor.user_id == slip["holder_user_id"]
-    if not actor.has("finance") and not is_holder:
-        raise LedgerError(_("Only finance or the holder of the book may void a slip."), status=403)
+    if not can(actor, "ledger.slips.manage") and not is_holder:
+        raise refused(_("Only finance or the holder of the book may void a slip."))
     errors: dict[str, str] = {}
     reason = (reason or "").strip()
     if not reason:
         errors["reason"] = _("Give the reason the slip is void (e.g. mis-written).")
-    if actor.has("finance") and handed_in_on is None:
+    if can(actor, "ledger.slips.manage") and handed_in_on is None:
         errors["handed_in_on"] = _("Enter the date the void stub was handed in.")
     if handed_in_on and handed_in_on > today():
         errors["handed_in_on"] = _("The hand-in date cannot be in the future.")
     if errors:
-        raise LedgerError(_("Check the highlighted fields."), errors)
+        raise DomainError(_("Check the highlighted fields."), errors=errors)
     async with ledger_tx():
-        cond = " AND version = {}" if version else ""
-        rows = await fetch(
-            "UPDATE slip SET state = 'void', state_on = {}, version = version + 1, updated_at = {} "
-            "WHERE id = {} AND state = 'unused'" + cond + " RETURNING id, number",
-            handed_in_on or today(), utcnow(), slip_id, *([version] if version else []))
-        if not rows:
-            raise _stale(_("Slip %(n)s is no longer unused (someone changed it meanwhile).", n=slip["number"]))
+        await moved("slip", slip_id, version, SLIP_TRANSITIONS["void"], actor,
+                    _("Slip %(n)s is no longer unused (someone changed it meanwhile).", n=slip["number"]),
+                    column="state", sets={"state_on": handed_in_on or today()}, note=reason, returning="id, number")
         await fetch("INSERT INTO slip_void (slip_id, reason, handed_in_on, recorded_by, created_at) VALUES ({}, {}, {}, {}, {})",
                     slip_id, reason[:300], handed_in_on, actor.user_id, utcnow())
         await record(actor, "slip.voided", "slip", slip_id,
@@ -398,7 +394,7 @@ async def transfer_slip(actor: Actor, from_slip_id: int, *, to_number: int | Non
     _require_finance(actor)
     src = await get_slip(from_slip_id)
     if src is None:
-        raise LedgerError(_("No such slip."), status=404)
+        raise not_found(_("No such slip."))
     errors: dict[str, str] = {}
     signed_by = (signed_by or "").strip()
     if not to_number:
@@ -410,30 +406,23 @@ async def transfer_slip(actor: Actor, from_slip_id: int, *, to_number: int | Non
     if src["state"] != "used":
         errors["to_number"] = _("Only a used slip (a job in progress) moves to a backup slip.")
     if errors:
-        raise LedgerError(_("Check the highlighted fields."), errors)
+        raise DomainError(_("Check the highlighted fields."), errors=errors)
     async with ledger_tx():
         target = await fetch(
             "SELECT s.id, s.state, b.kind FROM slip s JOIN slip_book b ON b.id = s.book_id "
             "WHERE s.series = {} AND s.number = {}", src["series"], int(to_number))
         if not target or target[0]["kind"] != "backup":
-            raise LedgerError(_("Number %(n)s is not in a backup book.", n=to_number),
-                              {"to_number": _("Not a backup slip.")})
+            raise DomainError(_("Number %(n)s is not in a backup book.", n=to_number),
+                              errors={"to_number": _("Not a backup slip.")})
         if target[0]["state"] != "unused":
-            raise LedgerError(_("Backup slip %(n)s is already used.", n=to_number), {"to_number": _("Already used.")})
-        cond = " AND version = {}" if version else ""
-        moved = await fetch(
-            "UPDATE slip SET state = 'transferred', version = version + 1, updated_at = {} "
-            "WHERE id = {} AND state = 'used'" + cond + " RETURNING id",
-            utcnow(), from_slip_id, *([version] if version else []))
-        if not moved:
-            raise _stale()
+            raise DomainError(_("Backup slip %(n)s is already used.", n=to_number), errors={"to_number": _("Already used.")})
+        await moved("slip", from_slip_id, version, SLIP_TRANSITIONS["transfer"], actor, column="state", returning="id")
         now = utcnow()
-        got = await fetch(
-            "UPDATE slip SET state = 'used', job_type = {}, job_id = {}, amount_fen = {}, used_at = {}, state_on = {}, "
-            "holder_user_id = {}, version = version + 1, updated_at = {} WHERE id = {} AND state = 'unused' RETURNING id",
-            src["job_type"], src["job_id"], src["amount_fen"], now, signed_on, src["holder_user_id"], now, target[0]["id"])
-        if not got:
-            raise _stale(_("Backup slip %(n)s was used by someone else meanwhile.", n=to_number))
+        await moved("slip", target[0]["id"], None, SLIP_TRANSITIONS["use_backup"], actor,
+                    _("Backup slip %(n)s was used by someone else meanwhile.", n=to_number), column="state", now=now,
+                    sets={"job_type": src["job_type"], "job_id": src["job_id"], "amount_fen": src["amount_fen"],
+                          "used_at": now, "state_on": signed_on, "holder_user_id": src["holder_user_id"]},
+                    returning="id")
         await fetch(
             "INSERT INTO slip_transfer (from_slip_id, to_slip_id, reason, signed_by, signed_on, recorded_by, created_at) "
             "VALUES ({}, {}, {}, {}, {}, {}, {})",
@@ -448,211 +437,23 @@ async def add_delay(actor: Actor, slip_id: int, *, reason: str, delay_ref: str =
     """R-SLIP-06: attach a delay slip (reason, its reference, the new date) to a used slip."""
     slip = await get_slip(slip_id)
     if slip is None:
-        raise LedgerError(_("No such slip."), status=404)
-    if not actor.has("finance") and actor.user_id != slip["holder_user_id"]:
-        raise LedgerError(_("Only finance or the holder of the book may attach a delay slip."), status=403)
+        raise not_found(_("No such slip."))
+    if not can(actor, "ledger.slips.manage") and actor.user_id != slip["holder_user_id"]:
+        raise refused(_("Only finance or the holder of the book may attach a delay slip."))
     errors: dict[str, str] = {}
     if not (reason or "").strip():
         errors["reason"] = _("Give the reason for the delay.")
     if slip["state"] != "used":
         errors["reason"] = _("A delay slip attaches to a used slip.")
     if errors:
-        raise LedgerError(_("Check the highlighted fields."), errors)
+        raise DomainError(_("Check the highlighted fields."), errors=errors)
     async with ledger_tx():
         await fetch(
             "INSERT INTO slip_delay (slip_id, reason, delay_ref, new_due_on, recorded_by, created_at) VALUES ({}, {}, {}, {}, {}, {})",
             slip_id, reason.strip()[:300], (delay_ref or "").strip()[:40], new_due_on, actor.user_id, utcnow())
-        await fetch("UPDATE slip SET has_delay = true, version = version + 1, updated_at = {} WHERE id = {}", utcnow(), slip_id)
+        await update_versioned("slip", slip_id, None, {"has_delay": True}, returning="id")
         await record(actor, "slip.delayed", "slip", slip_id,
                      after={"number": slip["number"], "reason": reason, "delay_ref": delay_ref, "new_due_on": new_due_on})
-
-
-# ---------------------------------------------------------------- reads
-
-async def list_books(*, status: str = "", holder_user_id: int | None = None, number: int | None = None,
-                     after: int | None = None, limit: int = 50) -> tuple[list[dict], int | None]:
-    """Books newest first (keyset on id), with used / unaccounted counts per book."""
-    where, args = [], []
-    if status in ("stock", "issued", "closed"):
-        where.append("b.status = {}")
-        args.append(status)
-    elif status == "backup":
-        where.append("b.kind = 'backup'")
-    if holder_user_id:
-        where.append("b.holder_user_id = {}")
-        args.append(holder_user_id)
-    if number:
-        where.append("b.first_number <= {} AND b.last_number >= {}")
-        args += [number, number]
-    if after:
-        where.append("b.id < {}")
-        args.append(after)
-    sql = ("SELECT b.*, (SELECT COUNT(*) FROM slip s WHERE s.book_id = b.id AND s.state = 'unused') AS unused, "
-           "(SELECT MAX(number) FROM slip s WHERE s.book_id = b.id AND s.state <> 'unused') AS top "
-           "FROM slip_book b")
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += f" ORDER BY b.id DESC LIMIT {int(limit) + 1}"
-    rows = await fetch(sql, *args)
-    cursor = rows[limit - 1]["id"] if len(rows) > limit else None
-    return rows[:limit], cursor
-
-
-async def get_book(book_id: int) -> dict | None:
-    rows = await fetch("SELECT * FROM slip_book WHERE id = {}", book_id)
-    return rows[0] if rows else None
-
-
-async def stock_books(limit: int = 30) -> list[dict]:
-    return await fetch("SELECT id, series, first_number, last_number FROM slip_book WHERE status = 'stock' "
-                       f"AND kind = 'regular' ORDER BY series, first_number LIMIT {int(limit)}")
-
-
-async def books_to_exchange(limit: int = 10) -> list[dict]:
-    """Issued books whose numbers are all accounted for (or nearly: ≤ 5 left) — finance's home panel."""
-    return await fetch(
-        "SELECT b.id, b.series, b.first_number, b.last_number, b.holder_name, b.holder_user_id, "
-        "(SELECT COUNT(*) FROM slip s WHERE s.book_id = b.id AND s.state = 'unused') AS unused "
-        "FROM slip_book b WHERE b.status = 'issued' AND b.kind = 'regular' AND "
-        "(SELECT COUNT(*) FROM slip s WHERE s.book_id = b.id AND s.state = 'unused') <= 5 "
-        f"ORDER BY unused, b.id LIMIT {int(limit)}")
-
-
-async def book_slips(book_ids: list[int]) -> list[dict]:
-    """Every number of the given books with its state, job, amount, receivable total, void/transfer/delay
-    details and flags: `missing` (unused below a later accounted number — a gap) and `out_of_order`
-    (used earlier in time than a lower number)."""
-    if not book_ids:
-        return []
-    marks = ", ".join("{}" for _i in book_ids)
-    rows = await fetch(
-        "SELECT s.id, s.book_id, s.series, s.number, s.state, s.state_on, s.used_at, s.job_type, s.job_id, s.amount_fen, "
-        "s.has_delay, s.version, s.holder_user_id, v.reason AS void_reason, v.handed_in_on, "
-        "tf.signed_by, tfs.number AS to_number, tts.number AS from_number, "
-        "(SELECT SUM(r.amount_fen) FROM receivable r WHERE r.source_type = s.job_type AND r.source_id = s.job_id "
-        " AND s.job_id <> '') AS receivable_fen, "
-        "(SELECT d.reason FROM slip_delay d WHERE d.slip_id = s.id ORDER BY d.id DESC LIMIT 1) AS delay_reason "
-        "FROM slip s LEFT JOIN slip_void v ON v.slip_id = s.id "
-        "LEFT JOIN slip_transfer tf ON tf.from_slip_id = s.id LEFT JOIN slip tfs ON tfs.id = tf.to_slip_id "
-        "LEFT JOIN slip_transfer tt ON tt.to_slip_id = s.id LEFT JOIN slip tts ON tts.id = tt.from_slip_id "
-        f"WHERE s.book_id IN ({marks}) ORDER BY s.book_id, s.number", *book_ids)
-    out: list[dict] = []
-    by_book: dict[int, list[dict]] = {}
-    for row in rows:
-        by_book.setdefault(row["book_id"], []).append(dict(row))
-    for slips in by_book.values():
-        top = max((s["number"] for s in slips if s["state"] != "unused"), default=None)
-        latest = None
-        for s in slips:
-            s["missing"] = s["state"] == "unused" and top is not None and s["number"] < top
-            used_at = s["used_at"]
-            s["out_of_order"] = bool(s["state"] in ("used", "transferred") and used_at is not None and latest is not None
-                                     and str(_iso(used_at)) < str(_iso(latest)))
-            if s["state"] in ("used", "transferred") and used_at is not None and (latest is None or str(_iso(used_at)) > str(_iso(latest))):
-                latest = used_at
-            rec = s["receivable_fen"]
-            s["receivable_fen"] = int(rec) if rec is not None else None
-            s["mismatch"] = s["state"] == "used" and (s["receivable_fen"] or 0) != int(s["amount_fen"] or 0)
-            s["state_on"] = as_date(s["state_on"])
-            s["handed_in_on"] = as_date(s["handed_in_on"])
-            out.append(s)
-    return out
-
-
-def _iso(value: Any) -> str:
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
-        return value.astimezone(dt.timezone.utc).isoformat()
-    return str(value)
-
-
-async def reconcile_month(month: str) -> dict:
-    """Cached per ledger revision (see app.ledger.common.cached)."""
-    return await cached(("reconcile_month", month), lambda: _reconcile_month(month))
-
-
-async def _reconcile_month(month: str) -> dict:
-    """R-SLIP-08: per repairer for one month — counts by state, gaps, out-of-order uses, the slip total
-    and the receivables posted for the same jobs (they must tie). One pass of aggregate SQL."""
-    start, end = month_bounds(month)
-    per_state = await fetch(
-        "SELECT s.holder_user_id AS uid, "
-        "SUM(CASE WHEN s.state = 'used' THEN 1 ELSE 0 END) AS used, "
-        "SUM(CASE WHEN s.state = 'void' THEN 1 ELSE 0 END) AS voided, "
-        "SUM(CASE WHEN s.state = 'transferred' THEN 1 ELSE 0 END) AS transferred, "
-        "SUM(CASE WHEN s.state = 'returned' THEN 1 ELSE 0 END) AS returned, "
-        "SUM(CASE WHEN s.state = 'used' THEN s.amount_fen ELSE 0 END) AS amount_fen, "
-        "SUM(CASE WHEN s.has_delay THEN 1 ELSE 0 END) AS delayed, "
-        "COUNT(DISTINCT s.book_id) AS books "
-        "FROM slip s WHERE s.state_on >= {} AND s.state_on <= {} GROUP BY s.holder_user_id", start, end)
-    touched = ("SELECT book_id, MAX(number) AS top FROM slip WHERE state_on >= {} AND state_on <= {} "
-               "AND state <> 'unused' GROUP BY book_id")
-    gaps = await fetch(
-        f"SELECT b.holder_user_id AS uid, COUNT(*) AS n FROM slip s JOIN ({touched}) t ON t.book_id = s.book_id "
-        "JOIN slip_book b ON b.id = s.book_id WHERE s.state = 'unused' AND s.number < t.top GROUP BY b.holder_user_id",
-        start, end)
-    # Out of order: a lower number of the same book was used later. The running MAX up to the current row
-    # (incremental in SQLite and PostgreSQL) exceeds this row's time exactly when such a number exists.
-    disorder = await fetch(
-        "SELECT uid, COUNT(*) AS n FROM (SELECT s.holder_user_id AS uid, s.state_on, s.used_at, MAX(s.used_at) OVER "
-        "(PARTITION BY s.book_id ORDER BY s.number ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run_max "
-        "FROM slip s WHERE s.book_id IN (SELECT book_id FROM slip WHERE state_on >= {} AND state_on <= {}) "
-        "AND s.state IN ('used', 'transferred')) x "
-        "WHERE x.run_max > x.used_at AND x.state_on >= {} AND x.state_on <= {} GROUP BY uid",
-        start, end, start, end)
-    tie = await fetch(
-        "SELECT s.holder_user_id AS uid, SUM(r.amount_fen) AS fen FROM slip s JOIN receivable r "
-        "ON r.source_type = s.job_type AND r.source_id = s.job_id "
-        "WHERE s.state = 'used' AND s.state_on >= {} AND s.state_on <= {} AND s.job_id <> '' GROUP BY s.holder_user_id",
-        start, end)
-    users = {r["id"]: (r["full_name"] or r["username"]) for r in await fetch("SELECT id, username, full_name FROM app_user")}
-    gap_map = {r["uid"]: int(r["n"]) for r in gaps}
-    dis_map = {r["uid"]: int(r["n"]) for r in disorder}
-    tie_map = {r["uid"]: int(r["fen"] or 0) for r in tie}
-    rows = []
-    totals = {k: 0 for k in ("used", "void", "transferred", "returned", "amount_fen", "receivable_fen", "gaps",
-                             "out_of_order", "delayed", "books")}
-    for r in per_state:
-        uid = r["uid"]
-        row = {"uid": uid, "name": users.get(uid, "—"), **{k: int(r[k] or 0) for k in
-               ("used", "transferred", "returned", "amount_fen", "delayed", "books")}}
-        row["void"] = int(r["voided"] or 0)
-        row["gaps"] = gap_map.get(uid, 0)
-        row["out_of_order"] = dis_map.get(uid, 0)
-        row["receivable_fen"] = tie_map.get(uid, 0)
-        row["difference_fen"] = row["amount_fen"] - row["receivable_fen"]
-        rows.append(row)
-        for k in totals:
-            totals[k] += row[k]
-    totals["difference_fen"] = totals["amount_fen"] - totals["receivable_fen"]
-    rows.sort(key=lambda r: (-(r["gaps"] + r["out_of_order"] + (r["difference_fen"] != 0)), r["name"]))
-    return {"start": start, "end": end, "rows": rows, "totals": totals}
-
-
-async def holder_books_in_month(holder_user_id: int, month: str) -> list[dict]:
-    """The books a repairer used (or held) in a month: books with a state change that month, plus the current one."""
-    start, end = month_bounds(month)
-    return await fetch(
-        "SELECT * FROM slip_book WHERE id IN (SELECT DISTINCT book_id FROM slip WHERE holder_user_id = {} "
-        "AND state_on >= {} AND state_on <= {}) OR (holder_user_id = {} AND status = 'issued' AND kind = 'regular' "
-        "AND (issued_on IS NULL OR issued_on <= {})) ORDER BY series, first_number",
-        holder_user_id, start, end, holder_user_id, end)
-
-
-def summarize(slips: list[dict]) -> dict:
-    out = {s: 0 for s in STATES}
-    out.update(missing=0, out_of_order=0, amount_fen=0, receivable_fen=0, mismatch=0)
-    for s in slips:
-        out[s["state"]] += 1
-        out["missing"] += s["missing"]
-        out["out_of_order"] += s["out_of_order"]
-        out["mismatch"] += s["mismatch"]
-        if s["state"] == "used":
-            out["amount_fen"] += int(s["amount_fen"] or 0)
-            out["receivable_fen"] += int(s["receivable_fen"] or 0)
-    out["difference_fen"] = out["amount_fen"] - out["receivable_fen"]
-    return out
 
 
 # Re-exported so other domains call one module: `from app.ledger.services import post_receivable`.

@@ -253,5 +253,12 @@ class WorkCalendar(Table, tablename="work_calendar"):
     updated_at = Timestamptz(default=TimestamptzNow())
 
 
+class LedgerRevision(Table, tablename="ledger_revision"):
+    """One row (id 1): stamped by every ledger write; the report cache keys on it (app.ledger.common.cached)."""
+
+    id = Integer(primary_key=True)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
 ALL = [SlipBook, Slip, SlipVoid, SlipTransfer, SlipDelay, SlipHandback, SalesConfirmation, ArStatement, Receivable,
-       ArStatementLine, ArPayment, ArAllocation, ArExtension, ArWeekCheck, WorkCalendar]
+       ArStatementLine, ArPayment, ArAllocation, ArExtension, ArWeekCheck, WorkCalendar, LedgerRevision]

@@ -11,7 +11,8 @@ from app.core.audit.services import Actor
 from app.core.db import fetch
 from app.ledger import receivables as ar
 from app.ledger import services as slips
-from app.ledger.common import clear_cache, today
+from app.core.dates import today
+from app.ledger.common import clear_cache
 from seed.factories import unique
 from tests.ledger.factories import actor, issued_book, series
 
@@ -122,7 +123,10 @@ async def test_void_transfer_delay_handback_over_http(login_as):
     assert moved.status_code == 303
     delay = await client.post_form(f"/slips/{s2['id']}/delay", {"reason": "等配件"})
     assert delay.status_code == 400  # the slip moved on: a delay slip attaches to a used slip
-    back = await client.post_form(f"/slips/books/{book['id']}/handback", {"reason": "离职", "handed_on": today().isoformat()})
+    no_version = await client.post_form(f"/slips/books/{book['id']}/handback", {"reason": "离职", "handed_on": today().isoformat()})
+    assert no_version.status_code == 400  # a form without its version is refused, never "no check"
+    version = (await slips.get_book(book["id"]))["version"]
+    back = await client.post_form(f"/slips/books/{book['id']}/handback", {"reason": "离职", "handed_on": today().isoformat(), "version": str(version)})
     assert back.status_code == 303
     states = {r["number"]: r["state"] for r in await fetch("SELECT number, state FROM slip WHERE book_id = {}", book["id"])}
     assert states == {1: "void", 2: "transferred", 3: "returned", 4: "returned", 5: "returned"}
@@ -222,7 +226,8 @@ async def test_statement_workflow_over_http_and_print(login_as):
     drafted = await desk.post_form("/receivables/statements/draft", {"customer_name": name, "month": month})
     assert drafted.status_code == 303
     sid = int(re.search(r"/statements/(\d+)", drafted.headers["location"]).group(1))
-    assert (await finance.post_form(f"/receivables/statements/{sid}/move", {"verb": "review"})).status_code == 403
+    version = (await ar.get_statement(sid))["version"]
+    assert (await finance.post_form(f"/receivables/statements/{sid}/move", {"verb": "review", "version": str(version)})).status_code == 403
     for client, verb in ((manager, "review"), (finance, "check"), (finance, "send")):
         version = (await ar.get_statement(sid))["version"]
         response = await client.post_form(f"/receivables/statements/{sid}/move", {"verb": verb, "version": str(version)})
@@ -276,9 +281,10 @@ async def test_extension_request_and_manager_decision_http(login_as):
     ok = await desk.post_form(f"/receivables/{rid}/extension", {"reason": "客户资金紧张", "requested_due_date": new_due})
     assert ok.status_code == 303
     eid = (await fetch("SELECT id FROM ar_extension WHERE receivable_id = {}", rid))[0]["id"]
-    assert (await finance.post_form(f"/receivables/extensions/{eid}/decide", {"decision": "approve"})).status_code == 403
+    assert (await finance.post_form(f"/receivables/extensions/{eid}/decide", {"decision": "approve", "version": "1"})).status_code == 403
     assert (await manager.get("/receivables/extensions")).status_code == 200
-    assert (await manager.post_form(f"/receivables/extensions/{eid}/decide", {"decision": "approve"})).status_code == 303
+    assert (await manager.post_form(f"/receivables/extensions/{eid}/decide", {"decision": "approve"})).status_code == 400
+    assert (await manager.post_form(f"/receivables/extensions/{eid}/decide", {"decision": "approve", "version": "1"})).status_code == 303
     assert str((await fetch("SELECT due_date FROM receivable WHERE id = {}", rid))[0]["due_date"])[:10] == new_due
     home = await manager.get("/")
     assert "panel-ledger_manager" in home.text
@@ -355,3 +361,30 @@ async def test_week_check_without_a_technician_is_refused_not_a_crash(login_as):
         response = await desk.post_form("/receivables/ledger/check", {"tech": tech, "week": today().isoformat()})
         assert response.status_code == 400, tech
     assert await _count("SELECT COUNT(*) AS n FROM ar_week_check") == before
+
+
+async def test_ledger_settings_listed_and_used(login_as):
+    """The three seeded ledger settings are on /admin/settings (labelled, editable); the cache stamp is not a setting."""
+    admin = await login_as("admin")
+    page = await admin.get("/admin/settings")
+    assert page.status_code == 200
+    for key in ("ledger.retail_due_working_days", "ledger.monthly_due_days", "ledger.book_size"):
+        assert f'name="{key}"' in page.text, key
+    assert not await fetch("SELECT key FROM app_setting WHERE key = 'ledger.rev'")  # the cache stamp is not a setting
+
+
+async def test_statement_moves_leave_a_history(login_as):
+    """Every statement move goes through core.status.move(): one status_change row per move, in order."""
+    desk, manager = await login_as("desk"), await login_as("manager")
+    desk_actor = await _as_actor(desk, "desk")
+    name = unique("月结")
+    await ar.post_receivable(desk_actor, "ticket", unique("T"), None, name, "monthly", Decimal("10.00"), "x", None)
+    sid = await ar.draft_statement(desk_actor, name, today().strftime("%Y-%m"))
+    version = (await ar.get_statement(sid))["version"]
+    ok = await manager.post_form(f"/receivables/statements/{sid}/move", {"verb": "review", "version": str(version)})
+    assert ok.status_code == 303
+    stale = await manager.post_form(f"/receivables/statements/{sid}/move", {"verb": "review", "version": str(version)})
+    assert stale.status_code == 409
+    rows = await fetch("SELECT from_status, to_status, action FROM status_change WHERE table_name = 'ar_statement' "
+                       "AND row_id = {} ORDER BY version", sid)
+    assert [(r["from_status"], r["to_status"], r["action"]) for r in rows] == [("draft", "reviewed", "review")]

@@ -10,7 +10,8 @@ import pytest
 
 from app.core.db import fetch
 from app.ledger import receivables as ar
-from app.ledger.common import LedgerError, today
+from app.core.errors import DomainError
+from app.core.dates import today
 from app.ledger.services import post_receivable
 from seed.factories import unique
 from tests.ledger.factories import actor
@@ -35,7 +36,7 @@ async def test_post_receivable_joins_and_validates():
     """Any domain posts a line; bad input names the field and writes nothing."""
     desk = await actor("desk")
     name = _customer()
-    with pytest.raises(LedgerError) as err:
+    with pytest.raises(DomainError) as err:
         await post_receivable(desk, "ticket", "1", None, name, "weekly", Decimal("0"), "x", None)
     assert {"account_class", "amount"} <= set(err.value.errors)
     rid = await post_receivable(desk, "ticket", "T-1", None, name, "monthly", Decimal("12.34"), "visit", None)
@@ -81,7 +82,7 @@ async def test_r_ar_01_sales_confirmation_numbered_and_posted():
 async def test_r_ar_01_only_desk_registers_sales_confirmations():
     """R-AR-01: registering is the coordinator's job (desk)."""
     finance = await actor("finance")
-    with pytest.raises(LedgerError) as err:
+    with pytest.raises(DomainError) as err:
         await ar.register_sales_confirmation(finance, customer_name="x", customer_id=None, account_class="retail",
                                              technician_user_id=1, amount="1", description="", sold_on=today())
     assert err.value.status == 403
@@ -96,15 +97,15 @@ async def test_r_ar_02_statement_workflow_roles_and_order():
     sid = await ar.draft_statement(desk, name, today().strftime("%Y-%m"))
     st = await ar.get_statement(sid)
     assert st["number"].startswith("DZ-") and st["total_fen"] == 12345 and len(st["lines"]) == 2
-    with pytest.raises(LedgerError) as err:
+    with pytest.raises(DomainError) as err:
         await ar.move_statement(finance, sid, "check", st["version"])  # not reviewed yet
     assert err.value.status == 409
-    with pytest.raises(LedgerError) as err:
+    with pytest.raises(DomainError) as err:
         await ar.move_statement(desk, sid, "review", st["version"])
     assert err.value.status == 403
     await ar.move_statement(manager, sid, "review", st["version"])
     st = await ar.get_statement(sid)
-    with pytest.raises(LedgerError):
+    with pytest.raises(DomainError):
         await ar.move_statement(finance, sid, "return_check", st["version"], note="")  # a return needs a note
     await ar.move_statement(finance, sid, "return_check", st["version"], note="第二行金额不对")
     st = await ar.get_statement(sid)
@@ -129,7 +130,7 @@ async def test_r_ar_02_concurrent_check_one_wins():
     results = await asyncio.gather(*[ar.move_statement(who, sid, "check", version) for who in [f1, f2] * 5],
                                    return_exceptions=True)
     assert results.count("checked") == 1
-    assert all(isinstance(r, LedgerError) and r.status == 409 for r in results if r != "checked")
+    assert all(isinstance(r, DomainError) and r.status == 409 for r in results if r != "checked")
     events = await fetch("SELECT COUNT(*) AS n FROM audit_event WHERE action = 'statement.check' AND entity_id = {}", str(sid))
     assert events[0]["n"] == 1
 
@@ -139,7 +140,7 @@ async def test_r_ar_02_part_payments_exact_to_the_fen_and_never_above_open():
     desk, manager, finance = await actor("desk"), await actor("manager"), await actor("finance")
     name = _customer()
     sid = await _sent_statement(desk, manager, finance, name, ["100.01", "0.02", "33.33"])
-    with pytest.raises(LedgerError) as err:
+    with pytest.raises(DomainError) as err:
         await ar.record_payment(finance, ar.new_token(), amount="133.37", received_on=today(), method="transfer",
                                 statement_id=sid)
     assert "amount" in err.value.errors
@@ -164,7 +165,7 @@ async def test_payment_double_submit_books_once():
                                                        receivable_id=rid) for _ in range(10)], return_exceptions=True)
     ids = {r[0] for r in results if isinstance(r, tuple)}
     assert len(ids) == 1, results
-    assert all(isinstance(r, tuple) or (isinstance(r, LedgerError) and r.status == 409) for r in results)
+    assert all(isinstance(r, tuple) or (isinstance(r, DomainError) and r.status == 409) for r in results)
     row = (await fetch("SELECT paid_fen FROM receivable WHERE id = {}", rid))[0]
     assert row["paid_fen"] == 3000
     assert (await fetch("SELECT COUNT(*) AS n FROM ar_payment WHERE token = {}", token))[0]["n"] == 1
@@ -187,7 +188,7 @@ async def test_only_finance_records_payments():
     """Only finance records payments."""
     desk = await actor("desk")
     rid = await post_receivable(desk, "ticket", unique("T"), None, _customer(), "retail", Decimal("8"), "x", None)
-    with pytest.raises(LedgerError) as err:
+    with pytest.raises(DomainError) as err:
         await ar.record_payment(desk, ar.new_token(), amount="8", received_on=today(), method="cash", receivable_id=rid)
     assert err.value.status == 403
 
@@ -198,7 +199,7 @@ async def test_line_on_statement_paid_through_statement_only():
     name = _customer()
     rid = await post_receivable(desk, "ticket", unique("T"), None, name, "monthly", Decimal("8"), "x", None)
     await ar.draft_statement(desk, name, today().strftime("%Y-%m"))
-    with pytest.raises(LedgerError):
+    with pytest.raises(DomainError):
         await ar.record_payment(finance, ar.new_token(), amount="8", received_on=today(), method="cash", receivable_id=rid)
 
 
@@ -207,19 +208,19 @@ async def test_r_ar_03_extension_request_and_approval():
     desk, manager, field = await actor("desk"), await actor("manager"), await actor("field")
     rid = await post_receivable(desk, "ticket", unique("T"), None, _customer(), "retail", Decimal("50"), "x", field.user_id)
     new_due = today() + dt.timedelta(days=40)
-    with pytest.raises(LedgerError) as err:
+    with pytest.raises(DomainError) as err:
         await ar.request_extension(field, rid, reason="", requested_due_date=today() - dt.timedelta(days=1))
     assert {"reason", "requested_due_date"} <= set(err.value.errors)
     eid = await ar.request_extension(field, rid, reason="客户财务月底付款", requested_due_date=new_due)
-    with pytest.raises(LedgerError):
+    with pytest.raises(DomainError):
         await ar.request_extension(desk, rid, reason="again", requested_due_date=new_due)
-    with pytest.raises(LedgerError) as err:
+    with pytest.raises(DomainError) as err:
         await ar.decide_extension(desk, eid, True)
     assert err.value.status == 403
     await ar.decide_extension(manager, eid, True, note="同意")
     row = (await fetch("SELECT due_date, extended FROM receivable WHERE id = {}", rid))[0]
     assert str(row["due_date"])[:10] == new_due.isoformat() and row["extended"]
-    with pytest.raises(LedgerError) as err:
+    with pytest.raises(DomainError) as err:
         await ar.decide_extension(manager, eid, False)
     assert err.value.status == 409
 
@@ -241,7 +242,7 @@ async def test_r_ar_04_week_check_overdue_review_and_ageing():
     ledger = await ar.technician_ledger(tech.user_id, as_of - dt.timedelta(days=5))
     assert ledger["week_total"] >= 100
     await ar.check_week(desk, tech.user_id, as_of - dt.timedelta(days=5), note="ok")
-    with pytest.raises(LedgerError) as err:
+    with pytest.raises(DomainError) as err:
         await ar.check_week(desk, tech.user_id, as_of - dt.timedelta(days=5))
     assert err.value.status == 409
 
@@ -254,5 +255,5 @@ async def test_r_ar_03_simultaneous_extension_requests_leave_one_pending():
     results = await asyncio.gather(*[ar.request_extension(field, rid, reason="月底付款", requested_due_date=new_due)
                                      for _ in range(5)], return_exceptions=True)
     assert sum(isinstance(r, int) for r in results) == 1
-    assert all(isinstance(r, LedgerError) for r in results if not isinstance(r, int))
+    assert all(isinstance(r, DomainError) for r in results if not isinstance(r, int))
     assert len(await fetch("SELECT id FROM ar_extension WHERE receivable_id = {} AND status = 'pending'", rid)) == 1

@@ -10,7 +10,9 @@ import pytest
 
 from app.core.db import fetch, write_transaction
 from app.ledger import services as slips
-from app.ledger.common import LedgerError, clear_cache, today
+from app.core.errors import DomainError
+from app.core.dates import today
+from app.ledger.common import clear_cache
 from tests.ledger.factories import actor, backup_book, issued_book, repairer, series
 
 
@@ -34,7 +36,7 @@ async def test_r_slip_01_overlapping_book_refused():
     finance = await actor("finance")
     code = series()
     await slips.create_books(finance, series=code, first_number=1, per_book=50)
-    with pytest.raises(LedgerError) as err:
+    with pytest.raises(DomainError) as err:
         await slips.create_books(finance, series=code, first_number=40, per_book=50)
     assert "first_number" in err.value.errors
     assert (await fetch("SELECT COUNT(*) AS n FROM slip_book WHERE series = {}", code))[0]["n"] == 1
@@ -43,7 +45,7 @@ async def test_r_slip_01_overlapping_book_refused():
 async def test_r_slip_01_only_finance_creates_books():
     """R-SLIP-01: only finance issues books."""
     desk = await actor("desk")
-    with pytest.raises(LedgerError) as err:
+    with pytest.raises(DomainError) as err:
         await slips.create_books(desk, series=series(), first_number=1, per_book=5)
     assert err.value.status == 403
 
@@ -53,7 +55,7 @@ async def test_r_slip_01_one_book_per_repairer():
     finance, tech = await actor("finance"), await repairer()
     await issued_book(finance, tech)
     [other] = await slips.create_books(finance, series=series(), first_number=1, per_book=5)
-    with pytest.raises(LedgerError) as err:
+    with pytest.raises(DomainError) as err:
         await slips.issue_book(finance, other, tech.user_id)
     assert "holder_user_id" in err.value.errors
     assert (await slips.get_book(other))["status"] == "stock"
@@ -63,7 +65,7 @@ async def test_r_slip_01_only_repairers_hold_books():
     """R-SLIP-01: books go to field technicians or bench engineers only."""
     finance, clerk = await actor("finance"), await actor("warehouse")
     [book] = await slips.create_books(finance, series=series(), first_number=1, per_book=5)
-    with pytest.raises(LedgerError):
+    with pytest.raises(DomainError):
         await slips.issue_book(finance, book, clerk.user_id)
 
 
@@ -80,13 +82,13 @@ async def test_r_slip_02_out_of_order_refused_unless_skipped_voided():
     """R-SLIP-02: using a later number is refused until each skipped number is voided."""
     finance, tech = await actor("finance"), await repairer()
     book = await issued_book(finance, tech, per_book=10)
-    with pytest.raises(LedgerError) as err:
+    with pytest.raises(DomainError) as err:
         await slips.record_slip_use(tech, tech.user_id, 3, "ticket", "X1", Decimal("5"))
     assert "1–2" in err.value.message
     assert (await _slip(book["id"], 3))["state"] == "unused"
     s1 = await _slip(book["id"], 1)
     await slips.void_slip(finance, s1["id"], reason="mis-written", handed_in_on=today(), version=s1["version"])
-    with pytest.raises(LedgerError):
+    with pytest.raises(DomainError):
         await slips.record_slip_use(tech, tech.user_id, 3, "ticket", "X1", Decimal("5"))
     s2 = await _slip(book["id"], 2)
     await slips.void_slip(tech, s2["id"], reason="torn", handed_in_on=None, version=s2["version"])
@@ -99,7 +101,7 @@ async def test_r_slip_02_used_number_refused_again():
     finance, tech = await actor("finance"), await repairer()
     await issued_book(finance, tech, per_book=5)
     await slips.record_slip_use(tech, tech.user_id, 1, "ticket", "A", Decimal("1"))
-    with pytest.raises(LedgerError):
+    with pytest.raises(DomainError):
         await slips.record_slip_use(tech, tech.user_id, 1, "ticket", "B", Decimal("1"))
 
 
@@ -107,7 +109,7 @@ async def test_r_slip_03_every_field_required():
     """R-SLIP-03: a slip without its job or amount is refused with the field named."""
     finance, tech = await actor("finance"), await repairer()
     await issued_book(finance, tech, per_book=5)
-    with pytest.raises(LedgerError) as err:
+    with pytest.raises(DomainError) as err:
         await slips.record_slip_use(tech, tech.user_id, 1, "", "", None)
     assert {"job_id", "amount"} <= set(err.value.errors)
 
@@ -134,7 +136,7 @@ async def test_r_slip_02_concurrent_use_of_same_number_books_once():
     results = await asyncio.gather(*[slips.record_slip_use(tech, tech.user_id, 1, "ticket", f"C{i}", Decimal("2"))
                                      for i in range(20)], return_exceptions=True)
     assert sum(1 for r in results if isinstance(r, int)) == 1
-    assert all(isinstance(r, (int, LedgerError)) for r in results), results
+    assert all(isinstance(r, (int, DomainError)) for r in results), results
     assert (await _slip(book["id"], 1))["state"] == "used"
 
 
@@ -143,7 +145,7 @@ async def test_r_slip_04_void_requires_reason_and_hand_in_date():
     finance, tech = await actor("finance"), await repairer()
     book = await issued_book(finance, tech, per_book=5)
     s = await _slip(book["id"], 1)
-    with pytest.raises(LedgerError) as err:
+    with pytest.raises(DomainError) as err:
         await slips.void_slip(finance, s["id"], reason=" ", handed_in_on=None, version=s["version"])
     assert {"reason", "handed_in_on"} <= set(err.value.errors)
     assert (await _slip(book["id"], 1))["state"] == "unused"
@@ -158,7 +160,7 @@ async def test_r_slip_04_concurrent_void_one_wins():
         *[slips.void_slip(who, s["id"], reason=f"r{i}", handed_in_on=today(), version=s["version"])
           for i, who in enumerate([finance, finance2] * 5)], return_exceptions=True)
     assert sum(1 for r in results if r is None) == 1
-    assert all(isinstance(r, LedgerError) and r.status == 409 for r in results if r is not None)
+    assert all(isinstance(r, DomainError) and r.status == 409 for r in results if r is not None)
     assert (await fetch("SELECT COUNT(*) AS n FROM slip_void WHERE slip_id = {}", s["id"]))[0]["n"] == 1
 
 
@@ -167,7 +169,7 @@ async def test_r_slip_04_other_repairer_cannot_void():
     finance, tech, other = await actor("finance"), await repairer(), await repairer()
     book = await issued_book(finance, tech, per_book=5)
     s = await _slip(book["id"], 1)
-    with pytest.raises(LedgerError) as err:
+    with pytest.raises(DomainError) as err:
         await slips.void_slip(other, s["id"], reason="x", handed_in_on=None, version=s["version"])
     assert err.value.status == 403
 
@@ -178,13 +180,13 @@ async def test_r_slip_01_exchange_refused_while_numbers_unaccounted():
     book = await issued_book(finance, tech, per_book=3)
     [new] = await slips.create_books(finance, series=book["series"], first_number=100, per_book=3)
     await slips.record_slip_use(tech, tech.user_id, 1, "ticket", "E1", Decimal("1"))
-    with pytest.raises(LedgerError) as err:
+    with pytest.raises(DomainError) as err:
         await slips.exchange_book(finance, tech.user_id, new)
     assert "2–3" in err.value.message
     for n in (2, 3):
         s = await _slip(book["id"], n)
         await slips.void_slip(tech, s["id"], reason="blot", handed_in_on=None, version=s["version"])
-    with pytest.raises(LedgerError) as err:
+    with pytest.raises(DomainError) as err:
         await slips.exchange_book(finance, tech.user_id, new)
     assert "2–3" in err.value.message  # stubs not handed in yet (R-SLIP-04)
     assert await slips.receive_void_stubs(finance, book["id"]) == 2
@@ -200,7 +202,7 @@ async def test_r_slip_05_transfer_to_backup_slip():
     await backup_book(finance, book["series"], 900)
     await slips.record_slip_use(tech, tech.user_id, 1, "rma", "RMA-9", Decimal("88.50"))
     s = await _slip(book["id"], 1)
-    with pytest.raises(LedgerError) as err:
+    with pytest.raises(DomainError) as err:
         await slips.transfer_slip(finance, s["id"], to_number=2, signed_by="王", signed_on=today(), version=s["version"])
     assert "to_number" in err.value.errors  # number 2 is not a backup slip
     await slips.transfer_slip(finance, s["id"], to_number=901, signed_by="王经理", signed_on=today(), version=s["version"])
@@ -214,7 +216,7 @@ async def test_r_slip_06_delay_slip_attached():
     finance, tech = await actor("finance"), await repairer()
     book = await issued_book(finance, tech, per_book=5)
     s2 = await _slip(book["id"], 2)
-    with pytest.raises(LedgerError):
+    with pytest.raises(DomainError):
         await slips.add_delay(finance, s2["id"], reason="parts late")
     await slips.record_slip_use(tech, tech.user_id, 1, "ticket", "D1", Decimal("0"))
     s1 = await _slip(book["id"], 1)
@@ -227,7 +229,7 @@ async def test_r_slip_07_hand_back_unused_numbers():
     finance, tech = await actor("finance"), await repairer()
     book = await issued_book(finance, tech, per_book=6)
     await slips.record_slip_use(tech, tech.user_id, 1, "ticket", "H1", Decimal("1"))
-    with pytest.raises(LedgerError) as err:
+    with pytest.raises(DomainError) as err:
         await slips.hand_back(finance, book["id"], reason="", handed_on=None)
     assert {"reason", "handed_on"} <= set(err.value.errors)
     n = await slips.hand_back(finance, book["id"], reason="leaves the company", handed_on=today())
