@@ -2,8 +2,9 @@
 
 Each domain is one STEP with its own marker row in app_setting (`demo.<name>`), so
 `python -m seed` is idempotent and a domain added later is seeded on the next run
-of an existing database. Domains register with `register_step(name, fn)` in their
-`seed/<domain>.py` and are imported in `seed/__main__.py` / `load_steps()`.
+of an existing database. A domain lists its steps in its manifest
+(`seed=[SeedStep("parts", "seed.parts:seed_parts", order=20)]`); `load_steps()` reads them from
+`app.domains`, in `order`.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ DEMO_PASSWORD = "demo"
 Step = Callable[[random.Random, int, bool], Awaitable[None]]
 STEPS: list[tuple[str, Step]] = []
 
-# Domain seed modules, in dependency order. Each calls register_step() on import.
+# Seed modules not yet declared in a manifest (they call register_step() on import).
 DOMAIN_MODULES: list[str] = ["seed.customers", "seed.parts", "seed.ledger", "seed.rma", "seed.loaners"]
 
 
@@ -40,6 +41,12 @@ def register_step(name: str, fn: Step) -> None:
 
 
 def load_steps() -> None:
+    from app.domains import manifests
+
+    declared = sorted((step for manifest in manifests() for step in manifest.seed), key=lambda step: step.order)
+    for step in declared:
+        module, _sep, function = step.target.partition(":")
+        register_step(step.name, getattr(importlib.import_module(module), function))
     for module in DOMAIN_MODULES:
         importlib.import_module(module)
 

@@ -22,6 +22,7 @@ class SeedStep:
 
     name: str
     target: str
+    order: int = 100  # demo data depends on other domains' demo data: lower runs first
 
 
 @dataclass(frozen=True)
