@@ -648,6 +648,14 @@ async def close(actor: Actor, ticket_id: int, version: int, *, now: dt.datetime 
         blockers = await close_blockers("ticket", ticket_id)
         if blockers:
             raise DomainError(blockers[0].message, status=409, link=blockers[0].url)
+        # The loaners guard matches case_id or case_ref = str(id); a loan checked out against the ticket's
+        # number (FW-…, how the desk and our loaner link name it) has case_id NULL: ask by number too.
+        import app.loaners.api as loaners
+
+        out = [l for l in await loaners.loans_for_case("ticket", case_ref=ticket["number"]) if l["status"] == "out"]
+        if out:
+            raise DomainError(_("Loaner %(serial)s is still out at the customer: check it in before closing.",
+                                serial=out[0]["serial"]), status=409, link=f"/loaners/{out[0]['id']}")
         row = await move("ticket", ticket_id, version, TRANSITIONS["close"], actor=actor, labels=LABELS, now=now,
                          sets={"closed_at": now, "sla_due": None})
         await record(actor, "tickets.closed", "ticket", ticket_id, after={"status": "closed"})
