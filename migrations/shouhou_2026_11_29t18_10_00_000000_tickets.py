@@ -156,6 +156,7 @@ async def forwards() -> MigrationManager:
             f"""CREATE TABLE ticket_form_token ({{pk}},
                 token VARCHAR(60) NOT NULL UNIQUE,
                 user_id INTEGER DEFAULT NULL,
+                ticket_id INTEGER DEFAULT NULL,
                 created_at {TS})""",
             "INSERT INTO doc_series (code, prefix, format, yearly, name_en, name_zh) VALUES "
             "('service_slip', 'FW', '{prefix}-{year}-{n:06d}', true, 'Service slip', '售后服务单') ON CONFLICT (code) DO NOTHING",

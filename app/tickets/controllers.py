@@ -113,7 +113,8 @@ class TicketsController(Controller):
 
     @get("/new", name="tickets.new", opt=perm("tickets.intake"))
     async def new(self, request: Request, customer_id: FromQuery[str] = "", device_id: FromQuery[str] = "") -> Response:
-        form = IntakeForm(customer_id=_int(customer_id), device_id=_int(device_id), token=new_form_token())
+        form = IntakeForm(customer_id=_int(customer_id), device_id=_int(device_id), token=new_form_token(),
+                          nature="hardware", category="other")
         return await self._intake_page(request, form, {}, "")
 
     async def _intake_page(self, request: Request, form: IntakeForm, errors: dict, message: str,
@@ -129,8 +130,9 @@ class TicketsController(Controller):
             if not form.contact_name and ent["customer"]["contacts"]:
                 form.contact_name = ent["customer"]["contacts"][0]["name"]
                 form.contact_phone = form.contact_phone or ent["customer"]["contacts"][0]["phone"]
+        techs = await queries.technicians(ent["customer"]["office_id"]) if ent is not None else []
         return render(request, "tickets/new.html", status_code=status_code, form=form, errors=errors, message=message,
-                      ent=ent, devices=devices, **_ctx(request))
+                      ent=ent, devices=devices, techs=techs, **_ctx(request))
 
     @get("/entitlement", name="tickets.entitlement", opt=perm("tickets.intake"))
     async def entitlement_panel(self, request: Request, customer_id: FromQuery[str] = "",
@@ -150,12 +152,17 @@ class TicketsController(Controller):
             for name in ("channel", "contact_name", "contact_phone", "requested_service", "current_state", "fault_at",
                          "nature", "category", "fault_code", "location", "impact", "tried", "service_mode"):
                 setattr(shown, name, str(raw.get(name, "") or ""))
+            shown.technician_id = _int(str(raw.get("technician_id", "")))
             return await self._intake_page(request, shown, errors, _("Please correct the marked fields."), 400)
         try:
-            ticket_id = await services.create_ticket(actor(request), form)
+            ticket_id = await services.take_call(actor(request), form)
         except DomainError as exc:
             if exc.status not in (400, 409):
                 raise
+            recorded = await services.ticket_by_token(form.token) if form.token else None
+            if recorded is not None:  # recorded, the immediate dispatch was refused: say why on the ticket
+                return await self._detail_page(request, recorded, errors=exc.errors, message=exc.message,
+                                               status_code=exc.status)
             form.token = new_form_token()
             return await self._intake_page(request, form, exc.errors, exc.message, exc.status)
         ticket = await queries.get_ticket(ticket_id)
@@ -297,7 +304,8 @@ class TicketsController(Controller):
             # TODO(api): parts.api has no "stock at a location" read; read-only on its tables for the picker
             from app.core.db import fetch
 
-            stock = await fetch("SELECT p.part_no, p.name, sl.on_hand FROM stock_level sl JOIN part p ON p.id = sl.part_id "
+            stock = await fetch("SELECT p.part_no, p.name, p.serialised, sl.on_hand FROM stock_level sl "
+                                "JOIN part p ON p.id = sl.part_id "
                                 "WHERE sl.location_id = {} AND sl.on_hand > 0 ORDER BY p.part_no LIMIT 200", loc)
         return render(request, "tickets/visit.html", status_code=status_code, t=ticket, v=visit, next_slip=next_slip,
                       stock=stock, errors=errors or {}, message=message, form=form or {}, token=new_form_token(),

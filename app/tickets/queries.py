@@ -113,14 +113,13 @@ async def list_tickets(f: TicketFilter, *, user_id: int | None, before: int | No
     return rows[:limit], cursor
 
 
-async def technicians(office_id: int | None = None, *, day: dt.date | None = None, tz=None) -> list[dict]:
-    """R-TKT-03: every active field technician with office, skills, open load and today's visits."""
+async def technicians(office_id: int | None = None, *, day: dt.date | None = None) -> list[dict]:
+    """R-TKT-03: every active field technician with office, skills, open load and today's visits;
+    those of `office_id` first."""
     users = await fetch(
         "SELECT u.id, u.full_name, u.phone, p.office_id, p.skills, p.resident, o.name AS office_name FROM app_user u "
         "LEFT JOIN tech_profile p ON p.user_id = u.id LEFT JOIN service_office o ON o.id = p.office_id "
         "WHERE u.is_active = true AND (' ' || u.roles || ' ') LIKE '% field %' ORDER BY o.name, u.full_name, u.id")
-    if office_id:
-        users = [u for u in users if u["office_id"] == office_id or u["office_id"] is None]
     if not users:
         return []
     ids = [u["id"] for u in users]
@@ -137,6 +136,9 @@ async def technicians(office_id: int | None = None, *, day: dt.date | None = Non
         u["load"] = int(load.get(u["id"], 0))
         u["visits_today"] = int(visits.get(u["id"], 0))
         u["skill_list"] = [s for s in (u["skills"] or "").split() if s]
+        u["same_office"] = bool(office_id) and u["office_id"] == office_id
+    # the customer's own office first, then the least loaded (R-TKT-03: "when their time fits")
+    users.sort(key=lambda u: (not u["same_office"], u["load"] + u["visits_today"]))
     return users
 
 
@@ -164,6 +166,8 @@ async def my_day(user_id: int, day: dt.date | None = None) -> list[dict]:
 async def board(office_id: int | None = None, day: dt.date | None = None) -> list[dict]:
     """The dispatch board: technicians by office with their open tickets."""
     techs = await technicians(office_id, day=day)
+    if office_id:
+        techs = [t for t in techs if t["same_office"]]
     if not techs:
         return []
     ids = [t["id"] for t in techs]

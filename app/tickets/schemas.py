@@ -86,6 +86,7 @@ class IntakeForm:
     impact: Annotated[str, Choice(IMPACTS, required=True)] = "partial"
     tried: Annotated[str, Text(max_len=2000, multiline=True)] = ""
     service_mode: Annotated[str, Choice(SERVICE_MODES)] = "mobile"
+    technician_id: Annotated[int | None, Int(min=1)] = None  # dispatch at once (R-TKT-03), optional
     token: Annotated[str, Text(max_len=60)] = ""
 
     def validate(self) -> dict[str, str]:
@@ -158,6 +159,7 @@ class FinishForm:
     work_stopped: Annotated[bool, Bool()] = False
     part_no: Annotated[list, ListOf(Text(max_len=60), max_items=20)] = None  # type: ignore[assignment]
     qty: Annotated[list, ListOf(Int(min=1, max=999), max_items=20)] = None  # type: ignore[assignment]
+    serial: Annotated[list, ListOf(Text(max_len=100), max_items=20)] = None  # type: ignore[assignment]
     slip_number: Annotated[int | None, Int(min=1)] = None
     amount: Annotated[Decimal | None, Money(min=0, max=10_000_000)] = None
     token: Annotated[str, Text(max_len=60)] = ""
@@ -165,6 +167,7 @@ class FinishForm:
     def __post_init__(self) -> None:
         self.part_no = list(self.part_no or [])
         self.qty = list(self.qty or [])
+        self.serial = list(self.serial or [])
 
     def validate(self) -> dict[str, str]:
         try:
@@ -175,9 +178,11 @@ class FinishForm:
             return {"part_no": _("Give a quantity for every part.")}
         return {}
 
-    def parts(self) -> list[tuple[str, int]]:
+    def parts(self) -> list[tuple[str, int, str]]:
+        """(part number, quantity, serial) per line; a serialised part names its unit's serial."""
         qty = self.qty or [1] * len(self.part_no)
-        return list(zip(self.part_no, qty))
+        serials = self.serial + [""] * (len(self.part_no) - len(self.serial))
+        return list(zip(self.part_no, qty, serials))
 
 
 @dataclass

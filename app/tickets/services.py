@@ -236,9 +236,27 @@ async def create_ticket(actor: Actor, form: IntakeForm, *, now: dt.datetime | No
             actor.user_id, now, now)
         ticket_id = rows[0]["id"]
         await attach_entity("service_slip", number.formatted, ticket_id)
+        if form.token:
+            await fetch("UPDATE ticket_form_token SET ticket_id = {} WHERE token = {}", ticket_id, form.token)
         await record(actor, "tickets.created", "ticket", ticket_id,
                      after={"number": number.formatted, "customer_id": form.customer_id, "channel": form.channel,
                             "entitlement": ent["status"], "billing": ent["billing"], "repeat_of": repeat_of})
+    return ticket_id
+
+
+async def ticket_by_token(token: str) -> dict | None:
+    """The ticket an intake form (by its one-time token) recorded, if any."""
+    rows = await fetch("SELECT ticket_id FROM ticket_form_token WHERE token = {} AND ticket_id IS NOT NULL", token)
+    return await get_ticket(rows[0]["ticket_id"]) if rows else None
+
+
+async def take_call(actor: Actor, form: IntakeForm, *, now: dt.datetime | None = None) -> int:
+    """The desk on the phone: record the ticket and, when a technician was chosen on the intake form,
+    dispatch it at once (R-TKT-01/03). Two steps: a refused dispatch leaves the ticket recorded and new,
+    and the refusal is shown on the ticket page."""
+    ticket_id = await create_ticket(actor, form, now=now)
+    if form.technician_id:
+        await dispatch(actor, ticket_id, DispatchForm(version=1, technician_id=form.technician_id), now=now)
     return ticket_id
 
 
@@ -442,14 +460,16 @@ async def finish(actor: Actor, visit_id: int, form: FinishForm, *, now: dt.datet
     # parts: each must be in the technician's own stock (checked before anything is written)
     wanted = []
     location = await parts.technician_location(visit["technician_id"], create=False)
-    for part_no, qty in form.parts():
+    for part_no, qty, serial in form.parts():
         part = await parts.part_by_no(part_no)
         if part is None:
             raise fix(part_no=_("Unknown part %(no)s.", no=part_no))
         have = await parts.on_hand(part["id"], location) if location else 0
         if have < qty:
             raise fix(part_no=_("%(no)s: only %(n)s in your own stock.", no=part_no, n=have))
-        wanted.append((part, qty))
+        if part["serialised"] and not serial:
+            raise fix(serial=_("%(no)s is tracked by serial number: enter the unit's serial.", no=part_no))
+        wanted.append((part, qty, serial))
     book = await ledger.current_book(visit["technician_id"])
     if book is not None and form.slip_number is None:
         raise fix(slip_number=_("Enter the number of the paper repair slip you used."))
@@ -459,15 +479,17 @@ async def finish(actor: Actor, visit_id: int, form: FinishForm, *, now: dt.datet
                 "slip_number": form.slip_number, "amount_fen": int((form.amount or Decimal(0)) * 100)}
         row = await move("ticket_visit", visit_id, form.version, VISIT_TRANSITIONS["finish"], actor=actor,
                          labels=VISIT_LABELS, now=now, sets=sets, check_perm=False)
-        for part, qty in wanted:
+        for part, qty, serial in wanted:
             try:
-                await parts.issue_to(actor, part["id"], qty, location, "ticket", ticket["number"], check_roles=False,
-                                     reason=_("Visit %(n)s", n=visit["seq"]))
-            except Exception as exc:  # the parts ledger refused (stock moved meanwhile): nothing is written
-                raise _foreign(exc, "part_no") from exc
-            await fetch("INSERT INTO ticket_visit_part (visit_id, ticket_id, part_id, part_no, part_name, qty, created_at) "
-                        "VALUES ({}, {}, {}, {}, {}, {}, {})", visit_id, ticket["id"], part["id"], part["part_no"],
-                        part["name"], qty, now)
+                await parts.issue_to(actor, part["id"], qty, location, "ticket", ticket["number"], serial=serial or None,
+                                     check_roles=False, reason=_("Visit %(n)s", n=visit["seq"]))
+            except Exception as exc:  # the parts ledger refused (stock moved meanwhile, unit not here): nothing written
+                if getattr(exc, "message", None) is None:
+                    raise
+                raise _foreign(exc, "serial" if serial else "part_no") from exc
+            await fetch("INSERT INTO ticket_visit_part (visit_id, ticket_id, part_id, part_no, part_name, qty, serial, "
+                        "created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {})", visit_id, ticket["id"], part["id"],
+                        part["part_no"], part["name"], qty, serial, now)
         if form.slip_number is not None:
             try:
                 await ledger.record_slip_use(actor, visit["technician_id"], form.slip_number, "ticket", ticket["number"],
@@ -495,7 +517,7 @@ async def finish(actor: Actor, visit_id: int, form: FinishForm, *, now: dt.datet
                 await customers.record_repair(actor, ticket["device_id"], fault, "ticket", ticket["number"],
                                               occurred_on=at.date(), description=form.work_done[:500])
         await record(actor, "tickets.finished", "ticket", ticket["id"],
-                     after={"visit_id": visit_id, "result": form.result, "parts": [[p["part_no"], q] for p, q in wanted],
+                     after={"visit_id": visit_id, "result": form.result, "parts": [[p["part_no"], q, sn] for p, q, sn in wanted],
                             "slip_number": form.slip_number})
         await _refresh_sla(ticket["id"], now)
     await feed_loaner_triggers(actor, ticket["id"], now=now)

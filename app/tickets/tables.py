@@ -156,6 +156,7 @@ class TicketFormToken(Table, tablename="ticket_form_token"):
     id = Serial(primary_key=True)
     token = Varchar(length=60, unique=True)
     user_id = Integer(null=True, default=None)
+    ticket_id = Integer(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
 
 

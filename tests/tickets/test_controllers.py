@@ -156,3 +156,20 @@ async def test_customer_page_shows_its_tickets(login_as):
     number = (await fetch("SELECT number FROM ticket WHERE id = {}", tid))[0]["number"]
     page = await client.get(f"/customers/{cid}")
     assert page.status_code == 200 and number in page.text and "新建" in page.text
+
+
+async def test_desk_takes_a_call_and_dispatches_in_one_form(login_as):
+    """Intake with "dispatch at once": one post records the ticket and assigns it (R-TKT-01/03)."""
+    client = await login_as("desk")
+    tech = await login_as("field")
+    tech_id = await _uid(tech)
+    cid = await make_customer()
+    page = await client.get(f"/tickets/new?customer_id={cid}")
+    assert f'value="{tech_id}"' in page.text
+    response = await client.post_form("/tickets", {"customer_id": str(cid), "channel": "phone", "contact_name": "李女士",
+                                                   "contact_phone": "137", "requested_service": "报警主机误报",
+                                                   "nature": "hardware", "category": "intrusion", "impact": "partial",
+                                                   "technician_id": str(tech_id), "token": f"call-{cid}"})
+    assert response.status_code == 303
+    row = (await fetch("SELECT status, assignee_id FROM ticket WHERE customer_id = {}", cid))[0]
+    assert (row["status"], row["assignee_id"]) == ("assigned", tech_id)
