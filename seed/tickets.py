@@ -77,7 +77,14 @@ async def _profiles(rng: random.Random) -> list[dict]:
                        "WHERE u.is_active = true ORDER BY p.user_id")
 
 
+CHUNK = 50_000
+
+
 async def seed_tickets(rng: random.Random, scale: int = 0, quiet: bool = False) -> None:
+    if scale > CHUNK:  # --scale 1000000: in slices, one transaction and a bounded list each
+        for start in range(0, scale, CHUNK):
+            await seed_tickets(rng, min(CHUNK, scale - start), quiet)
+        return
     have = int((await fetch("SELECT COUNT(*) AS n FROM ticket"))[0]["n"])
     if not scale and have >= DEMO:
         return

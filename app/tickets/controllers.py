@@ -33,7 +33,7 @@ def _int(value: str) -> int | None:
     return int(value) if value.isdigit() and len(value) < 12 else None
 
 
-async def sla_view(ticket: dict, now: dt.datetime | None = None) -> dict | None:
+async def sla_view(ticket: dict, now: dt.datetime | None = None, warn: int | None = None) -> dict | None:
     """R-TKT-05 on pages: the earliest open clock, its remaining minutes and colour (paused: frozen)."""
     now = now or utcnow()
     if ticket["status"] not in ACTIVE:
@@ -49,7 +49,7 @@ async def sla_view(ticket: dict, now: dt.datetime | None = None) -> dict | None:
     if best is None:
         return None
     remaining = int(((best[1] - (paused or now)).total_seconds()) // 60)
-    warn = int(await setting("tickets.warn_minutes"))
+    warn = int(await setting("tickets.warn_minutes")) if warn is None else warn
     tone = "muted" if paused else ("danger" if remaining < 0 else "warn" if remaining <= warn else "ok")
     return {"clock": best[0], "due": best[1], "minutes": remaining, "tone": tone, "paused": paused is not None}
 
@@ -90,8 +90,9 @@ class TicketsController(Controller):
                                  q=q[:40])
         warn = int(await setting("tickets.warn_minutes"))
         rows, cursor = await queries.list_tickets(f, user_id=user.id, before=_int(before), warn_minutes=warn)
-        for row in rows:
-            row["sla"] = await sla_view(row)
+        now = utcnow()
+        for row in rows:  # one settings read per page, not per row: queries per page stay constant
+            row["sla"] = await sla_view(row, now, warn)
         base = {"view": view, "office": office, "technician": technician, "status": f.status, "customer": customer,
                 "channel": f.channel, "q": q}
         first_url = "/tickets?" + urlencode({k: v for k, v in base.items() if v})
@@ -103,9 +104,10 @@ class TicketsController(Controller):
     @get("/board", name="tickets.board", opt=perm("tickets.dispatch", "tickets.read_all"))
     async def board(self, request: Request, office: FromQuery[str] = "") -> Response:
         techs = await queries.board(_int(office))
+        warn, now = int(await setting("tickets.warn_minutes")), utcnow()
         for tech in techs:
             for row in tech["open"]:
-                row["sla"] = await sla_view(row)
+                row["sla"] = await sla_view(row, now, warn)
         return render(request, "tickets/board.html", techs=techs, offices=await queries.offices(), office=office,
                       **_ctx(request))
 
@@ -197,7 +199,10 @@ class TicketsController(Controller):
             loans = []
         return render(request, "tickets/detail.html", status_code=status_code, t=ticket, visits=visits,
                       pauses=await queries.pauses_for(ticket["id"]), breaches=await queries.breaches_for(ticket["id"]),
-                      sla=await sla_view(ticket), techs=await queries.technicians(ticket["office_id"]),
+                      sla=await sla_view(ticket),
+                      techs=await queries.technicians(ticket["office_id"])
+                      if services.is_dispatcher(request.scope["user"]) and ticket["status"] in ("new", "queued", "assigned",
+                                                                                              "not_done") else [],
                       hits=hits, repeat=repeat, loans=loans, errors=errors or {}, message=message, form=form or {},
                       unsigned=[v for v in visits if v["status"] == VisitStatus.FINISHED],
                       may_request_loaner=_may(request.scope["user"], "loaners.request",

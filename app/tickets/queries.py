@@ -175,8 +175,13 @@ async def board(office_id: int | None = None, day: dt.date | None = None) -> lis
     open_rows = await fetch(
         f"SELECT id, number, customer_name, status, sla_due, paused_at, assignee_id FROM ticket WHERE assignee_id IN ({marks}) "
         "AND status IN ('assigned', 'on_way', 'on_site', 'not_done') ORDER BY id", *ids)
+    since = utcnow() - dt.timedelta(days=30)
+    breaches = await breach_counts(since)  # R-TKT-05: counted per technician (and office, below)
+    stats = {r["technician_id"]: r for r in await technician_stats(since)}
     for t in techs:
         t["open"] = [r for r in open_rows if r["assignee_id"] == t["id"]][:20]
+        t["breaches_30d"] = breaches.get(t["id"], 0)
+        t["avg_score"] = stats.get(t["id"], {}).get("avg_score")
     return techs
 
 

@@ -170,15 +170,19 @@ async def record_breaches(ticket_id: int, now: dt.datetime | None = None) -> lis
 
 
 async def sweep_breaches(now: dt.datetime | None = None, limit: int = 500) -> int:
-    """Record the breaches of open, running tickets whose earliest deadline has passed (index on sla_due)."""
+    """Record the breaches of running tickets whose earliest open deadline has passed (index on sla_due;
+    only open tickets carry one). Walks them all in slices of `limit`, one transaction per slice."""
     now = now or utcnow()
-    due = await fetch("SELECT id FROM ticket WHERE sla_due < {} AND paused_at IS NULL ORDER BY sla_due LIMIT {}",
-                      now, limit)
-    count = 0
-    async with write_transaction():
-        for row in due:
-            count += len(await record_breaches(row["id"], now))
-    return count
+    count, after = 0, 0
+    while True:
+        due = await fetch("SELECT id FROM ticket WHERE sla_due < {} AND paused_at IS NULL AND id > {} ORDER BY id "
+                          f"LIMIT {int(limit)}", now, after)
+        if not due:
+            return count
+        async with write_transaction():
+            for row in due:
+                count += len(await record_breaches(row["id"], now))
+        after = due[-1]["id"]
 
 
 async def _refresh_sla(ticket_id: int, now: dt.datetime) -> None:
