@@ -173,3 +173,18 @@ async def test_desk_takes_a_call_and_dispatches_in_one_form(login_as):
     assert response.status_code == 303
     row = (await fetch("SELECT status, assignee_id FROM ticket WHERE customer_id = {}", cid))[0]
     assert (row["status"], row["assignee_id"]) == ("assigned", tech_id)
+
+
+async def test_device_page_shows_its_tickets_and_english_pages_have_no_chinese_codes(login_as):
+    """The device page gains a tickets section; the ticket page in English shows English labels."""
+    client = await login_as("desk")
+    cid = await make_customer()
+    dev = await make_device(cid)
+    tid = await new_ticket(customer_id=cid, device_id=dev, fault_code="NO-VIDEO")
+    number = (await fetch("SELECT number FROM ticket WHERE id = {}", tid))[0]["number"]
+    page = await client.get(f"/devices/{dev}")
+    assert page.status_code == 200 and number in page.text
+    english = await client.get(f"/tickets/{tid}", params={"lang": "en"})
+    assert english.status_code == 200 and "Service requested" in english.text and "New" in english.text
+    listing = await client.get("/tickets", params={"lang": "en", "view": "unassigned"})
+    assert "Breaching within 30 min" in listing.text
