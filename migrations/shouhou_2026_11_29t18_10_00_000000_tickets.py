@@ -121,6 +121,9 @@ async def forwards() -> MigrationManager:
                 created_at {TS}, updated_at {TS})""",
             "CREATE UNIQUE INDEX ticket_visit_seq ON ticket_visit (ticket_id, seq)",
             "CREATE INDEX ticket_visit_tech ON ticket_visit (technician_id, status, id)",
+            # today's visits per technician (dispatch list, my day) without scanning their history
+            "CREATE INDEX ticket_visit_tech_finished ON ticket_visit (technician_id, finished_at)",
+            "CREATE INDEX ticket_visit_tech_signed ON ticket_visit (technician_id, signed_at)",
             "CREATE INDEX ticket_visit_status ON ticket_visit (status, ticket_id)",
             f"""CREATE TABLE ticket_visit_part ({{pk}},
                 visit_id INTEGER NOT NULL REFERENCES ticket_visit (id),

@@ -99,7 +99,7 @@ class TicketsController(Controller):
         return render(request, "tickets/list.html", partial="tickets/_rows.html", rows=rows, cursor=cursor, f=f,
                       first_url=first_url, next_url=first_url + "&before=", first_page=not before,
                       offices=await queries.offices() if all_ else [],
-                      techs=await queries.technicians() if all_ else [], views=queries.VIEWS, **_ctx(request))
+                      techs=await queries.technician_names() if all_ else [], views=queries.VIEWS, **_ctx(request))
 
     @get("/board", name="tickets.board", opt=perm("tickets.dispatch", "tickets.read_all"))
     async def board(self, request: Request, office: FromQuery[str] = "") -> Response:
