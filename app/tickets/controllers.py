@@ -108,8 +108,9 @@ class TicketsController(Controller):
         for tech in techs:
             for row in tech["open"]:
                 row["sla"] = await sla_view(row, now, warn)
+        office_breaches = await queries.breach_counts(now - dt.timedelta(days=30), by="office_id")  # R-TKT-05 per office
         return render(request, "tickets/board.html", techs=techs, offices=await queries.offices(), office=office,
-                      **_ctx(request))
+                      office_breaches=office_breaches, **_ctx(request))
 
     # ------------------------------------------------------------------ intake (R-TKT-01, 02)
 
