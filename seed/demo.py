@@ -32,7 +32,7 @@ Step = Callable[[random.Random, int, bool], Awaitable[None]]
 STEPS: list[tuple[str, Step]] = []
 
 # Seed modules not yet declared in a manifest (they call register_step() on import).
-DOMAIN_MODULES: list[str] = ["seed.customers", "seed.parts", "seed.ledger", "seed.rma", "seed.loaners"]
+DOMAIN_MODULES: list[str] = ["seed.customers", "seed.parts", "seed.ledger", "seed.rma", "seed.loaners", "seed.tickets"]
 
 
 def register_step(name: str, fn: Step) -> None:
