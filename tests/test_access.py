@@ -210,6 +210,27 @@ GET   /slips/reconcile/print                                       finance manag
 POST  /slips/{slip_id:int}/delay                                   field bench finance
 POST  /slips/{slip_id:int}/transfer                                finance
 POST  /slips/{slip_id:int}/void                                    field bench finance
+GET   /tickets                                                     desk field eng_manager manager gm admin
+POST  /tickets                                                     desk eng_manager
+GET   /tickets/board                                               desk eng_manager manager gm admin
+GET   /tickets/entitlement                                         desk eng_manager
+GET   /tickets/my                                                  field
+GET   /tickets/new                                                 desk eng_manager
+GET   /tickets/visits/{visit_id:int}                               desk field eng_manager manager gm admin
+POST  /tickets/visits/{visit_id:int}/arrive                        desk field eng_manager
+POST  /tickets/visits/{visit_id:int}/call                          desk field eng_manager
+POST  /tickets/visits/{visit_id:int}/depart                        desk field eng_manager
+POST  /tickets/visits/{visit_id:int}/finish                        desk field eng_manager
+GET   /tickets/visits/{visit_id:int}/print                         desk field eng_manager manager gm admin
+POST  /tickets/visits/{visit_id:int}/sign                          desk field eng_manager
+GET   /tickets/visits/{visit_id:int}/signature                     desk field eng_manager manager gm admin
+GET   /tickets/{ticket_id:int}                                     desk field eng_manager manager gm admin
+POST  /tickets/{ticket_id:int}/close                               desk eng_manager
+POST  /tickets/{ticket_id:int}/dispatch                            desk eng_manager
+POST  /tickets/{ticket_id:int}/pause                               desk field eng_manager
+GET   /tickets/{ticket_id:int}/print/dispatch                      desk field eng_manager manager gm admin
+POST  /tickets/{ticket_id:int}/resume                              desk field eng_manager
+POST  /tickets/{ticket_id:int}/revisit                             desk eng_manager
 """
 
 
