@@ -14,8 +14,9 @@ def manifests() -> list[DomainManifest]:
     from app.loaners.manifest import MANIFEST as loaners
     from app.parts.manifest import MANIFEST as parts
     from app.rma.manifest import MANIFEST as rma
+    from app.scrap.manifest import MANIFEST as scrap
 
-    return [shell, customers, parts, rma, loaners, ledger]
+    return [shell, customers, parts, rma, loaners, ledger, scrap]
 
 
 def all_tables() -> list:
