@@ -31,7 +31,7 @@ Step = Callable[[random.Random, int, bool], Awaitable[None]]
 STEPS: list[tuple[str, Step]] = []
 
 # Domain seed modules, in dependency order. Each calls register_step() on import.
-DOMAIN_MODULES: list[str] = ["seed.customers", "seed.parts", "seed.ledger", "seed.rma", "seed.loaners"]
+DOMAIN_MODULES: list[str] = ["seed.customers", "seed.parts", "seed.ledger", "seed.rma", "seed.loaners", "seed.scrap"]
 
 
 def register_step(name: str, fn: Step) -> None:
