@@ -25,7 +25,7 @@ from typing import Any, AsyncIterator
 
 from app.core.actor import Actor
 from app.core.audit.services import record
-from app.core.db import fetch, utcnow, write_transaction
+from app.core.db import fetch, is_sqlite, utcnow, write_transaction
 from app.core.errors import DomainError, fix, not_found, refused
 from app.core.i18n import _
 from app.core.money import from_fen, to_fen
@@ -194,6 +194,15 @@ async def raise_request(actor: Actor, data: RaiseInput, *, today: dt.date | None
             raise fix(loan_number=_("This loaner is not out at a customer any more."))
     name = await _name(actor)
     async with write_transaction():
+        if unit is None:
+            # two keepers raising the same part at once: serialise per part, then count again inside the
+            # transaction (SQLite's BEGIN IMMEDIATE already queues writers; PostgreSQL takes a per-part lock)
+            if not is_sqlite():
+                await fetch("SELECT pg_advisory_xact_lock({}, {})", 14, int(part["id"]))
+            available = await available_in_quarantine(part["id"])
+            if qty > available:
+                raise fix(qty=_("Quarantine holds %(n)s of this part not yet on a scrap record; %(qty)s asked.",
+                                n=available, qty=qty))
         number = (await next_number("scrap", entity_type="scrap_request", today=today)).formatted
         if unit is not None and unit["location_code"] != QUARANTINE:
             async with _ledger():

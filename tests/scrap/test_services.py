@@ -449,3 +449,15 @@ async def test_r_scr_03_writeoff_list_totals_by_reason_and_supplier(quorum_2):
     assert after["total"] - before["total"] == Decimal("150.00")
     assert sum(v for _k, v in after["by_reason"]) == after["total"] == sum(v for _k, v in after["by_supplier"])
     assert any(r["id"] == rid for r in after["rows"])
+
+
+async def test_two_keepers_raising_the_same_quantity_at_once_cannot_over_reserve():
+    """Quarantine holds 5: two requests for 3 at once → one record, the other a message on qty."""
+    k1, k2 = await keeper(), await keeper()
+    _part_id, part_no = await quarantined_qty(5)
+    results = await asyncio.gather(
+        *(services.raise_request(k, RaiseInput(reason="obsolete", part_no=part_no, qty=3)) for k in (k1, k2)),
+        return_exceptions=True)
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert len(errors) == 1 and isinstance(errors[0], DomainError) and "qty" in errors[0].errors
+    assert await count("SELECT COUNT(*) AS n FROM scrap_request WHERE part_no = {}", part_no) == 1
