@@ -19,7 +19,7 @@ from app.core.i18n import _
 from app.core.permissions import can, perm
 from app.core.web import actor, form_data, redirect, render
 from app.core.xlsx import workbook, xlsx_response
-from app.scrap import batches, queries, services
+from app.scrap import batches, photos, queries, services
 from app.scrap.schemas import (BatchInput, ConveneInput, DecisionInput, DisposeInput, OpinionInput, RaiseInput,
                                WithdrawInput)
 from app.scrap.status import (LABELS, METHOD_LABELS, OPINION_LABELS, REASON_LABELS, RETURN_LABELS, SOURCE_LABELS,
@@ -101,7 +101,7 @@ class ScrapController(Controller):
         candidates = await services.appraiser_candidates(exclude_user_id=row["requested_by"]) if can_do["convene"] else []
         return render(request, "scrap/detail.html", status_code=status, r=row, can_do=can_do,
                       appraisers=await services.appraisers(rid), opinions=await services.opinions(rid),
-                      history=await queries.history(rid), candidates=candidates, quorum=await services.quorum(),
+                      history=await queries.history(rid), candidates=candidates, photos=await photos.photos(rid), quorum=await services.quorum(),
                       threshold=await services.gm_threshold(), errors=errors or {}, message=message, form=form,
                       today=today(), **_ctx())
 
@@ -181,6 +181,28 @@ class ScrapController(Controller):
             return _("The loaner is now the customer's unit (permanent replacement).")
 
         return await self._act(request, rid, "annotate", call)
+
+    @post("/{rid:str}/photos", opt=perm("scrap.raise", "scrap.appraise"))
+    async def add_photos(self, request: Request, rid: FromPath[str]) -> Response:
+        """Photos of the item (one or several files in the `photo` field)."""
+        async def call(rid_int: int, raw: dict) -> str:
+            files = raw.get("photo")
+            files = [f for f in (files if isinstance(files, list) else [files]) if f is not None and hasattr(f, "read")]
+            if not files:
+                raise DomainError(_("Please correct the marked fields."), errors={"photo": _("Choose a photo.")})
+            for upload in files:
+                await photos.add_photo(actor(request), rid_int, upload.filename or "", await upload.read())
+            return _("Photos saved.")
+
+        return await self._act(request, rid, "photos", call)
+
+    @get("/photos/{photo_id:int}", name="scrap.photo")
+    async def photo(self, request: Request, photo_id: FromPath[int]) -> Response:
+        """A verified JPEG/PNG, served with its fixed type, nosniff and a sandbox CSP."""
+        row, data = await photos.read_photo(photo_id)
+        return Response(content=data, media_type=row["content_type"],
+                        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=86400",
+                                 "Content-Security-Policy": "sandbox; default-src 'none'"})
 
     @get("/{rid:str}/print", name="scrap.print")
     async def print_record(self, request: Request, rid: FromPath[str]) -> Response:

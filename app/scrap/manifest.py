@@ -88,6 +88,7 @@ MANIFEST = DomainManifest(
         SettingSpec("scrap.gm_threshold", _l("Scrap value needing GM approval (¥)"), "5000.00", kind="decimal",
                     minimum=0, maximum=100000000,
                     help=_l("A scrap request whose book value is above this also needs the general manager's approval.")),
+        SettingSpec("scrap.photo_max_mb", _l("Scrap: largest photo (MB)"), 8, kind="int", minimum=1, maximum=50),
     ],
     seed=[SeedStep("scrap", _seed, order=60)],
 )

@@ -100,3 +100,20 @@ class ScrapOpinion(Table, tablename="scrap_opinion"):
 
 
 ALL_TABLES = [ScrapBatch, ScrapRequest, ScrapAppraiser, ScrapOpinion]
+
+
+class ScrapPhoto(Table, tablename="scrap_photo"):
+    """Photos of the item (issue #14 item 1): a verified JPEG/PNG stored under a random name."""
+
+    id = Serial(primary_key=True)
+    request_id = Integer()
+    stored_name = Varchar(length=60, unique=True)
+    original_name = Varchar(length=200, default="")
+    content_type = Varchar(length=40)
+    size = Integer()
+    user_id = Integer(null=True, default=None)
+    user_name = Varchar(length=100, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+ALL_TABLES.append(ScrapPhoto)

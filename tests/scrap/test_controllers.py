@@ -256,3 +256,30 @@ async def test_quality_batch_gathers_the_months_quality_drafts(login_as):
     empty = await k.post_form("/scrap/reports/quality", {"month": "2001-01"})
     assert empty.status_code == 400
     assert (await (await login_as("finance")).get("/scrap/reports/quality")).status_code == 403
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+async def test_photos_upload_view_and_refusals(login_as, tmp_path, monkeypatch):
+    """Item 1: the keeper uploads a PNG (shown on the record, served with nosniff); a text file named .png is a
+    field message; finance may not upload (403)."""
+    monkeypatch.setenv("SHOUHOU_UPLOAD_DIR", str(tmp_path))
+    k_actor = await keeper()
+    _p, _u, serial = await quarantined_unit()
+    rid = await raise_unit(k_actor, serial)
+    k = await login_as("warehouse")
+    ok = await k.post(f"/scrap/{rid}/photos", files={"photo": ("item.png", PNG, "image/png")},
+                      headers={"x-csrftoken": await k.csrf()})
+    assert ok.status_code == 303
+    row = (await fetch("SELECT * FROM scrap_photo WHERE request_id = {}", rid))[0]
+    shown = await k.get(f"/scrap/photos/{row['id']}")
+    assert shown.status_code == 200 and shown.content == PNG and shown.headers["x-content-type-options"] == "nosniff"
+    bad = await k.post(f"/scrap/{rid}/photos", files={"photo": ("evil.png", b"<script>", "image/png")},
+                       headers={"x-csrftoken": await k.csrf()})
+    assert bad.status_code == 400 and 'id="e-photo"' in bad.text
+    f = await login_as("finance")
+    refused = await f.post(f"/scrap/{rid}/photos", files={"photo": ("item.png", PNG, "image/png")},
+                           headers={"x-csrftoken": await f.csrf()})
+    assert refused.status_code == 403
+    assert (await fetch("SELECT COUNT(*) AS n FROM scrap_photo WHERE request_id = {}", rid))[0]["n"] == 1
