@@ -283,3 +283,29 @@ async def test_photos_upload_view_and_refusals(login_as, tmp_path, monkeypatch):
                            headers={"x-csrftoken": await f.csrf()})
     assert refused.status_code == 403
     assert (await fetch("SELECT COUNT(*) AS n FROM scrap_photo WHERE request_id = {}", rid))[0]["n"] == 1
+
+
+@pytest.mark.parametrize("role,panel", [("warehouse", "home-scrap-keeper"), ("manager", "home-scrap-approver"),
+                                        ("gm", "home-scrap-approver"), ("finance", "home-scrap-finance")])
+async def test_home_panels_by_role(login_as, role, panel):
+    """Each role finds its scrap card on the home page, with labels, not status codes."""
+    client = await login_as(role)
+    page = await client.get("/", headers={"accept-language": "zh-CN"})
+    assert page.status_code == 200 and f'id="{panel}"' in page.text
+    visible = re.sub(r"<[^>]+>", " ", page.text.split('id="' + panel + '"', 1)[1][:3000])
+    assert "manager_approved" not in visible and "appraising" not in visible
+
+
+async def test_appraiser_panel_shows_only_when_something_waits(login_as):
+    """The appraiser's card appears when a record waits for their opinion."""
+    client = await login_as("qc")
+    assert 'id="home-scrap-appraiser"' not in (await client.get("/")).text
+    k = await keeper()
+    _p, _u, serial = await quarantined_unit()
+    rid = await raise_unit(k, serial)
+    other = await login_as("bench")
+    from app.scrap.schemas import ConveneInput
+
+    await services.convene(k, rid, ConveneInput(version=await version(rid),
+                                                appraisers=[await uid_of(client), await uid_of(other)]))
+    assert 'id="home-scrap-appraiser"' in (await client.get("/")).text

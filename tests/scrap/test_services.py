@@ -461,3 +461,28 @@ async def test_two_keepers_raising_the_same_quantity_at_once_cannot_over_reserve
     errors = [r for r in results if isinstance(r, Exception)]
     assert len(errors) == 1 and isinstance(errors[0], DomainError) and "qty" in errors[0].errors
     assert await count("SELECT COUNT(*) AS n FROM scrap_request WHERE part_no = {}", part_no) == 1
+
+
+async def test_loaner_that_cannot_be_converted_keeps_the_reason_and_can_be_retried(quorum_2):
+    """R-SCR-01: the loan is no longer out at disposal → the disposal stands, the reason is kept, annotate is offered."""
+    from app.loaners import api as loaners
+    from tests.loaners.factories import checkout, make_customer, make_loaner
+
+    k = await keeper()
+    _lp, _lu, loaner_serial = await make_loaner()
+    loan_id = await checkout(k, loaner_serial, await make_customer(), case_ref="FW-10")
+    loan = await loaners.get_loan(loan_id)
+    _p, _u, serial = await quarantined_unit()
+    rid = await raise_unit(k, serial, loan_number=loan["number"])
+    group = [await person("bench") for _ in range(2)]
+    await services.convene(k, rid, ConveneInput(version=await version(rid), appraisers=[g.user_id for g in group]))
+    for g in group:
+        await services.give_opinion(g, rid, OpinionInput(opinion="scrap"))
+    await services.decide(await person("manager"), rid, DecisionInput(version=await version(rid), decision="approve"),
+                          level="manager")
+    await loaners.convert_to_permanent(k, loan_id, approval_ref="OTHER-1")  # meanwhile converted elsewhere
+    await services.dispose(k, rid, dispose_input(await version(rid)))
+    row = await services.get_request(rid)
+    assert row["status"] == "disposed" and row["loan_converted_at"] is None and row["loan_note"]
+    user = type("U", (), {"id": k.user_id, "roles": k.roles})()
+    assert (await services.actions_for(user, row))["annotate"] is True
