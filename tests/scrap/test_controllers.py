@@ -309,3 +309,15 @@ async def test_appraiser_panel_shows_only_when_something_waits(login_as):
     await services.convene(k, rid, ConveneInput(version=await version(rid),
                                                 appraisers=[await uid_of(client), await uid_of(other)]))
     assert 'id="home-scrap-appraiser"' in (await client.get("/")).text
+
+
+async def test_list_search_by_serial_and_keyset_next_page(login_as):
+    """The list finds a record by its serial; the keyset footer pages with ?before= (never a COUNT)."""
+    k_actor = await keeper()
+    _p, _u, serial = await quarantined_unit()
+    rid = await raise_unit(k_actor, serial)
+    client = await login_as("warehouse")
+    page = await client.get(f"/scrap?status=all&q={serial}")
+    assert f'href="/scrap/{rid}"' in page.text
+    fragment = await client.get(f"/scrap?status=all&before={rid + 1}", headers={"hx-request": "true"})
+    assert fragment.status_code == 200 and "<html" not in fragment.text and f'href="/scrap/{rid}"' in fragment.text
