@@ -25,7 +25,7 @@ from app.scrap.schemas import (BatchInput, ConveneInput, DecisionInput, DisposeI
 from app.scrap.status import (LABELS, METHOD_LABELS, OPINION_LABELS, REASON_LABELS, RETURN_LABELS, SOURCE_LABELS,
                               STAGE_LABELS, TONES, TRANSITIONS)
 
-TABS = ("open", "appraising", "appraised", "manager_approved", "gm_approved", "disposed", "rejected", "all", "mine")
+TABS = ("open", "draft", "appraising", "appraised", "manager_approved", "gm_approved", "disposed", "rejected", "all", "mine")
 PREFILL = ("serial", "part_no", "qty", "source_type", "source_ref", "loan_number", "reason", "note")
 
 

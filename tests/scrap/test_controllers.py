@@ -321,3 +321,20 @@ async def test_list_search_by_serial_and_keyset_next_page(login_as):
     assert f'href="/scrap/{rid}"' in page.text
     fragment = await client.get(f"/scrap?status=all&before={rid + 1}", headers={"hx-request": "true"})
     assert fragment.status_code == 200 and "<html" not in fragment.text and f'href="/scrap/{rid}"' in fragment.text
+
+
+@pytest.mark.parametrize("status", ["draft", "appraising", "disposed", "rejected"])
+async def test_each_status_tab_lists_only_that_status(login_as, status):
+    """Every tab filters: a row of another state never shows (the draft tab once fell back to "open")."""
+    k = await keeper()
+    _p, _u, serial = await quarantined_unit()
+    await raise_unit(k, serial)  # at least one draft
+    client = await login_as("warehouse")
+    page = await client.get(f"/scrap?status={status}", headers={"accept-language": "zh-CN"})
+    active = re.search(r'class="nav-link active" href="/scrap\?status=' + status + r'"[^>]*>\s*([^<]+?)\s*</a>', page.text)
+    assert page.status_code == 200 and active
+    body = page.text.split('id="scrap-body"', 1)[1]
+    badges = re.findall(r'<span class="badge status-\w+">([^<]+)</span>', body)
+    assert all(b == active.group(1) for b in badges), (active.group(1), set(badges))
+    if status == "draft":
+        assert badges
