@@ -486,3 +486,20 @@ async def test_loaner_that_cannot_be_converted_keeps_the_reason_and_can_be_retri
     assert row["status"] == "disposed" and row["loan_converted_at"] is None and row["loan_note"]
     user = type("U", (), {"id": k.user_id, "roles": k.roles})()
     assert (await services.actions_for(user, row))["annotate"] is True
+
+
+async def test_ledger_refusal_rolls_the_disposal_back(quorum_2):
+    """The unit left quarantine meanwhile: the ledger refuses the `scrap` movement (409 with its message) and the
+    record stays approved — the status move and the ledger row are one transaction."""
+    rid, k = await approved()
+    row = await services.get_request(rid)
+    await parts.transfer(k, row["part_id"], 1, "QUARANTINE", "CENTRAL", serial=row["serial_unit_id"], reason="借出测试",
+                         check_roles=False)
+    with pytest.raises(DomainError) as err:
+        await services.dispose(k, rid, dispose_input(row["version"]))
+    assert err.value.status == 409
+    after = await services.get_request(rid)
+    assert after["status"] == "manager_approved" and after["version"] == row["version"]
+    assert await scrap_moves(row["part_id"]) == 0
+    assert await count("SELECT COUNT(*) AS n FROM audit_event WHERE action = 'scrap.disposed' AND entity_id = {}",
+                       str(rid)) == 0
