@@ -503,3 +503,17 @@ async def test_ledger_refusal_rolls_the_disposal_back(quorum_2):
     assert await scrap_moves(row["part_id"]) == 0
     assert await count("SELECT COUNT(*) AS n FROM audit_event WHERE action = 'scrap.disposed' AND entity_id = {}",
                        str(rid)) == 0
+
+
+@pytest.mark.parametrize("offset,ok", [(-1, True), (0, True), (1, False)])
+async def test_disposal_date_may_not_be_in_the_future(offset, ok):
+    """The disposal date: yesterday and today are accepted, tomorrow is a field message (X-05)."""
+    import datetime as dt
+
+    from app.core.dates import today
+    from app.core.forms import parse
+    from app.scrap.schemas import DisposeInput
+
+    day = today() + dt.timedelta(days=offset)
+    obj, errors = parse(DisposeInput, {"version": "2", "method": "destroy", "disposed_on": day.isoformat()})
+    assert (obj is not None) is ok and (("disposed_on" in errors) is not ok)
