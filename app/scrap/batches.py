@@ -37,7 +37,7 @@ async def gather(actor: Actor, data: BatchInput) -> str:
             rows = await fetch(
                 "INSERT INTO scrap_batch (number, month, note, created_by, created_by_name, created_at) VALUES "
                 "({}, {}, {}, {}, {}, {}) ON CONFLICT (month) DO NOTHING RETURNING *",
-                number, data.month, data.note, actor.user_id, await services._name(actor), utcnow())
+                number, data.month, data.note, actor.user_id, await services.person_name(actor), utcnow())
             if not rows:
                 raise DomainError(_("Someone else made this month's batch meanwhile. Reload and try again."), status=409)
             batch = rows[0]

@@ -17,6 +17,7 @@ from app.core.errors import fix, not_found
 from app.core.i18n import _
 from app.core.permissions import require
 from app.core.settings import setting
+from app.scrap.services import person_name
 
 TYPES = {"jpg": ("image/jpeg", b"\xff\xd8\xff"), "jpeg": ("image/jpeg", b"\xff\xd8\xff"),
          "png": ("image/png", b"\x89PNG\r\n\x1a\n")}
@@ -55,7 +56,7 @@ async def add_photo(actor: Actor, request_id: int, filename: str, data: bytes) -
             rows = await fetch(
                 "INSERT INTO scrap_photo (request_id, stored_name, original_name, content_type, size, user_id, user_name, "
                 "created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}) RETURNING id", request_id, stored, name, content_type,
-                len(data), actor.user_id, (actor.name or actor.username)[:100], utcnow())
+                len(data), actor.user_id, await person_name(actor), utcnow())
             await record(actor, "scrap.photo_added", "scrap_request", request_id, after={"photo": name, "size": len(data)})
     except BaseException:
         path.unlink(missing_ok=True)

@@ -60,7 +60,7 @@ async def _ledger() -> AsyncIterator[None]:
         raise
 
 
-async def _name(actor: Actor) -> str:
+async def person_name(actor: Actor) -> str:
     """The person's full name for the record (X-04: pages show names, never usernames)."""
     if actor.name:
         return actor.name[:100]
@@ -192,7 +192,7 @@ async def raise_request(actor: Actor, data: RaiseInput, *, today: dt.date | None
             raise fix(loan_number=_("No spare-replacement notice with this number."))
         if loan["status"] != "out":
             raise fix(loan_number=_("This loaner is not out at a customer any more."))
-    name = await _name(actor)
+    name = await person_name(actor)
     async with write_transaction():
         if unit is None:
             # two keepers raising the same part at once: serialise per part, then count again inside the
@@ -277,7 +277,7 @@ async def convene(actor: Actor, request_id: int, data: ConveneInput) -> None:
     unknown = [uid for uid in chosen if uid not in people]
     if unknown:
         raise fix(appraisers=_("Appraisers are active bench, QC or warehouse staff."))
-    name = await _name(actor)
+    name = await person_name(actor)
     async with write_transaction():
         now = utcnow()
         await move(TABLE, row["id"], data.version, TRANSITIONS["convene"], actor=actor, labels=LABELS, now=now,
@@ -297,7 +297,7 @@ async def give_opinion(actor: Actor, request_id: int, data: OpinionInput, *, now
     Side effects: scrap_opinion row; maybe the status move (and a ledger transfer to BENCH); audit
     `scrap.opinion`. The row is locked first, so two last votes arriving together both count."""
     now = now or utcnow()
-    name = await _name(actor)
+    name = await person_name(actor)
     async with write_transaction():
         # serialise the votes of one record (PostgreSQL row lock; SQLite writers queue anyway)
         locked = await fetch("UPDATE scrap_request SET updated_at = updated_at WHERE id = {} RETURNING id, status, "
@@ -376,7 +376,7 @@ async def decide(actor: Actor, request_id: int, data: DecisionInput, *, level: s
     if level == "gm" and row["status"] == S.MANAGER_APPROVED and not row["gm_needed"]:
         raise DomainError(_("This request is below the GM threshold: the manager's approval is final."), status=409)
     now = now or utcnow()
-    name = await _name(actor)
+    name = await person_name(actor)
     prefix = "manager" if level == "manager" else "gm"
     async with write_transaction():
         if data.decision == "approve":
@@ -407,7 +407,7 @@ async def withdraw(actor: Actor, request_id: int, data: WithdrawInput, *, now: d
     now = now or utcnow()
     async with write_transaction():
         await move(TABLE, row["id"], data.version, TRANSITIONS["withdraw"], actor=actor, labels=LABELS, now=now,
-                   note=data.note, sets={"rejected_stage": "withdrawn", "rejected_by_name": await _name(actor),
+                   note=data.note, sets={"rejected_stage": "withdrawn", "rejected_by_name": await person_name(actor),
                                          "rejected_at": now, "reject_note": data.note, "returned_to": data.returned_to})
         await _return_stock(actor, row, data.returned_to)
         await record(actor, "scrap.withdrawn", TABLE, row["id"], before={"status": row["status"]},
@@ -434,7 +434,7 @@ async def dispose(actor: Actor, request_id: int, data: DisposeInput, *, now: dt.
         # compare-and-set on the version shown; the status check above is repeated by move() on the row itself
         moved = await move(TABLE, row["id"], data.version, TRANSITIONS["dispose"], actor=actor, labels=LABELS, now=now,
                            sets={"disposal_method": data.method, "disposed_on": data.disposed_on,
-                                 "disposed_by": actor.user_id, "disposed_by_name": await _name(actor),
+                                 "disposed_by": actor.user_id, "disposed_by_name": await person_name(actor),
                                  "disposal_note": data.note})
         if moved["from_status"] == S.MANAGER_APPROVED and moved["gm_needed"]:
             raise DomainError(_("The value is above the GM threshold: the GM must approve before disposal."), status=409)
