@@ -14,9 +14,10 @@ def manifests() -> list[DomainManifest]:
     from app.loaners.manifest import MANIFEST as loaners
     from app.parts.manifest import MANIFEST as parts
     from app.rma.manifest import MANIFEST as rma
+    from app.scrap.manifest import MANIFEST as scrap
     from app.tickets.manifest import MANIFEST as tickets
 
-    return [shell, customers, parts, rma, loaners, ledger, tickets]
+    return [shell, customers, parts, rma, loaners, ledger, tickets, scrap]
 
 
 def all_tables() -> list:

@@ -32,7 +32,8 @@ Step = Callable[[random.Random, int, bool], Awaitable[None]]
 STEPS: list[tuple[str, Step]] = []
 
 # Seed modules not yet declared in a manifest (they call register_step() on import).
-DOMAIN_MODULES: list[str] = ["seed.customers", "seed.parts", "seed.ledger", "seed.rma", "seed.loaners", "seed.tickets"]
+DOMAIN_MODULES: list[str] = ["seed.customers", "seed.parts", "seed.ledger", "seed.rma", "seed.loaners", "seed.tickets",
+                             "seed.scrap"]
 
 
 def register_step(name: str, fn: Step) -> None:
