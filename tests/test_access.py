@@ -231,6 +231,25 @@ POST  /tickets/{ticket_id:int}/pause                               desk field en
 GET   /tickets/{ticket_id:int}/print/dispatch                      desk field eng_manager manager gm admin
 POST  /tickets/{ticket_id:int}/resume                              desk field eng_manager
 POST  /tickets/{ticket_id:int}/revisit                             desk eng_manager
+GET   /scrap                                                       bench qc warehouse finance manager gm
+GET   /scrap/new                                                   warehouse
+POST  /scrap/new                                                   warehouse
+GET   /scrap/photos/{photo_id:int}                                 bench qc warehouse finance manager gm
+GET   /scrap/reports/quality                                       qc warehouse manager gm
+POST  /scrap/reports/quality                                       warehouse
+POST  /scrap/reports/quality/convene                               warehouse
+GET   /scrap/reports/writeoffs                                     finance manager gm
+GET   /scrap/reports/writeoffs.xlsx                                finance manager gm
+GET   /scrap/{rid:str}                                             bench qc warehouse finance manager gm
+POST  /scrap/{rid:str}/annotate                                    warehouse
+POST  /scrap/{rid:str}/convene                                     warehouse
+POST  /scrap/{rid:str}/dispose                                     warehouse
+POST  /scrap/{rid:str}/gm                                          gm
+POST  /scrap/{rid:str}/manager                                     manager
+POST  /scrap/{rid:str}/opinion                                     bench qc warehouse
+POST  /scrap/{rid:str}/photos                                      bench qc warehouse
+GET   /scrap/{rid:str}/print                                       bench qc warehouse finance manager gm
+POST  /scrap/{rid:str}/withdraw                                    warehouse
 """
 
 
