@@ -31,9 +31,8 @@ DEMO_PASSWORD = "demo"
 Step = Callable[[random.Random, int, bool], Awaitable[None]]
 STEPS: list[tuple[str, Step]] = []
 
-# Seed modules not yet declared in a manifest (they call register_step() on import).
-DOMAIN_MODULES: list[str] = ["seed.customers", "seed.parts", "seed.ledger", "seed.rma", "seed.loaners", "seed.tickets",
-                             "seed.scrap"]
+# Every domain's demo data is declared in its manifest (SeedStep); nothing is listed here any more.
+DOMAIN_MODULES: list[str] = []
 
 
 def register_step(name: str, fn: Step) -> None:
@@ -45,11 +44,12 @@ def load_steps() -> None:
     from app.domains import manifests
 
     declared = sorted((step for manifest in manifests() for step in manifest.seed), key=lambda step: step.order)
+    resolved = []
     for step in declared:
         module, _sep, function = step.target.partition(":")
-        register_step(step.name, getattr(importlib.import_module(module), function))
-    for module in DOMAIN_MODULES:
-        importlib.import_module(module)
+        resolved.append((step.name, getattr(importlib.import_module(module), function)))
+    # the manifests' order wins over whatever a seed module registered while being imported
+    STEPS[:] = [entry for entry in STEPS if entry[0] == "users"] + resolved
 
 
 async def _marker(name: str) -> bool:

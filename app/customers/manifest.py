@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.core.i18n import lazy_gettext as _l
-from app.core.manifest import DomainManifest
+from app.core.manifest import DomainManifest, SeedStep
 from app.core.nav import HomePanel, NavEntry
 from app.core.roles import ROLES
 from app.core.settings import SettingSpec
@@ -50,4 +50,5 @@ MANIFEST = DomainManifest(
     panels=[HomePanel("renewals", _l("Renewals due"), "customers/_home_panel.html", "customers.renewals",
                       renewals.home_panel, order=30)],
     settings=SETTINGS,
+    seed=[SeedStep("customers", "seed.customers:seed_customers", order=10)],
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.core.i18n import lazy_gettext as _l
-from app.core.manifest import DomainManifest
+from app.core.manifest import DomainManifest, SeedStep
 from app.core.nav import HomePanel, NavEntry
 from app.core.settings import SettingSpec
 from app.ledger.controllers import CONTROLLERS, finance_panel, manager_panel
@@ -51,4 +51,5 @@ MANIFEST = DomainManifest(
                   "ledger.statements.review", manager_panel, order=41),
     ],
     settings=SETTINGS,
+    seed=[SeedStep("ledger", "seed.ledger:seed_ledger", order=30)],
 )

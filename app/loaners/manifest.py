@@ -11,7 +11,7 @@ Permissions (the role sets of before the kit, unchanged):
 from __future__ import annotations
 
 from app.core.i18n import lazy_gettext as _l
-from app.core.manifest import DomainManifest
+from app.core.manifest import DomainManifest, SeedStep
 from app.core.nav import HomePanel, NavEntry
 from app.core.sections import CustomerSection
 from app.core.settings import SettingSpec
@@ -94,4 +94,5 @@ MANIFEST = DomainManifest(
     settings=SETTINGS,
     close_guards={"rma": [services.rma_close_guard], "ticket": [services.ticket_close_guard]},
     finish_listeners={"rma": [services.on_rma_finished]},
+    seed=[SeedStep("loaners", "seed.loaners:seed_loaners", order=50)],
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.core.i18n import lazy_gettext as _l
-from app.core.manifest import DomainManifest
+from app.core.manifest import DomainManifest, SeedStep
 from app.core.nav import HomePanel, NavEntry
 from app.core.settings import SettingSpec
 from app.parts import panels
@@ -34,4 +34,5 @@ MANIFEST = DomainManifest(
                     help=_l("R-INV-04 default rule: a store keeps at least this share of the installed quantity it "
                             "serves, rounded up, where no minimum was set by hand.")),
     ],
+    seed=[SeedStep("parts", "seed.parts:seed_parts", order=20)],
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.core.i18n import lazy_gettext as _l
-from app.core.manifest import DomainManifest
+from app.core.manifest import DomainManifest, SeedStep
 from app.core.nav import HomePanel, NavEntry
 from app.core.settings import SettingSpec
 from app.rma import panels
@@ -62,4 +62,5 @@ MANIFEST = DomainManifest(
                   panels.desk_panel, order=33),
     ],
     settings=SETTINGS,
+    seed=[SeedStep("rma", "seed.rma:seed_rma", order=40)],
 )

@@ -51,11 +51,6 @@ async def _panel_finance(user) -> dict | None:
             "prev_month": prev.strftime("%Y-%m"), "last_month": await written_off_total(prev, start)}
 
 
-async def _seed(rng, scale: int = 0, quiet: bool = False) -> None:
-    from seed.scrap import seed_scrap
-
-    await seed_scrap(rng, scale, quiet)
-
 
 MANIFEST = DomainManifest(
     name="scrap",
@@ -90,5 +85,5 @@ MANIFEST = DomainManifest(
                     help=_l("A scrap request whose book value is above this also needs the general manager's approval.")),
         SettingSpec("scrap.photo_max_mb", _l("Scrap: largest photo (MB)"), 8, kind="int", minimum=1, maximum=50),
     ],
-    seed=[SeedStep("scrap", _seed, order=60)],
+    seed=[SeedStep("scrap", "seed.scrap:seed_scrap", order=70)],
 )

@@ -18,7 +18,7 @@ from app.core.db import new_form_token, utcnow
 from app.core.errors import DomainError, not_found, refused
 from app.core.forms import parse, parse_or_raise, path_id
 from app.core.i18n import _
-from app.core.permissions import perm
+from app.core.permissions import can, perm
 from app.core.settings import setting
 from app.core.status import label_of
 from app.core.web import actor, form_data, redirect, render
@@ -52,16 +52,6 @@ async def sla_view(ticket: dict, now: dt.datetime | None = None, warn: int | Non
     warn = int(await setting("tickets.warn_minutes")) if warn is None else warn
     tone = "muted" if paused else ("danger" if remaining < 0 else "warn" if remaining <= warn else "ok")
     return {"clock": best[0], "due": best[1], "minutes": remaining, "tone": tone, "paused": paused is not None}
-
-
-def _may(user, name: str, roles: set[str]) -> bool:
-    """Another domain's permission: by its name once that domain declares it (kit migration in progress),
-    else the roles its routes accept today. TODO(api): drop the fallback when loaners/rma declare their names."""
-    from app.core.permissions import PERMISSIONS, can
-
-    if name in PERMISSIONS:
-        return can(user, name)
-    return bool(user is not None and user.roles & roles)
 
 
 def _ctx(request: Request) -> dict:
@@ -206,9 +196,8 @@ class TicketsController(Controller):
                                                                                               "not_done") else [],
                       hits=hits, repeat=repeat, loans=loans, errors=errors or {}, message=message, form=form or {},
                       unsigned=[v for v in visits if v["status"] == VisitStatus.FINISHED],
-                      may_request_loaner=_may(request.scope["user"], "loaners.request",
-                                              {"desk", "field", "eng_manager", "bench", "warehouse", "manager"}),
-                      may_bench_intake=_may(request.scope["user"], "rma.receive", {"bench", "qc", "desk"}), **_ctx(request))
+                      may_request_loaner=can(request.scope["user"], "loaners.request"),
+                      may_bench_intake=can(request.scope["user"], "rma.receive"), **_ctx(request))
 
     async def _ticket_action(self, request: Request, ticket_id: int, fn) -> Response:
         ticket = await self._ticket(request, ticket_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.core.i18n import lazy_gettext as _l
-from app.core.manifest import DomainManifest
+from app.core.manifest import DomainManifest, SeedStep
 from app.core.nav import HomePanel, NavEntry
 from app.core.sections import CustomerSection
 from app.core.settings import SettingSpec
@@ -95,4 +95,5 @@ MANIFEST = DomainManifest(
     device_sections=[CustomerSection("tickets", _l("Service tickets"), "tickets/_customer_section.html", "tickets.view",
                                      _device_tickets, order=10)],
     settings=SETTINGS,
+    seed=[SeedStep("tickets", "seed.tickets:seed_tickets", order=60)],
 )
