@@ -28,7 +28,7 @@ class Customer(Table, tablename="customer"):
     id = Serial(primary_key=True)
     name = Varchar(length=200)
     customer_class = Varchar(length=10, default="retail", choices=Class)
-    office_id = ForeignKey(references=ServiceOffice)
+    office_id = ForeignKey(references=ServiceOffice, null=False)
     address = Varchar(length=300, default="")
     area = Varchar(length=10, default="city")  # city / suburb: picks the on-site SLA (R-TKT-05)
     distance_km = Numeric(digits=(8, 1), default=Decimal("0"))
@@ -44,7 +44,7 @@ class Customer(Table, tablename="customer"):
 
 class CustomerContact(Table, tablename="customer_contact"):
     id = Serial(primary_key=True)
-    customer_id = ForeignKey(references=Customer)
+    customer_id = ForeignKey(references=Customer, null=False)
     name = Varchar(length=100)
     phone = Varchar(length=40, default="")
     role = Varchar(length=100, default="")
@@ -68,7 +68,7 @@ class Contract(Table, tablename="contract"):
 
     id = Serial(primary_key=True)
     number = Varchar(length=40, unique=True)
-    customer_id = ForeignKey(references=Customer)
+    customer_id = ForeignKey(references=Customer, null=False)
     contract_type = Varchar(length=12, choices=Type)
     title = Varchar(length=200, default="")
     start_date = Date()
@@ -89,7 +89,7 @@ class Contract(Table, tablename="contract"):
 
 class ContractStageChange(Table, tablename="contract_stage_change"):
     id = Serial(primary_key=True)
-    contract_id = ForeignKey(references=Contract)
+    contract_id = ForeignKey(references=Contract, null=False)
     from_stage = Varchar(length=1, default="")
     to_stage = Varchar(length=1)
     note = Varchar(length=500, default="")
@@ -109,7 +109,7 @@ class Device(Table, tablename="device"):
     system = Varchar(length=20, default="other")
     kind = Varchar(length=30, default="")
     capacity = Integer(null=True, default=None)
-    customer_id = ForeignKey(references=Customer)
+    customer_id = ForeignKey(references=Customer, null=False)
     contract_id = ForeignKey(references=Contract, null=True)
     site = Varchar(length=200, default="")
     install_date = Date(null=True, default=None)
@@ -128,7 +128,7 @@ class DeviceEvent(Table, tablename="device_event"):
     """Append-only failure / repair history of a device (R-CUS-05, R-CUS-06)."""
 
     id = Serial(primary_key=True)
-    device_id = ForeignKey(references=Device)
+    device_id = ForeignKey(references=Device, null=False)
     event_type = Varchar(length=12)
     fault_code = Varchar(length=60, default="")
     unresolvable = Boolean(default=False)
@@ -145,7 +145,7 @@ class RenewalNotice(Table, tablename="renewal_notice"):
     id = Serial(primary_key=True)
     subject_type = Varchar(length=10)
     subject_id = Integer()
-    customer_id = ForeignKey(references=Customer)
+    customer_id = ForeignKey(references=Customer, null=False)
     end_date = Date()
     sent_on = Date()
     method = Varchar(length=20)
@@ -169,7 +169,7 @@ class PriceItem(Table, tablename="price_item"):
 
 class PriceTier(Table, tablename="price_tier"):
     id = Serial(primary_key=True)
-    item_id = ForeignKey(references=PriceItem)
+    item_id = ForeignKey(references=PriceItem, null=False)
     min_value = Integer(default=0)
     price_fen = BigInt()
     note = Varchar(length=300, default="")
@@ -179,7 +179,7 @@ class PriceTier(Table, tablename="price_tier"):
 
 class CustomerDocument(Table, tablename="customer_document"):
     id = Serial(primary_key=True)
-    customer_id = ForeignKey(references=Customer)
+    customer_id = ForeignKey(references=Customer, null=False)
     contract_id = ForeignKey(references=Contract, null=True)
     kind = Varchar(length=20, default="other")
     title = Varchar(length=200, default="")

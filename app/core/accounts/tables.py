@@ -25,7 +25,7 @@ class UserSession(Table, tablename="user_session"):
 
     id = Serial(primary_key=True)
     token_hash = Varchar(length=64, unique=True)
-    user_id = ForeignKey(references=AppUser)
+    user_id = ForeignKey(references=AppUser, null=False)
     created_at = Timestamptz(default=TimestamptzNow())
     last_seen_at = Timestamptz(default=TimestamptzNow())
     ip = Varchar(length=64, default="")
