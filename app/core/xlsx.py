@@ -9,12 +9,16 @@ from litestar import Response
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from app.core.forms import strip_control
+
 
 def _safe_cell(value):
     """No formula injection: text a user typed (customer name, description, void reason) that starts
     like a formula is written as text, with a leading apostrophe (as customers/importer.py does)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
+    if isinstance(value, str):
+        value = strip_control(value)  # a stored control character must never break a whole export (#11)
+        if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+            return "'" + value
     return value
 
 
