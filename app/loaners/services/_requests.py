@@ -101,10 +101,14 @@ async def record_triggers(actor: Actor, case_type: str, case_id: int | None, cas
 
 
 async def triggers_for_case(case_type: str, case_id: int | None, facts: dict | None = None) -> list[triggers.TriggerHit]:
-    """Evaluate R-LOAN-02 for a case: the RMA record when the RMA module is there, or the given facts."""
+    """Evaluate R-LOAN-02 for a case: the RMA record when the RMA module is there, or the given facts.
+    Nothing is due any more once the repair is finished (shipped back, issue #12.11)."""
     record_ = dict(facts or {})
-    if case_type == "rma" and case_id is not None and not record_:
-        record_ = await get_rma(case_id) or {}
+    if case_type == "rma" and case_id is not None:
+        rma = await get_rma(case_id) or {}
+        if rma.get("is_finished"):
+            return []
+        record_ = record_ or rma
     return triggers.evaluate(triggers.facts_from_record(record_, utcnow()), await thresholds())
 
 
