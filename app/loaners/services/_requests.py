@@ -55,7 +55,7 @@ async def create_request(actor: Actor, data: RequestInput) -> int:
             "reason, needed_by, requested_by, requested_by_name, version, created_at, updated_at) VALUES "
             "('open', {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 1, {}, {}) RETURNING id",
             customer[0]["id"], data.case_type, case_id, case_ref, part_id, model, rule, data.reason.strip(), needed,
-            actor.user_id, actor.username, now, now)
+            actor.user_id, actor.display[:60], now, now)
         request_id = int(rows[0]["id"])
         if rule:
             await _record_trigger(actor, data.case_type, case_id, case_ref or data.reason.strip()[:60], rule, now, None,
