@@ -33,6 +33,9 @@ FAIL_NOTES = ["无法开机", "网口不通", "硬盘报错", "图像异常", "�
 REASONS = ["客户临时借用，等待采购新设备", "展会临时使用", "项目验收前临时替代", "客户机房搬迁期间替代"]
 RULES = ["not_fixed_on_site", "cannot_solve", "long_maintenance", ""]
 
+# keepers and desks with the name pages show (X-04); the ledger rows keep the username
+_PEOPLE = "SELECT id, username, COALESCE(NULLIF(full_name, ''), username) AS name FROM app_user"
+
 
 async def _insert_many(head: str, row: str, rows: list[list[Any]], returning: str = "") -> list[dict]:
     out: list[dict] = []
@@ -111,9 +114,9 @@ async def seed_loaners(rng: random.Random, scale: int = 0, quiet: bool = False) 
     customers = await _customers()
     rmas = await fetch("SELECT id, number, customer_id, customer_name, serial, status FROM rma "
                        "WHERE customer_id IS NOT NULL ORDER BY id LIMIT 300")
-    keepers = await fetch("SELECT id, username FROM app_user WHERE roles LIKE '%warehouse%' ORDER BY id") or \
-        await fetch("SELECT id, username FROM app_user ORDER BY id LIMIT 1") or [{"id": None, "username": "seed"}]
-    desks = await fetch("SELECT id, username FROM app_user WHERE roles LIKE '%desk%' ORDER BY id") or keepers
+    keepers = await fetch(_PEOPLE + " WHERE roles LIKE '%warehouse%' ORDER BY id") or \
+        await fetch(_PEOPLE + " ORDER BY id LIMIT 1") or [{"id": None, "username": "seed", "name": "seed"}]
+    desks = await fetch(_PEOPLE + " WHERE roles LIKE '%desk%' ORDER BY id") or keepers
     now = utcnow()
     today = now.date()
     year_ago = now - dt.timedelta(days=365)
@@ -208,9 +211,9 @@ async def seed_loaners(rng: random.Random, scale: int = 0, quiet: bool = False) 
                 ln["number"], ln["status"], u["id"], u["part_id"], u["serial"],
                 next(p["model"] or p["part_no"] for p in parts if p["id"] == u["part_id"])[:100],
                 ln["customer"]["id"], ln["customer"]["name"][:200], ln["case_type"], ln["case_id"], ln["case_ref"],
-                ln["reason"], ln["out_at"], ln["expected"], ln["condition_out"], ln["keeper"]["id"], ln["keeper"]["username"],
+                ln["reason"], ln["out_at"], ln["expected"], ln["condition_out"], ln["keeper"]["id"], ln["keeper"]["name"][:60],
                 ln.get("returned_at"), ln.get("condition_in", ""), ln.get("test_result", ""), ln.get("test_note", ""),
-                ln.get("returned_to", ""), (ln.get("in_user") or {}).get("id"), (ln.get("in_user") or {}).get("username", ""),
+                ln.get("returned_to", ""), (ln.get("in_user") or {}).get("id"), (ln.get("in_user") or {}).get("name", "")[:60],
                 ln.get("case_finished_at"), ln.get("recall_ref", ""), ln.get("returned_at") if ln.get("recall_ref") else None,
                 ln["out_at"], ln.get("returned_at") or ln["out_at"]])
         created = await _insert_many(
@@ -253,13 +256,13 @@ async def seed_loaners(rng: random.Random, scale: int = 0, quiet: bool = False) 
                 "reason, needed_by, requested_by, requested_by_name, version, created_at, updated_at) VALUES "
                 "('open', {}, 'ticket', NULL, {}, {}, {}, {}, {}, {}, {}, {}, 1, {}, {})",
                 c["id"], ref, p["id"], p["model"] or p["part_no"], rule, "现场故障，客户要求备品",
-                today + dt.timedelta(days=rng.randint(0, 3)), d["id"], d["username"], now, now)
+                today + dt.timedelta(days=rng.randint(0, 3)), d["id"], d["name"][:60], now, now)
             if rule:
                 await fetch("INSERT INTO loan_trigger (case_type, case_id, case_ref, rule, fired_at, due_at, detail, customer_id, "
                             "recorded_by, recorded_by_name, created_at) VALUES ('ticket', NULL, {}, {}, {}, NULL, {}, {}, {}, "
                             "{}, {}) ON CONFLICT (case_type, case_ref, rule) DO NOTHING",
                             ref, rule, now - dt.timedelta(hours=rng.randint(1, 30)), json.dumps({"seed": True}), c["id"],
-                            d["id"], d["username"], now)
+                            d["id"], d["name"][:60], now)
 
 
 async def seed_history(rng: random.Random, rows: int, quiet: bool) -> None:
@@ -271,8 +274,8 @@ async def seed_history(rng: random.Random, rows: int, quiet: bool) -> None:
     if not units:
         return
     customers = await _customers()
-    keepers = await fetch("SELECT id, username FROM app_user WHERE roles LIKE '%warehouse%' ORDER BY id") or \
-        await fetch("SELECT id, username FROM app_user ORDER BY id LIMIT 1") or [{"id": None, "username": "seed"}]
+    keepers = await fetch(_PEOPLE + " WHERE roles LIKE '%warehouse%' ORDER BY id") or \
+        await fetch(_PEOPLE + " ORDER BY id LIMIT 1") or [{"id": None, "username": "seed", "name": "seed"}]
     now = utcnow()
     span = dt.timedelta(days=3 * 365)
     start = now - span - dt.timedelta(days=400)
@@ -293,8 +296,8 @@ async def seed_history(rng: random.Random, rows: int, quiet: bool) -> None:
                 back = out_at + dt.timedelta(days=days - 1)
                 loan_rows.append([number, u["id"], u["part_id"], u["serial"], (u["model"] or u["part_no"])[:100], c["id"],
                                   c["name"][:200], f"FW-{out_at.year}-{rng.randint(1, 99999):05d}", out_at,
-                                  (out_at + dt.timedelta(days=days)).date(), CONDITIONS_OUT[0], k["id"], k["username"], back,
-                                  CONDITIONS_IN[0], k["id"], k["username"], out_at, back])
+                                  (out_at + dt.timedelta(days=days)).date(), CONDITIONS_OUT[0], k["id"], k["name"][:60], back,
+                                  CONDITIONS_IN[0], k["id"], k["name"][:60], out_at, back])
                 move_rows.append([out_at, "loan_out", u["part_id"], u["id"], u["serial"], 1, loc["LOANER"], loc["CUSTOMER"],
                                   "loan", number, k["id"], k["username"], "备品借出"])
                 move_rows.append([back, "loan_back", u["part_id"], u["id"], u["serial"], 1, loc["CUSTOMER"], loc["LOANER"],

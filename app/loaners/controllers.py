@@ -135,8 +135,11 @@ class LoanersController(Controller):
         req = await services.get_request(form.request_id) if form.request_id else None
         avail = await services.availability(unit["model"] if unit else (req["model"] if req and req["model"] else ""), limit=5) \
             if (unit or (req and req["model"])) else []
-        return render(request, "loaners/checkout.html", status_code=status_code, form=form, errors=errors, message=message,
-                      unit=unit, customer=customer, req=req, avail=avail, token=form.token or new_form_token(),
+        fit = await services.checkout_fit(unit, form.device_serial, form.case_type, form.case_id)
+        # HTMX asks the same URL for the fit warning alone (refreshed when the customer's unit changes): warns, never blocks
+        return render(request, "loaners/checkout.html", partial="loaners/_fit.html", status_code=status_code, form=form,
+                      errors=errors, message=message,
+                      unit=unit, customer=customer, req=req, avail=avail, token=form.token or new_form_token(), fit=fit,
                       **_ctx(request))
 
     @get("/checkout", opt=perm("loaners.keep"), name="loaners.checkout")
@@ -195,7 +198,7 @@ class LoanersController(Controller):
         if form.serial and loan is None and "serial" not in errors:
             errors["serial"] = _("Unit %(serial)s is not out on loan: nothing to check in.", serial=form.serial)
         return render(request, "loaners/checkin.html", status_code=status_code, form=form, loan=loan, errors=errors,
-                      message=message, **_ctx(request))
+                      message=message, warnings=await services.checkin_warnings(loan, form.recall_ref), **_ctx(request))
 
     @get("/checkin", opt=perm("loaners.keep"), name="loaners.checkin")
     async def checkin_form(self, request: Request, serial: FromQuery[str] = "") -> Response:
@@ -228,7 +231,7 @@ class LoanersController(Controller):
         trig = await services.recorded_triggers(loan["case_type"], loan["case_ref"]) if loan["case_ref"] else []
         return render(request, "loaners/detail.html", status_code=status_code, loan=loan, history=history, triggers=trig,
                       errors=errors or {}, message=message, form=form or CheckinInput(serial=loan["serial"]),
-                      **_ctx(request))
+                      fit=await services.loan_fit(loan), warnings=await services.checkin_warnings(loan), **_ctx(request))
 
     @get("/{loan_id:int}", name="loaners.detail")
     async def detail(self, request: Request, loan_id: FromPath[int]) -> Response:
@@ -307,8 +310,9 @@ class LoanersController(Controller):
         th = await services.thresholds()
         params = {"case_type": case_type, "case_id": case_id, "case_ref": case_ref or (rma or {}).get("number", ""),
                   "trigger_rule": hits[0].rule if hits else ""}
-        return render(request, "loaners/_offer.html", partial="loaners/_offer.html", hits=hits, th=th, model=model,
-                      avail=await services.availability(model, limit=3) if model else [],
+        # a plain GET (the RMA card's link) is the full page; the card itself loads the fragment
+        return render(request, "loaners/offer.html", partial="loaners/_offer.html", hits=hits, th=th, model=model,
+                      avail=await services.availability(model, limit=3) if model else [], rma=rma,
                       loans=[r for r in open_loans if r["status"] == "out"], params=urlencode(params),
                       **_ctx(request))
 

@@ -36,15 +36,15 @@ PERMS = {
 SETTINGS = [
     SettingSpec("loaners.fix_hours", _l("Free loaner: not fixed within N hours after arrival on site"), 2,
                 kind="number", minimum=0.5, maximum=72,
-                help=_l("R-LOAN-02: a free loaner is due when the fault is not fixed this many hours after the "
+                help=_l("A free loaner is due when the fault is not fixed this many hours after the "
                         "technician arrived on site.")),
     SettingSpec("loaners.same_model_hours", _l("Free loaner: same model within N hours when it cannot be solved"), 72,
                 kind="number", minimum=1, maximum=720,
-                help=_l("R-LOAN-02: when the fault cannot be solved, a loaner of the same model is due within this "
+                help=_l("When the fault cannot be solved, a loaner of the same model is due within this "
                         "many hours.")),
     SettingSpec("loaners.maintenance_hours", _l("Free loaner: maintenance longer than N hours"), 12,
                 kind="number", minimum=1, maximum=720,
-                help=_l("R-LOAN-02: a free loaner is due when maintenance keeps the device out of service longer "
+                help=_l("A free loaner is due when maintenance keeps the device out of service longer "
                         "than this.")),
     SettingSpec("loaners.default_days", _l("Loaner: default loan length (days)"), 7, kind="int", minimum=1,
                 maximum=365, help=_l("The check-out form proposes today plus this many days as the expected return.")),

@@ -59,11 +59,11 @@ class TriggerHit:
 def rule_label(rule: str, hours: float | None = None) -> str:
     h = _hours_text(hours) if hours is not None else ""
     if rule == "not_fixed_on_site":
-        return _("Not fixed within %(h)s h after arrival on site (R-LOAN-02)", h=h or "2")
+        return _("Not fixed within %(h)s h after arrival on site", h=h or "2")
     if rule == "cannot_solve":
-        return _("Cannot be solved: same-model loaner within %(h)s h (R-LOAN-02)", h=h or "72")
+        return _("Cannot be solved: same-model loaner within %(h)s h", h=h or "72")
     if rule == "long_maintenance":
-        return _("Maintenance longer than %(h)s h (R-LOAN-02)", h=h or "12")
+        return _("Maintenance longer than %(h)s h", h=h or "12")
     return rule
 
 

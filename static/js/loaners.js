@@ -28,6 +28,8 @@
       set("f-case_ref", d.caseRef);
     }
     set("f-device_serial", d.deviceSerial);
+    // the fit warning (loaner vs the customer's device) follows the picked unit; it never blocks
+    if (window.htmx && document.getElementById("loaner-fit")) window.htmx.trigger(document.body, "fit-refresh");
     if (results) results.innerHTML = "";
     if (input) input.classList.remove("is-invalid");
     if (confirm) confirm.focus();

@@ -87,7 +87,8 @@ async def test_checkout_form_prefilled_then_booked(login_as):
     assert response.status_code == 303, response.text[:2000]
     loan_id = int(response.headers["location"].rsplit("/", 1)[1])
     loan = await loans.get_loan(loan_id)
-    assert loan["serial"] == serial and loan["out_by_name"] == client.username
+    name = (await fetch("SELECT full_name FROM app_user WHERE username = {}", client.username))[0]["full_name"]
+    assert loan["serial"] == serial and loan["out_by_name"] == name != client.username  # the person's name
     detail = await client.get(f"/loaners/{loan_id}")
     assert detail.status_code == 200 and loan["number"] in detail.text and 'id="checkin-form"' in detail.text
     notice = await client.get(f"/loaners/{loan_id}/notice")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.core.dates import today as business_today
+from app.core.errors import DomainError
 
 from app.loaners import services as loans
 from app.loaners.services import CheckinInput
@@ -28,9 +29,10 @@ async def test_rma_close_refused_while_loaner_out_then_allowed_after_checkin():
     # the repair is finished (called back) while the loaner is still out → follow-up list
     assert await loans.refresh_finished_cases() >= 1
     assert loan_id in [r["id"] for r in await loans.finished_still_out(limit=100000)]
-    with pytest.raises(Exception) as err:  # the RMA domain's refusal (DomainError once it is on the kit)
+    with pytest.raises(DomainError) as err:  # the loaner close guard's blocker, raised by the RMA domain
         await rma.close(factories.DESK, rma_id, record["version"])
-    assert err.value.status == 409 and serial in str(err.value)
+    assert type(err.value) is DomainError and err.value.status == 409 and serial in str(err.value)
+    assert f"/loaners/{loan_id}" in (err.value.link or "") + str(getattr(err.value, "blockers", "")) + str(err.value.current)
     assert (await rma.get_rma(rma_id))["status"] == "called_back"
     await loans.check_in(actor, CheckinInput(serial=serial, condition_in="完好", test_result="pass"))
     await rma.close(factories.DESK, rma_id, (await rma.get_rma(rma_id))["version"])

@@ -58,7 +58,8 @@ async def test_r_loan_01_checkout_moves_unit_to_customer_with_numbered_notice():
     loan = await loans.get_loan(loan_id)
     assert loan["number"].startswith("BP-") and loan["status"] == "out"
     assert loan["serial"] == serial and loan["customer_id"] == customer and loan["case_ref"] == "FW-1"
-    assert loan["condition_out"] and loan["out_by_name"] == actor.username
+    name = (await fetch("SELECT full_name FROM app_user WHERE id = {}", actor.user_id))[0]["full_name"]
+    assert loan["condition_out"] and loan["out_by_name"] == name  # the person's name, read from the user
     unit = await parts.get_unit(unit_id)
     assert unit["location_code"] == "CUSTOMER" and unit["status"] == "at_customer"
     move = (await fetch("SELECT * FROM stock_move WHERE serial_unit_id = {} ORDER BY id DESC LIMIT 1", unit_id))[0]

@@ -82,4 +82,12 @@ from app.loaners.services._requests import (  # noqa: F401
     triggers_for_case,
     pick,
 )
+from app.loaners.services._fit import (  # noqa: F401
+    kind_of,
+    fit_warnings,
+    case_device,
+    checkout_fit,
+    loan_fit,
+    checkin_warnings,
+)
 from app.loaners.services import _base  # noqa: F401  (tests replace _base._rma_services)

@@ -111,7 +111,9 @@ async def _find_rma(ref: str) -> dict | None:
 
 def case_label(case_type: str, case_id: Any, case_ref: str) -> str:
     if case_type == "rma":
-        return case_ref or f"RMA #{case_id}"
+        if not case_ref or case_ref.startswith("RMA #"):  # rows booked before: "RMA #12" was stored as the ref
+            return _("Return repair #%(id)s", id=case_id)
+        return case_ref
     if case_type == "ticket":
         return case_ref
     return _("Standalone")

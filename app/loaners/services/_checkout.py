@@ -65,8 +65,8 @@ async def _validate_case(data: CheckoutInput, errors: dict) -> tuple[int | None,
                 return None, "", None
             ref = str(rma.get("number") or ref)[:60]
             cust = rma.get("customer_id")
-            return case_id, ref or f"RMA #{case_id}", int(cust) if cust else None
-        return case_id, ref or f"RMA #{case_id}", None
+            return case_id, ref, int(cust) if cust else None
+        return case_id, ref, None  # no number known: pages say "return repair #id" in the reader's language
     if case_type == "ticket":
         ref = data.case_ref.strip()[:60]
         if not ref:
@@ -143,7 +143,7 @@ async def _record_trigger(actor: Actor, case_type: str, case_id: int | None, cas
         "recorded_by_name, created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) "
         "ON CONFLICT (case_type, case_ref, rule) DO NOTHING RETURNING id",
         case_type, case_id, (case_ref or str(case_id or ""))[:60], rule, fired_at, due_at, detail, customer_id,
-        actor.user_id, actor.username, utcnow())
+        actor.user_id, actor.display[:60], utcnow())
     return bool(rows)
 
 
@@ -197,7 +197,7 @@ async def check_out(actor: Actor, data: CheckoutInput) -> int:
                 "({}, 'out', {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 1, {}, {}) RETURNING id",
                 number.formatted, v.unit["id"], v.unit["part_id"], v.unit["serial"], (v.unit["model"] or v.unit["part_no"])[:100],
                 v.customer["id"], v.customer["name"][:200], v.case_type, v.case_id, v.case_ref, v.reason, v.device_serial,
-                v.device_model, v.request_id, now, v.expected_return, v.condition_out, actor.user_id, actor.username, now, now)
+                v.device_model, v.request_id, now, v.expected_return, v.condition_out, actor.user_id, actor.display[:60], now, now)
             loan_id = int(rows[0]["id"])
             await attach_entity("loaner_notice", number.formatted, loan_id)
             if token:

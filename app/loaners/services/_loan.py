@@ -59,7 +59,7 @@ async def check_in(actor: Actor, data: CheckinInput, loan_id: int | None = None)
         now = utcnow()
         sets = {"returned_at": now, "condition_in": data.condition_in.strip()[:500], "test_result": data.test_result,
                 "test_note": data.test_note.strip()[:500], "returned_to": destination, "in_by": actor.user_id,
-                "in_by_name": actor.username}
+                "in_by_name": actor.display[:60]}
         if recall:
             sets.update(recall_ref=recall, recalled_at=now)
         # compare-and-set on (status out, version): of two check-ins, one wins, the other reads 409
@@ -152,7 +152,7 @@ async def convert_to_permanent(actor: Actor, loan_id: int, *, approval_ref: str,
     async with write_transaction():
         await move("loan", int(loan_id), version, LOAN_TRANSITIONS["convert"], actor=actor, labels=LOAN_LABELS,
                    sets={"converted_at": utcnow(), "conversion_ref": ref, "conversion_note": (note or "").strip()[:500],
-                         "converted_by_name": actor.username})
+                         "converted_by_name": actor.display[:60]})
         try:
             await parts.move_serial_unit(actor, int(loan["serial_unit_id"]), None, expect_from=AT_CUSTOMER, kind="issue",
                                          document_type="loan", document_id=loan["number"],

@@ -15,6 +15,19 @@ from app.loaners.services._base import POOL, _local, case_label, case_url, get_r
 
 # --------------------------------------------------------------------------- reads
 
+# pages show people's names. Rows booked before names were stored hold a username: the person's
+# name is read from the shared app_user table (a read-only join) and wins when it is set.
+_OUT_BY = " LEFT JOIN app_user ou ON ou.id = l.out_by"
+
+
+def _names(row: dict) -> dict:
+    for key in ("out_by", "in_by", "requested_by", "recorded_by"):
+        full = row.pop(f"{key}_full", None)
+        if full:
+            row[f"{key}_name"] = full
+    return row
+
+
 async def pool_location_id() -> int:
     return await parts.location_id(POOL)
 
@@ -25,11 +38,13 @@ async def get_loan(loan_id: Any) -> dict | None:
     except (TypeError, ValueError):
         return None
     rows = await fetch(
-        "SELECT l.*, p.part_no, p.name AS part_name, c.address AS customer_address, c.phone AS customer_phone "
-        "FROM loan l JOIN part p ON p.id = l.part_id JOIN customer c ON c.id = l.customer_id WHERE l.id = {}", lid)
+        "SELECT l.*, p.part_no, p.name AS part_name, c.address AS customer_address, c.phone AS customer_phone, "
+        "ou.full_name AS out_by_full, iu.full_name AS in_by_full "
+        "FROM loan l JOIN part p ON p.id = l.part_id JOIN customer c ON c.id = l.customer_id" + _OUT_BY
+        + " LEFT JOIN app_user iu ON iu.id = l.in_by WHERE l.id = {}", lid)
     if not rows:
         return None
-    loan = rows[0]
+    loan = _names(rows[0])
     loan["case_label"] = case_label(loan["case_type"], loan["case_id"], loan["case_ref"])
     loan["case_url"] = case_url(loan["case_type"], loan["case_id"])
     loan["overdue"] = loan["status"] == "out" and as_date(loan["expected_return"]) < today()
@@ -43,8 +58,9 @@ async def customer_brief(customer_id: int) -> dict | None:
 
 
 async def open_loan_for_unit(unit_id: int) -> dict | None:
-    rows = await fetch("SELECT * FROM loan WHERE serial_unit_id = {} AND status = 'out'", unit_id)
-    return rows[0] if rows else None
+    rows = await fetch("SELECT l.*, ou.full_name AS out_by_full FROM loan l" + _OUT_BY
+                       + " WHERE l.serial_unit_id = {} AND l.status = 'out'", unit_id)
+    return _names(rows[0]) if rows else None
 
 
 async def find_units(serial: str) -> list[dict]:
@@ -148,12 +164,13 @@ async def pool_units(*, part_id: int | None = None, q: str = "", after: int | No
 
 _LIST_SELECT = ("SELECT l.id, l.number, l.status, l.serial, l.model, l.customer_id, l.customer_name, l.case_type, "
                 "l.case_id, l.case_ref, l.out_at, l.expected_return, l.returned_at, l.out_by_name, l.test_result, "
-                "l.returned_to, l.case_finished_at, l.recall_ref FROM loan l")
+                "l.returned_to, l.case_finished_at, l.recall_ref, ou.full_name AS out_by_full FROM loan l" + _OUT_BY)
 
 
 def _decorate(rows: list[dict]) -> list[dict]:
     now = today()
     for r in rows:
+        _names(r)
         r["case_label"] = case_label(r["case_type"], r["case_id"], r["case_ref"])
         ret = as_date(r["expected_return"])
         r["days_overdue"] = (now - ret).days if r["status"] == "out" and ret and ret < now else 0
@@ -302,19 +319,22 @@ async def get_request(request_id: Any) -> dict | None:
         rid = int(request_id)
     except (TypeError, ValueError):
         return None
-    rows = await fetch("SELECT r.*, c.name AS customer_name FROM loan_request r JOIN customer c ON c.id = r.customer_id "
+    rows = await fetch("SELECT r.*, c.name AS customer_name, ru.full_name AS requested_by_full FROM loan_request r "
+                       "JOIN customer c ON c.id = r.customer_id LEFT JOIN app_user ru ON ru.id = r.requested_by "
                        "WHERE r.id = {}", rid)
     if not rows:
         return None
-    row = rows[0]
+    row = _names(rows[0])
     row["case_label"] = case_label(row["case_type"], row["case_id"], row["case_ref"])
     return row
 
 
 async def open_requests(limit: int = 50) -> list[dict]:
-    rows = await fetch("SELECT r.*, c.name AS customer_name FROM loan_request r JOIN customer c ON c.id = r.customer_id "
+    rows = await fetch("SELECT r.*, c.name AS customer_name, ru.full_name AS requested_by_full FROM loan_request r "
+                       "JOIN customer c ON c.id = r.customer_id LEFT JOIN app_user ru ON ru.id = r.requested_by "
                        f"WHERE r.status = 'open' ORDER BY r.id LIMIT {int(limit)}")
     for r in rows:
+        _names(r)
         r["case_label"] = case_label(r["case_type"], r["case_id"], r["case_ref"])
     return rows
 
@@ -324,5 +344,7 @@ async def open_request_count() -> int:
 
 
 async def recorded_triggers(case_type: str, case_ref: str) -> list[dict]:
-    return await fetch("SELECT * FROM loan_trigger WHERE case_type = {} AND case_ref = {} ORDER BY fired_at",
-                       case_type, case_ref)
+    rows = await fetch("SELECT t.*, ru.full_name AS recorded_by_full FROM loan_trigger t "
+                       "LEFT JOIN app_user ru ON ru.id = t.recorded_by WHERE t.case_type = {} AND t.case_ref = {} "
+                       "ORDER BY t.fired_at", case_type, case_ref)
+    return [_names(r) for r in rows]

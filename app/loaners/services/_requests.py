@@ -55,7 +55,7 @@ async def create_request(actor: Actor, data: RequestInput) -> int:
             "reason, needed_by, requested_by, requested_by_name, version, created_at, updated_at) VALUES "
             "('open', {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 1, {}, {}) RETURNING id",
             customer[0]["id"], data.case_type, case_id, case_ref, part_id, model, rule, data.reason.strip(), needed,
-            actor.user_id, actor.username, now, now)
+            actor.user_id, actor.display[:60], now, now)
         request_id = int(rows[0]["id"])
         if rule:
             await _record_trigger(actor, data.case_type, case_id, case_ref or data.reason.strip()[:60], rule, now, None,
@@ -101,10 +101,14 @@ async def record_triggers(actor: Actor, case_type: str, case_id: int | None, cas
 
 
 async def triggers_for_case(case_type: str, case_id: int | None, facts: dict | None = None) -> list[triggers.TriggerHit]:
-    """Evaluate R-LOAN-02 for a case: the RMA record when the RMA module is there, or the given facts."""
+    """Evaluate R-LOAN-02 for a case: the RMA record when the RMA module is there, or the given facts.
+    Nothing is due any more once the repair is finished (shipped back, issue #12.11)."""
     record_ = dict(facts or {})
-    if case_type == "rma" and case_id is not None and not record_:
-        record_ = await get_rma(case_id) or {}
+    if case_type == "rma" and case_id is not None:
+        rma = await get_rma(case_id) or {}
+        if rma.get("is_finished"):
+            return []
+        record_ = record_ or rma
     return triggers.evaluate(triggers.facts_from_record(record_, utcnow()), await thresholds())
 
 
