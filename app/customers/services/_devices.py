@@ -14,7 +14,7 @@ from app.core.i18n import _
 from app.core.settings import setting
 from app.customers import warranty as engine
 from app.customers.warranty import Event, Warranty, compute_warranty
-from app.customers.services._common import SYSTEMS, SERIAL_RE, _edit, normalize_serial, _like_escape
+from app.customers.services._common import SYSTEMS, SERIAL_RE, _edit, normalize_serial, _like_escape, plain_text_errors
 
 
 # --------------------------------------------------------------------------- devices
@@ -40,7 +40,11 @@ class DeviceInput:
 
     def clean(self) -> dict[str, str]:
         """R-CUS-04: serial (unique, upper-case), model, customer, site, install and acceptance dates."""
-        errors: dict[str, str] = {}
+        errors = plain_text_errors(self, ("serial", "brand", "product_name", "model", "system", "kind", "capacity",
+                                          "customer_id", "contract_id", "site", "install_date", "acceptance_date",
+                                          "warranty_months", "notes"), multiline=("notes",))
+        if errors:
+            return errors
         self.serial = normalize_serial(self.serial)
         for name in ("brand", "product_name", "model", "site", "kind"):
             setattr(self, name, str(getattr(self, name) or "").strip())
