@@ -582,7 +582,9 @@ class DocumentController(Controller):
         except OSError:  # the file is gone (document_path itself refuses foreign names with a 404)
             raise not_found() from None
         ascii_name = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._-") else "_" for ch in row["original_name"])
-        return Response(content=content, media_type=row["content_type"], headers={
+        # the stored type may carry "; charset=utf-8": Litestar adds the charset to text/* itself (once)
+        media_type = str(row["content_type"]).split(";", 1)[0].strip() or "application/octet-stream"
+        return Response(content=content, media_type=media_type, headers={
             "content-disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(row['original_name'])}",
             "x-content-type-options": "nosniff",
             "content-security-policy": "default-src 'none'; sandbox",

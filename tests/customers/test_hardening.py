@@ -219,3 +219,91 @@ async def test_export_formula_guard_in_the_file():
     content = await importer.export_customers(svc.CustomerFilter(q=tag))
     assert _sheet(content)[1][0] == f"'\t=1+1{tag}"
     await make_contract(cid)
+
+
+# ---------------------------------------------------------------- uploads: polyglots (#11.10)
+
+import struct  # noqa: E402
+import zlib  # noqa: E402
+
+from app.customers import documents as docs  # noqa: E402
+from app.core.errors import DomainError  # noqa: E402
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+
+def png(*extra_chunks: bytes, trailer: bytes = b"") -> bytes:
+    """A real 1×1 PNG (decodable: IHDR, one zlib IDAT row, IEND), with optional chunks before IDAT and bytes after IEND."""
+    ihdr = _chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+    idat = _chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
+    return docs.PNG_SIGNATURE + ihdr + b"".join(extra_chunks) + idat + _chunk(b"IEND", b"") + trailer
+
+
+def jpeg(*, comment: bytes = b"", trailer: bytes = b"") -> bytes:
+    """A structurally complete baseline JPEG: SOI, APP0 JFIF, [COM], DQT, SOF0, DHT, SOS, entropy data, EOI."""
+    def seg(marker: int, body: bytes) -> bytes:
+        return bytes((0xFF, marker)) + struct.pack(">H", len(body) + 2) + body
+    parts = [b"\xff\xd8", seg(0xE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")]
+    if comment:
+        parts.append(seg(0xFE, comment))
+    parts += [seg(0xDB, b"\x00" + bytes(range(1, 65))), seg(0xC0, b"\x08\x00\x01\x00\x01\x01\x01\x11\x00"),
+              seg(0xC4, b"\x00" + b"\x01" + b"\x00" * 15 + b"\x00"), seg(0xDA, b"\x01\x01\x00\x00\x3f\x00"),
+              b"\x12\xff\x00\x34\xff\xd0\x56", b"\xff\xd9"]
+    return b"".join(parts) + trailer
+
+
+HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>"
+
+
+async def test_upload_clean_png_and_jpeg_are_stored_rebuilt():
+    """Real images are accepted; a PNG keeps only its image chunks (a tEXt note is dropped), a JPEG loses its comment."""
+    cid = await make_customer()
+    note = _chunk(b"tEXt", b"Comment\x00scanned on site")
+    doc_id = await docs.save_document(DESK, cid, filename="现场.png", data=png(note))
+    stored = docs.document_path(await docs.get_document(doc_id)).read_bytes()
+    assert stored == png() and b"tEXt" not in stored
+    doc_id = await docs.save_document(DESK, cid, filename="照片.jpg", data=jpeg(comment=b"camera 1"))
+    stored = docs.document_path(await docs.get_document(doc_id)).read_bytes()
+    assert stored == jpeg() and stored.endswith(b"\xff\xd9")
+
+
+@pytest.mark.parametrize("filename,data", [
+    ("poly.png", png(trailer=HTML)),                                          # PNG/HTML: HTML after IEND
+    ("poly.png", png(_chunk(b"tEXt", b"x\x00" + HTML))),                      # HTML inside a text chunk
+    ("poly.png", png(_chunk(b"zzZz", b"<SVG onload=alert(1)>"))),             # private chunk, upper case
+    ("poly.jpg", jpeg(comment=b"<ScRiPt>alert(1)</script>")),                 # JPEG comment
+    ("poly.jpg", jpeg(trailer=b"\n<html><body>hi")),                          # after EOI
+    ("poly.pdf", b"%PDF-1.7\n1 0 obj<<>>endobj\n" + HTML + b"\n%%EOF"),      # PDF/HTML polyglot
+    ("late.txt", b"plain notes\n" * 500 + b"<script>alert(1)</script>"),     # markup after 4 KB
+    ("late.csv", b"a,b\n" + b"1,2\n" * 2000 + b"<IFRAME src=//x>"),
+    ("utf16.txt", "<html>".encode("utf-16")),                                 # NUL bytes: not plain text
+    ("broken.png", png()[:-5]),                                               # no IEND
+    ("badcrc.png", png().replace(b"IEND\xaeB`\x82", b"IEND\x00\x00\x00\x00")),
+    ("noeoi.jpg", jpeg()[:-2]),
+])
+async def test_upload_polyglots_and_broken_images_refused(filename, data):
+    """Markup anywhere (any case, any position) or a malformed image → 400 at the file field, nothing stored."""
+    cid = await make_customer()
+    with pytest.raises(DomainError) as exc:
+        await docs.save_document(DESK, cid, filename=filename, data=data)
+    assert exc.value.status == 400 and "file" in exc.value.errors
+    assert await docs.list_documents(cid) == []
+
+
+async def test_upload_polyglot_over_http_400_and_txt_download_has_one_charset(login_as):
+    """Over HTTP: the PNG/HTML polyglot is refused; a plain .txt downloads with exactly one charset parameter."""
+    cid = await make_customer()
+    client = await login_as("desk", lang="en")
+    headers = {"x-csrftoken": await client.csrf()}
+    refused = await client.post(f"/customers/{cid}/documents", data={"kind": "other"},
+                                files={"file": ("site.png", png(trailer=HTML), "image/png")}, headers=headers)
+    assert refused.status_code == 400 and "does not match" in refused.text
+    ok = await client.post(f"/customers/{cid}/documents", data={"kind": "other"},
+                           files={"file": ("清单.txt", "设备清单 1 台\n".encode(), "text/plain")}, headers=headers)
+    assert ok.status_code == 303
+    doc = (await fetch("SELECT id FROM customer_document WHERE customer_id = {}", cid))[0]
+    download = await client.get(f"/documents/{doc['id']}/download")
+    assert download.status_code == 200
+    assert download.headers["content-type"] == "text/plain; charset=utf-8"
