@@ -504,7 +504,8 @@ async def _record_event(request: Request, device_id: int, form: EventForm) -> st
         if result.extended:
             flash += " " + _("Warranty extended to %(end)s.", end=result.warranty.end.isoformat())
         if result.replacement_proposed:
-            flash += " " + _("Same fault after two repairs: replacement with a new unit is proposed.")
+            flash += " " + _("Same fault after %(n)s repairs: replacement with a new unit is proposed.",
+                             n=await setting("customers.repeat_repair_count"))
         return flash
     await svc.record_repair(actor(request), device_id, form.fault_code, "manual", "", occurred_on=form.occurred_on,
                             description=form.description, replaced=form.event_type == "replacement")

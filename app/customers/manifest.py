@@ -33,6 +33,10 @@ SETTINGS = [
     SettingSpec("customers.warranty_extension_days", _l("Warranty extension per unclearable failure (days, R-CUS-05)"), 60,
                 minimum=0, maximum=365,
                 help=_l("Added to a device's warranty for each failure that could not be cleared while it was covered.")),
+    SettingSpec("customers.repeat_repair_count", _l("Repairs of the same fault before a new unit is proposed"), 2,
+                minimum=1, maximum=10,
+                help=_l("When a device fails again with a fault repaired this many times, a free replacement with a "
+                        "new unit of the same brand and model is proposed.")),
     SettingSpec("customers.upload_max_mb", _l("Largest hand-over document (MB, R-CUS-08)"), 20,
                 minimum=1, maximum=60, help=_l("Uploads larger than this are refused.")),
 ]

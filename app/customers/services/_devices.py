@@ -218,7 +218,7 @@ async def _recompute_device(device_id: int) -> tuple[Warranty, engine.Replacemen
     device = (await fetch("SELECT * FROM device WHERE id = {}", device_id))[0]
     events = await device_events(device_id)
     warranty = await warranty_for(device, events)
-    check = engine.replacement_check(_events(events))
+    check = engine.replacement_check(_events(events), await setting("customers.repeat_repair_count"))
     await fetch("UPDATE device SET warranty_end = {}, extension_events = {}, replacement_proposed = {} WHERE id = {}",
                 warranty.end, len(warranty.counted), check.due, device_id)
     return warranty, check
@@ -234,6 +234,7 @@ class WarrantyStatus:
     state: str
     replacement_proposed: bool
     replacement_faults: tuple[str, ...] = ()
+    repairs_before_replacement: int = engine.REPAIRS_BEFORE_REPLACEMENT
 
     @property
     def in_warranty(self) -> bool:
@@ -265,9 +266,11 @@ async def warranty_status(device_id: int | str | None = None, serial: str | None
     on = on or today()
     events = await device_events(device["id"])
     warranty = await warranty_for(device, events)
-    check = engine.replacement_check(_events(events))
+    repairs = await setting("customers.repeat_repair_count")
+    check = engine.replacement_check(_events(events), repairs)
     return WarrantyStatus(device=device, warranty=warranty, on=on, state=warranty.state(on),
-                          replacement_proposed=check.due, replacement_faults=tuple(check.fault_codes))
+                          replacement_proposed=check.due, replacement_faults=tuple(check.fault_codes),
+                          repairs_before_replacement=repairs)
 
 
 @dataclass(frozen=True)
@@ -313,7 +316,8 @@ async def record_failure(actor: Actor, device_id: int, fault_code: str, unresolv
 
     R-CUS-05: `unresolvable` (could not be cleared and stopped the customer's work) extends
     the warranty by 60 days when the device is covered on that day.
-    R-CUS-06: the same fault failing again after two repairs sets `replacement_proposed`.
+    R-CUS-06: the same fault failing again after `customers.repeat_repair_count` (2) repairs sets
+    `replacement_proposed`.
     Side effects: device_event row (append-only), device warranty fields; audit `device.failure_recorded`.
     Joins the caller's write transaction if there is one.
     """
