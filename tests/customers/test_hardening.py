@@ -1,5 +1,6 @@
 """Issue #11 for customers: unvalidated text (#11.4), long CSV fields (#11.9), exports that never break."""
 
+import datetime as dt
 import io
 
 import pytest
@@ -307,3 +308,87 @@ async def test_upload_polyglot_over_http_400_and_txt_download_has_one_charset(lo
     download = await client.get(f"/documents/{doc['id']}/download")
     assert download.status_code == 200
     assert download.headers["content-type"] == "text/plain; charset=utf-8"
+
+
+# ---------------------------------------------------------------- the stale-edit check cannot be switched off (#11.6)
+
+BAD_VERSIONS = ["NaN", "", "2026-11-29", "1.0", "Infinity", "0", "99999999999999999999", None]
+
+
+def _with_version(form: dict, version) -> dict:
+    return {k: v for k, v in form.items() if k != "version"} if version is None else {**form, "version": version}
+
+
+async def _audit_rows(entity_type: str, entity_id) -> int:
+    return await count("SELECT COUNT(*) AS n FROM audit_event WHERE entity_type = {} AND entity_id = {}",
+                       entity_type, str(entity_id))
+
+
+@pytest.mark.parametrize("version", BAD_VERSIONS)
+async def test_customer_edit_unreadable_version_400_nothing_changed(login_as, version):
+    """version=NaN / empty / a date / missing … on the customer form → 400, the row and its audit unchanged."""
+    cid = await make_customer()
+    before = await svc.get_customer(cid)
+    audits = await _audit_rows("customer", cid)
+    client = await login_as("desk")
+    form = {"name": before["name"] + "改", "office_id": before["office_id"], "customer_class": "retail", "area": "city",
+            "distance_km": "1"}
+    response = await client.post_form(f"/customers/{cid}/edit", _with_version(form, version))
+    assert response.status_code == 400
+    after = await svc.get_customer(cid)
+    assert (after["name"], after["version"]) == (before["name"], before["version"])
+    assert await _audit_rows("customer", cid) == audits
+
+
+@pytest.mark.parametrize("version", BAD_VERSIONS)
+async def test_contract_edit_and_stage_unreadable_version_400_nothing_changed(login_as, version):
+    """The contract form and the stage button refuse an unreadable version: 400, title and stage unchanged."""
+    kid = await make_contract(await make_customer())
+    before = await svc.get_contract(kid)
+    client = await login_as("desk")
+    form = {"contract_type": "annual", "title": "改过的标题", "start_date": "2026-01-01", "end_date": "2026-12-31",
+            "status": "active", "response_hours": "1", "onsite_hours_city": "2", "onsite_hours_suburb": "12",
+            "warranty_months": "36", "tariff_policy": "standard", "amount": "0"}
+    assert (await client.post_form(f"/contracts/{kid}/edit", _with_version(form, version))).status_code == 400
+    assert (await client.post_form(f"/contracts/{kid}/stage", _with_version({"stage": "Y"}, version))).status_code == 400
+    after = await svc.get_contract(kid)
+    assert (after["title"], after["stage"], after["version"]) == (before["title"], before["stage"], before["version"])
+
+
+@pytest.mark.parametrize("version", BAD_VERSIONS)
+async def test_device_edit_unreadable_version_400_nothing_changed(login_as, version):
+    """The device form refuses an unreadable version: 400, the site and version unchanged."""
+    did = await make_device(await make_customer(), acceptance=dt.date(2024, 1, 1))
+    before = await svc.get_device(did)
+    client = await login_as("manager")
+    form = {k: ("" if before[k] is None else str(before[k])) for k in ("serial", "brand", "product_name", "model",
+                                                                      "system", "kind", "customer_id")}
+    form["site"] = "改过的位置"
+    assert (await client.post_form(f"/devices/{did}/edit", _with_version(form, version))).status_code == 400
+    after = await svc.get_device(did)
+    assert (after["site"], after["version"]) == (before["site"], before["version"])
+
+
+@pytest.mark.parametrize("version", BAD_VERSIONS)
+async def test_price_tier_edit_unreadable_version_400_nothing_changed(login_as, version):
+    """The price-list form (admin) refuses an unreadable version: 400, price and version unchanged."""
+    from app.customers import pricing
+
+    tier = (await pricing.price_list())[0].tiers[0]
+    before = (await fetch("SELECT price_fen, version FROM price_tier WHERE id = {}", tier.id))[0]
+    client = await login_as("admin")
+    form = {"price": str(tier.price + 1), "min_value": str(tier.min_value), "note": tier.note}
+    assert (await client.post_form(f"/price-list/{tier.id}", _with_version(form, version))).status_code == 400
+    assert (await fetch("SELECT price_fen, version FROM price_tier WHERE id = {}", tier.id))[0] == before
+
+
+async def test_stale_but_readable_version_is_409_and_current_version_saves(login_as):
+    """The check itself: an old readable version → 409 with nothing saved; the current one saves."""
+    cid = await make_customer()
+    c = await svc.get_customer(cid)
+    client = await login_as("desk")
+    form = {"name": c["name"] + "新", "office_id": c["office_id"], "customer_class": "retail", "area": "city",
+            "distance_km": "1", "version": c["version"]}
+    assert (await client.post_form(f"/customers/{cid}/edit", form)).status_code == 303
+    assert (await client.post_form(f"/customers/{cid}/edit", {**form, "name": c["name"] + "旧"})).status_code == 409
+    assert (await svc.get_customer(cid))["name"] == c["name"] + "新"
