@@ -237,8 +237,9 @@ async def save_document(actor: Actor, customer_id: int, *, filename: str, data: 
 
 
 async def list_documents(customer_id: int) -> list[dict]:
-    return await fetch("SELECT d.*, k.number AS contract_number FROM customer_document d "
-                       "LEFT JOIN contract k ON k.id = d.contract_id "
+    return await fetch("SELECT d.*, k.number AS contract_number, COALESCE(u.full_name, '') AS person "
+                       "FROM customer_document d LEFT JOIN contract k ON k.id = d.contract_id "
+                       "LEFT JOIN app_user u ON u.id = d.user_id "
                        "WHERE d.customer_id = {} AND d.is_deleted = false ORDER BY d.id DESC", customer_id)
 
 

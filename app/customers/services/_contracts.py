@@ -204,7 +204,9 @@ async def get_contract(contract_id: int) -> dict | None:
 
 
 async def contract_history(contract_id: int) -> list[dict]:
-    return await fetch("SELECT * FROM contract_stage_change WHERE contract_id = {} ORDER BY id", contract_id)
+    """The contract's stage changes, oldest first; `person` is who changed it (read-only join to app_user)."""
+    return await fetch("SELECT h.*, COALESCE(u.full_name, '') AS person FROM contract_stage_change h "
+                       "LEFT JOIN app_user u ON u.id = h.user_id WHERE h.contract_id = {} ORDER BY h.id", contract_id)
 
 
 async def customer_contracts(customer_id: int) -> list[dict]:

@@ -187,7 +187,10 @@ async def lookup_device(serial: str) -> dict | None:
 
 
 async def device_events(device_id: int) -> list[dict]:
-    return await fetch("SELECT * FROM device_event WHERE device_id = {} ORDER BY occurred_on, id", device_id)
+    """The device's history, oldest first; `person` is the recorder's name (read-only join to app_user)."""
+    return await fetch("SELECT e.*, COALESCE(u.full_name, '') AS person FROM device_event e "
+                       "LEFT JOIN app_user u ON u.id = e.user_id WHERE e.device_id = {} ORDER BY e.occurred_on, e.id",
+                       device_id)
 
 
 def _events(rows: list[dict]) -> list[Event]:
