@@ -18,10 +18,11 @@ from typing import Any, Iterable
 
 from app.core.audit.services import Actor, record
 from app.customers import services as svc
+from app.customers import sheet
 from app.customers.documents import upload_root
 from app.core.db import fetch, is_unique_violation, write_transaction
 from app.core.errors import DomainError
-from app.core.forms import FieldError, clean_text, strip_control
+from app.core.forms import FieldError, clean_text
 from app.core.i18n import _
 
 MAX_ROWS = 20000
@@ -373,29 +374,21 @@ def template_csv(kind: str) -> bytes:
 
 # --------------------------------------------------------------------------- export
 
-def xlsx(title: str, header: list[str], rows: Iterable[list[Any]]) -> bytes:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-    sheet.append(header)
-    for row in rows:
-        sheet.append([_safe_cell(v) for v in row])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+def xlsx(title: str, header: list[str], rows: Iterable[list[Any]], widths: tuple[int, ...] = ()) -> bytes:
+    """One sheet, streamed row by row (app.customers.sheet): every cell through `_safe_cell`'s rules,
+    numbers as numbers, Decimal as ¥ money, dates as dates."""
+    return sheet.xlsx(title, header, rows, widths)
 
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = sheet.FORMULA_START
 
 
 def _safe_cell(value: Any) -> Any:
     """Every cell of an export (issue #11.4): control characters a stored row may still hold are
     dropped (one bad cell never breaks the file), and text starting like a formula — = + - @, or a
     tab or carriage return a spreadsheet skips before one — is prefixed with an apostrophe."""
-    value = strip_control(value)
-    if isinstance(value, str) and value[:1] in FORMULA_START:
-        return "'" + value
+    if isinstance(value, str):
+        return sheet.safe_text(value)
     if isinstance(value, dt.datetime):
         return value.replace(tzinfo=None)
     return value
@@ -413,19 +406,17 @@ async def export_customers(flt: svc.CustomerFilter, limit: int = 50000) -> bytes
     return xlsx(_("Customers"), header, (
         [r["name"], str(svc.CLASSES.get(r["customer_class"], "")), r["office_name"], r["phone"], r["contact_name"] or "",
          r["contact_phone"] or "", r["address"], float(r["distance_km"] or 0), r["device_count"],
-         ", ".join(str(svc.CONTRACT_TYPES[t]) for t in r["contract_types"])] for r in rows))
+         ", ".join(str(svc.CONTRACT_TYPES[t]) for t in r["contract_types"])] for r in rows),
+        widths=(30, 12, 14, 16, 10, 16, 32, 10, 8, 24))
 
 
 async def export_devices(flt: svc.DeviceFilter, limit: int = 100000) -> bytes:
-    rows, before = [], None
-    while len(rows) < limit:
-        page, before = await svc.list_devices(flt, before=before, limit=2000)
-        rows += page
-        if not before:
-            break
+    """The device list as XLSX: one query (newest first, at most `limit` rows), written row by row."""
+    rows, _cursor = await svc.list_devices(flt, limit=limit)
     header = [_("Serial"), _("Brand"), _("Product"), _("Model"), _("System type"), _("Customer"), _("Site"),
               _("Acceptance"), _("Warranty until"), _("Extensions")]
+    systems = {code: str(label) for code, label in svc.SYSTEMS.items()}  # translated once, not per row
     return xlsx(_("Devices"), header, (
-        [r["serial"], r["brand"], r["product_name"], r["model"], str(svc.SYSTEMS.get(r["system"], r["system"])),
+        [r["serial"], r["brand"], r["product_name"], r["model"], systems.get(r["system"], r["system"]),
          r["customer_name"], r["site"], svc.as_date(r["acceptance_date"]), svc.as_date(r["warranty_end"]),
-         r["extension_events"]] for r in rows))
+         r["extension_events"]] for r in rows), widths=(24, 12, 16, 20, 12, 30, 16, 12, 12, 8))
