@@ -17,7 +17,7 @@ from litestar.params import FromPath, FromQuery
 
 from app.core.dates import parse_date, today
 from app.core.errors import DomainError, not_found
-from app.core.forms import parse_or_raise
+from app.core.forms import parse_or_raise, strip_control
 from app.core.i18n import _
 from app.core.permissions import can, perm
 from app.core.sections import render_sections, sections_for
@@ -38,6 +38,12 @@ def _lookups() -> dict:
             "systems": svc.SYSTEMS, "event_types": svc.EVENT_TYPES, "methods": svc.NOTICE_METHODS, "kinds": docs.KINDS}
 
 
+def _plain(text: str, limit: int = 100) -> str:
+    """A search box or filter from the query string: control characters and NUL dropped (a NUL is an
+    error on PostgreSQL), at most `limit` characters (issue #11.4). Filters search, they never refuse."""
+    return strip_control(text or "").strip()[:limit]
+
+
 def _can_edit(request: Request) -> bool:
     return can(request.scope["user"], "customers.edit")
 
@@ -56,7 +62,7 @@ class CustomerController(Controller):
     @get("/", name="customers.list")
     async def list_customers(self, request: Request, q: FromQuery[str] = "", office: FromQuery[str] = "",
                              cls: FromQuery[str] = "", ctype: FromQuery[str] = "", after: FromQuery[str] = "") -> Response:
-        flt = svc.CustomerFilter(q=q.strip()[:100], office_id=opt_id(office), customer_class=cls, contract_type=ctype)
+        flt = svc.CustomerFilter(q=_plain(q), office_id=opt_id(office), customer_class=_plain(cls), contract_type=_plain(ctype))
         rows, cursor = await svc.list_customers(flt, after=opt_id(after))
         raw = {"q": q, "office": office, "cls": cls, "ctype": ctype}
         qs = urlencode({k: v for k, v in raw.items() if v})
@@ -69,7 +75,7 @@ class CustomerController(Controller):
         """Fragment for other screens (ticket intake …): up to 10 matches with their active
         contracts. `link` is a URL prefix for each match (default the customer page), e.g.
         `/tickets/new?customer_id=` — only same-site paths are used."""
-        rows = await svc.search_customers(q.strip()[:100], limit=10) if q.strip() else []
+        rows = await svc.search_customers(_plain(q), limit=10) if q.strip() else []
         # "/\\host" and "/<TAB>/host" are "//host" to a browser: refuse backslashes and control characters too
         same_site = (link.startswith("/") and not link.startswith("//") and "\\" not in link
                      and not any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in link))
@@ -79,7 +85,7 @@ class CustomerController(Controller):
     @get("/export.xlsx", opt=perm("customers.export"))
     async def export(self, q: FromQuery[str] = "", office: FromQuery[str] = "", cls: FromQuery[str] = "",
                      ctype: FromQuery[str] = "") -> Response:
-        flt = svc.CustomerFilter(q=q.strip()[:100], office_id=opt_id(office), customer_class=cls, contract_type=ctype)
+        flt = svc.CustomerFilter(q=_plain(q), office_id=opt_id(office), customer_class=_plain(cls), contract_type=_plain(ctype))
         return xlsx_response(f"customers-{today().isoformat()}.xlsx", await importer.export_customers(flt))
 
     @get("/new", opt=perm("customers.edit"))
@@ -371,7 +377,7 @@ class DeviceController(Controller):
     async def list_devices(self, request: Request, q: FromQuery[str] = "", customer: FromQuery[str] = "",
                            system: FromQuery[str] = "", warranty: FromQuery[str] = "", replacement: FromQuery[str] = "",
                            contract: FromQuery[str] = "", before: FromQuery[str] = "") -> Response:
-        flt = svc.DeviceFilter(q=q.strip()[:100], customer_id=opt_id(customer), system=system, warranty=warranty,
+        flt = svc.DeviceFilter(q=_plain(q), customer_id=opt_id(customer), system=_plain(system), warranty=_plain(warranty),
                                replacement=replacement == "1", contract_id=opt_id(contract))
         rows, cursor = await svc.list_devices(flt, before=opt_id(before))
         raw = {"q": q, "customer": customer, "system": system, "warranty": warranty, "replacement": replacement,
@@ -385,13 +391,14 @@ class DeviceController(Controller):
     @get("/export.xlsx", opt=perm("customers.export"))
     async def export(self, q: FromQuery[str] = "", customer: FromQuery[str] = "", system: FromQuery[str] = "",
                      warranty: FromQuery[str] = "", replacement: FromQuery[str] = "") -> Response:
-        flt = svc.DeviceFilter(q=q.strip()[:100], customer_id=opt_id(customer), system=system, warranty=warranty,
+        flt = svc.DeviceFilter(q=_plain(q), customer_id=opt_id(customer), system=_plain(system), warranty=_plain(warranty),
                                replacement=replacement == "1")
         return xlsx_response(f"devices-{today().isoformat()}.xlsx", await importer.export_devices(flt))
 
     @get("/lookup", name="devices.lookup")
     async def lookup(self, request: Request, serial: FromQuery[str] = "", on: FromQuery[str] = "") -> Response:
         """Fragment for other screens: "in warranty until X / expired on Y, why" (R-CUS-04/05/06)."""
+        serial = _plain(serial)
         try:
             day = parse_date(on) if on else None
         except ValueError:
@@ -404,7 +411,7 @@ class DeviceController(Controller):
     async def new_device(self, request: Request, customer_id: FromQuery[str] = "", q: FromQuery[str] = "") -> Response:
         ctx = await _device_form_ctx(opt_id(customer_id))
         if ctx["customer"] is None:
-            matches = await svc.search_customers(q.strip()[:100], limit=20) if q.strip() else []
+            matches = await svc.search_customers(_plain(q), limit=20) if q.strip() else []
             return render(request, "customers/device_pick_customer.html", q=q, matches=matches)
         form = svc.DeviceInput(customer_id=str(ctx["customer"]["id"]), system="cctv")
         return render(request, "customers/device_form.html", form=form, errors={}, device=None, **ctx, **_lookups())
@@ -497,7 +504,8 @@ async def _record_event(request: Request, device_id: int, form: EventForm) -> st
         if result.extended:
             flash += " " + _("Warranty extended to %(end)s.", end=result.warranty.end.isoformat())
         if result.replacement_proposed:
-            flash += " " + _("Same fault after two repairs: replacement with a new unit is proposed.")
+            flash += " " + _("Same fault after %(n)s repairs: replacement with a new unit is proposed.",
+                             n=await setting("customers.repeat_repair_count"))
         return flash
     await svc.record_repair(actor(request), device_id, form.fault_code, "manual", "", occurred_on=form.occurred_on,
                             description=form.description, replaced=form.event_type == "replacement")
@@ -575,7 +583,9 @@ class DocumentController(Controller):
         except OSError:  # the file is gone (document_path itself refuses foreign names with a 404)
             raise not_found() from None
         ascii_name = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._-") else "_" for ch in row["original_name"])
-        return Response(content=content, media_type=row["content_type"], headers={
+        # the stored type may carry "; charset=utf-8": Litestar adds the charset to text/* itself (once)
+        media_type = str(row["content_type"]).split(";", 1)[0].strip() or "application/octet-stream"
+        return Response(content=content, media_type=media_type, headers={
             "content-disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(row['original_name'])}",
             "x-content-type-options": "nosniff",
             "content-security-policy": "default-src 'none'; sandbox",

@@ -6,15 +6,24 @@ with random names; the original name is kept only as data. Size limit: setting
 `customers.upload_max_mb` (20). Types: an allow-list by extension *and* by the file's
 first bytes; HTML, SVG and scripts are never accepted. Downloads are always served as
 attachments with a fixed safe content type (never inline, never sniffed).
+
+Polyglots (issue #11.10): no image library is installed (no Pillow), so images are not decoded
+and re-encoded; instead a PNG is rebuilt chunk by chunk (CRCs checked, only image chunks kept:
+text chunks and anything after IEND dropped) and a JPEG is re-cut segment by segment up to its
+end marker (comments and trailing data dropped). Any image, PDF, drawing or text file with markup
+(`<script`, `<html`, `<svg`, `<!doctype` …) anywhere in it, in any letter case, is refused.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import secrets
-import zipfile
 import io
+import os
+import re
+import secrets
+import struct
+import zipfile
+import zlib
 from pathlib import Path
 
 from app.core.audit.services import Actor, record
@@ -45,7 +54,15 @@ ALLOWED: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
     "xls": ("application/vnd.ms-excel", (b"\xd0\xcf\x11\xe0",)),
     "zip": ("application/zip", (b"PK\x03\x04",)),
 }
-TEXT_DANGER = (b"<html", b"<!doctype", b"<script", b"<svg", b"<?xml", b"<iframe", b"<body")
+# Markup a browser would render, looked for in the WHOLE file of every type that is not a zip
+# container (tags of five letters or more: a chance match in binary data is negligible).
+MARKUP = re.compile(rb"<\s*(?:script|html|svg|!doctype|iframe|body|object|embed|frameset|x-script)\b", re.IGNORECASE)
+TEXT_MARKUP = re.compile(rb"<\s*(?:script|html|svg|!doctype|iframe|body|object|embed|frameset|\?xml|head|meta|link|style|"
+                         rb"form|img|a|base|math|template)\b", re.IGNORECASE)
+CONTAINERS = {"docx", "xlsx", "pptx", "zip"}
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# the chunks that draw the picture (and its colour); text, EXIF and private chunks are dropped
+PNG_KEEP = {b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"sBIT", b"pHYs", b"bKGD"}
 
 
 def upload_root() -> Path:
@@ -68,16 +85,97 @@ def safe_name(filename: str) -> str:
     return name[:255] or "file"
 
 
+def rebuild_png(data: bytes) -> bytes | None:
+    """The PNG again with only its image chunks, CRCs checked, ending at IEND; None when malformed."""
+    if not data.startswith(PNG_SIGNATURE):
+        return None
+    out, pos, first = [PNG_SIGNATURE], len(PNG_SIGNATURE), True
+    while pos + 12 <= len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        end = pos + 12 + length
+        if end > len(data) or (first and kind != b"IHDR"):
+            return None
+        (crc,) = struct.unpack(">I", data[end - 4:end])
+        if zlib.crc32(data[pos + 4:end - 4]) & 0xFFFFFFFF != crc:
+            return None
+        if kind in PNG_KEEP:
+            out.append(data[pos:end])
+        first, pos = False, end
+        if kind == b"IEND":
+            return b"".join(out)
+    return None
+
+
+def rebuild_jpeg(data: bytes) -> bytes | None:
+    """The JPEG again segment by segment up to its end marker (comments and trailing bytes dropped);
+    None when malformed."""
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    out, pos, size = [b"\xff\xd8"], 2, len(data)
+    while pos < size:
+        if data[pos] != 0xFF:
+            return None
+        while pos < size and data[pos] == 0xFF:  # fill bytes
+            pos += 1
+        if pos >= size:
+            return None
+        marker = data[pos]
+        pos += 1
+        if marker == 0xD9:
+            out.append(b"\xff\xd9")
+            return b"".join(out)
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            out.append(bytes((0xFF, marker)))
+            continue
+        if pos + 2 > size:
+            return None
+        length = int.from_bytes(data[pos:pos + 2], "big")
+        if length < 2 or pos + length > size:
+            return None
+        if marker != 0xFE:  # COM: free text, dropped
+            out.append(bytes((0xFF, marker)) + data[pos:pos + length])
+        pos += length
+        if marker == 0xDA:  # start of scan: entropy-coded bytes up to the next real marker
+            start = pos
+            while True:
+                index = data.find(b"\xff", pos)
+                if index < 0 or index + 1 >= size:
+                    return None
+                following = data[index + 1]
+                if following == 0x00 or 0xD0 <= following <= 0xD7:
+                    pos = index + 2
+                elif following == 0xFF:
+                    pos = index + 1
+                else:
+                    out.append(data[start:index])
+                    pos = index
+                    break
+    return None
+
+
+def clean_content(ext: str, data: bytes) -> bytes | None:
+    """What is stored for an upload: the bytes (images rebuilt), or None when the content does not
+    match its extension or holds markup anywhere (issue #11.10)."""
+    if not check_content(ext, data):
+        return None
+    if ext == "png":
+        return rebuild_png(data)
+    if ext in ("jpg", "jpeg"):
+        return rebuild_jpeg(data)
+    return data
+
+
 def check_content(ext: str, data: bytes) -> bool:
-    """The file's first bytes match what its extension claims; text files hold no markup."""
+    """The file's first bytes match what its extension claims; no markup anywhere in it."""
     if ext not in ALLOWED:
         return False
     signatures = ALLOWED[ext][1]
     if signatures is None:
-        head = data[:4096].lower()
-        if b"\x00" in head or any(marker in head for marker in TEXT_DANGER):
+        if b"\x00" in data or TEXT_MARKUP.search(data):
             return False
         return True
+    if ext not in CONTAINERS and MARKUP.search(data):
+        return False
     if not any(data.startswith(sig) for sig in signatures):
         return False
     if ext in ("docx", "xlsx", "pptx"):
@@ -107,8 +205,10 @@ async def save_document(actor: Actor, customer_id: int, *, filename: str, data: 
         raise fix(file=_("The file is larger than %(mb)s MB.", mb=limit // (1024 * 1024)))
     if ext not in ALLOWED:
         raise fix(file=_("This file type is not accepted. Allowed: %(types)s.", types=", ".join(sorted(ALLOWED))))
-    if not check_content(ext, data):
+    cleaned = clean_content(ext, data)
+    if cleaned is None:
         raise fix(file=_("The file's content does not match its type (.%(ext)s).", ext=ext))
+    data = cleaned
     title = (title or "").strip()[:200]
     original = safe_name(filename)
     stored = secrets.token_hex(16)
@@ -137,8 +237,9 @@ async def save_document(actor: Actor, customer_id: int, *, filename: str, data: 
 
 
 async def list_documents(customer_id: int) -> list[dict]:
-    return await fetch("SELECT d.*, k.number AS contract_number FROM customer_document d "
-                       "LEFT JOIN contract k ON k.id = d.contract_id "
+    return await fetch("SELECT d.*, k.number AS contract_number, COALESCE(u.full_name, '') AS person "
+                       "FROM customer_document d LEFT JOIN contract k ON k.id = d.contract_id "
+                       "LEFT JOIN app_user u ON u.id = d.user_id "
                        "WHERE d.customer_id = {} AND d.is_deleted = false ORDER BY d.id DESC", customer_id)
 
 

@@ -18,13 +18,17 @@ from typing import Any, Iterable
 
 from app.core.audit.services import Actor, record
 from app.customers import services as svc
+from app.customers import sheet
 from app.customers.documents import upload_root
 from app.core.db import fetch, is_unique_violation, write_transaction
 from app.core.errors import DomainError
+from app.core.forms import FieldError, clean_text
 from app.core.i18n import _
 
 MAX_ROWS = 20000
 MAX_BYTES = 10 * 1024 * 1024
+MAX_FIELD_CHARS = 10000  # the longest text any column maps to (notes); a longer cell is a row error
+MULTILINE = {"notes"}  # tab and newline allowed only here (issue #11.4)
 
 COLUMNS = {
     "customers": {
@@ -57,6 +61,9 @@ COLUMNS = {
         "notes": ("notes", "备注"),
     },
 }
+# the column a row error names: the Chinese header of the template (its second alias)
+COLUMNS_TITLE = {name: (aliases[1] if len(aliases) > 1 else aliases[0])
+                 for columns in COLUMNS.values() for name, aliases in columns.items()}
 REQUIRED = {"customers": ("name", "office"), "devices": ("serial", "customer")}
 CLASS_WORDS = {"key": "key", "大客户": "key", "月结": "key", "retail": "retail", "零散": "retail", "零散客户": "retail"}
 AREA_WORDS = {"city": "city", "市区": "city", "城区": "city", "suburb": "suburb", "郊区": "suburb", "郊县": "suburb"}
@@ -123,7 +130,15 @@ def read_table(filename: str, data: bytes) -> list[list[str]]:
                 continue
         else:
             raise DomainError(_("The CSV file is neither UTF-8 nor GB18030 text."))
-        return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
+        # csv refuses a field over 131,072 characters by raising mid-file (a 500 before #11.9): read
+        # fields up to the file size limit and let _row_errors() refuse the long cell as a row error
+        previous = csv.field_size_limit(MAX_BYTES + 1)
+        try:
+            return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
+        except csv.Error as exc:
+            raise DomainError(_("The CSV file could not be read.")) from exc
+        finally:
+            csv.field_size_limit(previous)
     raise DomainError(_("Upload a .csv or .xlsx file."))
 
 
@@ -203,12 +218,29 @@ def _customer_input(values: dict[str, str], offices: dict) -> tuple[svc.Customer
     return data, errors
 
 
+def _row_errors(values: dict[str, str]) -> list[str]:
+    """Issue #11.4/#11.9: every cell is plain text of a sane length (tab and newline only in notes)."""
+    errors = []
+    for name, value in values.items():
+        title = COLUMNS_TITLE.get(name, name)
+        if len(str(value)) > MAX_FIELD_CHARS:
+            errors.append(_("Column %(col)s is longer than %(n)s characters.", col=title, n=MAX_FIELD_CHARS))
+            continue
+        try:
+            clean_text(value, multiline=name in MULTILINE)
+        except FieldError:
+            errors.append(_("Column %(col)s contains control characters; type plain text.", col=title))
+    return errors
+
+
 async def _validate(kind: str, rows: list[dict[str, str]]) -> list[RowResult]:
     results = []
     lookups = await _lookups(kind)
     if kind == "customers":
         for line, values in enumerate(rows, start=2):
-            _data, errors = _customer_input(values, lookups["office"])
+            errors = _row_errors(values)
+            if not errors:
+                _data, errors = _customer_input(values, lookups["office"])
             results.append(RowResult(line=line, values=values, errors=errors))
         return results
     customers = await _customer_ids(v.get("customer", "").strip() for v in rows)
@@ -223,6 +255,10 @@ async def _validate(kind: str, rows: list[dict[str, str]]) -> list[RowResult]:
         existing |= {r["serial"] for r in await fetch(f"SELECT serial FROM device WHERE serial IN ({marks})", *chunk)}
     seen: dict[str, int] = {}
     for line, values in enumerate(rows, start=2):
+        cell_errors = _row_errors(values)
+        if cell_errors:
+            results.append(RowResult(line=line, values=values, errors=cell_errors))
+            continue
         data, errors = _device_input(values, customers, contracts)
         serial = data.serial
         if serial in existing:
@@ -338,23 +374,21 @@ def template_csv(kind: str) -> bytes:
 
 # --------------------------------------------------------------------------- export
 
-def xlsx(title: str, header: list[str], rows: Iterable[list[Any]]) -> bytes:
-    from openpyxl import Workbook
+def xlsx(title: str, header: list[str], rows: Iterable[list[Any]], widths: tuple[int, ...] = ()) -> bytes:
+    """One sheet, streamed row by row (app.customers.sheet): every cell through `_safe_cell`'s rules,
+    numbers as numbers, Decimal as ¥ money, dates as dates."""
+    return sheet.xlsx(title, header, rows, widths)
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-    sheet.append(header)
-    for row in rows:
-        sheet.append([_safe_cell(v) for v in row])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+
+FORMULA_START = sheet.FORMULA_START
 
 
 def _safe_cell(value: Any) -> Any:
-    """No formula injection: text starting with = + - @ is prefixed with an apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
+    """Every cell of an export (issue #11.4): control characters a stored row may still hold are
+    dropped (one bad cell never breaks the file), and text starting like a formula — = + - @, or a
+    tab or carriage return a spreadsheet skips before one — is prefixed with an apostrophe."""
+    if isinstance(value, str):
+        return sheet.safe_text(value)
     if isinstance(value, dt.datetime):
         return value.replace(tzinfo=None)
     return value
@@ -372,19 +406,17 @@ async def export_customers(flt: svc.CustomerFilter, limit: int = 50000) -> bytes
     return xlsx(_("Customers"), header, (
         [r["name"], str(svc.CLASSES.get(r["customer_class"], "")), r["office_name"], r["phone"], r["contact_name"] or "",
          r["contact_phone"] or "", r["address"], float(r["distance_km"] or 0), r["device_count"],
-         ", ".join(str(svc.CONTRACT_TYPES[t]) for t in r["contract_types"])] for r in rows))
+         ", ".join(str(svc.CONTRACT_TYPES[t]) for t in r["contract_types"])] for r in rows),
+        widths=(30, 12, 14, 16, 10, 16, 32, 10, 8, 24))
 
 
 async def export_devices(flt: svc.DeviceFilter, limit: int = 100000) -> bytes:
-    rows, before = [], None
-    while len(rows) < limit:
-        page, before = await svc.list_devices(flt, before=before, limit=2000)
-        rows += page
-        if not before:
-            break
+    """The device list as XLSX: one query (newest first, at most `limit` rows), written row by row."""
+    rows, _cursor = await svc.list_devices(flt, limit=limit)
     header = [_("Serial"), _("Brand"), _("Product"), _("Model"), _("System type"), _("Customer"), _("Site"),
               _("Acceptance"), _("Warranty until"), _("Extensions")]
+    systems = {code: str(label) for code, label in svc.SYSTEMS.items()}  # translated once, not per row
     return xlsx(_("Devices"), header, (
-        [r["serial"], r["brand"], r["product_name"], r["model"], str(svc.SYSTEMS.get(r["system"], r["system"])),
+        [r["serial"], r["brand"], r["product_name"], r["model"], systems.get(r["system"], r["system"]),
          r["customer_name"], r["site"], svc.as_date(r["acceptance_date"]), svc.as_date(r["warranty_end"]),
-         r["extension_events"]] for r in rows))
+         r["extension_events"]] for r in rows), widths=(24, 12, 16, 20, 12, 30, 16, 12, 12, 8))

@@ -24,16 +24,20 @@ PERMS = {
 }
 
 SETTINGS = [
-    SettingSpec("customers.renewal_days", _l("Renewal reminder: days before the end (R-CUS-07)"), 10,
+    SettingSpec("customers.renewal_days", _l("Renewal reminder: days before the end"), 10,
                 minimum=1, maximum=120,
                 help=_l("Contracts and device warranties ending within this many days are listed on the renewals page.")),
-    SettingSpec("customers.default_warranty_months", _l("Default hardware warranty (months, R-CUS-04)"), 36,
+    SettingSpec("customers.default_warranty_months", _l("Default hardware warranty (months)"), 36,
                 minimum=1, maximum=120,
                 help=_l("Used when neither the device nor its contract sets a warranty term.")),
-    SettingSpec("customers.warranty_extension_days", _l("Warranty extension per unclearable failure (days, R-CUS-05)"), 60,
+    SettingSpec("customers.warranty_extension_days", _l("Warranty extension per unclearable failure (days)"), 60,
                 minimum=0, maximum=365,
                 help=_l("Added to a device's warranty for each failure that could not be cleared while it was covered.")),
-    SettingSpec("customers.upload_max_mb", _l("Largest hand-over document (MB, R-CUS-08)"), 20,
+    SettingSpec("customers.repeat_repair_count", _l("Repairs of the same fault before a new unit is proposed"), 2,
+                minimum=1, maximum=10,
+                help=_l("When a device fails again with a fault repaired this many times, a free replacement with a "
+                        "new unit of the same brand and model is proposed.")),
+    SettingSpec("customers.upload_max_mb", _l("Largest hand-over document (MB)"), 20,
                 minimum=1, maximum=60, help=_l("Uploads larger than this are refused.")),
 ]
 

@@ -84,7 +84,7 @@ class Warranty:
         lines = [_("Hardware warranty: %(months)s months from acceptance on %(start)s → %(end)s.",
                    months=self.term_months, start=self.start.isoformat(), end=self.base_end.isoformat())]
         for day in self.counted:
-            lines.append(_("+ %(days)s days: unresolvable failure on %(day)s (R-CUS-05).",
+            lines.append(_("+ %(days)s days: unresolvable failure on %(day)s.",
                            days=self.extension_days, day=day.isoformat()))
         for day in self.ignored:
             lines.append(_("No extension for the failure on %(day)s: the warranty had already ended.", day=day.isoformat()))

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from app.core.errors import DomainError, Stale
+from app.core.forms import FieldError, clean_text
 from app.core.i18n import lazy_gettext as _l
 from app.core.status import update_versioned
 from app.customers.status import CONTRACT_STATUS_LABELS, STAGE_LABELS
@@ -55,6 +56,19 @@ async def _edit(table: str, row_id: int, version: int | None, sets: dict[str, An
         return await update_versioned(table, row_id, version, sets)
     except Stale as exc:
         raise Stale(exc.current, stale) from exc
+
+
+def plain_text_errors(obj: Any, names: tuple[str, ...], multiline: tuple[str, ...] = ()) -> dict[str, str]:
+    """Issue #11.4: the text fields of an input (form, import row or another domain's call) hold no
+    control characters, NUL or lone surrogates (tab and newline only in the multi-line `multiline`
+    fields). Returns {field: message}; valid fields are left as typed (each `clean()` strips them)."""
+    errors: dict[str, str] = {}
+    for name in names:
+        try:
+            clean_text(getattr(obj, name), multiline=name in multiline)
+        except FieldError as exc:
+            errors[name] = str(exc)
+    return errors
 
 
 def normalize_serial(serial: Any) -> str:

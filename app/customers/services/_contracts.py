@@ -22,6 +22,7 @@ from app.customers.services._common import (
     CONTRACT_STATUSES,
     TARIFF_POLICIES,
     _edit,
+    plain_text_errors,
 )
 from app.customers.services._devices import _recompute_device
 
@@ -51,7 +52,11 @@ class ContractInput:
 
     def clean(self) -> dict[str, str]:
         """R-CUS-02: type, dates (end ≥ start), SLA hours (R-TKT-05 defaults), warranty months, tariff policy."""
-        errors: dict[str, str] = {}
+        errors = plain_text_errors(self, ("contract_type", "title", "start_date", "end_date", "status", "stage",
+                                          "response_hours", "onsite_hours_city", "onsite_hours_suburb",
+                                          "warranty_months", "tariff_policy", "amount", "notes"), multiline=("notes",))
+        if errors:
+            return errors
         self.title = self.title.strip()
         if self.contract_type not in CONTRACT_TYPES:
             errors["contract_type"] = _("Choose the contract type.")
@@ -199,7 +204,9 @@ async def get_contract(contract_id: int) -> dict | None:
 
 
 async def contract_history(contract_id: int) -> list[dict]:
-    return await fetch("SELECT * FROM contract_stage_change WHERE contract_id = {} ORDER BY id", contract_id)
+    """The contract's stage changes, oldest first; `person` is who changed it (read-only join to app_user)."""
+    return await fetch("SELECT h.*, COALESCE(u.full_name, '') AS person FROM contract_stage_change h "
+                       "LEFT JOIN app_user u ON u.id = h.user_id WHERE h.contract_id = {} ORDER BY h.id", contract_id)
 
 
 async def customer_contracts(customer_id: int) -> list[dict]:

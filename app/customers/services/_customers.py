@@ -23,6 +23,7 @@ from app.customers.services._common import (
     _edit,
     normalize_serial,
     _like_escape,
+    plain_text_errors,
 )
 
 
@@ -45,7 +46,9 @@ class OfficeInput:
     is_active: bool = True
 
     def clean(self) -> dict[str, str]:
-        errors: dict[str, str] = {}
+        errors = plain_text_errors(self, ("code", "name", "city", "address", "phone"))
+        if errors:
+            return errors
         self.code = self.code.strip().upper()
         for name in ("name", "city", "address", "phone"):
             setattr(self, name, str(getattr(self, name) or "").strip())
@@ -110,7 +113,12 @@ class CustomerInput:
 
     def clean(self) -> dict[str, str]:
         """Normalise in place; return {field: message} for what is wrong (R-CUS-01)."""
-        errors: dict[str, str] = {}
+        errors = plain_text_errors(self, ("name", "customer_class", "office_id", "address", "area", "distance_km",
+                                          "phone", "notes"), multiline=("notes",))
+        if any(plain_text_errors(c, ("name", "phone", "role")) for c in self.contacts):
+            errors["contacts"] = _("Contains control characters; type plain text.")
+        if errors:
+            return errors
         self.name = self.name.strip()
         self.address = self.address.strip()
         self.phone = self.phone.strip()

@@ -14,7 +14,7 @@ from app.core.i18n import _
 from app.core.settings import setting
 from app.customers import warranty as engine
 from app.customers.warranty import Event, Warranty, compute_warranty
-from app.customers.services._common import SYSTEMS, SERIAL_RE, _edit, normalize_serial, _like_escape
+from app.customers.services._common import SYSTEMS, SERIAL_RE, _edit, normalize_serial, _like_escape, plain_text_errors
 
 
 # --------------------------------------------------------------------------- devices
@@ -40,7 +40,11 @@ class DeviceInput:
 
     def clean(self) -> dict[str, str]:
         """R-CUS-04: serial (unique, upper-case), model, customer, site, install and acceptance dates."""
-        errors: dict[str, str] = {}
+        errors = plain_text_errors(self, ("serial", "brand", "product_name", "model", "system", "kind", "capacity",
+                                          "customer_id", "contract_id", "site", "install_date", "acceptance_date",
+                                          "warranty_months", "notes"), multiline=("notes",))
+        if errors:
+            return errors
         self.serial = normalize_serial(self.serial)
         for name in ("brand", "product_name", "model", "site", "kind"):
             setattr(self, name, str(getattr(self, name) or "").strip())
@@ -183,7 +187,10 @@ async def lookup_device(serial: str) -> dict | None:
 
 
 async def device_events(device_id: int) -> list[dict]:
-    return await fetch("SELECT * FROM device_event WHERE device_id = {} ORDER BY occurred_on, id", device_id)
+    """The device's history, oldest first; `person` is the recorder's name (read-only join to app_user)."""
+    return await fetch("SELECT e.*, COALESCE(u.full_name, '') AS person FROM device_event e "
+                       "LEFT JOIN app_user u ON u.id = e.user_id WHERE e.device_id = {} ORDER BY e.occurred_on, e.id",
+                       device_id)
 
 
 def _events(rows: list[dict]) -> list[Event]:
@@ -214,7 +221,7 @@ async def _recompute_device(device_id: int) -> tuple[Warranty, engine.Replacemen
     device = (await fetch("SELECT * FROM device WHERE id = {}", device_id))[0]
     events = await device_events(device_id)
     warranty = await warranty_for(device, events)
-    check = engine.replacement_check(_events(events))
+    check = engine.replacement_check(_events(events), await setting("customers.repeat_repair_count"))
     await fetch("UPDATE device SET warranty_end = {}, extension_events = {}, replacement_proposed = {} WHERE id = {}",
                 warranty.end, len(warranty.counted), check.due, device_id)
     return warranty, check
@@ -230,6 +237,7 @@ class WarrantyStatus:
     state: str
     replacement_proposed: bool
     replacement_faults: tuple[str, ...] = ()
+    repairs_before_replacement: int = engine.REPAIRS_BEFORE_REPLACEMENT
 
     @property
     def in_warranty(self) -> bool:
@@ -261,9 +269,11 @@ async def warranty_status(device_id: int | str | None = None, serial: str | None
     on = on or today()
     events = await device_events(device["id"])
     warranty = await warranty_for(device, events)
-    check = engine.replacement_check(_events(events))
+    repairs = await setting("customers.repeat_repair_count")
+    check = engine.replacement_check(_events(events), repairs)
     return WarrantyStatus(device=device, warranty=warranty, on=on, state=warranty.state(on),
-                          replacement_proposed=check.due, replacement_faults=tuple(check.fault_codes))
+                          replacement_proposed=check.due, replacement_faults=tuple(check.fault_codes),
+                          repairs_before_replacement=repairs)
 
 
 @dataclass(frozen=True)
@@ -309,7 +319,8 @@ async def record_failure(actor: Actor, device_id: int, fault_code: str, unresolv
 
     R-CUS-05: `unresolvable` (could not be cleared and stopped the customer's work) extends
     the warranty by 60 days when the device is covered on that day.
-    R-CUS-06: the same fault failing again after two repairs sets `replacement_proposed`.
+    R-CUS-06: the same fault failing again after `customers.repeat_repair_count` (2) repairs sets
+    `replacement_proposed`.
     Side effects: device_event row (append-only), device warranty fields; audit `device.failure_recorded`.
     Joins the caller's write transaction if there is one.
     """
