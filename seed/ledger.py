@@ -24,7 +24,8 @@ from app.core.audit.services import Actor
 from app.core.numbers import next_number
 from app.core.db import fetch, utcnow, write_transaction
 from app.core.dates import as_date, today
-from app.ledger.common import bump_rev
+from app.ledger import workdays
+from app.ledger.common import bump_rev, ledger_setting
 from seed.demo import register_step
 from seed.factories import fake
 
@@ -61,12 +62,8 @@ async def _holidays() -> dict[dt.date, bool]:
 
 
 def _add_working(start: dt.date, n: int, overrides: dict[dt.date, bool]) -> dt.date:
-    day = start
-    while n > 0:
-        day += dt.timedelta(days=1)
-        if overrides.get(day, day.weekday() < 5):
-            n -= 1
-    return day
+    """The same count the app uses (official calendar + work_calendar overrides), never Monday–Friday alone."""
+    return workdays.add_working(start, n, overrides)
 
 
 def _customers(rng: random.Random, n: int, monthly_share: float) -> list[tuple[str, str]]:
@@ -112,6 +109,7 @@ async def seed_demo(rng: random.Random, quiet: bool) -> None:
     desk = next((u["id"] for u in users if "desk" in u["roles"].split()), None)
     manager = next((u["id"] for u in users if "manager" in u["roles"].split()), None)
     overrides = await _holidays()
+    retail_days = await ledger_setting("ledger.retail_due_working_days")
     customers = _customers(rng, 60, 0.35)
 
     # ---- books: 4 backup (the office), then 196 regular, handed out in turn.
@@ -268,7 +266,7 @@ async def seed_demo(rng: random.Random, quiet: bool) -> None:
                           "tech": tech, "desc": desc, "fen": fen_amt, "posted": sold})
     lines.sort(key=lambda ln: (ln["posted"], ln["source_id"]))
     for ln in lines:
-        ln["due"] = _add_working(ln["posted"], 7, overrides) if ln["cls"] == "retail" else None
+        ln["due"] = _add_working(ln["posted"], retail_days, overrides) if ln["cls"] == "retail" else None
         ln["paid"] = 0
         ln["stmt"] = None
         ln["extended"] = False
@@ -404,6 +402,7 @@ async def seed_scale(rng: random.Random, quiet: bool) -> None:
     month_start = end.replace(day=1)
     month_days = max((end - month_start).days + 1, 1)
     overrides = await _holidays()
+    retail_days = await ledger_setting("ledger.retail_due_working_days")
     customers = _customers(rng, 1000, 0.3)  # before any insert: a failure here leaves nothing half-written
     await bulk("app_user", ["username", "full_name", "phone", "password_hash", "roles", "is_active", "lang", "version",
                             "created_at", "updated_at"],
@@ -443,7 +442,7 @@ async def seed_scale(rng: random.Random, quiet: bool) -> None:
                 if amount:
                     cust, cls = rng.choice(customers)
                     lines.append(("ticket", job_id, cust, cls, t, "上门维修服务费", amount, 0, True, day,
-                                  _add_working(day, 7, overrides) if cls == "retail" else None))
+                                  _add_working(day, retail_days, overrides) if cls == "retail" else None))
     bar = tqdm(total=len(slips), desc="scale slips", unit="rows", disable=quiet, file=sys.stderr)
     await bulk("slip", ["book_id", "series", "number", "state", "holder_user_id", "state_on", "used_at", "job_type", "job_id",
                         "amount_fen", "has_delay", "version", "updated_at"], slips, bar)
@@ -457,7 +456,7 @@ async def seed_scale(rng: random.Random, quiet: bool) -> None:
         paid = fen_amt if rng.random() < (0.85 if age > 60 else 0.4) else 0
         lines.append(("sales_confirmation" if rng.random() < 0.1 else "ticket", f"BX{len(lines):07d}", cust, cls,
                       rng.choice(techs), "服务费", fen_amt, paid, paid < fen_amt, posted,
-                      _add_working(posted, 7, overrides) if cls == "retail" else posted + dt.timedelta(days=40)))
+                      _add_working(posted, retail_days, overrides) if cls == "retail" else posted + dt.timedelta(days=40)))
     bar = tqdm(total=len(lines), desc="scale receivables", unit="rows", disable=quiet, file=sys.stderr)
     await bulk("receivable", ["source_type", "source_id", "customer_name", "account_class", "technician_user_id", "description",
                               "amount_fen", "paid_fen", "is_open", "posted_on", "due_date", "extended", "created_by", "version",
