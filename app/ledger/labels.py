@@ -18,7 +18,8 @@ STATEMENT_BADGES = {"draft": "bg-yellow-lt", "reviewed": "bg-orange-lt", "checke
 EXT_STATUS = EXTENSION_LABELS
 BUCKETS = {"b0": _l("0–30 days"), "b1": _l("31–60 days"), "b2": _l("61–90 days"), "b3": _l("Over 90 days")}
 SOURCES = {"ticket": _l("Service ticket"), "rma": _l("Return repair"), "sales_confirmation": _l("Sales confirmation"),
-           "manual": _l("Manual"), "bench": _l("Bench repair")}
+           "manual": _l("Manual"), "bench": _l("Bench repair"),
+           "other": _l("Other job")}
 
 
 def fen(value) -> str:

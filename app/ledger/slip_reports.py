@@ -71,7 +71,7 @@ async def book_slips(book_ids: list[int]) -> list[dict]:
         return []
     marks = ", ".join("{}" for _i in book_ids)
     rows = await fetch(
-        "SELECT s.id, s.book_id, s.series, s.number, s.state, s.state_on, s.used_at, s.job_type, s.job_id, s.amount_fen, "
+        "SELECT s.id, s.book_id, s.series, s.number, s.state, s.state_on, s.used_at, s.job_type, s.job_id, s.job_note, s.amount_fen, "
         "s.has_delay, s.version, s.holder_user_id, v.reason AS void_reason, v.handed_in_on, "
         "tf.signed_by, tfs.number AS to_number, tts.number AS from_number, "
         "(SELECT SUM(r.amount_fen) FROM receivable r WHERE r.source_type = s.job_type AND r.source_id = s.job_id "

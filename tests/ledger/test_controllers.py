@@ -14,7 +14,7 @@ from app.ledger import services as slips
 from app.core.dates import today
 from app.ledger.common import clear_cache
 from seed.factories import unique
-from tests.ledger.factories import actor, issued_book, series
+from tests.ledger.factories import actor, issued_book, real_rma, series
 
 
 async def _uid(client) -> int:
@@ -96,11 +96,31 @@ async def test_holder_records_slip_out_of_order_refused(login_as):
     finance = await actor("finance")
     me = await login_as("field")
     book = await issued_book(finance, await _as_actor(me, "field"), per_book=5)
-    bad = await me.post_form(f"/slips/books/{book['id']}/use", {"number": "3", "job_type": "ticket", "job_id": "T-9", "amount": "10"})
+    number = await real_rma()
+    bad = await me.post_form(f"/slips/books/{book['id']}/use", {"number": "3", "job_type": "rma", "job_id": number, "amount": "10"})
     assert bad.status_code == 400 and "e-number" in bad.text
     assert await _count("SELECT COUNT(*) AS n FROM slip WHERE book_id = {} AND state = 'used'", book["id"]) == 0
-    ok = await me.post_form(f"/slips/books/{book['id']}/use", {"number": "1", "job_type": "ticket", "job_id": "T-9", "amount": "10"})
+    ok = await me.post_form(f"/slips/books/{book['id']}/use", {"number": "1", "job_type": "rma", "job_id": number, "amount": "10"})
     assert ok.status_code == 303
+
+
+async def test_slip_use_form_refuses_jobs_that_do_not_exist(login_as):
+    """#12.5 over HTTP: an RMA number that does not exist, a typed ticket number, and "other" without a note are
+    each a 400 at their field and write nothing; "other" with a note is recorded and shown with it."""
+    finance = await actor("finance")
+    me = await login_as("field")
+    book = await issued_book(finance, await _as_actor(me, "field"), per_book=5)
+    url = f"/slips/books/{book['id']}/use"
+    for data, field in (({"job_type": "rma", "job_id": "RMA-2026-999999"}, "e-job_id"),
+                        ({"job_type": "ticket", "job_id": "T-9"}, "e-job_type"),
+                        ({"job_type": "other", "job_id": ""}, "e-job_note")):
+        bad = await me.post_form(url, {"number": "1", "amount": "10", **data})
+        assert bad.status_code == 400 and field in bad.text, data
+    assert await _count("SELECT COUNT(*) AS n FROM slip WHERE book_id = {} AND state = 'used'", book["id"]) == 0
+    ok = await me.post_form(url, {"number": "1", "amount": "0", "job_type": "other", "job_note": "客户门店临时检修"})
+    assert ok.status_code == 303
+    page = await me.get(f"/slips/books/{book['id']}")
+    assert "客户门店临时检修" in page.text
 
 
 async def test_void_transfer_delay_handback_over_http(login_as):
@@ -117,7 +137,7 @@ async def test_void_transfer_delay_handback_over_http(login_as):
     assert ok.status_code == 303
     stale = await client.post_form(f"/slips/{s1['id']}/void", {"reason": "again", "handed_in_on": today().isoformat(), "version": str(s1["version"])})
     assert stale.status_code == 409
-    await slips.record_slip_use(tech, tech.user_id, 2, "rma", "R-1", Decimal("50"))
+    await slips.record_slip_use(tech, tech.user_id, 2, "rma", await real_rma(), Decimal("50"))
     s2 = (await fetch("SELECT * FROM slip WHERE book_id = {} AND number = 2", book["id"]))[0]
     moved = await client.post_form(f"/slips/{s2['id']}/transfer", {"to_number": "501", "signed_by": "张伟", "signed_on": today().isoformat(), "version": str(s2["version"])})
     assert moved.status_code == 303

@@ -156,7 +156,7 @@ class SlipController(Controller):
         try:
             form = parse_or_raise(schemas.UseForm, data)
             await slips.record_slip_use(actor(request), book["holder_user_id"], form.number, form.job_type, form.job_id,
-                                        form.amount)
+                                        form.amount, job_note=form.job_note)
         except DomainError as exc:
             if not rerender(exc):
                 raise
