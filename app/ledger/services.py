@@ -20,11 +20,11 @@ from app.core.i18n import _
 from app.core.errors import DomainError, not_found, refused
 from app.core.status import update_versioned
 from app.ledger.slip_reports import (STATES, book_slips, books_to_exchange, get_book, holder_books_in_month,  # noqa: F401
-                                     list_books, reconcile_month, stock_books, summarize)
+                                     in_month, list_books, reconcile_month, stock_books, summarize)
 from app.ledger.status import BOOK_TRANSITIONS, SLIP_TRANSITIONS
 from app.core.dates import as_date, today
 from app.core.db import is_unique_violation
-from app.ledger.common import can, carries_books, ledger_tx, moved, user_row
+from app.ledger.common import can, carries_books, ledger_tx, month_bounds, moved, user_row  # noqa: F401
 from app.core.money import from_fen, to_fen
 
 MAX_BOOK = 1000

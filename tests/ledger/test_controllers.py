@@ -408,3 +408,53 @@ async def test_statement_moves_leave_a_history(login_as):
     rows = await fetch("SELECT from_status, to_status, action FROM status_change WHERE table_name = 'ar_statement' "
                        "AND row_id = {} ORDER BY version", sid)
     assert [(r["from_status"], r["to_status"], r["action"]) for r in rows] == [("draft", "reviewed", "review")]
+
+
+# ---------------------------------------------------------------- #12.6: the drill-down agrees with the summary
+
+_K = re.compile(r'data-k="([a-z_]+)">(\d+)<')
+
+
+def _counts(html: str, row_id: str | None = None) -> dict[str, int]:
+    """The numbers marked data-k on a page (or in the summary row `row_id`)."""
+    if row_id is not None:
+        html = html[html.index(f'id="{row_id}"'):]
+        html = html[:html.index("</tr>")]
+    return {k: int(v) for k, v in _K.findall(html)}
+
+
+async def _slip_state(book_id: int, number: int, state: str, when: dt.datetime, holder: int | None) -> None:
+    await fetch("UPDATE slip SET state = {}, job_type = 'other', job_note = '测试', amount_fen = 100, used_at = {}, "
+                "state_on = {}, holder_user_id = {} WHERE book_id = {} AND number = {}",
+                state, when, when.date(), holder, book_id, number)
+
+
+async def test_reconcile_drill_down_honours_the_month_and_backup_books(login_as):
+    """A known data set over October and November: the repairer's summary row and the drill-down show the same
+    numbers for each month; numbers of a backup book drawn on out of sequence are neither gaps nor out of order."""
+    client = await login_as("finance")
+    finance = await _as_actor(client, "finance")
+    tech = await actor("field")
+    book = await issued_book(finance, tech, per_book=10)
+    [backup] = await slips.create_books(finance, series=book["series"], first_number=900, per_book=5, kind="backup")
+    at = lambda m, d, h=10: dt.datetime(2026, m, d, h, tzinfo=dt.timezone.utc)  # noqa: E731
+    for number, state, when in ((1, "used", at(10, 5)), (2, "used", at(10, 6)),      # October: 2 used, in order
+                                (3, "used", at(11, 3)), (4, "used", at(11, 2)),      # November: 4 used before 3
+                                (6, "used", at(11, 10)), (7, "void", at(11, 11))):   # … 5 skipped (a gap), 7 voided
+        await _slip_state(book["id"], number, state, when, tech.user_id)
+    for number, when in ((903, at(11, 4)), (901, at(11, 6))):  # backup slips for two late repairs, 903 first
+        await _slip_state(backup, number, "used", when, tech.user_id)
+    clear_cache()  # written without the services (no revision stamp)
+    expected = {"2026-10": {"used": 2, "void": 0, "missing": 0, "out_of_order": 0},
+                "2026-11": {"used": 5, "void": 1, "missing": 1, "out_of_order": 1}}
+    for month, want in expected.items():
+        summary = await client.get(f"/slips/reconcile?month={month}")
+        row = _counts(summary.text, f"rec-{tech.user_id}")
+        assert {k: row[k] for k in want} == want, (month, row)
+        detail = await client.get(f"/slips/reconcile?month={month}&holder={tech.user_id}")
+        shown = _counts(detail.text)
+        assert {k: shown[k] for k in want} == want, (month, shown)
+    # The whole book still shows every number (and the backup book's unused 900/902 are not missing).
+    rows = await slips.book_slips([book["id"], backup])
+    assert [s["number"] for s in rows if s["missing"]] == [5]
+    assert [s["number"] for s in rows if s["out_of_order"]] == [4]

@@ -210,6 +210,9 @@ class SlipController(Controller):
             data["books"] = await slips.holder_books_in_month(holder, month)
         if "books" in data:
             rows = await slips.book_slips([b["id"] for b in data["books"]])
+            if holder and not book:  # a repairer's row of the month: the same numbers the summary counts
+                start, end = slips.month_bounds(month)
+                rows = slips.in_month(rows, holder, start, end)
             data["detail_summary"] = slips.summarize(rows)
             if only == "problems":  # gaps, out-of-order use, amounts that do not tie, stubs not handed in
                 rows = [s for s in rows if s["missing"] or s["out_of_order"] or s["mismatch"]
@@ -262,7 +265,7 @@ class SlipController(Controller):
                     flags.append(_("Does not tie"))
                 transfer = (f"→ {s['to_number']}" if s["to_number"] else "") + (f"← {s['from_number']}" if s["from_number"] else "")
                 rows.append([s["series"], s["number"], str(states[state]), s["state_on"],
-                             f"{s['job_type']} {s['job_id']}".strip(), from_fen(s["amount_fen"]) if s["state"] in ("used", "transferred") else None,
+                             (f"{labels.SOURCES['other']}：{s['job_note']}" if s["job_type"] == "other" else f"{labels.SOURCES.get(s['job_type'], '')} {s['job_id']}".strip()), from_fen(s["amount_fen"]) if s["state"] in ("used", "transferred") else None,
                              from_fen(s["receivable_fen"]) if s["receivable_fen"] is not None else None,
                              s["void_reason"] or "", transfer, s["delay_reason"] or "", ", ".join(flags)])
             sheets = [(_("Slips") + " " + data["month"], head, rows)]
