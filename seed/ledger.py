@@ -66,6 +66,16 @@ def _add_working(start: dt.date, n: int, overrides: dict[dt.date, bool]) -> dt.d
     return workdays.add_working(start, n, overrides)
 
 
+async def number_jobs(rows: list[list[Any]]) -> None:
+    """Give seeded slip rows ([book_id, series, number, state, holder, state_on, used_at, job_type, job_id, …])
+    their job numbers from the live counters (#12.7) — service slips for tickets, the RMA series for repairs —
+    in date order, so a document created later (by the RMA seed or a user) never gets a number they name."""
+    async with write_transaction():
+        for row in sorted(rows, key=lambda r: (r[5], r[6])):
+            series = "service_slip" if row[7] == "ticket" else "rma"
+            row[8] = (await next_number(series, entity_type="slip", today=row[5])).formatted
+
+
 def _customers(rng: random.Random, n: int, monthly_share: float) -> list[tuple[str, str]]:
     names: set[str] = set()
     tries = 0
@@ -151,7 +161,7 @@ async def seed_demo(rng: random.Random, quiet: bool) -> None:
     delays: list[tuple[int, str, str, dt.date]] = []
     handbacks: list[tuple[int, int, int, int, dt.date]] = []
     backup_next = base  # backup numbers 100001–100200
-    job_seq = 0
+    jobs: list[list[Any]] = []  # the used/transferred rows; their job numbers are drawn below
     reasons = ["写错客户名称", "金额涂改", "复写不清", "撕坏", "填错日期", "客户取消服务"]
     signers = ["王经理", "李主管", "陈会计"]
     for b_idx, (book, plan) in enumerate(zip(book_rows, plans)):
@@ -191,19 +201,21 @@ async def seed_demo(rng: random.Random, quiet: bool) -> None:
                 voids.append((n, rng.choice(reasons), min(closed, end) if plan["closed"] else (day if rng.random() < 0.5 else None)))
                 rows_here.append([book_id, "WX", n, "void", rep["id"], day, None, "", "", 0, False, 1, now])
                 continue
-            job_seq += 1
             job_type = "ticket" if rng.random() < 0.7 else "rma"
-            job_id = f"{'FW' if job_type == 'ticket' else 'RMA'}-{day.year}-{job_seq:06d}"
             amount = _amount(rng)
             if roll < 0.05 and backup_next < base + 200:
                 transfers.append((n, backup_next, rng.choice(signers), min(end, day + dt.timedelta(days=2))))
-                rows_here.append([book_id, "WX", n, "transferred", rep["id"], day, _seq_at(day, k), job_type, job_id, amount, False, 1, now])
+                row = [book_id, "WX", n, "transferred", rep["id"], day, _seq_at(day, k), job_type, "", amount, False, 1, now]
+                rows_here.append(row)
+                jobs.append(row)
                 backup_next += 1
                 continue
             has_delay = rng.random() < 0.02
             if has_delay:
                 delays.append((n, rng.choice(["等待厂家配件", "客户现场不具备条件", "需返厂检测"]), f"YS-{n}", day + dt.timedelta(days=5)))
-            rows_here.append([book_id, "WX", n, "used", rep["id"], day, _seq_at(day, k), job_type, job_id, amount, has_delay, 1, now])
+            row = [book_id, "WX", n, "used", rep["id"], day, _seq_at(day, k), job_type, "", amount, has_delay, 1, now]
+            rows_here.append(row)
+            jobs.append(row)
         if swap:
             a = next((r for r in rows_here if r[2] == swap and r[3] == "used"), None)
             b = next((r for r in rows_here if r[2] == swap + 1 and r[3] == "used"), None)
@@ -212,6 +224,9 @@ async def seed_demo(rng: random.Random, quiet: bool) -> None:
         if plan["leaver"]:
             handbacks.append((book_id, rep["id"], used_upto + 1, first + 49, closed))
         slip_rows += rows_here
+    # Job numbers come from the live counters (#12.7), in date order: an RMA or service slip created later in the
+    # demo (or by a user) gets the next number, never one a seeded slip or receivable already names.
+    await number_jobs(jobs)
     # backup slips: the transferred jobs continue there
     by_number = {r[2]: r for r in slip_rows}
     backup_book_of = {}

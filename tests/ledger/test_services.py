@@ -327,3 +327,25 @@ async def test_r_slip_03_other_job_needs_a_note():
     await slips.record_slip_use(tech, tech.user_id, 1, "other", "", Decimal("0"), job_note="展会现场临时调试")
     s = await _slip(book["id"], 1)
     assert (s["state"], s["job_type"], s["job_note"]) == ("used", "other", "展会现场临时调试")
+
+
+# ---------------------------------------------------------------- #12.7: demo numbers come from the live counters
+
+
+async def test_seeded_slip_jobs_draw_numbers_a_new_rma_never_reuses():
+    """The demo seed numbers its slip jobs from the same counters as live documents: a receivable or slip it
+    writes names an RMA / service-slip number that the next real RMA does not get again."""
+    from app.core.db import write_transaction
+    from app.core.numbers import next_number
+    from seed.ledger import number_jobs
+
+    day = today()
+    rows = [[0, "WX", n, "used", None, day, None, kind, "", 100, False, 1, None]
+            for n, kind in enumerate(("rma", "ticket", "rma"))]
+    await number_jobs(rows)
+    named = [r[8] for r in rows]
+    assert named[0].startswith("RMA-") and named[2].startswith("RMA-") and named[1].startswith("FW-")
+    assert len(set(named)) == 3
+    async with write_transaction():
+        fresh = (await next_number("rma", entity_type="rma", today=day)).formatted
+    assert fresh not in named and fresh > max(named[0], named[2])
