@@ -458,3 +458,35 @@ async def test_reconcile_drill_down_honours_the_month_and_backup_books(login_as)
     rows = await slips.book_slips([book["id"], backup])
     assert [s["number"] for s in rows if s["missing"]] == [5]
     assert [s["number"] for s in rows if s["out_of_order"]] == [4]
+
+
+# ---------------------------------------------------------------- #12: Chinese wording in the ledger
+
+
+async def test_chinese_wording_of_ledger_pages(login_as):
+    """台账 (not 台帐); a void says 已作废 (not 已保存); the book button is not the ambiguous 未收; a statement's
+    period is its month (2026年10月, not 2026年10月31日); the Monday review is about overdue receivables."""
+    client = await login_as("finance")
+    finance = await _as_actor(client, "finance")
+    bench = await login_as("bench")
+    assert "我的销售台账" in (await bench.get("/")).text and "台帐" not in (await bench.get("/receivables/ledger")).text
+    tech = await actor("field")
+    book = await issued_book(finance, tech, per_book=3)
+    s1 = (await fetch("SELECT * FROM slip WHERE book_id = {} AND number = 1", book["id"]))[0]
+    voided = await client.post_form(f"/slips/{s1['id']}/void", {"reason": "写错", "handed_in_on": today().isoformat(),
+                                                               "version": str(s1["version"])})
+    assert voided.status_code == 303
+    page = await client.get(voided.headers["location"].split("#")[0])
+    assert "已作废" in page.text and "已保存" not in page.text
+    books = await client.get(f"/slips?holder={tech.user_id}")
+    assert "查看本册" in books.text and ">未收<" not in books.text
+    desk = await _as_actor(await login_as("desk"), "desk")
+    name = unique("月结")
+    await ar.post_receivable(desk, "ticket", unique("T"), None, name, "monthly", Decimal("10"), "服务费", None,
+                             posted_on=dt.date(2026, 10, 20))
+    sid = await ar.draft_statement(desk, name, "2026-10")
+    listing = await client.get("/receivables/statements?status=draft")
+    assert "2026年10月" in listing.text and "2026年10月31日" not in listing.text
+    detail = await client.get(f"/receivables/statements/{sid}")
+    assert "2026年10月" in detail.text and "2026年10月31日" not in detail.text
+    assert "周一逾期应收款审核" in (await client.get("/receivables/overdue")).text

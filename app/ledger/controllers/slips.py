@@ -120,7 +120,10 @@ class SlipController(Controller):
             return await self._book_page(request, slip["book_id"], status_code=exc.status, errors=exc.errors,
                                          message=exc.message, form=data, slip_id=slip_id, action=action)
         back = "/slips/mine" if not _is_office(request) else f"/slips/books/{slip['book_id']}"
-        return redirect(request, f"{back}#n{slip['number']}", flash=_("Slip %(n)s saved.", n=slip["number"]))
+        done = {"void": _("Slip %(n)s voided.", n=slip["number"]),
+                "transfer": _("Slip %(n)s moved to a backup slip.", n=slip["number"]),
+                "delay": _("Delay slip recorded for slip %(n)s.", n=slip["number"])}
+        return redirect(request, f"{back}#n{slip['number']}", flash=done.get(action) or _("Slip %(n)s saved.", n=slip["number"]))
 
     @post("/{slip_id:int}/void", opt=perm("ledger.slips.manage", "ledger.slips.carry"))
     async def void(self, request: Request, slip_id: FromPath[int]) -> Response:
