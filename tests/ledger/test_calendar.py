@@ -172,3 +172,20 @@ async def test_r_ar_02_monthly_statement_due_days_read_from_setting(monkeypatch,
     assert not await _overdue(name, due - dt.timedelta(days=1))
     assert not await _overdue(name, due)
     assert await _overdue(name, due + dt.timedelta(days=1))
+
+
+async def test_retail_due_date_through_an_unknown_year_is_marked_estimated(login_as, monkeypatch):
+    """Posted 2026-12-28, 7 working days run into 2027, which the package does not know: the line says its due date
+    was counted Monday–Friday there; a line inside 2026 says nothing."""
+    desk = await actor("desk")
+    freeze(monkeypatch, D(2026, 12, 28))
+    late = await ar.post_receivable(desk, "ticket", unique("T"), None, unique("零售"), "retail", Decimal("5"), "x", None)
+    line = await ar_reports.get_receivable(late)
+    # 29, 30, 31 Dec; 1 Jan is off (the 元旦 row entered for 2027); 4, 5, 6, 7 Jan
+    assert line["due_date"] == D(2027, 1, 7) and line["due_estimated"] is True
+    freeze(monkeypatch, D(2026, 9, 30))
+    calm = await ar.post_receivable(desk, "ticket", unique("T"), None, unique("零售"), "retail", Decimal("5"), "x", None)
+    assert (await ar_reports.get_receivable(calm))["due_estimated"] is False
+    finance = await login_as("finance")
+    assert 'id="due-estimated"' in (await finance.get(f"/receivables/{late}")).text
+    assert 'id="due-estimated"' not in (await finance.get(f"/receivables/{calm}")).text
