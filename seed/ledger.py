@@ -24,7 +24,8 @@ from app.core.audit.services import Actor
 from app.core.numbers import next_number
 from app.core.db import fetch, utcnow, write_transaction
 from app.core.dates import as_date, today
-from app.ledger.common import bump_rev
+from app.ledger import workdays
+from app.ledger.common import bump_rev, ledger_setting
 from seed.demo import register_step
 from seed.factories import fake
 
@@ -61,12 +62,18 @@ async def _holidays() -> dict[dt.date, bool]:
 
 
 def _add_working(start: dt.date, n: int, overrides: dict[dt.date, bool]) -> dt.date:
-    day = start
-    while n > 0:
-        day += dt.timedelta(days=1)
-        if overrides.get(day, day.weekday() < 5):
-            n -= 1
-    return day
+    """The same count the app uses (official calendar + work_calendar overrides), never Monday–Friday alone."""
+    return workdays.add_working(start, n, overrides)
+
+
+async def number_jobs(rows: list[list[Any]]) -> None:
+    """Give seeded slip rows ([book_id, series, number, state, holder, state_on, used_at, job_type, job_id, …])
+    their job numbers from the live counters (#12.7) — service slips for tickets, the RMA series for repairs —
+    in date order, so a document created later (by the RMA seed or a user) never gets a number they name."""
+    async with write_transaction():
+        for row in sorted(rows, key=lambda r: (r[5], r[6])):
+            series = "service_slip" if row[7] == "ticket" else "rma"
+            row[8] = (await next_number(series, entity_type="slip", today=row[5])).formatted
 
 
 def _customers(rng: random.Random, n: int, monthly_share: float) -> list[tuple[str, str]]:
@@ -112,6 +119,7 @@ async def seed_demo(rng: random.Random, quiet: bool) -> None:
     desk = next((u["id"] for u in users if "desk" in u["roles"].split()), None)
     manager = next((u["id"] for u in users if "manager" in u["roles"].split()), None)
     overrides = await _holidays()
+    retail_days = await ledger_setting("ledger.retail_due_working_days")
     customers = _customers(rng, 60, 0.35)
 
     # ---- books: 4 backup (the office), then 196 regular, handed out in turn.
@@ -153,7 +161,7 @@ async def seed_demo(rng: random.Random, quiet: bool) -> None:
     delays: list[tuple[int, str, str, dt.date]] = []
     handbacks: list[tuple[int, int, int, int, dt.date]] = []
     backup_next = base  # backup numbers 100001–100200
-    job_seq = 0
+    jobs: list[list[Any]] = []  # the used/transferred rows; their job numbers are drawn below
     reasons = ["写错客户名称", "金额涂改", "复写不清", "撕坏", "填错日期", "客户取消服务"]
     signers = ["王经理", "李主管", "陈会计"]
     for b_idx, (book, plan) in enumerate(zip(book_rows, plans)):
@@ -193,19 +201,21 @@ async def seed_demo(rng: random.Random, quiet: bool) -> None:
                 voids.append((n, rng.choice(reasons), min(closed, end) if plan["closed"] else (day if rng.random() < 0.5 else None)))
                 rows_here.append([book_id, "WX", n, "void", rep["id"], day, None, "", "", 0, False, 1, now])
                 continue
-            job_seq += 1
             job_type = "ticket" if rng.random() < 0.7 else "rma"
-            job_id = f"{'FW' if job_type == 'ticket' else 'RMA'}-{day.year}-{job_seq:06d}"
             amount = _amount(rng)
             if roll < 0.05 and backup_next < base + 200:
                 transfers.append((n, backup_next, rng.choice(signers), min(end, day + dt.timedelta(days=2))))
-                rows_here.append([book_id, "WX", n, "transferred", rep["id"], day, _seq_at(day, k), job_type, job_id, amount, False, 1, now])
+                row = [book_id, "WX", n, "transferred", rep["id"], day, _seq_at(day, k), job_type, "", amount, False, 1, now]
+                rows_here.append(row)
+                jobs.append(row)
                 backup_next += 1
                 continue
             has_delay = rng.random() < 0.02
             if has_delay:
                 delays.append((n, rng.choice(["等待厂家配件", "客户现场不具备条件", "需返厂检测"]), f"YS-{n}", day + dt.timedelta(days=5)))
-            rows_here.append([book_id, "WX", n, "used", rep["id"], day, _seq_at(day, k), job_type, job_id, amount, has_delay, 1, now])
+            row = [book_id, "WX", n, "used", rep["id"], day, _seq_at(day, k), job_type, "", amount, has_delay, 1, now]
+            rows_here.append(row)
+            jobs.append(row)
         if swap:
             a = next((r for r in rows_here if r[2] == swap and r[3] == "used"), None)
             b = next((r for r in rows_here if r[2] == swap + 1 and r[3] == "used"), None)
@@ -214,6 +224,9 @@ async def seed_demo(rng: random.Random, quiet: bool) -> None:
         if plan["leaver"]:
             handbacks.append((book_id, rep["id"], used_upto + 1, first + 49, closed))
         slip_rows += rows_here
+    # Job numbers come from the live counters (#12.7), in date order: an RMA or service slip created later in the
+    # demo (or by a user) gets the next number, never one a seeded slip or receivable already names.
+    await number_jobs(jobs)
     # backup slips: the transferred jobs continue there
     by_number = {r[2]: r for r in slip_rows}
     backup_book_of = {}
@@ -268,7 +281,7 @@ async def seed_demo(rng: random.Random, quiet: bool) -> None:
                           "tech": tech, "desc": desc, "fen": fen_amt, "posted": sold})
     lines.sort(key=lambda ln: (ln["posted"], ln["source_id"]))
     for ln in lines:
-        ln["due"] = _add_working(ln["posted"], 7, overrides) if ln["cls"] == "retail" else None
+        ln["due"] = _add_working(ln["posted"], retail_days, overrides) if ln["cls"] == "retail" else None
         ln["paid"] = 0
         ln["stmt"] = None
         ln["extended"] = False
@@ -404,6 +417,7 @@ async def seed_scale(rng: random.Random, quiet: bool) -> None:
     month_start = end.replace(day=1)
     month_days = max((end - month_start).days + 1, 1)
     overrides = await _holidays()
+    retail_days = await ledger_setting("ledger.retail_due_working_days")
     customers = _customers(rng, 1000, 0.3)  # before any insert: a failure here leaves nothing half-written
     await bulk("app_user", ["username", "full_name", "phone", "password_hash", "roles", "is_active", "lang", "version",
                             "created_at", "updated_at"],
@@ -443,7 +457,7 @@ async def seed_scale(rng: random.Random, quiet: bool) -> None:
                 if amount:
                     cust, cls = rng.choice(customers)
                     lines.append(("ticket", job_id, cust, cls, t, "上门维修服务费", amount, 0, True, day,
-                                  _add_working(day, 7, overrides) if cls == "retail" else None))
+                                  _add_working(day, retail_days, overrides) if cls == "retail" else None))
     bar = tqdm(total=len(slips), desc="scale slips", unit="rows", disable=quiet, file=sys.stderr)
     await bulk("slip", ["book_id", "series", "number", "state", "holder_user_id", "state_on", "used_at", "job_type", "job_id",
                         "amount_fen", "has_delay", "version", "updated_at"], slips, bar)
@@ -457,7 +471,7 @@ async def seed_scale(rng: random.Random, quiet: bool) -> None:
         paid = fen_amt if rng.random() < (0.85 if age > 60 else 0.4) else 0
         lines.append(("sales_confirmation" if rng.random() < 0.1 else "ticket", f"BX{len(lines):07d}", cust, cls,
                       rng.choice(techs), "服务费", fen_amt, paid, paid < fen_amt, posted,
-                      _add_working(posted, 7, overrides) if cls == "retail" else posted + dt.timedelta(days=40)))
+                      _add_working(posted, retail_days, overrides) if cls == "retail" else posted + dt.timedelta(days=40)))
     bar = tqdm(total=len(lines), desc="scale receivables", unit="rows", disable=quiet, file=sys.stderr)
     await bulk("receivable", ["source_type", "source_id", "customer_name", "account_class", "technician_user_id", "description",
                               "amount_fen", "paid_fen", "is_open", "posted_on", "due_date", "extended", "created_by", "version",

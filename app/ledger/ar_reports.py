@@ -7,6 +7,7 @@ import datetime as dt
 
 from app.core.dates import as_date, today
 from app.core.db import fetch
+from app.ledger.workdays import unknown_years
 from app.core.i18n import _
 from app.ledger.common import cached, sqlite_index, week_start
 from app.ledger.status import ACCOUNT_CLASSES as CLASSES
@@ -77,6 +78,10 @@ async def get_receivable(receivable_id: int) -> dict | None:
     r["posted_on"] = as_date(r["posted_on"])
     r["open_fen"] = int(r["amount_fen"]) - int(r["paid_fen"])
     r["overdue"] = bool(r["is_open"] and r["due_date"] and r["due_date"] < today())
+    # A retail due date counted through a year the official calendar does not know (Mon–Fri + overrides there).
+    r["due_estimated"] = bool(r["account_class"] == "retail" and r["due_date"] and r["posted_on"]
+                              and not r.get("extended")
+                              and unknown_years(r["posted_on"], r["due_date"]))
     r["allocations"] = await fetch(
         "SELECT a.amount_fen, p.id AS payment_id, p.received_on, p.method, p.reference FROM ar_allocation a "
         "JOIN ar_payment p ON p.id = a.payment_id WHERE a.receivable_id = {} ORDER BY p.id", receivable_id)

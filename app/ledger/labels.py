@@ -18,7 +18,8 @@ STATEMENT_BADGES = {"draft": "bg-yellow-lt", "reviewed": "bg-orange-lt", "checke
 EXT_STATUS = EXTENSION_LABELS
 BUCKETS = {"b0": _l("0–30 days"), "b1": _l("31–60 days"), "b2": _l("61–90 days"), "b3": _l("Over 90 days")}
 SOURCES = {"ticket": _l("Service ticket"), "rma": _l("Return repair"), "sales_confirmation": _l("Sales confirmation"),
-           "manual": _l("Manual"), "bench": _l("Bench repair")}
+           "manual": _l("Manual"), "bench": _l("Bench repair"),
+           "other": _l("Other job")}
 
 
 def fen(value) -> str:
@@ -47,7 +48,19 @@ def d(value) -> str:
     return _date(as_date(value), current_locale())
 
 
+def period(value) -> str:
+    """A statement's month as people say it: 2026年10月 / Oct 2026 (never its last day)."""
+    if value is None or value == "":
+        return ""
+    from babel.dates import format_skeleton
+
+    from app.core.dates import as_date
+    from app.core.i18n import BABEL_LOCALE, current_locale
+
+    return format_skeleton("yMMM", as_date(value), locale=BABEL_LOCALE[current_locale()])
+
+
 def context() -> dict:
-    return {"fen": fen, "d": d, "slip_states": SLIP_STATES, "slip_badges": SLIP_BADGES, "book_status": BOOK_STATUS, "book_kinds": BOOK_KINDS,
+    return {"fen": fen, "d": d, "period": period, "slip_states": SLIP_STATES, "slip_badges": SLIP_BADGES, "book_status": BOOK_STATUS, "book_kinds": BOOK_KINDS,
             "classes": CLASSES, "methods": METHODS, "statement_status": STATEMENT_STATUS,
             "statement_badges": STATEMENT_BADGES, "ext_status": EXT_STATUS, "bucket_names": BUCKETS, "sources": SOURCES}

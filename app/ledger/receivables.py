@@ -26,6 +26,7 @@ from app.core.money import from_fen, to_fen
 from app.ledger.ar_reports import (ageing, get_receivable, get_statement, list_extensions,  # noqa: F401
                                    list_receivables, list_statements, overdue_review, panel_counts,
                                    recent_sales_confirmations, status_label, technician_ledger, technicians)
+from app.ledger import workdays
 from app.ledger.payments import new_token, record_payment  # noqa: F401 (this module's public names)
 from app.ledger.status import ACCOUNT_CLASSES as CLASSES
 from app.ledger.status import METHODS  # noqa: F401
@@ -40,18 +41,9 @@ def _stale(message: str = "") -> DomainError:
 # ---------------------------------------------------------------- working days
 
 async def add_working_days(start: dt.date, n: int) -> dt.date:
-    """The date `n` working days after `start`: Mon–Fri, minus public holidays, plus make-up working days
-    (rows of work_calendar, editable on /receivables/calendar)."""
-    horizon = start + dt.timedelta(days=n * 3 + 40)
-    rows = await fetch("SELECT day, is_working FROM work_calendar WHERE day > {} AND day <= {}", start, horizon)
-    overrides = {as_date(r["day"]): bool(r["is_working"]) for r in rows}
-    day, left = start, n
-    while left > 0:
-        day += dt.timedelta(days=1)
-        working = overrides.get(day, day.weekday() < 5)
-        if working:
-            left -= 1
-    return day
+    """The date `n` working days after `start`: the official calendar (chinesecalendar: public holidays and
+    make-up working days) with the rows of work_calendar as overrides (app.ledger.workdays)."""
+    return await workdays.add_working_days(start, n)
 
 
 async def retail_due(posted_on: dt.date) -> dt.date:
@@ -389,5 +381,22 @@ async def delete_calendar_day(actor: Actor, day: dt.date) -> None:
 
 
 async def calendar_days(year: int) -> list[dict]:
-    return await fetch("SELECT day, is_working, name FROM work_calendar WHERE day >= {} AND day <= {} ORDER BY day",
+    """The exceptions to Monday–Friday in `year`: the official ones (source "official") merged with the
+    rows of work_calendar (source "override"; an override replaces the official entry of its day)."""
+    rows = await fetch("SELECT day, is_working, name FROM work_calendar WHERE day >= {} AND day <= {} ORDER BY day",
                        dt.date(year, 1, 1), dt.date(year, 12, 31))
+    days = {d["day"]: {**d, "source": "official"} for d in workdays.official_days(year)}
+    for r in rows:
+        day = as_date(r["day"])
+        days[day] = {"day": day, "is_working": bool(r["is_working"]), "name": r["name"], "source": "override",
+                     "official": days.get(day)}
+    return [days[d] for d in sorted(days)]
+
+
+def calendar_coverage(year: int) -> dict:
+    """What the page says about the official calendar: which years it knows, whether `year` is one, and the
+    years from today to a year ahead it does not know (retail due dates there count Monday–Friday plus overrides)."""
+    now = today()
+    return {"first": workdays.FIRST_YEAR, "last": workdays.LAST_YEAR, "version": workdays.LIBRARY_VERSION,
+            "year_known": workdays.FIRST_YEAR <= year <= workdays.LAST_YEAR,
+            "unknown_ahead": workdays.unknown_years(now, now + dt.timedelta(days=366))}

@@ -69,8 +69,11 @@ class UseForm:
 
     amount: Annotated[Decimal | None, Money(min=0, max=MAX_AMOUNT, required=True)] = None
     number: Annotated[int | None, Int(min=None)] = None
-    job_type: Annotated[str, Text(max_len=30)] = ""
+    # By hand a slip names a return repair (checked by number) or "other" with a note (#12.5); ticket slips
+    # are recorded by the tickets domain itself, which knows its ticket.
+    job_type: Annotated[str, Choice(("rma", "other"), required=True)] = ""
     job_id: Annotated[str, Text(max_len=40)] = ""
+    job_note: Annotated[str, Text(max_len=200)] = ""
 
 
 @dataclass

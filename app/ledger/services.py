@@ -20,11 +20,11 @@ from app.core.i18n import _
 from app.core.errors import DomainError, not_found, refused
 from app.core.status import update_versioned
 from app.ledger.slip_reports import (STATES, book_slips, books_to_exchange, get_book, holder_books_in_month,  # noqa: F401
-                                     list_books, reconcile_month, stock_books, summarize)
+                                     in_month, list_books, reconcile_month, stock_books, summarize)
 from app.ledger.status import BOOK_TRANSITIONS, SLIP_TRANSITIONS
 from app.core.dates import as_date, today
 from app.core.db import is_unique_violation
-from app.ledger.common import can, carries_books, ledger_tx, moved, user_row
+from app.ledger.common import can, carries_books, ledger_tx, month_bounds, moved, user_row  # noqa: F401
 from app.core.money import from_fen, to_fen
 
 MAX_BOOK = 1000
@@ -257,9 +257,42 @@ async def hand_back(actor: Actor, book_id: int, *, reason: str, handed_on: dt.da
 
 # ---------------------------------------------------------------- use (R-SLIP-02, 03)
 
+JOB_TYPES = ("rma", "ticket", "other")
+
+
+async def rma_by_number(number: str) -> dict | None:
+    """The RMA numbered `number` (id, number), or None."""
+    # TODO(api): app.rma.api has no lookup by number; ask rma for `rma_by_number(number) -> dict | None`.
+    rows = await fetch("SELECT id, number FROM rma WHERE number = {}", number)
+    return rows[0] if rows else None
+
+
+async def _check_job(job_type: str, job_id: str, job_note: str, errors: dict[str, str]) -> str:
+    """R-SLIP-03 (#12.5): the job a slip names must exist. An RMA by its number (normalised to how it is
+    stored); a ticket is named by the tickets domain itself when it records its slip (there is no tickets
+    lookup to check a typed number against yet); "other" needs a note saying what the job was."""
+    if job_type not in JOB_TYPES:
+        errors["job_type"] = _("Choose the kind of job.")
+    elif job_type == "other":
+        if not job_note:
+            errors["job_note"] = _("Say what the job was.")
+    elif not job_id:
+        errors["job_id"] = _("A slip must name the job it was written for.")
+    elif job_type == "rma":
+        rma = await rma_by_number(job_id.upper())
+        if rma is None:
+            errors["job_id"] = _("There is no return repair numbered %(n)s.", n=job_id)
+        else:
+            return rma["number"]
+    return job_id
+
+
 async def record_slip_use(actor: Actor, holder_user_id: int, number: int, job_type: str, job_id: str | int,
-                          amount: Decimal, *, used_at: dt.datetime | None = None) -> int:
+                          amount: Decimal, *, used_at: dt.datetime | None = None, job_note: str = "") -> int:
     """R-SLIP-02/03: the holder's job was written on paper slip `number`.
+
+    The job is a real RMA (by number), a ticket (named by the tickets domain when it records its own slip),
+    or "other" with a note (#12.5); an RMA number that does not exist is refused and nothing is written.
 
     The number must be the holder's next unused number; a later number is refused unless every
     skipped number has been voided first. Joins the caller's write transaction when there is one
@@ -268,8 +301,8 @@ async def record_slip_use(actor: Actor, holder_user_id: int, number: int, job_ty
     """
     errors: dict[str, str] = {}
     job_type, job_id = (job_type or "").strip(), str(job_id or "").strip()
-    if not job_type or not job_id:
-        errors["job_id"] = _("A slip must name the job it was written for.")  # R-SLIP-03
+    job_note = (job_note or "").strip()[:200]
+    job_id = await _check_job(job_type, job_id, job_note, errors)  # R-SLIP-03
     try:
         fen = to_fen(amount) if amount is not None and amount != "" else None
     except Exception:
@@ -301,16 +334,17 @@ async def record_slip_use(actor: Actor, holder_user_id: int, number: int, job_ty
                 errors={"number": _("Expected %(e)s.", e=expected)})
         when = used_at or utcnow()
         rows = await fetch(
-            "UPDATE slip SET state = 'used', job_type = {}, job_id = {}, amount_fen = {}, used_at = {}, state_on = {}, "
+            "UPDATE slip SET state = 'used', job_type = {}, job_id = {}, job_note = {}, amount_fen = {}, used_at = {}, state_on = {}, "
             "holder_user_id = {}, version = version + 1, updated_at = {} "  # cas-ok: by (book, number), only in number order (NOT EXISTS), one statement
             "WHERE book_id = {} AND number = {} AND state = 'unused' AND NOT EXISTS "
             "(SELECT 1 FROM slip lo WHERE lo.book_id = slip.book_id AND lo.number < slip.number "
             "AND lo.state = 'unused') RETURNING id",
-            job_type, job_id, fen, when, as_date(when.astimezone(_tz())), holder_user_id, utcnow(), book["id"], number)
+            job_type, job_id, job_note, fen, when, as_date(when.astimezone(_tz())), holder_user_id, utcnow(), book["id"], number)
         if not rows:
             raise _stale(_("Number %(n)s was recorded by someone else meanwhile.", n=number))
         await record(actor, "slip.used", "slip", rows[0]["id"],
-                     after={"number": number, "job_type": job_type, "job_id": job_id, "amount": str(from_fen(fen))})
+                     after={"number": number, "job_type": job_type, "job_id": job_id, "job_note": job_note or None,
+                            "amount": str(from_fen(fen))})
     return rows[0]["id"]
 
 
@@ -420,7 +454,8 @@ async def transfer_slip(actor: Actor, from_slip_id: int, *, to_number: int | Non
         now = utcnow()
         await moved("slip", target[0]["id"], None, SLIP_TRANSITIONS["use_backup"], actor,
                     _("Backup slip %(n)s was used by someone else meanwhile.", n=to_number), column="state", now=now,
-                    sets={"job_type": src["job_type"], "job_id": src["job_id"], "amount_fen": src["amount_fen"],
+                    sets={"job_type": src["job_type"], "job_id": src["job_id"], "job_note": src["job_note"],
+                          "amount_fen": src["amount_fen"],
                           "used_at": now, "state_on": signed_on, "holder_user_id": src["holder_user_id"]},
                     returning="id")
         await fetch(

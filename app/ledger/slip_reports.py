@@ -71,13 +71,14 @@ async def book_slips(book_ids: list[int]) -> list[dict]:
         return []
     marks = ", ".join("{}" for _i in book_ids)
     rows = await fetch(
-        "SELECT s.id, s.book_id, s.series, s.number, s.state, s.state_on, s.used_at, s.job_type, s.job_id, s.amount_fen, "
-        "s.has_delay, s.version, s.holder_user_id, v.reason AS void_reason, v.handed_in_on, "
+        "SELECT s.id, s.book_id, s.series, s.number, s.state, s.state_on, s.used_at, s.job_type, s.job_id, s.job_note, s.amount_fen, "
+        "s.has_delay, s.version, s.holder_user_id, bk.kind AS book_kind, bk.holder_user_id AS book_holder_user_id, "
+        "v.reason AS void_reason, v.handed_in_on, "
         "tf.signed_by, tfs.number AS to_number, tts.number AS from_number, "
         "(SELECT SUM(r.amount_fen) FROM receivable r WHERE r.source_type = s.job_type AND r.source_id = s.job_id "
         " AND s.job_id <> '') AS receivable_fen, "
         "(SELECT d.reason FROM slip_delay d WHERE d.slip_id = s.id ORDER BY d.id DESC LIMIT 1) AS delay_reason "
-        "FROM slip s LEFT JOIN slip_void v ON v.slip_id = s.id "
+        "FROM slip s JOIN slip_book bk ON bk.id = s.book_id LEFT JOIN slip_void v ON v.slip_id = s.id "
         "LEFT JOIN slip_transfer tf ON tf.from_slip_id = s.id LEFT JOIN slip tfs ON tfs.id = tf.to_slip_id "
         "LEFT JOIN slip_transfer tt ON tt.to_slip_id = s.id LEFT JOIN slip tts ON tts.id = tt.from_slip_id "
         f"WHERE s.book_id IN ({marks}) ORDER BY s.book_id, s.number", *book_ids)
@@ -89,10 +90,13 @@ async def book_slips(book_ids: list[int]) -> list[dict]:
         top = max((s["number"] for s in slips if s["state"] != "unused"), default=None)
         latest = None
         for s in slips:
-            s["missing"] = s["state"] == "unused" and top is not None and s["number"] < top
+            # A backup book is drawn on in whatever order transfers need (R-SLIP-05): its unused lower
+            # numbers are not gaps and its numbers are not "used out of order".
+            regular = s["book_kind"] != "backup"
+            s["missing"] = regular and s["state"] == "unused" and top is not None and s["number"] < top
             used_at = s["used_at"]
-            s["out_of_order"] = bool(s["state"] in ("used", "transferred") and used_at is not None and latest is not None
-                                     and str(_iso(used_at)) < str(_iso(latest)))
+            s["out_of_order"] = bool(regular and s["state"] in ("used", "transferred") and used_at is not None
+                                     and latest is not None and str(_iso(used_at)) < str(_iso(latest)))
             if s["state"] in ("used", "transferred") and used_at is not None and (latest is None or str(_iso(used_at)) > str(_iso(latest))):
                 latest = used_at
             rec = s["receivable_fen"]
@@ -133,9 +137,10 @@ async def _reconcile_month(month: str) -> dict:
         "FROM slip s WHERE s.state_on >= {} AND s.state_on <= {} GROUP BY s.holder_user_id", start, end)
     touched = ("SELECT book_id, MAX(number) AS top FROM slip WHERE state_on >= {} AND state_on <= {} "
                "AND state <> 'unused' GROUP BY book_id")
-    gaps = await fetch(
+    gaps = await fetch(  # backup books are drawn on in any order: no gaps there
         f"SELECT b.holder_user_id AS uid, COUNT(*) AS n FROM slip s JOIN ({touched}) t ON t.book_id = s.book_id "
-        "JOIN slip_book b ON b.id = s.book_id WHERE s.state = 'unused' AND s.number < t.top GROUP BY b.holder_user_id",
+        "JOIN slip_book b ON b.id = s.book_id WHERE s.state = 'unused' AND s.number < t.top AND b.kind = 'regular' "
+        "GROUP BY b.holder_user_id",
         start, end)
     # Out of order: a lower number of the same book was used later. The running MAX up to the current row
     # (incremental in SQLite and PostgreSQL) exceeds this row's time exactly when such a number exists.
@@ -143,6 +148,7 @@ async def _reconcile_month(month: str) -> dict:
         "SELECT uid, COUNT(*) AS n FROM (SELECT s.holder_user_id AS uid, s.state_on, s.used_at, MAX(s.used_at) OVER "
         "(PARTITION BY s.book_id ORDER BY s.number ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run_max "
         "FROM slip s WHERE s.book_id IN (SELECT book_id FROM slip WHERE state_on >= {} AND state_on <= {}) "
+        "AND s.book_id IN (SELECT id FROM slip_book WHERE kind = 'regular') "
         "AND s.state IN ('used', 'transferred')) x "
         "WHERE x.run_max > x.used_at AND x.state_on >= {} AND x.state_on <= {} GROUP BY uid",
         start, end, start, end)
@@ -183,6 +189,26 @@ async def holder_books_in_month(holder_user_id: int, month: str) -> list[dict]:
         "AND state_on >= {} AND state_on <= {}) OR (holder_user_id = {} AND status = 'issued' AND kind = 'regular' "
         "AND (issued_on IS NULL OR issued_on <= {})) ORDER BY series, first_number",
         holder_user_id, start, end, holder_user_id, end)
+
+
+def in_month(slips: list[dict], holder_user_id: int, start: dt.date, end: dt.date) -> list[dict]:
+    """The numbers behind one repairer's row of the month's summary (`_reconcile_month`), from `book_slips()` of
+    the books the repairer touched: the slips accounted for in the month by this repairer, and the gaps — unused
+    numbers of this repairer's regular books below the highest number accounted for in the month."""
+    tops: dict[int, int] = {}
+    for s in slips:
+        if s["state"] != "unused" and s["state_on"] and start <= s["state_on"] <= end:
+            tops[s["book_id"]] = max(tops.get(s["book_id"], 0), s["number"])
+    out = []
+    for s in slips:
+        if s["state"] == "unused":
+            s["missing"] = (s["book_kind"] != "backup" and s["book_holder_user_id"] == holder_user_id
+                            and s["number"] < tops.get(s["book_id"], 0))
+            if s["missing"]:
+                out.append(s)
+        elif s["holder_user_id"] == holder_user_id and s["state_on"] and start <= s["state_on"] <= end:
+            out.append(s)
+    return out
 
 
 def summarize(slips: list[dict]) -> dict:

@@ -54,6 +54,7 @@ class Slip(Table, tablename="slip"):
     used_at = Timestamptz(null=True, default=None)
     job_type = Varchar(length=30, default="")
     job_id = Varchar(length=40, default="")
+    job_note = Varchar(length=200, default="")  # what the job was, when job_type is "other"
     amount_fen = BigInt(default=0)
     has_delay = Boolean(default=False)
     version = Integer(default=1)

@@ -37,3 +37,11 @@ async def issued_book(finance: Actor, holder: Actor, *, per_book: int = 10, firs
 async def backup_book(finance: Actor, code: str, first: int, per_book: int = 5) -> int:
     [book_id] = await slips.create_books(finance, series=code, first_number=first, per_book=per_book, kind="backup")
     return book_id
+
+
+async def real_rma() -> str:
+    """The number of a real, newly received RMA (a slip may only name an RMA that exists, #12.5)."""
+    from app.rma.api import get_rma
+    from tests.rma.factories import make_rma
+
+    return (await get_rma(await make_rma("received")))["number"]

@@ -14,7 +14,7 @@ from app.ledger import services as slips
 from app.core.dates import today
 from app.ledger.common import clear_cache
 from seed.factories import unique
-from tests.ledger.factories import actor, issued_book, series
+from tests.ledger.factories import actor, issued_book, real_rma, series
 
 
 async def _uid(client) -> int:
@@ -96,11 +96,31 @@ async def test_holder_records_slip_out_of_order_refused(login_as):
     finance = await actor("finance")
     me = await login_as("field")
     book = await issued_book(finance, await _as_actor(me, "field"), per_book=5)
-    bad = await me.post_form(f"/slips/books/{book['id']}/use", {"number": "3", "job_type": "ticket", "job_id": "T-9", "amount": "10"})
+    number = await real_rma()
+    bad = await me.post_form(f"/slips/books/{book['id']}/use", {"number": "3", "job_type": "rma", "job_id": number, "amount": "10"})
     assert bad.status_code == 400 and "e-number" in bad.text
     assert await _count("SELECT COUNT(*) AS n FROM slip WHERE book_id = {} AND state = 'used'", book["id"]) == 0
-    ok = await me.post_form(f"/slips/books/{book['id']}/use", {"number": "1", "job_type": "ticket", "job_id": "T-9", "amount": "10"})
+    ok = await me.post_form(f"/slips/books/{book['id']}/use", {"number": "1", "job_type": "rma", "job_id": number, "amount": "10"})
     assert ok.status_code == 303
+
+
+async def test_slip_use_form_refuses_jobs_that_do_not_exist(login_as):
+    """#12.5 over HTTP: an RMA number that does not exist, a typed ticket number, and "other" without a note are
+    each a 400 at their field and write nothing; "other" with a note is recorded and shown with it."""
+    finance = await actor("finance")
+    me = await login_as("field")
+    book = await issued_book(finance, await _as_actor(me, "field"), per_book=5)
+    url = f"/slips/books/{book['id']}/use"
+    for data, field in (({"job_type": "rma", "job_id": "RMA-2026-999999"}, "e-job_id"),
+                        ({"job_type": "ticket", "job_id": "T-9"}, "e-job_type"),
+                        ({"job_type": "other", "job_id": ""}, "e-job_note")):
+        bad = await me.post_form(url, {"number": "1", "amount": "10", **data})
+        assert bad.status_code == 400 and field in bad.text, data
+    assert await _count("SELECT COUNT(*) AS n FROM slip WHERE book_id = {} AND state = 'used'", book["id"]) == 0
+    ok = await me.post_form(url, {"number": "1", "amount": "0", "job_type": "other", "job_note": "客户门店临时检修"})
+    assert ok.status_code == 303
+    page = await me.get(f"/slips/books/{book['id']}")
+    assert "客户门店临时检修" in page.text
 
 
 async def test_void_transfer_delay_handback_over_http(login_as):
@@ -117,7 +137,7 @@ async def test_void_transfer_delay_handback_over_http(login_as):
     assert ok.status_code == 303
     stale = await client.post_form(f"/slips/{s1['id']}/void", {"reason": "again", "handed_in_on": today().isoformat(), "version": str(s1["version"])})
     assert stale.status_code == 409
-    await slips.record_slip_use(tech, tech.user_id, 2, "rma", "R-1", Decimal("50"))
+    await slips.record_slip_use(tech, tech.user_id, 2, "rma", await real_rma(), Decimal("50"))
     s2 = (await fetch("SELECT * FROM slip WHERE book_id = {} AND number = 2", book["id"]))[0]
     moved = await client.post_form(f"/slips/{s2['id']}/transfer", {"to_number": "501", "signed_by": "张伟", "signed_on": today().isoformat(), "version": str(s2["version"])})
     assert moved.status_code == 303
@@ -388,3 +408,85 @@ async def test_statement_moves_leave_a_history(login_as):
     rows = await fetch("SELECT from_status, to_status, action FROM status_change WHERE table_name = 'ar_statement' "
                        "AND row_id = {} ORDER BY version", sid)
     assert [(r["from_status"], r["to_status"], r["action"]) for r in rows] == [("draft", "reviewed", "review")]
+
+
+# ---------------------------------------------------------------- #12.6: the drill-down agrees with the summary
+
+_K = re.compile(r'data-k="([a-z_]+)">(\d+)<')
+
+
+def _counts(html: str, row_id: str | None = None) -> dict[str, int]:
+    """The numbers marked data-k on a page (or in the summary row `row_id`)."""
+    if row_id is not None:
+        html = html[html.index(f'id="{row_id}"'):]
+        html = html[:html.index("</tr>")]
+    return {k: int(v) for k, v in _K.findall(html)}
+
+
+async def _slip_state(book_id: int, number: int, state: str, when: dt.datetime, holder: int | None) -> None:
+    await fetch("UPDATE slip SET state = {}, job_type = 'other', job_note = '测试', amount_fen = 100, used_at = {}, "
+                "state_on = {}, holder_user_id = {} WHERE book_id = {} AND number = {}",
+                state, when, when.date(), holder, book_id, number)
+
+
+async def test_reconcile_drill_down_honours_the_month_and_backup_books(login_as):
+    """A known data set over October and November: the repairer's summary row and the drill-down show the same
+    numbers for each month; numbers of a backup book drawn on out of sequence are neither gaps nor out of order."""
+    client = await login_as("finance")
+    finance = await _as_actor(client, "finance")
+    tech = await actor("field")
+    book = await issued_book(finance, tech, per_book=10)
+    [backup] = await slips.create_books(finance, series=book["series"], first_number=900, per_book=5, kind="backup")
+    at = lambda m, d, h=10: dt.datetime(2026, m, d, h, tzinfo=dt.timezone.utc)  # noqa: E731
+    for number, state, when in ((1, "used", at(10, 5)), (2, "used", at(10, 6)),      # October: 2 used, in order
+                                (3, "used", at(11, 3)), (4, "used", at(11, 2)),      # November: 4 used before 3
+                                (6, "used", at(11, 10)), (7, "void", at(11, 11))):   # … 5 skipped (a gap), 7 voided
+        await _slip_state(book["id"], number, state, when, tech.user_id)
+    for number, when in ((903, at(11, 4)), (901, at(11, 6))):  # backup slips for two late repairs, 903 first
+        await _slip_state(backup, number, "used", when, tech.user_id)
+    clear_cache()  # written without the services (no revision stamp)
+    expected = {"2026-10": {"used": 2, "void": 0, "missing": 0, "out_of_order": 0},
+                "2026-11": {"used": 5, "void": 1, "missing": 1, "out_of_order": 1}}
+    for month, want in expected.items():
+        summary = await client.get(f"/slips/reconcile?month={month}")
+        row = _counts(summary.text, f"rec-{tech.user_id}")
+        assert {k: row[k] for k in want} == want, (month, row)
+        detail = await client.get(f"/slips/reconcile?month={month}&holder={tech.user_id}")
+        shown = _counts(detail.text)
+        assert {k: shown[k] for k in want} == want, (month, shown)
+    # The whole book still shows every number (and the backup book's unused 900/902 are not missing).
+    rows = await slips.book_slips([book["id"], backup])
+    assert [s["number"] for s in rows if s["missing"]] == [5]
+    assert [s["number"] for s in rows if s["out_of_order"]] == [4]
+
+
+# ---------------------------------------------------------------- #12: Chinese wording in the ledger
+
+
+async def test_chinese_wording_of_ledger_pages(login_as):
+    """台账 (not 台帐); a void says 已作废 (not 已保存); the book button is not the ambiguous 未收; a statement's
+    period is its month (2026年10月, not 2026年10月31日); the Monday review is about overdue receivables."""
+    client = await login_as("finance")
+    finance = await _as_actor(client, "finance")
+    bench = await login_as("bench")
+    assert "我的销售台账" in (await bench.get("/")).text and "台帐" not in (await bench.get("/receivables/ledger")).text
+    tech = await actor("field")
+    book = await issued_book(finance, tech, per_book=3)
+    s1 = (await fetch("SELECT * FROM slip WHERE book_id = {} AND number = 1", book["id"]))[0]
+    voided = await client.post_form(f"/slips/{s1['id']}/void", {"reason": "写错", "handed_in_on": today().isoformat(),
+                                                               "version": str(s1["version"])})
+    assert voided.status_code == 303
+    page = await client.get(voided.headers["location"].split("#")[0])
+    assert "已作废" in page.text and "已保存" not in page.text
+    books = await client.get(f"/slips?holder={tech.user_id}")
+    assert "查看本册" in books.text and ">未收<" not in books.text
+    desk = await _as_actor(await login_as("desk"), "desk")
+    name = unique("月结")
+    await ar.post_receivable(desk, "ticket", unique("T"), None, name, "monthly", Decimal("10"), "服务费", None,
+                             posted_on=dt.date(2026, 10, 20))
+    sid = await ar.draft_statement(desk, name, "2026-10")
+    listing = await client.get("/receivables/statements?status=draft")
+    assert "2026年10月" in listing.text and "2026年10月31日" not in listing.text
+    detail = await client.get(f"/receivables/statements/{sid}")
+    assert "2026年10月" in detail.text and "2026年10月31日" not in detail.text
+    assert "周一逾期应收款审核" in (await client.get("/receivables/overdue")).text

@@ -48,13 +48,13 @@ async def test_r_ar_02_retail_due_in_seven_working_days_skipping_holidays():
     """R-AR-02: retail is due 7 working days after posting — weekends and public holidays skipped."""
     # Thu 2026-09-24 → Fri 25 is 中秋节 (holiday) → Mon 28, Tue 29, Wed 30, Thu 1 Oct (国庆 holiday)…
     due = await ar.add_working_days(dt.date(2026, 9, 24), 7)
-    # Working: 28, 29, 30 Sep; 1, 2, 5, 6, 7 Oct off (holidays) and 3/4 weekend; then 8, 9, 12, 13 Oct.
-    assert due == dt.date(2026, 10, 13)
+    # Working: 28, 29, 30 Sep; 1–7 Oct off; then 8, 9, Sat 10 (国庆节调休, a make-up working day), 12 Oct.
+    assert due == dt.date(2026, 10, 12)
     desk = await actor("desk")
     rid = await post_receivable(desk, "ticket", "R1", None, _customer(), "retail", Decimal("50"), "repair", None,
                                 posted_on=dt.date(2026, 9, 24))
     row = (await fetch("SELECT due_date FROM receivable WHERE id = {}", rid))[0]
-    assert str(row["due_date"])[:10] == "2026-10-13"
+    assert str(row["due_date"])[:10] == "2026-10-12"
 
 
 async def test_working_day_calendar_make_up_day_counts():

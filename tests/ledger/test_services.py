@@ -13,7 +13,7 @@ from app.ledger import services as slips
 from app.core.errors import DomainError
 from app.core.dates import today
 from app.ledger.common import clear_cache
-from tests.ledger.factories import actor, backup_book, issued_book, repairer, series
+from tests.ledger.factories import actor, backup_book, issued_book, real_rma, repairer, series
 
 
 async def _slip(book_id: int, number: int) -> dict:
@@ -111,7 +111,10 @@ async def test_r_slip_03_every_field_required():
     await issued_book(finance, tech, per_book=5)
     with pytest.raises(DomainError) as err:
         await slips.record_slip_use(tech, tech.user_id, 1, "", "", None)
-    assert {"job_id", "amount"} <= set(err.value.errors)
+    assert {"job_type", "amount"} <= set(err.value.errors)
+    with pytest.raises(DomainError) as err:
+        await slips.record_slip_use(tech, tech.user_id, 1, "rma", "", Decimal("1"))
+    assert set(err.value.errors) == {"job_id"}
 
 
 async def test_r_slip_02_record_use_joins_caller_transaction():
@@ -200,7 +203,8 @@ async def test_r_slip_05_transfer_to_backup_slip():
     finance, tech = await actor("finance"), await repairer()
     book = await issued_book(finance, tech, per_book=5)
     await backup_book(finance, book["series"], 900)
-    await slips.record_slip_use(tech, tech.user_id, 1, "rma", "RMA-9", Decimal("88.50"))
+    number = await real_rma()
+    await slips.record_slip_use(tech, tech.user_id, 1, "rma", number, Decimal("88.50"))
     s = await _slip(book["id"], 1)
     with pytest.raises(DomainError) as err:
         await slips.transfer_slip(finance, s["id"], to_number=2, signed_by="王", signed_on=today(), version=s["version"])
@@ -208,7 +212,7 @@ async def test_r_slip_05_transfer_to_backup_slip():
     await slips.transfer_slip(finance, s["id"], to_number=901, signed_by="王经理", signed_on=today(), version=s["version"])
     assert (await _slip(book["id"], 1))["state"] == "transferred"
     target = (await fetch("SELECT * FROM slip WHERE series = {} AND number = 901", book["series"]))[0]
-    assert (target["state"], target["job_id"], target["amount_fen"], target["holder_user_id"]) == ("used", "RMA-9", 8850, tech.user_id)
+    assert (target["state"], target["job_id"], target["amount_fen"], target["holder_user_id"]) == ("used", number, 8850, tech.user_id)
 
 
 async def test_r_slip_06_delay_slip_attached():
@@ -282,3 +286,66 @@ async def test_cached_reports_follow_every_write():
     assert [c for c in (await ar.ageing())["all_customers"] if c["customer_name"] == name][0]["b0"] == 500
     await ar.record_payment(finance, ar.new_token(), amount="5", received_on=today(), method="cash", receivable_id=rid)
     assert not [c for c in (await ar.ageing())["all_customers"] if c["customer_name"] == name]
+
+
+# ---------------------------------------------------------------- #12.5: a used slip names a real job
+
+
+async def test_r_slip_03_unknown_rma_number_refused_nothing_written():
+    """A slip naming an RMA number that does not exist is refused at the field; the slip stays unused, no audit."""
+    finance, tech = await actor("finance"), await repairer()
+    book = await issued_book(finance, tech, per_book=3)
+    before = (await fetch("SELECT COUNT(*) AS n FROM audit_event WHERE action = 'slip.used'"))[0]["n"]
+    with pytest.raises(DomainError) as err:
+        await slips.record_slip_use(tech, tech.user_id, 1, "rma", "RMA-2026-999999", Decimal("10"))
+    assert set(err.value.errors) == {"job_id"} and err.value.status == 400
+    assert (await _slip(book["id"], 1))["state"] == "unused"
+    assert (await fetch("SELECT COUNT(*) AS n FROM audit_event WHERE action = 'slip.used'"))[0]["n"] == before
+
+
+async def test_r_slip_03_real_rma_accepted_in_any_case():
+    """A real RMA number is accepted (typed in lower case too) and stored as the RMA spells it."""
+    finance, tech = await actor("finance"), await repairer()
+    book = await issued_book(finance, tech, per_book=3)
+    number = await real_rma()
+    await slips.record_slip_use(tech, tech.user_id, 1, "rma", number.lower(), Decimal("10"))
+    s = await _slip(book["id"], 1)
+    assert (s["state"], s["job_type"], s["job_id"]) == ("used", "rma", number)
+
+
+async def test_r_slip_03_other_job_needs_a_note():
+    """An "other" job is accepted only with a note saying what it was; an unknown job kind is refused."""
+    finance, tech = await actor("finance"), await repairer()
+    book = await issued_book(finance, tech, per_book=3)
+    with pytest.raises(DomainError) as err:
+        await slips.record_slip_use(tech, tech.user_id, 1, "other", "", Decimal("0"))
+    assert set(err.value.errors) == {"job_note"}
+    with pytest.raises(DomainError) as err:
+        await slips.record_slip_use(tech, tech.user_id, 1, "whatever", "X1", Decimal("0"))
+    assert set(err.value.errors) == {"job_type"}
+    assert (await _slip(book["id"], 1))["state"] == "unused"
+    await slips.record_slip_use(tech, tech.user_id, 1, "other", "", Decimal("0"), job_note="展会现场临时调试")
+    s = await _slip(book["id"], 1)
+    assert (s["state"], s["job_type"], s["job_note"]) == ("used", "other", "展会现场临时调试")
+
+
+# ---------------------------------------------------------------- #12.7: demo numbers come from the live counters
+
+
+async def test_seeded_slip_jobs_draw_numbers_a_new_rma_never_reuses():
+    """The demo seed numbers its slip jobs from the same counters as live documents: a receivable or slip it
+    writes names an RMA / service-slip number that the next real RMA does not get again."""
+    from app.core.db import write_transaction
+    from app.core.numbers import next_number
+    from seed.ledger import number_jobs
+
+    day = today()
+    rows = [[0, "WX", n, "used", None, day, None, kind, "", 100, False, 1, None]
+            for n, kind in enumerate(("rma", "ticket", "rma"))]
+    await number_jobs(rows)
+    named = [r[8] for r in rows]
+    assert named[0].startswith("RMA-") and named[2].startswith("RMA-") and named[1].startswith("FW-")
+    assert len(set(named)) == 3
+    async with write_transaction():
+        fresh = (await next_number("rma", entity_type="rma", today=day)).formatted
+    assert fresh not in named and fresh > max(named[0], named[2])

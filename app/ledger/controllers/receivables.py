@@ -19,7 +19,7 @@ from app.core.xlsx import workbook, xlsx_response
 from app.ledger import labels
 from app.ledger import receivables as ar
 from app.ledger import schemas
-from app.ledger.common import week_start
+from app.ledger.common import ledger_setting, week_start
 from app.ledger.controllers._common import ctx as _ctx
 from app.ledger.controllers._common import int_or_none as _int
 from app.ledger.controllers._common import month_or_current as _month
@@ -289,10 +289,10 @@ class ReceivableController(Controller):
 
     @get("/calendar", name="receivables.calendar")
     async def calendar(self, request: Request, year: FromQuery[int | None] = None) -> Response:
-        year = year or today().year
-        return render(request, "ledger/calendar.html",
-                      **_ctx(days=await ar.calendar_days(year), year=year, errors={}, message="", form={},
-                             can_edit=can(request.scope["user"], "ledger.calendar.edit")))
+        if year is None or not 2000 <= year <= 2100:  # an absurd ?year= shows this year, never a 500
+            year = today().year
+        return await _calendar_page(request, year, errors={}, message="", form={},
+                                    can_edit=can(request.scope["user"], "ledger.calendar.edit"))
 
     @post("/calendar", opt=perm("ledger.calendar.edit"))
     async def calendar_set(self, request: Request) -> Response:
@@ -309,9 +309,8 @@ class ReceivableController(Controller):
             if not rerender(exc):
                 raise
             year = (day or today()).year
-            return render(request, "ledger/calendar.html", status_code=400,
-                          **_ctx(days=await ar.calendar_days(year), year=year, errors=exc.errors, message=exc.message,
-                                 form=data, can_edit=True))
+            return await _calendar_page(request, year, status_code=400, errors=exc.errors, message=exc.message,
+                                        form=data, can_edit=True)
         return redirect(request, f"/receivables/calendar?year={day.year}", flash=_("Calendar saved."))
 
 
@@ -349,3 +348,10 @@ class SalesLedgerController(Controller):
                 raise
             return redirect(request, target, flash=exc.message, level="warning")
         return redirect(request, target, flash=_("Week reconciled."))
+
+
+async def _calendar_page(request: Request, year: int, status_code: int = 200, **extra: Any) -> Response:
+    """The working-day calendar: official days and overrides of `year`, the coverage warning, the retail term."""
+    return render(request, "ledger/calendar.html", status_code=status_code,
+                  **_ctx(days=await ar.calendar_days(year), year=year, coverage=ar.calendar_coverage(year),
+                         retail_days=await ledger_setting("ledger.retail_due_working_days"), **extra))

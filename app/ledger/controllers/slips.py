@@ -120,7 +120,10 @@ class SlipController(Controller):
             return await self._book_page(request, slip["book_id"], status_code=exc.status, errors=exc.errors,
                                          message=exc.message, form=data, slip_id=slip_id, action=action)
         back = "/slips/mine" if not _is_office(request) else f"/slips/books/{slip['book_id']}"
-        return redirect(request, f"{back}#n{slip['number']}", flash=_("Slip %(n)s saved.", n=slip["number"]))
+        done = {"void": _("Slip %(n)s voided.", n=slip["number"]),
+                "transfer": _("Slip %(n)s moved to a backup slip.", n=slip["number"]),
+                "delay": _("Delay slip recorded for slip %(n)s.", n=slip["number"])}
+        return redirect(request, f"{back}#n{slip['number']}", flash=done.get(action) or _("Slip %(n)s saved.", n=slip["number"]))
 
     @post("/{slip_id:int}/void", opt=perm("ledger.slips.manage", "ledger.slips.carry"))
     async def void(self, request: Request, slip_id: FromPath[int]) -> Response:
@@ -156,7 +159,7 @@ class SlipController(Controller):
         try:
             form = parse_or_raise(schemas.UseForm, data)
             await slips.record_slip_use(actor(request), book["holder_user_id"], form.number, form.job_type, form.job_id,
-                                        form.amount)
+                                        form.amount, job_note=form.job_note)
         except DomainError as exc:
             if not rerender(exc):
                 raise
@@ -210,6 +213,9 @@ class SlipController(Controller):
             data["books"] = await slips.holder_books_in_month(holder, month)
         if "books" in data:
             rows = await slips.book_slips([b["id"] for b in data["books"]])
+            if holder and not book:  # a repairer's row of the month: the same numbers the summary counts
+                start, end = slips.month_bounds(month)
+                rows = slips.in_month(rows, holder, start, end)
             data["detail_summary"] = slips.summarize(rows)
             if only == "problems":  # gaps, out-of-order use, amounts that do not tie, stubs not handed in
                 rows = [s for s in rows if s["missing"] or s["out_of_order"] or s["mismatch"]
@@ -262,7 +268,7 @@ class SlipController(Controller):
                     flags.append(_("Does not tie"))
                 transfer = (f"→ {s['to_number']}" if s["to_number"] else "") + (f"← {s['from_number']}" if s["from_number"] else "")
                 rows.append([s["series"], s["number"], str(states[state]), s["state_on"],
-                             f"{s['job_type']} {s['job_id']}".strip(), from_fen(s["amount_fen"]) if s["state"] in ("used", "transferred") else None,
+                             (f"{labels.SOURCES['other']}：{s['job_note']}" if s["job_type"] == "other" else f"{labels.SOURCES.get(s['job_type'], '')} {s['job_id']}".strip()), from_fen(s["amount_fen"]) if s["state"] in ("used", "transferred") else None,
                              from_fen(s["receivable_fen"]) if s["receivable_fen"] is not None else None,
                              s["void_reason"] or "", transfer, s["delay_reason"] or "", ", ".join(flags)])
             sheets = [(_("Slips") + " " + data["month"], head, rows)]
