@@ -11,9 +11,6 @@ from app.core.roles import parse_roles
 from app.core.db import fetch
 
 
-# Transitional name for app.rma, which still catches `app.ledger.common.LedgerError` (not through
-# app.ledger.api); the ledger itself raises core's DomainError. Drop once rma catches DomainError.
-LedgerError = DomainError
 
 
 def month_bounds(month: str) -> tuple[dt.date, dt.date]:

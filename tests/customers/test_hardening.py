@@ -45,7 +45,7 @@ async def test_customer_input_refuses_control_characters_in_a_single_line_field(
     name = unique("控制符") + bad + "公司"
     data = svc.CustomerInput(name=name, office_id=str(await make_office()))
     assert "name" in data.clean()
-    with pytest.raises(svc.CustomerError) as exc:
+    with pytest.raises(DomainError) as exc:
         await svc.create_customer(DESK, data)
     assert exc.value.status == 400 and "name" in exc.value.errors
     assert await count("SELECT COUNT(*) AS n FROM customer WHERE name LIKE {}", name[:-3] + "%") == 0
@@ -68,7 +68,7 @@ async def test_device_input_refuses_control_characters(field):
     cid = await make_customer()
     data = svc.DeviceInput(serial=unique("CTL").upper(), model="DS-1", customer_id=str(cid), system="cctv")
     setattr(data, field, (getattr(data, field) or "x") + "\x0b")
-    with pytest.raises(svc.CustomerError) as exc:
+    with pytest.raises(DomainError) as exc:
         await svc.create_device(DESK, data)
     assert field in exc.value.errors
 
@@ -81,7 +81,7 @@ async def test_contract_and_office_inputs_refuse_control_characters():
     contract = svc.ContractInput(title="维保合同", start_date="2026-01-01", end_date="2026-12-31", notes="甲\n乙\t丙")
     assert contract.clean() == {}
     assert "name" in svc.OfficeInput(code="X1", name="网点\x1b").clean()
-    with pytest.raises(svc.CustomerError):
+    with pytest.raises(DomainError):
         await svc.create_contract(DESK, cid, svc.ContractInput(title="\x00", start_date="2026-01-01",
                                                                end_date="2026-12-31"))
     assert await count("SELECT COUNT(*) AS n FROM contract WHERE customer_id = {}", cid) == 0

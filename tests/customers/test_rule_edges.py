@@ -5,6 +5,8 @@ import datetime as dt
 
 import pytest
 
+from app.core.errors import DomainError
+
 from app.core.audit.services import SYSTEM, Actor
 from app.core.settings import REGISTRY, set_setting, setting
 from app.customers import renewals
@@ -153,7 +155,7 @@ async def test_r_cus_05_failure_tomorrow_refused_today_accepted(frozen, default_
     """The frozen today is accepted as a failure date; tomorrow is a field error."""
     did = await make_device(await make_customer(), acceptance=FROZEN - D(days=5), warranty_months=12)
     assert (await svc.record_failure(DESK, did, "X", True, occurred_on=FROZEN)).extended
-    with pytest.raises(svc.CustomerError) as exc:
+    with pytest.raises(DomainError) as exc:
         await svc.record_failure(DESK, did, "X", True, occurred_on=FROZEN + D(days=1))
     assert exc.value.status == 400
 

@@ -35,7 +35,6 @@ from app.customers.services._common import (
     NOTICE_METHODS,
     SERIAL_RE,
     MAX_CONTACTS,
-    CustomerError,
     _edit,
     normalize_serial,
     _like_escape,

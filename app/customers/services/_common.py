@@ -46,8 +46,6 @@ SERIAL_RE = re.compile(r"^[A-Z0-9][A-Z0-9\-_./#:]{0,79}$")
 MAX_CONTACTS = 10
 
 
-# Callers not yet on the kit (rma, loaners) still write `except customers.CustomerError`: the same class.
-CustomerError = DomainError
 
 
 async def _edit(table: str, row_id: int, version: int | None, sets: dict[str, Any], stale: str) -> dict:
