@@ -17,6 +17,7 @@ from app.core.numbers import attach_entity, next_number
 from app.core.db import atomic, fetch, utcnow
 from app.core.errors import DomainError, not_found, refused
 from app.core.i18n import _
+from app.parts.services._retry import retry_conflicts
 from app.core.status import label_of, move
 from app.parts.perms import allowed
 from app.parts.services import claim_token, emergency_release, get_location, move_serial_unit, transfer
@@ -182,6 +183,7 @@ async def cancel(actor: Actor, request_id: int) -> None:
         await _transition(actor, request_id, "cancel")
 
 
+@retry_conflicts
 async def issue(actor: Actor, request_id: int, *, engineer: str, serials: dict[int, str] | None = None,
                 token: str | None = None) -> None:
     """Issue an approved request from the emergency store to the customer, with the engineer named.

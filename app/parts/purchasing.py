@@ -14,6 +14,7 @@ from app.core.numbers import attach_entity, next_number
 from app.core.db import atomic, fetch, utcnow
 from app.core.errors import DomainError, not_found, refused
 from app.core.i18n import _
+from app.parts.services._retry import retry_conflicts
 from app.core.status import label_of, move
 from app.parts.perms import allowed
 from app.parts.services import claim_token, get_location, receive, reorder_list
@@ -145,6 +146,7 @@ async def reject(actor: Actor, pr_id: int, note: str = "") -> None:
                           decided_by_name=actor.username, decided_at=utcnow(), decision_note=note.strip())
 
 
+@retry_conflicts
 async def receive_request(actor: Actor, pr_id: int, quantities: dict[int, Any], serials: dict[int, str] | None = None,
                           token: str | None = None) -> int:
     """Receive (part of) an approved request; returns the number of units booked in."""

@@ -17,6 +17,7 @@ from app.core.numbers import attach_entity, next_number
 from app.core.db import atomic, fetch, utcnow
 from app.core.errors import DomainError, Stale, not_found, refused
 from app.core.i18n import _
+from app.parts.services._retry import retry_conflicts
 from app.core.status import move, update_versioned
 from app.parts.perms import allowed
 from app.parts.services import adjust, claim_token, get_location
@@ -147,6 +148,7 @@ async def submit(actor: Actor, st_id: int) -> None:
         await _transition(actor, st_id, "submit")
 
 
+@retry_conflicts
 async def approve(actor: Actor, st_id: int, reason: str = "") -> int:
     """Post the differences as adjustments (R-INV-06); returns how many lines were adjusted."""
     _need(actor, "parts.stocktake.approve", _("Only a manager approves stocktake differences."))

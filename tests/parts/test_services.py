@@ -579,3 +579,103 @@ async def test_scrap_writes_off_from_quarantine():
     assert after["status"] == "scrapped" and after["location_id"] is None
     assert await services.on_hand(part, "QUARANTINE") == 0
     assert (await services.reconcile(part))["mismatches"] == []
+
+
+async def test_opposite_transfers_of_one_part_at_once_never_deadlock():
+    """#11.3: 60 transfers of one part, half CENTRAL→BENCH and half BENCH→CENTRAL, all at once (PostgreSQL deadlocked
+    here: 31/60 were 500s) → every one books, no unexpected error; on-hand equals the ledger sum in both places."""
+    part = await make_part()
+    await stock(part, "CENTRAL", 100)
+    await stock(part, "BENCH", 100)
+    calls = [services.transfer(WAREHOUSE, part, 1, *(("CENTRAL", "BENCH") if n % 2 else ("BENCH", "CENTRAL")))
+             for n in range(60)]
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    unexpected = [r for r in results if not isinstance(r, services.Move)]
+    assert unexpected == []
+    assert await services.on_hand(part, "CENTRAL") == 100 == await ledger_sum(part, "CENTRAL")
+    assert await services.on_hand(part, "BENCH") == 100 == await ledger_sum(part, "BENCH")
+    assert (await services.reconcile(part))["mismatches"] == []
+
+
+async def test_mixed_movements_of_two_parts_at_once_keep_ledger_equal_to_on_hand():
+    """#11.3: transfers both ways, issues, returns and adjustments of two parts at once → only Moves or a stock 409."""
+    a, b = await make_part(), await make_part()
+    for p in (a, b):
+        await stock(p, "CENTRAL", 50)
+        await stock(p, "BENCH", 50)
+    calls = []
+    for n in range(40):
+        p = (a, b)[n % 2]
+        calls.append([
+            lambda p=p: services.transfer(WAREHOUSE, p, 2, "CENTRAL", "BENCH"),
+            lambda p=p: services.transfer(WAREHOUSE, p, 3, "BENCH", "CENTRAL"),
+            lambda p=p, n=n: services.issue_to(WAREHOUSE, p, 1, "BENCH", "ticket", n),
+            lambda p=p, n=n: services.return_stock(WAREHOUSE, p, 1, "CENTRAL", document_type="ticket", document_id=n),
+            lambda p=p: services.adjust(WAREHOUSE, p, "CENTRAL", -1, "count"),
+        ][n % 5]())
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    assert [r for r in results if not (isinstance(r, services.Move) or is_not_enough_stock(r))] == []
+    for p in (a, b):
+        for loc in ("CENTRAL", "BENCH"):
+            assert await services.on_hand(p, loc) == await ledger_sum(p, loc)
+
+
+class DeadlockDetectedError(Exception):
+    """Stands in for asyncpg's (matched by class name, as the retry does)."""
+
+
+async def test_conflict_is_retried_then_booked_once():
+    """#11.3: a deadlock/serialization failure rolls the attempt back and the service runs again (bounded)."""
+    part = await make_part()
+    await stock(part, "CENTRAL", 5)
+    failures = iter([DeadlockDetectedError("deadlock detected"), None])
+
+    async def flaky():
+        move = await services.transfer(WAREHOUSE, part, 1, "CENTRAL", "BENCH")
+        exc = next(failures)
+        if exc is not None:
+            raise exc  # after the transfer, inside the one transaction below: the whole attempt rolls back
+        return move
+
+    async def one_transaction():
+        async with write_transaction():
+            return await flaky()
+
+    move = await services.retrying(one_transaction)
+    assert isinstance(move, services.Move)
+    assert await services.on_hand(part, "BENCH") == 1 == await ledger_sum(part, "BENCH")  # the failed attempt left nothing
+    assert await services.on_hand(part, "CENTRAL") == 4 == await ledger_sum(part, "CENTRAL")
+
+
+async def test_conflict_that_outlasts_the_retries_is_a_409_not_a_500():
+    """#11.3: never a 500 for a conflict: after ATTEMPTS tries the caller gets a 409 'try again', nothing written."""
+    part = await make_part()
+    await stock(part, "CENTRAL", 5)
+    tries = 0
+
+    async def always_deadlocks():
+        nonlocal tries
+        tries += 1
+        async with write_transaction():
+            await services.transfer(WAREHOUSE, part, 1, "CENTRAL", "BENCH")
+            raise DeadlockDetectedError("deadlock detected")
+
+    with pytest.raises(DomainError) as err:
+        await services.retrying(always_deadlocks)
+    assert err.value.status == 409 and err.value.current == {"kind": "conflict"} and tries == services.ATTEMPTS
+    assert await services.on_hand(part, "BENCH") == 0 == await ledger_sum(part, "BENCH")
+
+
+async def test_other_errors_and_refusals_are_not_retried():
+    """#11.3: only conflicts are retried — a refusal or a programming error goes up at the first try."""
+    tries = 0
+
+    async def boom():
+        nonlocal tries
+        tries += 1
+        raise ValueError("bug")
+
+    with pytest.raises(ValueError):
+        await services.retrying(boom)
+    assert tries == 1
+    assert services.is_conflict(DeadlockDetectedError()) and not services.is_conflict(ValueError("database is locked"))

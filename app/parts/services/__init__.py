@@ -80,6 +80,7 @@ from app.parts.services._ledger import (  # noqa: F401
     scrap,
     emergency_release,
 )
+from app.parts.services._retry import ATTEMPTS, busy, is_conflict, retrying, retry_conflicts  # noqa: F401
 from app.parts.services._catalogue import (  # noqa: F401
     stock_by_location,
     recent_moves,

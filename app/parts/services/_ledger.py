@@ -9,6 +9,7 @@ from app.core.audit.services import Actor, record
 from app.core.db import atomic, fetch, utcnow
 from app.core.errors import DomainError, Stale
 from app.core.i18n import _
+from app.parts.services._retry import retry_conflicts
 from app.core.status import update_versioned
 from app.parts.status import UnitStatus
 from app.parts.services._base import (
@@ -110,10 +111,12 @@ async def _book(
                                 serial=unit["serial"], location=where), field="serial", status=409) from None
     elif unit is not None:
         raise DomainError(_("This part is not serialised: leave the serial empty."), field="serial")
-    if from_loc is not None:
-        await _take(part, from_loc, qty)
-    if to_loc is not None:
-        await _put(part, to_loc, qty)
+    # Issue #11 item 3: the stock-level rows are taken in one global order (by location id), so two movements of
+    # one part in opposite directions (CENTRAL→BENCH and BENCH→CENTRAL at once) queue instead of deadlocking.
+    steps = [(from_loc["id"], 0, _take, from_loc)] if from_loc is not None else []
+    steps += [(to_loc["id"], 1, _put, to_loc)] if to_loc is not None else []
+    for _id, _order, step, loc in sorted(steps, key=lambda s: (s[0], s[1])):
+        await step(part, loc, qty)
     rows = await fetch(
         "INSERT INTO stock_move (created_at, kind, part_id, serial_unit_id, serial, qty, from_location_id, to_location_id, "
         "document_type, document_id, user_id, username, reason) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) "
@@ -151,6 +154,7 @@ async def _prepare(part_id: Any, qty: Any, serial: Any) -> tuple[dict, int, dict
 # the public movement API
 
 
+@retry_conflicts
 async def issue_to(
     actor: Actor,
     part_id: int,
@@ -182,6 +186,7 @@ async def issue_to(
                            document_type=document_type, document_id=document_id, reason=reason)
 
 
+@retry_conflicts
 async def return_stock(
     actor: Actor,
     part_id: int,
@@ -210,6 +215,7 @@ async def return_stock(
                            document_type=document_type, document_id=document_id, reason=reason)
 
 
+@retry_conflicts
 async def transfer(
     actor: Actor,
     part_id: int,
@@ -250,6 +256,7 @@ async def quarantine(
                           check_roles=check_roles)
 
 
+@retry_conflicts
 async def move_serial_unit(
     actor: Actor,
     unit: str | int,
@@ -299,6 +306,7 @@ async def move_serial_unit(
                            document_type=document_type, document_id=document_id, reason=reason)
 
 
+@retry_conflicts
 async def receive(
     actor: Actor,
     part_id: int,
@@ -348,6 +356,7 @@ async def new_unit(part: dict, serial: str) -> dict:
     return rows[0]
 
 
+@retry_conflicts
 async def adjust(
     actor: Actor,
     part_id: int,
@@ -397,6 +406,7 @@ async def adjust(
                            document_type=document_type, document_id=document_id, reason=reason)
 
 
+@retry_conflicts
 async def scrap(
     actor: Actor,
     part_id: int,

@@ -9,6 +9,7 @@ from app.core.audit.services import Actor, record
 from app.core.db import atomic, fetch, utcnow
 from app.core.errors import DomainError
 from app.core.i18n import _
+from app.parts.services._retry import retry_conflicts
 from app.core.settings import setting
 from app.parts.perms import ensure_installed
 from app.parts.schemas import MoveInput
@@ -142,6 +143,7 @@ async def reorder_count() -> int:
 FORM_KINDS = ("receive", "issue", "return", "transfer", "quarantine", "adjust")
 
 
+@retry_conflicts
 async def book_form(actor: Actor, part_id: int, data: MoveInput) -> Move:
     """Dispatch the part page's movement form to the service for its kind."""
     if data.kind not in FORM_KINDS:
