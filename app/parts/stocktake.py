@@ -57,7 +57,7 @@ async def start(actor: Actor, location: Any, token: str | None = None) -> int:
 
 
 async def get(st_id: int) -> dict | None:
-    rows = await fetch("SELECT s.*, l.name AS location_name, l.code AS location_code FROM stocktake s "
+    rows = await fetch("SELECT s.*, l.name AS location_name, l.code AS location_code, l.kind AS location_kind FROM stocktake s "
                        "JOIN stock_location l ON l.id = s.location_id WHERE s.id = {}", st_id)
     if not rows:
         return None
@@ -156,6 +156,9 @@ async def approve(actor: Actor, st_id: int, reason: str = "") -> int:
         st = await get(st_id)
         if st is None:
             raise not_found(_("No such stocktake."))
+        if st["location_kind"] == "emergency" and st["differences"] and not allowed(actor, "parts.emergency.approve"):
+            # R-INV-05 (#11): a count difference in the emergency store moves its stock: the general manager decides.
+            raise refused(_("Differences in the emergency store are posted only with the general manager's approval."))
         serial_diffs = [line["part_no"] for line in st["differences"] if line["serialised"]]
         if serial_diffs:
             raise DomainError(_("Serialised parts differ (%(parts)s): adjust those units by serial, then recount.",

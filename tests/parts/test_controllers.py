@@ -390,3 +390,43 @@ async def test_min_stock_percent_is_an_admin_setting(login_as):
     page = await admin.get("/admin/settings")
     assert page.status_code == 200 and "parts.min_stock_percent" in REGISTRY and 'name="parts.min_stock_percent"' in page.text
     assert await services.min_stock_percent() == 3.0
+
+
+async def test_r_inv_05_adjustment_form_on_the_emergency_store_is_refused_for_warehouse(login_as):
+    """#11: the part page's adjustment out of the emergency store by the keeper → 403 with the message, nothing written."""
+    part = await make_part()
+    await stock(part, "EMERGENCY", 5)
+    before = (await fetch("SELECT COUNT(*) AS n FROM stock_move WHERE part_id = {}", part))[0]["n"]
+    client = await login_as("warehouse")
+    emergency_id = await services.location_id("EMERGENCY")
+    r = await client.post_form(f"/parts/{part}/move", {"kind": "adjust", "qty": "-5", "from_location": str(emergency_id),
+                                                       "reason": "盘亏", "token": services.new_token()})
+    assert r.status_code == 403 and "总经理" in r.text
+    assert await services.on_hand(part, "EMERGENCY") == 5
+    assert (await fetch("SELECT COUNT(*) AS n FROM stock_move WHERE part_id = {}", part))[0]["n"] == before
+
+
+async def test_r_inv_05_emergency_stocktake_difference_page_asks_for_the_gm(login_as):
+    """#11: the manager sees why the emergency count waits for the GM and no approve button (a forced POST is 403);
+    the general manager approves it."""
+    from app.core.audit.services import Actor
+    from app.parts import stocktake
+
+    mgr_actor = Actor(user_id=None, username="mgr", roles=frozenset({"manager"}))
+    code = unique("EM").upper()[:30]
+    loc = await services.create_location(mgr_actor, code=code, name=code, kind="emergency")
+    part = await make_part()
+    await stock(part, loc, 3)
+    st = await stocktake.start(mgr_actor, loc)
+    line = (await stocktake.get(st))["lines"][0]
+    await stocktake.enter_counts(mgr_actor, st, {line["id"]: "1"})
+    await stocktake.submit(mgr_actor, st)
+    manager = await login_as("manager")
+    page = await manager.get(f"/parts/stocktakes/{st}")
+    assert "需总经理审批" in page.text and 'value="approve"' not in page.text
+    assert (await manager.post_form(f"/parts/stocktakes/{st}/decide", {"decision": "approve"})).status_code == 403
+    assert await services.on_hand(part, loc) == 3
+    gm = await login_as("gm")
+    assert 'value="approve"' in (await gm.get(f"/parts/stocktakes/{st}")).text
+    assert (await gm.post_form(f"/parts/stocktakes/{st}/decide", {"decision": "approve"})).status_code == 303
+    assert await services.on_hand(part, loc) == 1

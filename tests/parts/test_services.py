@@ -679,3 +679,63 @@ async def test_other_errors_and_refusals_are_not_retried():
         await services.retrying(boom)
     assert tries == 1
     assert services.is_conflict(DeadlockDetectedError()) and not services.is_conflict(ValueError("database is locked"))
+
+
+async def _emergency_store() -> int:
+    """An emergency-kind store of the test's own (the shared EMERGENCY holds other tests' stock)."""
+    code = unique("EM").upper()[:30]
+    return await services.create_location(MANAGER, code=code, name=code, kind="emergency")
+
+
+@pytest.mark.parametrize("who", [WAREHOUSE, MANAGER])
+async def test_r_inv_05_adjustment_in_the_emergency_store_by_a_non_gm_is_refused(who):
+    """#11 R-INV-05 loophole: a -5 adjustment (or +1) in the emergency store by warehouse or manager → 403 with a clear
+    message; on-hand, ledger and audit unchanged."""
+    loc = await _emergency_store()
+    part = await make_part()
+    await stock(part, loc, 5)
+    before_moves = await moves_of(part)
+    before_audit = (await fetch("SELECT COUNT(*) AS n FROM audit_event WHERE entity_type = 'part' AND entity_id = {}",
+                                str(part)))[0]["n"]
+    for delta in (-5, 1):
+        with pytest.raises(DomainError) as err:
+            await services.adjust(who, part, loc, delta, "count")
+        assert err.value.status == 403 and "总经理" in err.value.message
+    assert await services.on_hand(part, loc) == 5 == await ledger_sum(part, loc)
+    assert await moves_of(part) == before_moves
+    assert (await fetch("SELECT COUNT(*) AS n FROM audit_event WHERE entity_type = 'part' AND entity_id = {}",
+                        str(part)))[0]["n"] == before_audit
+
+
+async def test_r_inv_05_gm_may_adjust_the_emergency_store_and_others_stores_stay_open():
+    """#11: the general manager's adjustment there is booked; a warehouse adjustment elsewhere still is."""
+    loc = await _emergency_store()
+    part = await make_part()
+    await stock(part, loc, 5)
+    move = await services.adjust(GM, part, loc, -2, "broken in storage")
+    assert move.kind == "adjust" and await services.on_hand(part, loc) == 3 == await ledger_sum(part, loc)
+    await stock(part, "CENTRAL", 2)
+    await services.adjust(WAREHOUSE, part, "CENTRAL", -1, "count")
+    assert await services.on_hand(part, "CENTRAL") == 1
+
+
+async def test_r_inv_05_stocktake_difference_in_the_emergency_store_needs_the_gm():
+    """#11: a manager cannot post an emergency-store count difference (403, nothing posted, still waiting);
+    the general manager can; a count with no difference there the manager may close."""
+    loc = await _emergency_store()
+    part = await make_part()
+    await stock(part, loc, 5)
+    st = await stocktake.start(WAREHOUSE, loc)
+    line = (await stocktake.get(st))["lines"][0]
+    await stocktake.enter_counts(WAREHOUSE, st, {line["id"]: "0"})
+    await stocktake.submit(WAREHOUSE, st)
+    with pytest.raises(DomainError) as err:
+        await stocktake.approve(MANAGER, st)
+    assert err.value.status == 403 and "总经理" in err.value.message
+    assert (await stocktake.get(st))["status"] == "submitted" and await services.on_hand(part, loc) == 5
+    assert await stocktake.approve(GM, st) == 1
+    assert await services.on_hand(part, loc) == 0 == await ledger_sum(part, loc)
+
+    st2 = await stocktake.start(WAREHOUSE, loc)
+    await stocktake.submit(WAREHOUSE, st2)  # nothing left on the sheet: no differences
+    assert await stocktake.approve(MANAGER, st2) == 0

@@ -251,7 +251,9 @@ class StocktakeController(Controller):
             raise not_found()
         user = request.scope["user"]
         return render(request, "parts/stocktake.html", status_code=status_code, st=st, errors=errors or {}, message=message,
-                      counts=counts or {}, can_approve=can(user, "parts.stocktake.approve"), **_ctx())
+                      counts=counts or {}, can_approve=can(user, "parts.stocktake.approve"),
+                      needs_gm=st["location_kind"] == "emergency" and bool(st["differences"])
+                      and not can(user, "parts.emergency.approve"), **_ctx())
 
     @post("/{st_id:int}/counts")
     async def counts(self, request: Request, st_id: FromPath[int]) -> Response:

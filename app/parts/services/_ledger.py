@@ -7,10 +7,11 @@ from typing import Any, AsyncIterator, Iterable
 
 from app.core.audit.services import Actor, record
 from app.core.db import atomic, fetch, utcnow
-from app.core.errors import DomainError, Stale
+from app.core.errors import DomainError, Stale, refused
 from app.core.i18n import _
 from app.parts.services._retry import retry_conflicts
 from app.core.status import update_versioned
+from app.parts.perms import allowed
 from app.parts.status import UnitStatus
 from app.parts.services._base import (
     KINDS, Location, Move, _EMERGENCY_EXEMPT, _emergency_release, _location, _part, _unit, claim_token, get_location,
@@ -94,6 +95,11 @@ async def _book(
                 _("Nothing leaves the emergency store without a GM-approved release request."), field="from_location",
                 status=409,
             )
+    if kind in _EMERGENCY_EXEMPT and any(loc is not None and loc["kind"] == "emergency" for loc in (from_loc, to_loc)) \
+            and not allowed(actor, "parts.emergency.approve"):
+        # R-INV-05 (#11): count corrections there need the general manager too — else a "-5 adjustment" empties the store.
+        raise refused(_("Only the general manager may correct the stock of the emergency store; "
+                        "ask the general manager to post this adjustment."))
     now = utcnow()
     if part["serialised"]:
         if unit is None or qty != 1:
