@@ -20,7 +20,7 @@ from app.core.i18n import _
 from app.parts.services._retry import retry_conflicts
 from app.core.status import label_of, move
 from app.parts.perms import allowed
-from app.parts.services import claim_token, emergency_release, get_location, move_serial_unit, transfer
+from app.parts.services import MAX_QTY, claim_token, emergency_release, get_location, move_serial_unit, over_limit, transfer
 from app.parts.status import EMERGENCY_LABELS, EMERGENCY_TRANSITIONS, EmergencyStatus
 
 # Permissions (declared in app/parts/manifest.py): parts.emergency.request, parts.emergency.approve (R-INV-05: only
@@ -73,6 +73,9 @@ async def create_request(actor: Actor, data: RequestInput) -> int:
             n = 0
         if n <= 0:
             errors[f"line{i}"] = _("Enter a whole number greater than zero.")
+            continue
+        if n > MAX_QTY:
+            errors[f"line{i}"] = over_limit()
             continue
         lines.append((rows[0], n))
     if not lines and not any(k.startswith("line") for k in errors):

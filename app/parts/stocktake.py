@@ -20,7 +20,7 @@ from app.core.i18n import _
 from app.parts.services._retry import retry_conflicts
 from app.core.status import move, update_versioned
 from app.parts.perms import allowed
-from app.parts.services import adjust, claim_token, get_location
+from app.parts.services import MAX_QTY, adjust, claim_token, get_location, over_limit
 from app.parts.status import STOCKTAKE_LABELS, STOCKTAKE_TRANSITIONS, StocktakeStatus
 
 # Permissions (app/parts/manifest.py): parts.stocktake (count: warehouse, manager, gm), parts.stocktake.approve.
@@ -111,6 +111,8 @@ async def enter_counts(actor: Actor, st_id: int, counts: dict[int, Any]) -> None
             n = -1
         if n < 0:
             errors[f"count{line_id}"] = _("Enter a whole number, zero or more.")
+        elif n > MAX_QTY:
+            errors[f"count{line_id}"] = over_limit()
         clean[line_id] = n
     if errors:
         raise DomainError(_("Check the highlighted fields."), errors=errors)

@@ -430,3 +430,16 @@ async def test_r_inv_05_emergency_stocktake_difference_page_asks_for_the_gm(logi
     assert 'value="approve"' in (await gm.get(f"/parts/stocktakes/{st}")).text
     assert (await gm.post_form(f"/parts/stocktakes/{st}/decide", {"decision": "approve"})).status_code == 303
     assert await services.on_hand(part, loc) == 1
+
+
+async def test_count_adjustment_of_three_billion_is_a_400_and_writes_nothing(login_as):
+    """#11.5: the movement form with qty 3,000,000,000 → 400 with the limit in the message, no ledger row."""
+    part = await make_part()
+    before = (await fetch("SELECT COUNT(*) AS n FROM stock_move WHERE part_id = {}", part))[0]["n"]
+    client = await login_as("warehouse")
+    central = await services.location_id("CENTRAL")
+    r = await client.post_form(f"/parts/{part}/move", {"kind": "adjust", "qty": "3000000000", "to_location": str(central),
+                                                       "reason": "盘盈", "token": services.new_token()})
+    assert r.status_code == 400 and "100,000" in r.text
+    assert (await fetch("SELECT COUNT(*) AS n FROM stock_move WHERE part_id = {}", part))[0]["n"] == before
+    assert await services.on_hand(part, "CENTRAL") == 0

@@ -739,3 +739,61 @@ async def test_r_inv_05_stocktake_difference_in_the_emergency_store_needs_the_gm
     st2 = await stocktake.start(WAREHOUSE, loc)
     await stocktake.submit(WAREHOUSE, st2)  # nothing left on the sheet: no differences
     assert await stocktake.approve(MANAGER, st2) == 0
+
+
+async def _table_counts() -> tuple:
+    rows = []
+    for table in ("stock_move", "audit_event", "purchase_request", "emergency_request"):
+        rows.append((await fetch(f"SELECT COUNT(*) AS n FROM {table}"))[0]["n"])
+    return tuple(rows)
+
+
+@pytest.mark.parametrize("qty", [services.MAX_QTY + 1, 3_000_000_000, 2**63])
+async def test_quantities_beyond_the_business_maximum_are_refused_and_write_nothing(qty):
+    """#11.5: a count adjustment of 3,000,000,000 was accepted. Every quantity (movement, adjustment either sign,
+    stocktake count, minimum, purchase and emergency request lines) above MAX_QTY → 400 on its field, nothing written."""
+    part = await make_part()
+    await stock(part, "CENTRAL", 5)
+    part_no = (await services.get_part(part))["part_no"]
+    before = await _table_counts()
+    calls = {
+        "qty": [lambda: services.adjust(WAREHOUSE, part, "CENTRAL", qty, "count"),
+                lambda: services.adjust(WAREHOUSE, part, "CENTRAL", -qty, "count"),
+                lambda: services.transfer(WAREHOUSE, part, qty, "CENTRAL", "BENCH"),
+                lambda: services.receive(WAREHOUSE, part, qty, "CENTRAL"),
+                lambda: services.issue_to(WAREHOUSE, part, qty, "CENTRAL", "ticket", 1)],
+        "min_qty": [lambda: services.set_minimum(MANAGER, part, "CENTRAL", min_qty=str(qty))],
+        "line0": [lambda: purchasing.create_request(WAREHOUSE, location="CENTRAL", lines=[(part_no, str(qty))]),
+                  lambda: emergency.create_request(WAREHOUSE, emergency.RequestInput(
+                      customer_name="某银行", reason="故障", lines=[(part_no, str(qty))]))],
+    }
+    for field_name, fns in calls.items():
+        for fn in fns:
+            with pytest.raises(DomainError) as err:
+                await fn()
+            assert err.value.status == 400 and field_name in err.value.errors, (field_name, err.value.errors)
+    assert await _table_counts() == before
+    assert await services.on_hand(part, "CENTRAL") == 5
+
+
+async def test_quantity_limits_at_their_boundary():
+    """#11.5: exactly MAX_QTY is accepted (adjustment, count, minimum; installed base up to MAX_INSTALLED), one more is not."""
+    part = await make_part()
+    move = await services.adjust(WAREHOUSE, part, "CENTRAL", services.MAX_QTY, "found a pallet")
+    assert move.qty == services.MAX_QTY
+    assert (await services.set_minimum(MANAGER, part, "CENTRAL", min_qty=str(services.MAX_QTY),
+                                       installed_qty=str(services.MAX_INSTALLED)))["min_qty"] == services.MAX_QTY
+    with pytest.raises(DomainError) as err:
+        await services.set_minimum(MANAGER, part, "CENTRAL", installed_qty=str(services.MAX_INSTALLED + 1))
+    assert "installed_qty" in err.value.errors
+    user_id = await make_user("field")
+    loc = await services.technician_location(user_id)
+    await stock(part, loc, 1)
+    st = await stocktake.start(WAREHOUSE, loc)
+    line = (await stocktake.get(st))["lines"][0]
+    with pytest.raises(DomainError) as err:
+        await stocktake.enter_counts(WAREHOUSE, st, {line["id"]: str(services.MAX_QTY + 1)})
+    assert f"count{line['id']}" in err.value.errors
+    assert (await stocktake.get(st))["lines"][0]["counted_qty"] is None
+    await stocktake.enter_counts(WAREHOUSE, st, {line["id"]: str(services.MAX_QTY)})
+    assert (await stocktake.get(st))["lines"][0]["counted_qty"] == services.MAX_QTY

@@ -14,7 +14,7 @@ from app.core.status import update_versioned
 from app.parts.perms import allowed
 from app.parts.status import UnitStatus
 from app.parts.services._base import (
-    KINDS, Location, Move, _EMERGENCY_EXEMPT, _emergency_release, _location, _part, _unit, claim_token, get_location,
+    KINDS, MAX_QTY, Location, Move, over_limit, _EMERGENCY_EXEMPT, _emergency_release, _location, _part, _unit, claim_token, get_location,
     not_enough_stock, require_perm, substitutes_in_stock,
 )
 
@@ -30,6 +30,8 @@ def _qty(qty: Any) -> int:
         raise DomainError(_("Enter a whole number greater than zero."), field="qty") from None
     if value <= 0:
         raise DomainError(_("Enter a whole number greater than zero."), field="qty")
+    if value > MAX_QTY:
+        raise DomainError(over_limit(), field="qty")
     return value
 
 
@@ -388,6 +390,8 @@ async def adjust(
         raise DomainError(_("Enter a whole number other than zero (minus to write off)."), field="qty") from None
     if delta == 0:
         raise DomainError(_("Enter a whole number other than zero (minus to write off)."), field="qty")
+    if abs(delta) > MAX_QTY:
+        raise DomainError(over_limit(), field="qty")
     async with atomic():
         await claim_token(token, actor, kind)
         part = await _part(part_id)
