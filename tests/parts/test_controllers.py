@@ -443,3 +443,40 @@ async def test_count_adjustment_of_three_billion_is_a_400_and_writes_nothing(log
     assert r.status_code == 400 and "100,000" in r.text
     assert (await fetch("SELECT COUNT(*) AS n FROM stock_move WHERE part_id = {}", part))[0]["n"] == before
     assert await services.on_hand(part, "CENTRAL") == 0
+
+
+async def test_scan_page_counts_by_scanning_blind_then_posts_unit_differences(login_as):
+    """#12.1 over HTTP: a blind count hides the book quantities; scans count (the result is announced); 'done' counts
+    the rest as 0; the manager sees the missing and extra serials and approves them; the desk may not scan."""
+    from app.parts import stocktake
+
+    user_id = await make_user("field")
+    loc = await services.technician_location(user_id)
+    bulk, cam = await make_part(), await make_part(serialised=True)
+    await stock(bulk, loc, 7)
+    missing = await services.get_unit(await stock_unit(cam, loc))
+    extra = await services.get_unit(await stock_unit(cam, "CENTRAL"))
+    keeper = await login_as("warehouse")
+    r = await keeper.post_form("/parts/stocktakes/", {"location": str(loc), "blind": "1", "token": services.new_token()})
+    assert r.status_code == 303
+    st_id = int(r.headers["location"].rstrip("/").split("/")[-1])
+    page = await keeper.get(f"/parts/stocktakes/{st_id}")
+    assert page.status_code == 200 and ">7<" not in page.text and "盲盘" in page.text
+    bulk_no = (await services.get_part(bulk))["part_no"]
+    scanned = await keeper.post_form(f"/parts/stocktakes/{st_id}/scan", {"code": bulk_no})
+    assert scanned.status_code == 200 and 'aria-live="polite"' in scanned.text and "已清点 1" in scanned.text
+    assert (await keeper.post_form(f"/parts/stocktakes/{st_id}/scan", {"code": extra["serial"]})).status_code == 200
+    bad = await keeper.post_form(f"/parts/stocktakes/{st_id}/scan", {"code": "NO-SUCH-CODE"})
+    assert bad.status_code == 400 and 'aria-invalid="true"' in bad.text
+    desk = await login_as("desk")
+    assert (await desk.post_form(f"/parts/stocktakes/{st_id}/scan", {"code": bulk_no})).status_code == 403
+    assert (await keeper.post_form(f"/parts/stocktakes/{st_id}/finish", {"category": "nonsense"})).status_code == 400
+    assert (await keeper.post_form(f"/parts/stocktakes/{st_id}/finish", {"category": ""})).status_code == 303
+    assert (await keeper.post_form(f"/parts/stocktakes/{st_id}/counts", {"submit": "1"})).status_code == 303
+    manager = await login_as("manager")
+    review = await manager.get(f"/parts/stocktakes/{st_id}")
+    assert missing["serial"] in review.text and extra["serial"] in review.text and "中心仓库" in review.text
+    assert (await manager.post_form(f"/parts/stocktakes/{st_id}/decide", {"decision": "approve"})).status_code == 303
+    assert (await stocktake.get(st_id))["status"] == "approved"
+    assert await services.on_hand(bulk, loc) == 1 and await services.on_hand(cam, loc) == 1
+    assert (await services.get_unit(missing["id"]))["status"] == "lost"

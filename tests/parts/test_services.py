@@ -520,7 +520,8 @@ async def test_minimums_follow_the_installed_base():
 
 
 async def test_stocktake_found_part_and_serialised_difference():
-    """R-INV-06: a part found at the location is added; a serialised difference blocks approval until fixed by serial."""
+    """R-INV-06 / #12.1: a part found at the location is added; a serialised part's count cannot be typed other than the
+    book quantity (its serials must be scanned); typing the book quantity confirms its units; approval posts the rest."""
     user_id = await make_user("field")
     loc = await services.technician_location(user_id)
     found = await make_part()
@@ -530,16 +531,16 @@ async def test_stocktake_found_part_and_serialised_difference():
     await stocktake.add_line(WAREHOUSE, st, (await services.get_part(found))["part_no"])
     lines = {line["part_id"]: line for line in (await stocktake.get(st))["lines"]}
     assert lines[found]["expected_qty"] == 0 and lines[cam]["expected_qty"] == 1
-    await stocktake.enter_counts(WAREHOUSE, st, {lines[found]["id"]: "3", lines[cam]["id"]: "0"})
-    await stocktake.submit(WAREHOUSE, st)
     with pytest.raises(DomainError) as err:
-        await stocktake.approve(MANAGER, st)
-    assert err.value.status == 409 and (await services.get_part(cam))["part_no"] in err.value.message
-    await stocktake.reject(MANAGER, st, "recount the camera")
-    await stocktake.enter_counts(WAREHOUSE, st, {lines[cam]["id"]: "1"})
+        await stocktake.enter_counts(WAREHOUSE, st, {lines[found]["id"]: "3", lines[cam]["id"]: "0"})
+    assert f"count{lines[cam]['id']}" in err.value.errors
+    assert (await stocktake.get(st))["lines"][0]["counted_qty"] is None  # nothing saved
+    await stocktake.enter_counts(WAREHOUSE, st, {lines[found]["id"]: "3", lines[cam]["id"]: "1"})
     await stocktake.submit(WAREHOUSE, st)
+    sheet = await stocktake.get(st)
+    assert sheet["missing_units"] == [] and sheet["extra_units"] == []
     assert await stocktake.approve(MANAGER, st) == 1
-    assert await services.on_hand(found, loc) == 3
+    assert await services.on_hand(found, loc) == 3 and await services.on_hand(cam, loc) == 1
 
 
 async def test_refusals_need_a_reason_and_cancel():
@@ -797,3 +798,145 @@ async def test_quantity_limits_at_their_boundary():
     assert (await stocktake.get(st))["lines"][0]["counted_qty"] is None
     await stocktake.enter_counts(WAREHOUSE, st, {line["id"]: str(services.MAX_QTY)})
     assert (await stocktake.get(st))["lines"][0]["counted_qty"] == services.MAX_QTY
+
+
+async def _tech_store() -> int:
+    return await services.technician_location(await make_user("field"))
+
+
+async def test_scan_part_number_adds_one_and_serial_marks_its_unit_present():
+    """#12.1: each scan of a part number +1 on its line (a part not on the sheet gets a line); a serial marks its unit
+    present, scanning it again changes nothing; a serialised part number alone is refused with a message."""
+    loc = await _tech_store()
+    bulk, cam, other = await make_part(), await make_part(serialised=True), await make_part()
+    await stock(bulk, loc, 3)
+    unit = await services.get_unit(await stock_unit(cam, loc))
+    st = await stocktake.start(WAREHOUSE, loc)
+    bulk_no, other_no = (await services.get_part(bulk))["part_no"], (await services.get_part(other))["part_no"]
+    for n in (1, 2):
+        assert (await stocktake.scan(WAREHOUSE, st, bulk_no))["counted"] == n
+    assert (await stocktake.scan(WAREHOUSE, st, other_no))["counted"] == 1
+    first = await stocktake.scan(WAREHOUSE, st, unit["serial"])
+    again = await stocktake.scan(WAREHOUSE, st, unit["serial"])
+    assert (first["counted"], first["extra"], first["again"]) == (1, False, False) and (again["counted"], again["again"]) == (1, True)
+    with pytest.raises(DomainError) as err:
+        await stocktake.scan(WAREHOUSE, st, unit["part_no"])
+    assert "code" in err.value.errors and err.value.status == 400
+    counted = {line["part_id"]: line["counted_qty"] for line in (await stocktake.get(st))["lines"]}
+    assert counted == {bulk: 2, other: 1, cam: 1}
+
+
+@pytest.mark.parametrize("code", ["", "   ", "NO-SUCH-CODE-123"])
+async def test_bad_scan_changes_nothing(code):
+    """#12.1: an empty or unknown code → 400 on the scan field; counts and audit unchanged."""
+    loc = await _tech_store()
+    part = await make_part()
+    await stock(part, loc, 1)
+    st = await stocktake.start(WAREHOUSE, loc)
+    before = await stocktake.get(st)
+    audit = (await fetch("SELECT COUNT(*) AS n FROM audit_event WHERE entity_type = 'stocktake' AND entity_id = {}", str(st)))[0]
+    with pytest.raises(DomainError) as err:
+        await stocktake.scan(WAREHOUSE, st, code)
+    assert err.value.status == 400 and "code" in err.value.errors
+    assert (await stocktake.get(st))["lines"] == before["lines"] and (await stocktake.get(st))["version"] == before["version"]
+    assert (await fetch("SELECT COUNT(*) AS n FROM audit_event WHERE entity_type = 'stocktake' AND entity_id = {}",
+                        str(st)))[0] == audit
+
+
+async def test_scanning_needs_the_stocktake_role_and_an_open_count():
+    """#12.1: the desk cannot scan (403); a submitted count takes no more scans (409)."""
+    loc = await _tech_store()
+    part = await make_part()
+    await stock(part, loc, 1)
+    part_no = (await services.get_part(part))["part_no"]
+    st = await stocktake.start(WAREHOUSE, loc)
+    with pytest.raises(DomainError) as err:
+        await stocktake.scan(DESK, st, part_no)
+    assert err.value.status == 403
+    await stocktake.scan(WAREHOUSE, st, part_no)
+    await stocktake.submit(WAREHOUSE, st)
+    with pytest.raises(DomainError) as err:
+        await stocktake.scan(WAREHOUSE, st, part_no)
+    assert err.value.status == 409
+    assert (await stocktake.get(st))["lines"][0]["counted_qty"] == 1
+
+
+async def test_two_counters_scanning_one_part_at_once_both_count():
+    """#12.1 race: ten scans of one part number at once → counted 10 (an atomic +1, no lost update)."""
+    loc = await _tech_store()
+    part = await make_part()
+    await stock(part, loc, 10)
+    part_no = (await services.get_part(part))["part_no"]
+    st = await stocktake.start(WAREHOUSE, loc)
+    results = await asyncio.gather(*[stocktake.scan(WAREHOUSE, st, part_no) for _ in range(10)], return_exceptions=True)
+    assert [r for r in results if not isinstance(r, dict)] == []
+    assert (await stocktake.get(st))["lines"][0]["counted_qty"] == 10
+
+
+async def test_lines_not_scanned_count_as_zero_only_when_the_counter_says_done():
+    """#12.1: submit is refused while a line is uncounted; 'done' for one category sets only that category's lines to 0;
+    'done' for the location sets the rest."""
+    loc = await _tech_store()
+    bulk, cons = await make_part(), await make_part(category="consumable")
+    await stock(bulk, loc, 2)
+    await stock(cons, loc, 4)
+    st = await stocktake.start(WAREHOUSE, loc)
+    with pytest.raises(DomainError):
+        await stocktake.submit(WAREHOUSE, st)
+    assert await stocktake.finish(WAREHOUSE, st, "consumable") == 1
+    counted = {line["part_id"]: line["counted_qty"] for line in (await stocktake.get(st))["lines"]}
+    assert counted == {bulk: None, cons: 0}
+    with pytest.raises(DomainError):
+        await stocktake.submit(WAREHOUSE, st)
+    assert await stocktake.finish(WAREHOUSE, st) == 1
+    await stocktake.submit(WAREHOUSE, st)
+    assert {line["part_id"]: line["counted_qty"] for line in (await stocktake.get(st))["lines"]} == {bulk: 0, cons: 0}
+
+
+async def test_scanned_stocktake_posts_missing_and_extra_serials_on_approval():
+    """#12.1 (was refused): units A, B expected; A scanned, C (recorded in CENTRAL) and D (new to the system) found.
+    Approval writes B off as lost, moves C here from CENTRAL, receives D; on-hand equals the ledger everywhere."""
+    loc = await _tech_store()
+    cam = await make_part(serialised=True)
+    cam_no = (await services.get_part(cam))["part_no"]
+    a = await services.get_unit(await stock_unit(cam, loc))
+    b = await services.get_unit(await stock_unit(cam, loc))
+    c = await services.get_unit(await stock_unit(cam, "CENTRAL"))
+    st = await stocktake.start(WAREHOUSE, loc, blind=True)
+    await stocktake.scan(WAREHOUSE, st, a["serial"])
+    assert (await stocktake.scan(WAREHOUSE, st, c["serial"]))["extra"] is True
+    d_serial = unique("SN-D")
+    with pytest.raises(DomainError):
+        await stocktake.scan(WAREHOUSE, st, d_serial)  # unknown without its part number
+    assert (await stocktake.scan(WAREHOUSE, st, d_serial, part_no=cam_no))["extra"] is True
+    await stocktake.finish(WAREHOUSE, st)
+    await stocktake.submit(WAREHOUSE, st)
+    sheet = await stocktake.get(st)
+    assert sheet["blind"] and [u["serial"] for u in sheet["missing_units"]] == [b["serial"]]
+    assert sorted(u["serial"] for u in sheet["extra_units"]) == sorted([c["serial"], d_serial])
+    assert await stocktake.approve(MANAGER, st, "季度盘点") == 3
+    assert (await services.get_unit(b["id"]))["status"] == "lost" and (await services.get_unit(b["id"]))["location_id"] is None
+    assert (await services.get_unit(c["id"]))["location_id"] == loc
+    d = (await services.find_units(d_serial))[0]
+    assert d["location_id"] == loc and d["status"] == "in_stock"
+    assert await services.on_hand(cam, loc) == 3 == await ledger_sum(cam, loc)
+    assert await services.on_hand(cam, "CENTRAL") == await ledger_sum(cam, "CENTRAL")
+    reasons = [r["reason"] for r in await fetch("SELECT reason FROM stock_move WHERE document_type = 'stocktake' "
+                                                 "AND document_id = {} ORDER BY id", str(st))]
+    assert len(reasons) == 3 and all("季度盘点" in r for r in reasons)
+
+
+async def test_unit_moved_away_during_the_count_makes_approval_409_and_posts_nothing():
+    """#12.1: a missing unit that was moved elsewhere meanwhile → approval 409, nothing posted, still waiting."""
+    loc = await _tech_store()
+    cam = await make_part(serialised=True)
+    a = await services.get_unit(await stock_unit(cam, loc))
+    st = await stocktake.start(WAREHOUSE, loc)
+    await stocktake.finish(WAREHOUSE, st)
+    await stocktake.submit(WAREHOUSE, st)
+    await services.transfer(WAREHOUSE, cam, 1, loc, "CENTRAL", serial=a["serial"])
+    moves = await moves_of(cam)
+    with pytest.raises(DomainError) as err:
+        await stocktake.approve(MANAGER, st)
+    assert err.value.status == 409 and await moves_of(cam) == moves
+    assert (await stocktake.get(st))["status"] == "submitted"
