@@ -480,3 +480,60 @@ async def test_scan_page_counts_by_scanning_blind_then_posts_unit_differences(lo
     assert (await stocktake.get(st_id))["status"] == "approved"
     assert await services.on_hand(bulk, loc) == 1 and await services.on_hand(cam, loc) == 1
     assert (await services.get_unit(missing["id"]))["status"] == "lost"
+
+
+async def test_emergency_form_pickers_customer_engineer_and_part_with_stock(login_as):
+    """#12.8: the request form finds the customer (picker → ?customer_id=), names engineers (never usernames) and offers
+    the emergency store's parts with their stock; a picked customer that does not exist is refused and nothing written;
+    a picked one is stored by id with the name on record."""
+    from seed.customers import make_customer
+
+    customer = await make_customer(unique("应急客户"))
+    cname = (await fetch("SELECT name FROM customer WHERE id = {}", customer))[0]["name"]
+    eng_user = unique("eng")
+    await make_user("field", username=eng_user, full_name="王应急")
+    part = await make_part()
+    await stock(part, "EMERGENCY", 4)
+    no = (await services.get_part(part))["part_no"]
+    desk = await login_as("desk")
+    form = await desk.get(f"/emergency/new?customer_id={customer}")
+    assert form.status_code == 200 and cname in form.text and f'name="customer_id" value="{customer}"' in form.text
+    assert ">王应急<" in form.text and f">{eng_user}<" not in form.text and f"({eng_user})" not in form.text  # names shown
+    assert f'<option value="{no}">' in form.text and "应急库" in form.text
+    assert 'hx-get="/customers/pick"' in (await desk.get("/emergency/new")).text
+    assert (await desk.get("/emergency/new?customer_id=99999999999999999999")).status_code == 200
+    before = (await fetch("SELECT COUNT(*) AS n FROM emergency_request"))[0]["n"]
+    bad = await desk.post_form("/emergency/new", {"customer_id": "987654321", "customer_name": "x", "reason": "故障",
+                                                  "line_part": [no], "line_qty": ["1"], "token": services.new_token()})
+    assert bad.status_code == 400 and (await fetch("SELECT COUNT(*) AS n FROM emergency_request"))[0]["n"] == before
+    ok = await desk.post_form("/emergency/new", {"customer_id": str(customer), "customer_name": "typed over", "reason": "故障",
+                                                 "engineer": eng_user, "line_part": [no], "line_qty": ["1"],
+                                                 "token": services.new_token()})
+    assert ok.status_code == 303
+    row = (await fetch("SELECT customer_id, customer_name, engineer_name FROM emergency_request ORDER BY id DESC LIMIT 1"))[0]
+    assert (row["customer_id"], row["customer_name"], row["engineer_name"]) == (customer, cname, "王应急")
+
+
+async def test_emergency_issue_step_lists_the_serials_in_the_emergency_store(login_as):
+    """#12.8: the keeper ticks one of the units the emergency store holds (listed by serial) and issues it."""
+    from app.core.audit.services import Actor
+
+    cam = await make_part(serialised=True)
+    serials = [unique("SN-EM") for _ in range(2)]
+    for serial in serials:
+        await stock_unit(cam, "EMERGENCY", serial=serial)
+    no = (await services.get_part(cam))["part_no"]
+    eng_user = unique("eng")
+    await make_user("field", username=eng_user, full_name="李工")
+    req = await emergency.create_request(Actor(user_id=None, username="d", roles=frozenset({"desk"})), emergency.RequestInput(
+        customer_name="某银行", reason="录像机故障", lines=[(no, "1")]))
+    await emergency.approve(Actor(user_id=None, username="g", roles=frozenset({"gm"})), req)
+    keeper = await login_as("warehouse")
+    page = await keeper.get(f"/emergency/{req}")
+    assert all(f'value="{s}"' in page.text for s in serials) and 'type="checkbox"' in page.text
+    line_id = (await emergency.get_request(req))["lines"][0]["id"]
+    done = await keeper.post_form(f"/emergency/{req}/issue", {"engineer": eng_user, f"serials{line_id}": [serials[1]],
+                                                             "token": services.new_token()})
+    assert done.status_code == 303
+    unit = (await services.find_units(serials[1]))[0]
+    assert unit["location_code"] != "EMERGENCY" and (await services.find_units(serials[0]))[0]["location_code"] == "EMERGENCY"

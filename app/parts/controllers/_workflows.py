@@ -130,9 +130,21 @@ class EmergencyController(Controller):
                       stock=stock, status_label=emergency.status_label, **_ctx())
 
     @get("/new")
-    async def new(self, request: Request, part: FromQuery[str] = "") -> Response:
-        return render(request, "parts/emergency_form.html", lines=[(part, "1" if part else "")] + [("", "")] * 3, errors={},
-                      form={}, token=services.new_token(), **_ctx())
+    async def new(self, request: Request, part: FromQuery[str] = "", customer_id: FromQuery[str] = "") -> Response:
+        form: dict = {}
+        if customer_id.isdigit() and len(customer_id) <= 9:  # #12.8: back from the customer picker
+            from app.customers.api import get_customer
+
+            customer = await get_customer(int(customer_id))
+            if customer is not None:
+                form = {"customer_id": str(customer["id"]), "customer_name": customer["name"]}
+        return await self._form(request, [(part[:60], "1" if part else "")] + [("", "")] * 3, form=form)
+
+    async def _form(self, request: Request, lines: list, *, form: dict, errors: dict | None = None, message: str = "",
+                    status_code: int = 200) -> Response:
+        return render(request, "parts/emergency_form.html", status_code=status_code, lines=lines, errors=errors or {},
+                      form=form, message=message, token=services.new_token(), stock=await emergency.emergency_stock(),
+                      engineers=await emergency.engineers(), **_ctx())
 
     @post("/new")
     async def create(self, request: Request) -> Response:
@@ -147,8 +159,7 @@ class EmergencyController(Controller):
             if is_duplicate_submit(exc):
                 return _booked_once(request, "/emergency")
             _own_form(exc)
-            return render(request, "parts/emergency_form.html", status_code=400, lines=lines, errors=exc.errors, form=raw,
-                          message=exc.message, token=services.new_token(), **_ctx())
+            return await self._form(request, lines, form=dict(raw), errors=exc.errors, message=exc.message, status_code=400)
         return redirect(request, f"/emergency/{req_id}", flash=_("Release request sent to the general manager."))
 
     @get("/{req_id:int}")
@@ -161,8 +172,7 @@ class EmergencyController(Controller):
         if req is None:
             raise not_found()
         user = request.scope["user"]
-        engineers = await fetch("SELECT username, full_name FROM app_user WHERE is_active = true AND "
-                                "(roles LIKE '%field%' OR roles LIKE '%eng_manager%' OR roles LIKE '%bench%') ORDER BY username")
+        engineers = await emergency.engineers()
         return render(request, "parts/emergency.html", status_code=status_code, req=req, errors=errors or {},
                       message=message, form=form or {}, token=services.new_token(), status_label=emergency.status_label,
                       engineers=engineers, can_approve=can(user, "parts.emergency.approve"),
