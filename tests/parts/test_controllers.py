@@ -427,6 +427,7 @@ async def test_r_inv_05_emergency_stocktake_difference_page_asks_for_the_gm(logi
     assert (await manager.post_form(f"/parts/stocktakes/{st}/decide", {"decision": "approve"})).status_code == 403
     assert await services.on_hand(part, loc) == 3
     gm = await login_as("gm")
+    assert f'href="/parts/stocktakes/{st}"' in (await gm.get("/")).text  # waiting on the GM's home panel
     assert 'value="approve"' in (await gm.get(f"/parts/stocktakes/{st}")).text
     assert (await gm.post_form(f"/parts/stocktakes/{st}/decide", {"decision": "approve"})).status_code == 303
     assert await services.on_hand(part, loc) == 1

@@ -679,7 +679,11 @@ async def test_other_errors_and_refusals_are_not_retried():
     with pytest.raises(ValueError):
         await services.retrying(boom)
     assert tries == 1
+    import sqlite3
+
     assert services.is_conflict(DeadlockDetectedError()) and not services.is_conflict(ValueError("database is locked"))
+    assert services.is_conflict(sqlite3.OperationalError("database is locked"))
+    assert not services.is_conflict(sqlite3.OperationalError("no such table: x"))
 
 
 async def _emergency_store() -> int:
