@@ -538,3 +538,23 @@ async def test_emergency_issue_step_lists_the_serials_in_the_emergency_store(log
     assert done.status_code == 303
     unit = (await services.find_units(serials[1]))[0]
     assert unit["location_code"] != "EMERGENCY" and (await services.find_units(serials[0]))[0]["location_code"] == "EMERGENCY"
+
+
+async def test_opposite_transfers_over_http_never_answer_500(login_as):
+    """#11.3 over HTTP (PostgreSQL answered 31/60 with 500): 40 transfer forms of one part, half CENTRAL→BENCH and half
+    BENCH→CENTRAL, posted at once by two keepers → every one a 303; on-hand equals the ledger."""
+    part = await make_part()
+    await stock(part, "CENTRAL", 50)
+    await stock(part, "BENCH", 50)
+    central, bench = await services.location_id("CENTRAL"), await services.location_id("BENCH")
+    keepers = [await login_as("warehouse"), await login_as("warehouse")]
+
+    async def post(n: int):
+        frm, to = (central, bench) if n % 2 else (bench, central)
+        return await keepers[n % 2].post_form(f"/parts/{part}/move", {
+            "kind": "transfer", "qty": "1", "from_location": str(frm), "to_location": str(to), "token": services.new_token()})
+
+    codes = sorted(r.status_code for r in await asyncio.gather(*[post(n) for n in range(40)]))
+    assert codes == [303] * 40
+    assert await services.on_hand(part, "CENTRAL") == 50 and await services.on_hand(part, "BENCH") == 50
+    assert (await services.reconcile(part))["mismatches"] == []
