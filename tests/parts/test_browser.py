@@ -43,6 +43,12 @@ async def main():
     for serial in ("SNKB-A", "SNKB-B"):
         await stock_unit(st_cam, shelf, serial=serial)
     await stock_unit(st_cam, "CENTRAL", serial="SNKB-C")
+    # #12.8 emergency request with pickers: a customer to find, an engineer by name, a part in the emergency store
+    from seed.customers import make_customer
+    await make_customer("测试医院甲")
+    await make_user("field", username="kb.eng", full_name="赵工程师")
+    em = await make_part(part_no="KB-EM-PSU", name="应急电源")
+    await stock(em, "EMERGENCY", 2)
     print(json.dumps({"bulk": bulk, "cam": cam, "unit": unit, "shelf": shelf, "st_cam": st_cam}))
     await db.shutdown()
 
@@ -151,3 +157,25 @@ def test_scanned_stocktake_with_a_missing_and_an_extra_serial_is_posted(keeper_s
     manager.goto(base + "/parts/go?q=SNKB-C")
     assert "测试库位甲" in manager.content()
     context.close()
+
+
+def test_emergency_request_with_pickers(keeper_server, keeper_page):
+    """#12.8: find the customer by typing and click it, choose the engineer by name, take the part from the store's stock
+    list, send — the request shows the customer on record and the engineer's name."""
+    base, _ids = keeper_server
+    page = keeper_page
+    page.goto(base + "/emergency/new")
+    page.fill("#f-customer-q", "测试医院")
+    page.click(".customer-pick a:has-text('测试医院甲')")
+    page.wait_for_url(lambda url: "customer_id=" in url)
+    assert "测试医院甲" in page.inner_text("#picked-customer")
+    assert page.evaluate("document.activeElement.id") == "f-reason"
+    page.fill("#f-reason", "急诊楼录像机电源故障")
+    page.select_option("#f-engineer", label="赵工程师")
+    assert "KB-EM-PSU" in page.inner_html("#part-numbers")
+    page.locator("input[name=line_part]").first.fill("KB-EM-PSU")
+    page.locator("input[name=line_qty]").first.fill("1")
+    page.click("form[action='/emergency/new'] button[type=submit]")
+    page.wait_for_url(lambda url: url.rstrip("/").split("/")[-1].isdigit())
+    text = page.content()
+    assert "测试医院甲" in text and "赵工程师" in text
