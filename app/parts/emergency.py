@@ -17,9 +17,10 @@ from app.core.numbers import attach_entity, next_number
 from app.core.db import atomic, fetch, utcnow
 from app.core.errors import DomainError, not_found, refused
 from app.core.i18n import _
+from app.parts.services._retry import retry_conflicts
 from app.core.status import label_of, move
 from app.parts.perms import allowed
-from app.parts.services import claim_token, emergency_release, get_location, move_serial_unit, transfer
+from app.parts.services import MAX_QTY, claim_token, emergency_release, get_location, move_serial_unit, over_limit, transfer
 from app.parts.status import EMERGENCY_LABELS, EMERGENCY_TRANSITIONS, EmergencyStatus
 
 # Permissions (declared in app/parts/manifest.py): parts.emergency.request, parts.emergency.approve (R-INV-05: only
@@ -54,7 +55,18 @@ async def _engineer(username: str) -> dict | None:
 async def create_request(actor: Actor, data: RequestInput) -> int:
     _need(actor, "parts.emergency.request", _("Your roles do not allow requesting an emergency release."))
     errors: dict[str, str] = {}
-    if not data.customer_name.strip():
+    customer_id = None
+    if str(data.customer_id).strip():
+        # #12.8: a picked customer must exist; its name is the one on record
+        from app.customers.api import get_customer
+
+        raw_id = str(data.customer_id).strip()
+        customer = await get_customer(int(raw_id)) if raw_id.isdigit() and len(raw_id) <= 9 else None
+        if customer is None:
+            errors["customer_name"] = _("Choose the customer from the search results.")
+        else:
+            customer_id, data.customer_name = int(customer["id"]), customer["name"]
+    if not data.customer_name.strip() and "customer_name" not in errors:
         errors["customer_name"] = _("Enter the customer.")
     if not data.reason.strip():
         errors["reason"] = _("Give the reason for the emergency release.")
@@ -73,6 +85,9 @@ async def create_request(actor: Actor, data: RequestInput) -> int:
         if n <= 0:
             errors[f"line{i}"] = _("Enter a whole number greater than zero.")
             continue
+        if n > MAX_QTY:
+            errors[f"line{i}"] = over_limit()
+            continue
         lines.append((rows[0], n))
     if not lines and not any(k.startswith("line") for k in errors):
         errors["line0"] = _("Add at least one item.")
@@ -87,7 +102,6 @@ async def create_request(actor: Actor, data: RequestInput) -> int:
         await claim_token(data.token, actor, "emergency_request")
         number = await next_number("emergency_release", entity_type="emergency_request")
         now = utcnow()
-        customer_id = int(data.customer_id) if str(data.customer_id).strip().isdigit() else None
         rows = await fetch(
             "INSERT INTO emergency_request (number, status, customer_id, customer_name, reason, engineer_id, engineer_name, "
             "requested_by, requested_by_name, version, created_at, updated_at) "
@@ -122,7 +136,27 @@ async def get_request(request_id: int) -> dict | None:
     req["moves"] = await fetch(
         "SELECT m.*, p.part_no FROM stock_move m JOIN part p ON p.id = m.part_id "
         "WHERE m.document_type = 'emergency_release' AND m.document_id = {} ORDER BY m.id", str(request_id))
+    for line in req["lines"]:  # #12.8: the issue step lists the units the emergency store holds
+        line["units"] = await fetch(
+            "SELECT su.serial FROM serial_unit su JOIN stock_location loc ON loc.id = su.location_id "
+            "WHERE su.part_id = {} AND loc.kind = 'emergency' ORDER BY su.serial LIMIT 200", line["part_id"]) \
+            if line["serialised"] else []
     return req
+
+
+async def emergency_stock(limit: int = 500) -> list[dict]:
+    """#12.8: what the emergency store holds, for the request form's part picker (part number, name, on hand)."""
+    return await fetch(
+        "SELECT p.part_no, p.name, p.model, SUM(sl.on_hand) AS on_hand FROM stock_level sl "
+        "JOIN stock_location loc ON loc.id = sl.location_id JOIN part p ON p.id = sl.part_id "
+        f"WHERE loc.kind = 'emergency' AND sl.on_hand > 0 GROUP BY p.part_no, p.name, p.model ORDER BY p.part_no LIMIT {int(limit)}")
+
+
+async def engineers() -> list[dict]:
+    """#12.8: people who take parts out to a site, by name (pickers show names, never usernames)."""
+    return await fetch("SELECT id, username, full_name FROM app_user WHERE is_active = true AND "
+                       "(roles LIKE '%field%' OR roles LIKE '%eng_manager%' OR roles LIKE '%bench%') "
+                       "ORDER BY full_name, username")
 
 
 async def list_requests(status: str = "", before_id: int | None = None, limit: int = 50) -> tuple[list[dict], int | None]:
@@ -182,6 +216,7 @@ async def cancel(actor: Actor, request_id: int) -> None:
         await _transition(actor, request_id, "cancel")
 
 
+@retry_conflicts
 async def issue(actor: Actor, request_id: int, *, engineer: str, serials: dict[int, str] | None = None,
                 token: str | None = None) -> None:
     """Issue an approved request from the emergency store to the customer, with the engineer named.

@@ -18,7 +18,11 @@ async def warehouse_panel(user) -> dict | None:
 async def gm_panel(user) -> dict | None:
     rows, _cursor = await emergency.list_requests("requested", limit=5)
     counts = await emergency.open_counts()
-    return {"rows": rows, "waiting": counts["requested"]}
+    # #11 R-INV-05: count differences in the emergency store wait for the general manager too
+    counts_waiting = await fetch(
+        "SELECT s.id, s.number, l.name AS location_name FROM stocktake s JOIN stock_location l ON l.id = s.location_id "
+        "WHERE s.status = {} AND l.kind = 'emergency' ORDER BY s.id LIMIT 5", StocktakeStatus.SUBMITTED.value)
+    return {"rows": rows, "waiting": counts["requested"], "stocktakes": counts_waiting}
 
 
 async def manager_panel(user) -> dict | None:

@@ -14,9 +14,10 @@ from app.core.numbers import attach_entity, next_number
 from app.core.db import atomic, fetch, utcnow
 from app.core.errors import DomainError, not_found, refused
 from app.core.i18n import _
+from app.parts.services._retry import retry_conflicts
 from app.core.status import label_of, move
 from app.parts.perms import allowed
-from app.parts.services import claim_token, get_location, receive, reorder_list
+from app.parts.services import MAX_QTY, claim_token, get_location, over_limit, receive, reorder_list
 from app.parts.status import PURCHASE_LABELS, PURCHASE_TRANSITIONS, PurchaseStatus
 
 # Permissions (app/parts/manifest.py): parts.purchase.request, parts.purchase.approve, parts.purchase.receive.
@@ -52,6 +53,9 @@ async def create_request(actor: Actor, *, location: Any, lines: list[tuple[str, 
             n = 0
         if n <= 0:
             errors[f"line{i}"] = _("Enter a whole number greater than zero.")
+            continue
+        if n > MAX_QTY:
+            errors[f"line{i}"] = over_limit()
             continue
         parsed.append((rows[0], n))
     if not parsed and not any(k.startswith("line") for k in errors):
@@ -145,6 +149,7 @@ async def reject(actor: Actor, pr_id: int, note: str = "") -> None:
                           decided_by_name=actor.username, decided_at=utcnow(), decision_note=note.strip())
 
 
+@retry_conflicts
 async def receive_request(actor: Actor, pr_id: int, quantities: dict[int, Any], serials: dict[int, str] | None = None,
                           token: str | None = None) -> int:
     """Receive (part of) an approved request; returns the number of units booked in."""
@@ -169,6 +174,8 @@ async def receive_request(actor: Actor, pr_id: int, quantities: dict[int, Any], 
                 qty = -1
             if qty <= 0:
                 raise DomainError(_("Enter a whole number greater than zero."), field=f"qty{line['id']}")
+            if qty > MAX_QTY:
+                raise DomainError(over_limit(), field=f"qty{line['id']}")
             done = await fetch("UPDATE purchase_request_line SET received_qty = received_qty + {} "
                                "WHERE id = {} AND received_qty + {} <= qty RETURNING received_qty", qty, line["id"], qty)
             if not done:

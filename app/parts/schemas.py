@@ -154,3 +154,25 @@ class IssueForm:
 class CountsForm:
     add_part: Annotated[str, Text(max_len=60)] = ""
     submit: Annotated[str, Text(max_len=2)] = ""
+
+
+@dataclass
+class StocktakeStartForm:
+    location: Annotated[str, Text(max_len=40)] = ""
+    blind: Annotated[bool, Bool()] = False  # #12.1: hide the book quantities from the counter
+    token: Annotated[str, Text(max_len=64)] = ""
+
+
+@dataclass
+class ScanForm:
+    """#12.1: one scan — a part number or a serial (a new serial with its part number)."""
+
+    code: Annotated[str, Text(max_len=100)] = ""
+    part_no: Annotated[str, Text(max_len=60)] = ""
+
+
+@dataclass
+class FinishForm:
+    """#12.1: the counter says the location (or one category of parts) is done."""
+
+    category: Annotated[str, Text(max_len=20)] = ""

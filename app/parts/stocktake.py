@@ -4,8 +4,12 @@ adjustments (kind `stocktake`, reason with the sheet number) once a manager appr
 Lines snapshot the on-hand when the count starts; approval posts counted − expected for
 each line through the ledger (conditional updates: a difference that would make stock
 negative because of movements during the count is refused with a 409 and nothing posted).
-Serialised parts are counted too, but their differences must be resolved unit by unit
-(adjust with the serial) — approval refuses while one remains.
+
+Counting by scanning (#12.1): each scan of a part number adds 1 to its line; each scan of a serial marks that
+unit present (the sheet snapshots the serialised units at the location when the count starts). A line nobody
+scanned counts as 0 only when the counter says the location (or a category of parts) is done. A blind count
+hides the book quantities from the counter. On approval, serialised parts post unit by unit: a missing unit
+is written off to "lost", an extra unit is booked in (moved here from where the system had it, or received).
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ from app.core.numbers import attach_entity, next_number
 from app.core.db import atomic, fetch, utcnow
 from app.core.errors import DomainError, Stale, not_found, refused
 from app.core.i18n import _
+from app.parts.services._retry import retry_conflicts
 from app.core.status import move, update_versioned
 from app.parts.perms import allowed
-from app.parts.services import adjust, claim_token, get_location
+from app.parts.services import MAX_QTY, adjust, claim_token, get_location, over_limit, transfer
 from app.parts.status import STOCKTAKE_LABELS, STOCKTAKE_TRANSITIONS, StocktakeStatus
 
 # Permissions (app/parts/manifest.py): parts.stocktake (count: warehouse, manager, gm), parts.stocktake.approve.
@@ -30,7 +35,7 @@ def _need(actor: Actor, perm_name: str, message: str) -> None:
         raise refused(message)
 
 
-async def start(actor: Actor, location: Any, token: str | None = None) -> int:
+async def start(actor: Actor, location: Any, token: str | None = None, *, blind: bool = False) -> int:
     _need(actor, "parts.stocktake", _("Your roles do not allow stocktakes."))
     loc = await get_location(location)
     if loc is None:
@@ -40,9 +45,9 @@ async def start(actor: Actor, location: Any, token: str | None = None) -> int:
         number = await next_number("stocktake", entity_type="stocktake")
         now = utcnow()
         rows = await fetch(
-            "INSERT INTO stocktake (number, location_id, status, created_by, created_by_name, version, created_at, updated_at) "
-            "VALUES ({}, {}, 'counting', {}, {}, 1, {}, {}) RETURNING id",
-            number.formatted, loc["id"], actor.user_id, actor.username, now, now,
+            "INSERT INTO stocktake (number, location_id, status, created_by, created_by_name, version, blind, created_at, "
+            "updated_at) VALUES ({}, {}, 'counting', {}, {}, 1, {}, {}, {}) RETURNING id",
+            number.formatted, loc["id"], actor.user_id, actor.display, bool(blind), now, now,
         )
         st_id = int(rows[0]["id"])
         await attach_entity("stocktake", number.formatted, st_id)
@@ -51,12 +56,18 @@ async def start(actor: Actor, location: Any, token: str | None = None) -> int:
             "SELECT {}, part_id, on_hand, NULL FROM stock_level WHERE location_id = {} AND (on_hand > 0 OR min_qty > 0)",
             st_id, loc["id"],
         )
-        await record(actor, "stocktake.started", "stocktake", st_id, after={"number": number.formatted, "location": loc["code"]})
+        await fetch(
+            "INSERT INTO stocktake_unit (stocktake_id, part_id, serial_unit_id, serial, expected, present) "
+            "SELECT {}, part_id, id, serial, true, false FROM serial_unit WHERE location_id = {}",
+            st_id, loc["id"],
+        )
+        await record(actor, "stocktake.started", "stocktake", st_id,
+                     after={"number": number.formatted, "location": loc["code"], "blind": bool(blind)})
         return st_id
 
 
 async def get(st_id: int) -> dict | None:
-    rows = await fetch("SELECT s.*, l.name AS location_name, l.code AS location_code FROM stocktake s "
+    rows = await fetch("SELECT s.*, l.name AS location_name, l.code AS location_code, l.kind AS location_kind FROM stocktake s "
                        "JOIN stock_location l ON l.id = s.location_id WHERE s.id = {}", st_id)
     if not rows:
         return None
@@ -66,6 +77,15 @@ async def get(st_id: int) -> dict | None:
         "WHERE sl.stocktake_id = {} ORDER BY p.part_no", st_id)
     st["differences"] = [line for line in st["lines"]
                          if line["counted_qty"] is not None and line["counted_qty"] != line["expected_qty"]]
+    units = await fetch(
+        "SELECT su.*, p.part_no, p.name, l.name AS now_location_name FROM stocktake_unit su JOIN part p ON p.id = su.part_id "
+        "LEFT JOIN serial_unit u ON u.id = su.serial_unit_id LEFT JOIN stock_location l ON l.id = u.location_id "
+        "WHERE su.stocktake_id = {} ORDER BY p.part_no, su.serial", st_id)
+    st["missing_units"] = [u for u in units if u["expected"] and not u["present"]]
+    st["extra_units"] = [u for u in units if u["present"] and not u["expected"]]
+    st["scanned_units"] = [u for u in units if u["present"]]
+    st["has_differences"] = bool(st["differences"] or st["missing_units"] or st["extra_units"])
+    st["unit_differences"] = len(st["missing_units"]) + len(st["extra_units"])
     return st
 
 
@@ -110,6 +130,8 @@ async def enter_counts(actor: Actor, st_id: int, counts: dict[int, Any]) -> None
             n = -1
         if n < 0:
             errors[f"count{line_id}"] = _("Enter a whole number, zero or more.")
+        elif n > MAX_QTY:
+            errors[f"count{line_id}"] = over_limit()
         clean[line_id] = n
     if errors:
         raise DomainError(_("Check the highlighted fields."), errors=errors)
@@ -117,14 +139,134 @@ async def enter_counts(actor: Actor, st_id: int, counts: dict[int, Any]) -> None
         st = await fetch("SELECT status FROM stocktake WHERE id = {}", st_id)
         if not st or st[0]["status"] != StocktakeStatus.COUNTING:
             raise DomainError(_("The count is closed."), status=409)
+        serialised = {int(r["id"]): r for r in await fetch(
+            "SELECT sl.id, sl.part_id, sl.expected_qty, sl.counted_qty FROM stocktake_line sl JOIN part p ON p.id = sl.part_id "
+            "WHERE sl.stocktake_id = {} AND p.serialised = true", st_id)}
         for line_id, n in clean.items():
+            line = serialised.get(line_id)
+            if line is not None and n is not None and n != line["counted_qty"]:
+                # #12.1: a serialised part's count comes from its serials; typing the book quantity confirms every
+                # expected unit is there, any other number must be scanned so the missing or extra units are known.
+                if n != line["expected_qty"]:
+                    raise DomainError(_("This part is serialised: scan the serial of each unit found, so the missing "
+                                        "and extra units are known."), field=f"count{line_id}")
+                await fetch("UPDATE stocktake_unit SET present = true WHERE stocktake_id = {} AND part_id = {} AND expected = true",
+                            st_id, line["part_id"])
+                await fetch("DELETE FROM stocktake_unit WHERE stocktake_id = {} AND part_id = {} AND expected = false",
+                            st_id, line["part_id"])
             await fetch("UPDATE stocktake_line SET counted_qty = {} WHERE id = {} AND stocktake_id = {}", n, line_id, st_id)
-        try:  # bump the sheet's version (a count entered meanwhile makes a stale decision page 409)
-            await update_versioned("stocktake", st_id, None, {}, returning="id", where="status = {}",
-                                   where_args=[StocktakeStatus.COUNTING.value])
-        except Stale:
-            raise DomainError(_("The count is closed."), status=409) from None
+        await _touch(st_id)
         await record(actor, "stocktake.counted", "stocktake", st_id, after={"counts": {str(k): v for k, v in clean.items()}})
+
+
+async def _counting(st_id: int) -> dict:
+    rows = await fetch("SELECT id, location_id, status FROM stocktake WHERE id = {}", st_id)
+    if not rows:
+        raise not_found(_("No such stocktake."))
+    if rows[0]["status"] != StocktakeStatus.COUNTING:
+        raise DomainError(_("The count is closed."), status=409)
+    return rows[0]
+
+
+async def _line_for(st: dict, part_id: int) -> None:
+    level = await fetch("SELECT on_hand FROM stock_level WHERE part_id = {} AND location_id = {}", part_id, st["location_id"])
+    await fetch("INSERT INTO stocktake_line (stocktake_id, part_id, expected_qty, counted_qty) VALUES ({}, {}, {}, NULL) "
+                "ON CONFLICT (stocktake_id, part_id) DO NOTHING", st["id"], part_id, int(level[0]["on_hand"]) if level else 0)
+
+
+async def _touch(st_id: int) -> None:
+    try:  # bump the sheet's version (a count entered meanwhile makes a stale decision page 409)
+        await update_versioned("stocktake", st_id, None, {}, returning="id", where="status = {}",
+                               where_args=[StocktakeStatus.COUNTING.value])
+    except Stale:
+        raise DomainError(_("The count is closed."), status=409) from None
+
+
+async def scan(actor: Actor, st_id: int, code: str, part_no: str = "") -> dict:
+    """#12.1: one scan. A part number adds 1 to its line; a serial marks that unit present (a unit the sheet did not
+    expect here is listed as extra). A serial the system does not know is taken as a found unit when the part number
+    is given with it. Returns what was counted: {"part_no", "name", "serial", "counted", "extra", "again"}."""
+    _need(actor, "parts.stocktake", _("Your roles do not allow stocktakes."))
+    code = (code or "").strip()
+    part_no = (part_no or "").strip()
+    if not code:
+        raise DomainError(_("Scan or type a part number or serial."), field="code")
+    async with atomic():
+        st = await _counting(st_id)
+        units = await fetch("SELECT su.id, su.part_id, su.serial FROM serial_unit su JOIN part p ON p.id = su.part_id "
+                            "WHERE su.serial = {}" + (" AND p.part_no = {}" if part_no else "") + " ORDER BY su.id",
+                            code, *([part_no] if part_no else []))
+        part = None
+        if len(units) > 1:
+            expected = await fetch("SELECT serial_unit_id FROM stocktake_unit WHERE stocktake_id = {} AND serial = {} "
+                                   "AND expected = true", st_id, code)
+            units = [u for u in units if u["id"] in {e["serial_unit_id"] for e in expected}] or units
+            if len(units) > 1:
+                raise DomainError(_("Several parts have a unit with serial %(serial)s; give the part number too.", serial=code),
+                                  field="part_no")
+        if units:
+            part = (await fetch("SELECT * FROM part WHERE id = {}", units[0]["part_id"]))[0]
+            unit_id, serial = units[0]["id"], units[0]["serial"]
+        else:
+            rows = await fetch("SELECT * FROM part WHERE part_no = {}", code)
+            if rows and not part_no:
+                part = rows[0]
+                if part["serialised"]:
+                    raise DomainError(_("%(part)s is serialised: scan the serial of each unit.", part=part["part_no"]),
+                                      field="code")
+                await _line_for(st, part["id"])
+                line = (await fetch("UPDATE stocktake_line SET counted_qty = COALESCE(counted_qty, 0) + 1 "
+                                    "WHERE stocktake_id = {} AND part_id = {} RETURNING counted_qty", st_id, part["id"]))[0]
+                await _touch(st_id)
+                await record(actor, "stocktake.scanned", "stocktake", st_id, after={"part_no": part["part_no"]})
+                return {"part_no": part["part_no"], "name": part["name"], "serial": "", "counted": int(line["counted_qty"]),
+                        "extra": False, "again": False}
+            owner = await fetch("SELECT * FROM part WHERE part_no = {}", part_no) if part_no else []
+            if not owner:
+                raise DomainError(_("Unknown part number or serial %(code)s.", code=code), field="code")
+            if not owner[0]["serialised"]:
+                raise DomainError(_("%(part)s is not serialised: scan its part number.", part=part_no), field="part_no")
+            part, unit_id, serial = owner[0], None, code
+        await _line_for(st, part["id"])
+        existing = await fetch("SELECT id, present, expected FROM stocktake_unit WHERE stocktake_id = {} AND part_id = {} "
+                               "AND serial = {}", st_id, part["id"], serial)
+        again = bool(existing and existing[0]["present"])
+        if existing:
+            await fetch("UPDATE stocktake_unit SET present = true WHERE id = {}", existing[0]["id"])
+        else:
+            await fetch("INSERT INTO stocktake_unit (stocktake_id, part_id, serial_unit_id, serial, expected, present) "
+                        "VALUES ({}, {}, {}, {}, false, true) ON CONFLICT (stocktake_id, part_id, serial) DO UPDATE SET "
+                        "present = true", st_id, part["id"], unit_id, serial[:100])
+        line = (await fetch(
+            "UPDATE stocktake_line SET counted_qty = (SELECT COUNT(*) FROM stocktake_unit WHERE stocktake_id = {} "
+            "AND part_id = {} AND present = true) WHERE stocktake_id = {} AND part_id = {} RETURNING counted_qty",
+            st_id, part["id"], st_id, part["id"]))[0]
+        await _touch(st_id)
+        extra = not (existing and existing[0]["expected"])
+        await record(actor, "stocktake.scanned", "stocktake", st_id,
+                     after={"part_no": part["part_no"], "serial": serial, "extra": extra})
+        return {"part_no": part["part_no"], "name": part["name"], "serial": serial, "counted": int(line["counted_qty"]),
+                "extra": extra, "again": again}
+
+
+async def finish(actor: Actor, st_id: int, category: str = "") -> int:
+    """#12.1: the counter says the location (or one category of parts) is done: lines nobody counted become 0
+    (a serialised line counts its scanned units). Returns how many lines were set."""
+    _need(actor, "parts.stocktake", _("Your roles do not allow stocktakes."))
+    category = (category or "").strip()
+    async with atomic():
+        await _counting(st_id)
+        sql = ("UPDATE stocktake_line SET counted_qty = (SELECT COUNT(*) FROM stocktake_unit su WHERE su.stocktake_id = "
+               "stocktake_line.stocktake_id AND su.part_id = stocktake_line.part_id AND su.present = true) "
+               "WHERE stocktake_id = {} AND counted_qty IS NULL")
+        args: list[Any] = [st_id]
+        if category:
+            sql += " AND part_id IN (SELECT id FROM part WHERE category = {})"
+            args.append(category)
+        rows = await fetch(sql + " RETURNING id", *args)
+        await _touch(st_id)
+        await record(actor, "stocktake.finished", "stocktake", st_id, after={"category": category, "lines": len(rows)})
+        return len(rows)
 
 
 async def _transition(actor: Actor, st_id: int, action: str, *, version: int | None = None, **sets: Any) -> None:
@@ -147,6 +289,7 @@ async def submit(actor: Actor, st_id: int) -> None:
         await _transition(actor, st_id, "submit")
 
 
+@retry_conflicts
 async def approve(actor: Actor, st_id: int, reason: str = "") -> int:
     """Post the differences as adjustments (R-INV-06); returns how many lines were adjusted."""
     _need(actor, "parts.stocktake.approve", _("Only a manager approves stocktake differences."))
@@ -154,19 +297,47 @@ async def approve(actor: Actor, st_id: int, reason: str = "") -> int:
         st = await get(st_id)
         if st is None:
             raise not_found(_("No such stocktake."))
-        serial_diffs = [line["part_no"] for line in st["differences"] if line["serialised"]]
-        if serial_diffs:
-            raise DomainError(_("Serialised parts differ (%(parts)s): adjust those units by serial, then recount.",
-                               parts=", ".join(serial_diffs)), status=409)
+        if st["location_kind"] == "emergency" and st["has_differences"] and not allowed(actor, "parts.emergency.approve"):
+            # R-INV-05 (#11): a count difference in the emergency store moves its stock: the general manager decides.
+            raise refused(_("Differences in the emergency store are posted only with the general manager's approval."))
         await _transition(actor, st_id, "approve", decided_by=actor.user_id,
-                          decided_by_name=actor.username, decided_at=utcnow(), reason=reason.strip())
+                          decided_by_name=actor.display, decided_at=utcnow(), reason=reason.strip())
+        posted = 0
+        note = f" — {reason.strip()}" if reason.strip() else ""
         for line in st["differences"]:
+            if line["serialised"]:
+                continue  # posted unit by unit below
+            posted += 1
             delta = int(line["counted_qty"]) - int(line["expected_qty"])
             why = _("Stocktake %(number)s: counted %(counted)s, expected %(expected)s", number=st["number"],
                     counted=line["counted_qty"], expected=line["expected_qty"])
             await adjust(actor, line["part_id"], st["location_id"], delta, why + (f" — {reason.strip()}" if reason.strip() else ""),
                          kind="stocktake", document_type="stocktake", document_id=st_id, check_roles=False)
-        return len(st["differences"])
+        posted += await _post_units(actor, st, note)
+        return posted
+
+
+async def _post_units(actor: Actor, st: dict, note: str) -> int:
+    """#12.1: missing units are written off as lost; extra units are booked in here — moved from where the system had
+    them, or received when they were outside the stock or new. A unit that moved meanwhile makes the whole approval 409."""
+    for unit in st["missing_units"]:
+        why = _("Stocktake %(number)s: unit %(serial)s missing, written off as lost", number=st["number"], serial=unit["serial"])
+        await adjust(actor, unit["part_id"], st["location_id"], -1, why + note, serial=unit["serial"], kind="stocktake",
+                     document_type="stocktake", document_id=st["id"], check_roles=False)
+    for unit in st["extra_units"]:
+        why = _("Stocktake %(number)s: unit %(serial)s found here", number=st["number"], serial=unit["serial"])
+        now = await fetch("SELECT location_id FROM serial_unit WHERE id = {}", unit["serial_unit_id"]) \
+            if unit["serial_unit_id"] else []
+        where = now[0]["location_id"] if now else None
+        if where == st["location_id"]:
+            continue  # it was moved here during the count: nothing to correct
+        if where is not None:
+            await transfer(actor, unit["part_id"], 1, where, st["location_id"], serial=unit["serial"], kind="stocktake",
+                           document_type="stocktake", document_id=st["id"], reason=why + note, check_roles=False)
+        else:
+            await adjust(actor, unit["part_id"], st["location_id"], 1, why + note, serial=unit["serial"], kind="stocktake",
+                         document_type="stocktake", document_id=st["id"], check_roles=False)
+    return len(st["missing_units"]) + len(st["extra_units"])
 
 
 async def reject(actor: Actor, st_id: int, reason: str = "") -> None:

@@ -207,6 +207,7 @@ class Stocktake(Table, tablename="stocktake"):
     decided_at = Timestamptz(null=True, default=None)
     reason = Text(default="")
     version = Integer(default=1)
+    blind = Boolean(default=False)  # #12.1: the counter does not see the book quantities
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 
@@ -219,5 +220,18 @@ class StocktakeLine(Table, tablename="stocktake_line"):
     counted_qty = Integer(null=True, default=None)
 
 
+class StocktakeUnit(Table, tablename="stocktake_unit"):
+    """#12.1: a serialised unit the sheet expected at the location (snapshot) or a scan found there."""
+
+    id = Serial(primary_key=True)
+    stocktake_id = Integer()
+    part_id = Integer()
+    serial_unit_id = Integer(null=True, default=None)
+    serial = Varchar(length=100)
+    expected = Boolean(default=False)
+    present = Boolean(default=False)
+
+
 ALL_TABLES = [Part, PartSubstitute, StockLocation, StockLevel, SerialUnit, StockMove, PartsFormToken,
-              PurchaseRequest, PurchaseRequestLine, EmergencyRequest, EmergencyRequestLine, Stocktake, StocktakeLine]
+              PurchaseRequest, PurchaseRequestLine, EmergencyRequest, EmergencyRequestLine, Stocktake, StocktakeLine,
+              StocktakeUnit]

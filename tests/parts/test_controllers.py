@@ -390,3 +390,171 @@ async def test_min_stock_percent_is_an_admin_setting(login_as):
     page = await admin.get("/admin/settings")
     assert page.status_code == 200 and "parts.min_stock_percent" in REGISTRY and 'name="parts.min_stock_percent"' in page.text
     assert await services.min_stock_percent() == 3.0
+
+
+async def test_r_inv_05_adjustment_form_on_the_emergency_store_is_refused_for_warehouse(login_as):
+    """#11: the part page's adjustment out of the emergency store by the keeper → 403 with the message, nothing written."""
+    part = await make_part()
+    await stock(part, "EMERGENCY", 5)
+    before = (await fetch("SELECT COUNT(*) AS n FROM stock_move WHERE part_id = {}", part))[0]["n"]
+    client = await login_as("warehouse")
+    emergency_id = await services.location_id("EMERGENCY")
+    r = await client.post_form(f"/parts/{part}/move", {"kind": "adjust", "qty": "-5", "from_location": str(emergency_id),
+                                                       "reason": "盘亏", "token": services.new_token()})
+    assert r.status_code == 403 and "总经理" in r.text
+    assert await services.on_hand(part, "EMERGENCY") == 5
+    assert (await fetch("SELECT COUNT(*) AS n FROM stock_move WHERE part_id = {}", part))[0]["n"] == before
+
+
+async def test_r_inv_05_emergency_stocktake_difference_page_asks_for_the_gm(login_as):
+    """#11: the manager sees why the emergency count waits for the GM and no approve button (a forced POST is 403);
+    the general manager approves it."""
+    from app.core.audit.services import Actor
+    from app.parts import stocktake
+
+    mgr_actor = Actor(user_id=None, username="mgr", roles=frozenset({"manager"}))
+    code = unique("EM").upper()[:30]
+    loc = await services.create_location(mgr_actor, code=code, name=code, kind="emergency")
+    part = await make_part()
+    await stock(part, loc, 3)
+    st = await stocktake.start(mgr_actor, loc)
+    line = (await stocktake.get(st))["lines"][0]
+    await stocktake.enter_counts(mgr_actor, st, {line["id"]: "1"})
+    await stocktake.submit(mgr_actor, st)
+    manager = await login_as("manager")
+    page = await manager.get(f"/parts/stocktakes/{st}")
+    assert "需总经理审批" in page.text and 'value="approve"' not in page.text
+    assert (await manager.post_form(f"/parts/stocktakes/{st}/decide", {"decision": "approve"})).status_code == 403
+    assert await services.on_hand(part, loc) == 3
+    gm = await login_as("gm")
+    assert f'href="/parts/stocktakes/{st}"' in (await gm.get("/")).text  # waiting on the GM's home panel
+    assert 'value="approve"' in (await gm.get(f"/parts/stocktakes/{st}")).text
+    assert (await gm.post_form(f"/parts/stocktakes/{st}/decide", {"decision": "approve"})).status_code == 303
+    assert await services.on_hand(part, loc) == 1
+
+
+async def test_count_adjustment_of_three_billion_is_a_400_and_writes_nothing(login_as):
+    """#11.5: the movement form with qty 3,000,000,000 → 400 with the limit in the message, no ledger row."""
+    part = await make_part()
+    before = (await fetch("SELECT COUNT(*) AS n FROM stock_move WHERE part_id = {}", part))[0]["n"]
+    client = await login_as("warehouse")
+    central = await services.location_id("CENTRAL")
+    r = await client.post_form(f"/parts/{part}/move", {"kind": "adjust", "qty": "3000000000", "to_location": str(central),
+                                                       "reason": "盘盈", "token": services.new_token()})
+    assert r.status_code == 400 and "100,000" in r.text
+    assert (await fetch("SELECT COUNT(*) AS n FROM stock_move WHERE part_id = {}", part))[0]["n"] == before
+    assert await services.on_hand(part, "CENTRAL") == 0
+
+
+async def test_scan_page_counts_by_scanning_blind_then_posts_unit_differences(login_as):
+    """#12.1 over HTTP: a blind count hides the book quantities; scans count (the result is announced); 'done' counts
+    the rest as 0; the manager sees the missing and extra serials and approves them; the desk may not scan."""
+    from app.parts import stocktake
+
+    user_id = await make_user("field")
+    loc = await services.technician_location(user_id)
+    bulk, cam = await make_part(), await make_part(serialised=True)
+    await stock(bulk, loc, 7)
+    missing = await services.get_unit(await stock_unit(cam, loc))
+    extra = await services.get_unit(await stock_unit(cam, "CENTRAL"))
+    keeper = await login_as("warehouse")
+    r = await keeper.post_form("/parts/stocktakes/", {"location": str(loc), "blind": "1", "token": services.new_token()})
+    assert r.status_code == 303
+    st_id = int(r.headers["location"].rstrip("/").split("/")[-1])
+    page = await keeper.get(f"/parts/stocktakes/{st_id}")
+    assert page.status_code == 200 and ">7<" not in page.text and "盲盘" in page.text
+    bulk_no = (await services.get_part(bulk))["part_no"]
+    scanned = await keeper.post_form(f"/parts/stocktakes/{st_id}/scan", {"code": bulk_no})
+    assert scanned.status_code == 200 and 'aria-live="polite"' in scanned.text and "已清点 1" in scanned.text
+    assert (await keeper.post_form(f"/parts/stocktakes/{st_id}/scan", {"code": extra["serial"]})).status_code == 200
+    bad = await keeper.post_form(f"/parts/stocktakes/{st_id}/scan", {"code": "NO-SUCH-CODE"})
+    assert bad.status_code == 400 and 'aria-invalid="true"' in bad.text
+    desk = await login_as("desk")
+    assert (await desk.post_form(f"/parts/stocktakes/{st_id}/scan", {"code": bulk_no})).status_code == 403
+    assert (await keeper.post_form(f"/parts/stocktakes/{st_id}/finish", {"category": "nonsense"})).status_code == 400
+    assert (await keeper.post_form(f"/parts/stocktakes/{st_id}/finish", {"category": ""})).status_code == 303
+    assert (await keeper.post_form(f"/parts/stocktakes/{st_id}/counts", {"submit": "1"})).status_code == 303
+    manager = await login_as("manager")
+    review = await manager.get(f"/parts/stocktakes/{st_id}")
+    assert missing["serial"] in review.text and extra["serial"] in review.text and "中心仓库" in review.text
+    assert (await manager.post_form(f"/parts/stocktakes/{st_id}/decide", {"decision": "approve"})).status_code == 303
+    assert (await stocktake.get(st_id))["status"] == "approved"
+    assert await services.on_hand(bulk, loc) == 1 and await services.on_hand(cam, loc) == 1
+    assert (await services.get_unit(missing["id"]))["status"] == "lost"
+
+
+async def test_emergency_form_pickers_customer_engineer_and_part_with_stock(login_as):
+    """#12.8: the request form finds the customer (picker → ?customer_id=), names engineers (never usernames) and offers
+    the emergency store's parts with their stock; a picked customer that does not exist is refused and nothing written;
+    a picked one is stored by id with the name on record."""
+    from seed.customers import make_customer
+
+    customer = await make_customer(unique("应急客户"))
+    cname = (await fetch("SELECT name FROM customer WHERE id = {}", customer))[0]["name"]
+    eng_user = unique("eng")
+    await make_user("field", username=eng_user, full_name="王应急")
+    part = await make_part()
+    await stock(part, "EMERGENCY", 4)
+    no = (await services.get_part(part))["part_no"]
+    desk = await login_as("desk")
+    form = await desk.get(f"/emergency/new?customer_id={customer}")
+    assert form.status_code == 200 and cname in form.text and f'name="customer_id" value="{customer}"' in form.text
+    assert ">王应急<" in form.text and f">{eng_user}<" not in form.text and f"({eng_user})" not in form.text  # names shown
+    assert f'<option value="{no}">' in form.text and "应急库" in form.text
+    assert 'hx-get="/customers/pick"' in (await desk.get("/emergency/new")).text
+    assert (await desk.get("/emergency/new?customer_id=99999999999999999999")).status_code == 200
+    before = (await fetch("SELECT COUNT(*) AS n FROM emergency_request"))[0]["n"]
+    bad = await desk.post_form("/emergency/new", {"customer_id": "987654321", "customer_name": "x", "reason": "故障",
+                                                  "line_part": [no], "line_qty": ["1"], "token": services.new_token()})
+    assert bad.status_code == 400 and (await fetch("SELECT COUNT(*) AS n FROM emergency_request"))[0]["n"] == before
+    ok = await desk.post_form("/emergency/new", {"customer_id": str(customer), "customer_name": "typed over", "reason": "故障",
+                                                 "engineer": eng_user, "line_part": [no], "line_qty": ["1"],
+                                                 "token": services.new_token()})
+    assert ok.status_code == 303
+    row = (await fetch("SELECT customer_id, customer_name, engineer_name FROM emergency_request ORDER BY id DESC LIMIT 1"))[0]
+    assert (row["customer_id"], row["customer_name"], row["engineer_name"]) == (customer, cname, "王应急")
+
+
+async def test_emergency_issue_step_lists_the_serials_in_the_emergency_store(login_as):
+    """#12.8: the keeper ticks one of the units the emergency store holds (listed by serial) and issues it."""
+    from app.core.audit.services import Actor
+
+    cam = await make_part(serialised=True)
+    serials = [unique("SN-EM") for _ in range(2)]
+    for serial in serials:
+        await stock_unit(cam, "EMERGENCY", serial=serial)
+    no = (await services.get_part(cam))["part_no"]
+    eng_user = unique("eng")
+    await make_user("field", username=eng_user, full_name="李工")
+    req = await emergency.create_request(Actor(user_id=None, username="d", roles=frozenset({"desk"})), emergency.RequestInput(
+        customer_name="某银行", reason="录像机故障", lines=[(no, "1")]))
+    await emergency.approve(Actor(user_id=None, username="g", roles=frozenset({"gm"})), req)
+    keeper = await login_as("warehouse")
+    page = await keeper.get(f"/emergency/{req}")
+    assert all(f'value="{s}"' in page.text for s in serials) and 'type="checkbox"' in page.text
+    line_id = (await emergency.get_request(req))["lines"][0]["id"]
+    done = await keeper.post_form(f"/emergency/{req}/issue", {"engineer": eng_user, f"serials{line_id}": [serials[1]],
+                                                             "token": services.new_token()})
+    assert done.status_code == 303
+    unit = (await services.find_units(serials[1]))[0]
+    assert unit["location_code"] != "EMERGENCY" and (await services.find_units(serials[0]))[0]["location_code"] == "EMERGENCY"
+
+
+async def test_opposite_transfers_over_http_never_answer_500(login_as):
+    """#11.3 over HTTP (PostgreSQL answered 31/60 with 500): 40 transfer forms of one part, half CENTRAL→BENCH and half
+    BENCH→CENTRAL, posted at once by two keepers → every one a 303; on-hand equals the ledger."""
+    part = await make_part()
+    await stock(part, "CENTRAL", 50)
+    await stock(part, "BENCH", 50)
+    central, bench = await services.location_id("CENTRAL"), await services.location_id("BENCH")
+    keepers = [await login_as("warehouse"), await login_as("warehouse")]
+
+    async def post(n: int):
+        frm, to = (central, bench) if n % 2 else (bench, central)
+        return await keepers[n % 2].post_form(f"/parts/{part}/move", {
+            "kind": "transfer", "qty": "1", "from_location": str(frm), "to_location": str(to), "token": services.new_token()})
+
+    codes = sorted(r.status_code for r in await asyncio.gather(*[post(n) for n in range(40)]))
+    assert codes == [303] * 40
+    assert await services.on_hand(part, "CENTRAL") == 50 and await services.on_hand(part, "BENCH") == 50
+    assert (await services.reconcile(part))["mismatches"] == []

@@ -520,7 +520,8 @@ async def test_minimums_follow_the_installed_base():
 
 
 async def test_stocktake_found_part_and_serialised_difference():
-    """R-INV-06: a part found at the location is added; a serialised difference blocks approval until fixed by serial."""
+    """R-INV-06 / #12.1: a part found at the location is added; a serialised part's count cannot be typed other than the
+    book quantity (its serials must be scanned); typing the book quantity confirms its units; approval posts the rest."""
     user_id = await make_user("field")
     loc = await services.technician_location(user_id)
     found = await make_part()
@@ -530,16 +531,16 @@ async def test_stocktake_found_part_and_serialised_difference():
     await stocktake.add_line(WAREHOUSE, st, (await services.get_part(found))["part_no"])
     lines = {line["part_id"]: line for line in (await stocktake.get(st))["lines"]}
     assert lines[found]["expected_qty"] == 0 and lines[cam]["expected_qty"] == 1
-    await stocktake.enter_counts(WAREHOUSE, st, {lines[found]["id"]: "3", lines[cam]["id"]: "0"})
-    await stocktake.submit(WAREHOUSE, st)
     with pytest.raises(DomainError) as err:
-        await stocktake.approve(MANAGER, st)
-    assert err.value.status == 409 and (await services.get_part(cam))["part_no"] in err.value.message
-    await stocktake.reject(MANAGER, st, "recount the camera")
-    await stocktake.enter_counts(WAREHOUSE, st, {lines[cam]["id"]: "1"})
+        await stocktake.enter_counts(WAREHOUSE, st, {lines[found]["id"]: "3", lines[cam]["id"]: "0"})
+    assert f"count{lines[cam]['id']}" in err.value.errors
+    assert (await stocktake.get(st))["lines"][0]["counted_qty"] is None  # nothing saved
+    await stocktake.enter_counts(WAREHOUSE, st, {lines[found]["id"]: "3", lines[cam]["id"]: "1"})
     await stocktake.submit(WAREHOUSE, st)
+    sheet = await stocktake.get(st)
+    assert sheet["missing_units"] == [] and sheet["extra_units"] == []
     assert await stocktake.approve(MANAGER, st) == 1
-    assert await services.on_hand(found, loc) == 3
+    assert await services.on_hand(found, loc) == 3 and await services.on_hand(cam, loc) == 1
 
 
 async def test_refusals_need_a_reason_and_cancel():
@@ -579,3 +580,367 @@ async def test_scrap_writes_off_from_quarantine():
     assert after["status"] == "scrapped" and after["location_id"] is None
     assert await services.on_hand(part, "QUARANTINE") == 0
     assert (await services.reconcile(part))["mismatches"] == []
+
+
+async def test_opposite_transfers_of_one_part_at_once_never_deadlock():
+    """#11.3: 60 transfers of one part, half CENTRAL→BENCH and half BENCH→CENTRAL, all at once (PostgreSQL deadlocked
+    here: 31/60 were 500s) → every one books, no unexpected error; on-hand equals the ledger sum in both places."""
+    part = await make_part()
+    await stock(part, "CENTRAL", 100)
+    await stock(part, "BENCH", 100)
+    calls = [services.transfer(WAREHOUSE, part, 1, *(("CENTRAL", "BENCH") if n % 2 else ("BENCH", "CENTRAL")))
+             for n in range(60)]
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    unexpected = [r for r in results if not isinstance(r, services.Move)]
+    assert unexpected == []
+    assert await services.on_hand(part, "CENTRAL") == 100 == await ledger_sum(part, "CENTRAL")
+    assert await services.on_hand(part, "BENCH") == 100 == await ledger_sum(part, "BENCH")
+    assert (await services.reconcile(part))["mismatches"] == []
+
+
+async def test_mixed_movements_of_two_parts_at_once_keep_ledger_equal_to_on_hand():
+    """#11.3: transfers both ways, issues, returns and adjustments of two parts at once → only Moves or a stock 409."""
+    a, b = await make_part(), await make_part()
+    for p in (a, b):
+        await stock(p, "CENTRAL", 50)
+        await stock(p, "BENCH", 50)
+    calls = []
+    for n in range(40):
+        p = (a, b)[n % 2]
+        calls.append([
+            lambda p=p: services.transfer(WAREHOUSE, p, 2, "CENTRAL", "BENCH"),
+            lambda p=p: services.transfer(WAREHOUSE, p, 3, "BENCH", "CENTRAL"),
+            lambda p=p, n=n: services.issue_to(WAREHOUSE, p, 1, "BENCH", "ticket", n),
+            lambda p=p, n=n: services.return_stock(WAREHOUSE, p, 1, "CENTRAL", document_type="ticket", document_id=n),
+            lambda p=p: services.adjust(WAREHOUSE, p, "CENTRAL", -1, "count"),
+        ][n % 5]())
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    assert [r for r in results if not (isinstance(r, services.Move) or is_not_enough_stock(r))] == []
+    for p in (a, b):
+        for loc in ("CENTRAL", "BENCH"):
+            assert await services.on_hand(p, loc) == await ledger_sum(p, loc)
+
+
+class DeadlockDetectedError(Exception):
+    """Stands in for asyncpg's (matched by class name, as the retry does)."""
+
+
+async def test_conflict_is_retried_then_booked_once():
+    """#11.3: a deadlock/serialization failure rolls the attempt back and the service runs again (bounded)."""
+    part = await make_part()
+    await stock(part, "CENTRAL", 5)
+    failures = iter([DeadlockDetectedError("deadlock detected"), None])
+
+    async def flaky():
+        move = await services.transfer(WAREHOUSE, part, 1, "CENTRAL", "BENCH")
+        exc = next(failures)
+        if exc is not None:
+            raise exc  # after the transfer, inside the one transaction below: the whole attempt rolls back
+        return move
+
+    async def one_transaction():
+        async with write_transaction():
+            return await flaky()
+
+    move = await services.retrying(one_transaction)
+    assert isinstance(move, services.Move)
+    assert await services.on_hand(part, "BENCH") == 1 == await ledger_sum(part, "BENCH")  # the failed attempt left nothing
+    assert await services.on_hand(part, "CENTRAL") == 4 == await ledger_sum(part, "CENTRAL")
+
+
+async def test_conflict_that_outlasts_the_retries_is_a_409_not_a_500():
+    """#11.3: never a 500 for a conflict: after ATTEMPTS tries the caller gets a 409 'try again', nothing written."""
+    part = await make_part()
+    await stock(part, "CENTRAL", 5)
+    tries = 0
+
+    async def always_deadlocks():
+        nonlocal tries
+        tries += 1
+        async with write_transaction():
+            await services.transfer(WAREHOUSE, part, 1, "CENTRAL", "BENCH")
+            raise DeadlockDetectedError("deadlock detected")
+
+    with pytest.raises(DomainError) as err:
+        await services.retrying(always_deadlocks)
+    assert err.value.status == 409 and err.value.current == {"kind": "conflict"} and tries == services.ATTEMPTS
+    assert await services.on_hand(part, "BENCH") == 0 == await ledger_sum(part, "BENCH")
+
+
+async def test_other_errors_and_refusals_are_not_retried():
+    """#11.3: only conflicts are retried — a refusal or a programming error goes up at the first try."""
+    tries = 0
+
+    async def boom():
+        nonlocal tries
+        tries += 1
+        raise ValueError("bug")
+
+    with pytest.raises(ValueError):
+        await services.retrying(boom)
+    assert tries == 1
+    import sqlite3
+
+    assert services.is_conflict(DeadlockDetectedError()) and not services.is_conflict(ValueError("database is locked"))
+    assert services.is_conflict(sqlite3.OperationalError("database is locked"))
+    assert not services.is_conflict(sqlite3.OperationalError("no such table: x"))
+
+
+async def _emergency_store() -> int:
+    """An emergency-kind store of the test's own (the shared EMERGENCY holds other tests' stock)."""
+    code = unique("EM").upper()[:30]
+    return await services.create_location(MANAGER, code=code, name=code, kind="emergency")
+
+
+@pytest.mark.parametrize("who", [WAREHOUSE, MANAGER])
+async def test_r_inv_05_adjustment_in_the_emergency_store_by_a_non_gm_is_refused(who):
+    """#11 R-INV-05 loophole: a -5 adjustment (or +1) in the emergency store by warehouse or manager → 403 with a clear
+    message; on-hand, ledger and audit unchanged."""
+    loc = await _emergency_store()
+    part = await make_part()
+    await stock(part, loc, 5)
+    before_moves = await moves_of(part)
+    before_audit = (await fetch("SELECT COUNT(*) AS n FROM audit_event WHERE entity_type = 'part' AND entity_id = {}",
+                                str(part)))[0]["n"]
+    for delta in (-5, 1):
+        with pytest.raises(DomainError) as err:
+            await services.adjust(who, part, loc, delta, "count")
+        assert err.value.status == 403 and "总经理" in err.value.message
+    assert await services.on_hand(part, loc) == 5 == await ledger_sum(part, loc)
+    assert await moves_of(part) == before_moves
+    assert (await fetch("SELECT COUNT(*) AS n FROM audit_event WHERE entity_type = 'part' AND entity_id = {}",
+                        str(part)))[0]["n"] == before_audit
+
+
+async def test_r_inv_05_gm_may_adjust_the_emergency_store_and_others_stores_stay_open():
+    """#11: the general manager's adjustment there is booked; a warehouse adjustment elsewhere still is."""
+    loc = await _emergency_store()
+    part = await make_part()
+    await stock(part, loc, 5)
+    move = await services.adjust(GM, part, loc, -2, "broken in storage")
+    assert move.kind == "adjust" and await services.on_hand(part, loc) == 3 == await ledger_sum(part, loc)
+    await stock(part, "CENTRAL", 2)
+    await services.adjust(WAREHOUSE, part, "CENTRAL", -1, "count")
+    assert await services.on_hand(part, "CENTRAL") == 1
+
+
+async def test_r_inv_05_stocktake_difference_in_the_emergency_store_needs_the_gm():
+    """#11: a manager cannot post an emergency-store count difference (403, nothing posted, still waiting);
+    the general manager can; a count with no difference there the manager may close."""
+    loc = await _emergency_store()
+    part = await make_part()
+    await stock(part, loc, 5)
+    st = await stocktake.start(WAREHOUSE, loc)
+    line = (await stocktake.get(st))["lines"][0]
+    await stocktake.enter_counts(WAREHOUSE, st, {line["id"]: "0"})
+    await stocktake.submit(WAREHOUSE, st)
+    with pytest.raises(DomainError) as err:
+        await stocktake.approve(MANAGER, st)
+    assert err.value.status == 403 and "总经理" in err.value.message
+    assert (await stocktake.get(st))["status"] == "submitted" and await services.on_hand(part, loc) == 5
+    assert await stocktake.approve(GM, st) == 1
+    assert await services.on_hand(part, loc) == 0 == await ledger_sum(part, loc)
+
+    st2 = await stocktake.start(WAREHOUSE, loc)
+    await stocktake.submit(WAREHOUSE, st2)  # nothing left on the sheet: no differences
+    assert await stocktake.approve(MANAGER, st2) == 0
+
+
+async def _table_counts() -> tuple:
+    rows = []
+    for table in ("stock_move", "audit_event", "purchase_request", "emergency_request"):
+        rows.append((await fetch(f"SELECT COUNT(*) AS n FROM {table}"))[0]["n"])
+    return tuple(rows)
+
+
+@pytest.mark.parametrize("qty", [services.MAX_QTY + 1, 3_000_000_000, 2**63])
+async def test_quantities_beyond_the_business_maximum_are_refused_and_write_nothing(qty):
+    """#11.5: a count adjustment of 3,000,000,000 was accepted. Every quantity (movement, adjustment either sign,
+    stocktake count, minimum, purchase and emergency request lines) above MAX_QTY → 400 on its field, nothing written."""
+    part = await make_part()
+    await stock(part, "CENTRAL", 5)
+    part_no = (await services.get_part(part))["part_no"]
+    before = await _table_counts()
+    calls = {
+        "qty": [lambda: services.adjust(WAREHOUSE, part, "CENTRAL", qty, "count"),
+                lambda: services.adjust(WAREHOUSE, part, "CENTRAL", -qty, "count"),
+                lambda: services.transfer(WAREHOUSE, part, qty, "CENTRAL", "BENCH"),
+                lambda: services.receive(WAREHOUSE, part, qty, "CENTRAL"),
+                lambda: services.issue_to(WAREHOUSE, part, qty, "CENTRAL", "ticket", 1)],
+        "min_qty": [lambda: services.set_minimum(MANAGER, part, "CENTRAL", min_qty=str(qty))],
+        "line0": [lambda: purchasing.create_request(WAREHOUSE, location="CENTRAL", lines=[(part_no, str(qty))]),
+                  lambda: emergency.create_request(WAREHOUSE, emergency.RequestInput(
+                      customer_name="某银行", reason="故障", lines=[(part_no, str(qty))]))],
+    }
+    for field_name, fns in calls.items():
+        for fn in fns:
+            with pytest.raises(DomainError) as err:
+                await fn()
+            assert err.value.status == 400 and field_name in err.value.errors, (field_name, err.value.errors)
+    assert await _table_counts() == before
+    assert await services.on_hand(part, "CENTRAL") == 5
+
+
+async def test_quantity_limits_at_their_boundary():
+    """#11.5: exactly MAX_QTY is accepted (adjustment, count, minimum; installed base up to MAX_INSTALLED), one more is not."""
+    part = await make_part()
+    move = await services.adjust(WAREHOUSE, part, "CENTRAL", services.MAX_QTY, "found a pallet")
+    assert move.qty == services.MAX_QTY
+    assert (await services.set_minimum(MANAGER, part, "CENTRAL", min_qty=str(services.MAX_QTY),
+                                       installed_qty=str(services.MAX_INSTALLED)))["min_qty"] == services.MAX_QTY
+    with pytest.raises(DomainError) as err:
+        await services.set_minimum(MANAGER, part, "CENTRAL", installed_qty=str(services.MAX_INSTALLED + 1))
+    assert "installed_qty" in err.value.errors
+    user_id = await make_user("field")
+    loc = await services.technician_location(user_id)
+    await stock(part, loc, 1)
+    st = await stocktake.start(WAREHOUSE, loc)
+    line = (await stocktake.get(st))["lines"][0]
+    with pytest.raises(DomainError) as err:
+        await stocktake.enter_counts(WAREHOUSE, st, {line["id"]: str(services.MAX_QTY + 1)})
+    assert f"count{line['id']}" in err.value.errors
+    assert (await stocktake.get(st))["lines"][0]["counted_qty"] is None
+    await stocktake.enter_counts(WAREHOUSE, st, {line["id"]: str(services.MAX_QTY)})
+    assert (await stocktake.get(st))["lines"][0]["counted_qty"] == services.MAX_QTY
+
+
+async def _tech_store() -> int:
+    return await services.technician_location(await make_user("field"))
+
+
+async def test_scan_part_number_adds_one_and_serial_marks_its_unit_present():
+    """#12.1: each scan of a part number +1 on its line (a part not on the sheet gets a line); a serial marks its unit
+    present, scanning it again changes nothing; a serialised part number alone is refused with a message."""
+    loc = await _tech_store()
+    bulk, cam, other = await make_part(), await make_part(serialised=True), await make_part()
+    await stock(bulk, loc, 3)
+    unit = await services.get_unit(await stock_unit(cam, loc))
+    st = await stocktake.start(WAREHOUSE, loc)
+    bulk_no, other_no = (await services.get_part(bulk))["part_no"], (await services.get_part(other))["part_no"]
+    for n in (1, 2):
+        assert (await stocktake.scan(WAREHOUSE, st, bulk_no))["counted"] == n
+    assert (await stocktake.scan(WAREHOUSE, st, other_no))["counted"] == 1
+    first = await stocktake.scan(WAREHOUSE, st, unit["serial"])
+    again = await stocktake.scan(WAREHOUSE, st, unit["serial"])
+    assert (first["counted"], first["extra"], first["again"]) == (1, False, False) and (again["counted"], again["again"]) == (1, True)
+    with pytest.raises(DomainError) as err:
+        await stocktake.scan(WAREHOUSE, st, unit["part_no"])
+    assert "code" in err.value.errors and err.value.status == 400
+    counted = {line["part_id"]: line["counted_qty"] for line in (await stocktake.get(st))["lines"]}
+    assert counted == {bulk: 2, other: 1, cam: 1}
+
+
+@pytest.mark.parametrize("code", ["", "   ", "NO-SUCH-CODE-123"])
+async def test_bad_scan_changes_nothing(code):
+    """#12.1: an empty or unknown code → 400 on the scan field; counts and audit unchanged."""
+    loc = await _tech_store()
+    part = await make_part()
+    await stock(part, loc, 1)
+    st = await stocktake.start(WAREHOUSE, loc)
+    before = await stocktake.get(st)
+    audit = (await fetch("SELECT COUNT(*) AS n FROM audit_event WHERE entity_type = 'stocktake' AND entity_id = {}", str(st)))[0]
+    with pytest.raises(DomainError) as err:
+        await stocktake.scan(WAREHOUSE, st, code)
+    assert err.value.status == 400 and "code" in err.value.errors
+    assert (await stocktake.get(st))["lines"] == before["lines"] and (await stocktake.get(st))["version"] == before["version"]
+    assert (await fetch("SELECT COUNT(*) AS n FROM audit_event WHERE entity_type = 'stocktake' AND entity_id = {}",
+                        str(st)))[0] == audit
+
+
+async def test_scanning_needs_the_stocktake_role_and_an_open_count():
+    """#12.1: the desk cannot scan (403); a submitted count takes no more scans (409)."""
+    loc = await _tech_store()
+    part = await make_part()
+    await stock(part, loc, 1)
+    part_no = (await services.get_part(part))["part_no"]
+    st = await stocktake.start(WAREHOUSE, loc)
+    with pytest.raises(DomainError) as err:
+        await stocktake.scan(DESK, st, part_no)
+    assert err.value.status == 403
+    await stocktake.scan(WAREHOUSE, st, part_no)
+    await stocktake.submit(WAREHOUSE, st)
+    with pytest.raises(DomainError) as err:
+        await stocktake.scan(WAREHOUSE, st, part_no)
+    assert err.value.status == 409
+    assert (await stocktake.get(st))["lines"][0]["counted_qty"] == 1
+
+
+async def test_two_counters_scanning_one_part_at_once_both_count():
+    """#12.1 race: ten scans of one part number at once → counted 10 (an atomic +1, no lost update)."""
+    loc = await _tech_store()
+    part = await make_part()
+    await stock(part, loc, 10)
+    part_no = (await services.get_part(part))["part_no"]
+    st = await stocktake.start(WAREHOUSE, loc)
+    results = await asyncio.gather(*[stocktake.scan(WAREHOUSE, st, part_no) for _ in range(10)], return_exceptions=True)
+    assert [r for r in results if not isinstance(r, dict)] == []
+    assert (await stocktake.get(st))["lines"][0]["counted_qty"] == 10
+
+
+async def test_lines_not_scanned_count_as_zero_only_when_the_counter_says_done():
+    """#12.1: submit is refused while a line is uncounted; 'done' for one category sets only that category's lines to 0;
+    'done' for the location sets the rest."""
+    loc = await _tech_store()
+    bulk, cons = await make_part(), await make_part(category="consumable")
+    await stock(bulk, loc, 2)
+    await stock(cons, loc, 4)
+    st = await stocktake.start(WAREHOUSE, loc)
+    with pytest.raises(DomainError):
+        await stocktake.submit(WAREHOUSE, st)
+    assert await stocktake.finish(WAREHOUSE, st, "consumable") == 1
+    counted = {line["part_id"]: line["counted_qty"] for line in (await stocktake.get(st))["lines"]}
+    assert counted == {bulk: None, cons: 0}
+    with pytest.raises(DomainError):
+        await stocktake.submit(WAREHOUSE, st)
+    assert await stocktake.finish(WAREHOUSE, st) == 1
+    await stocktake.submit(WAREHOUSE, st)
+    assert {line["part_id"]: line["counted_qty"] for line in (await stocktake.get(st))["lines"]} == {bulk: 0, cons: 0}
+
+
+async def test_scanned_stocktake_posts_missing_and_extra_serials_on_approval():
+    """#12.1 (was refused): units A, B expected; A scanned, C (recorded in CENTRAL) and D (new to the system) found.
+    Approval writes B off as lost, moves C here from CENTRAL, receives D; on-hand equals the ledger everywhere."""
+    loc = await _tech_store()
+    cam = await make_part(serialised=True)
+    cam_no = (await services.get_part(cam))["part_no"]
+    a = await services.get_unit(await stock_unit(cam, loc))
+    b = await services.get_unit(await stock_unit(cam, loc))
+    c = await services.get_unit(await stock_unit(cam, "CENTRAL"))
+    st = await stocktake.start(WAREHOUSE, loc, blind=True)
+    await stocktake.scan(WAREHOUSE, st, a["serial"])
+    assert (await stocktake.scan(WAREHOUSE, st, c["serial"]))["extra"] is True
+    d_serial = unique("SN-D")
+    with pytest.raises(DomainError):
+        await stocktake.scan(WAREHOUSE, st, d_serial)  # unknown without its part number
+    assert (await stocktake.scan(WAREHOUSE, st, d_serial, part_no=cam_no))["extra"] is True
+    await stocktake.finish(WAREHOUSE, st)
+    await stocktake.submit(WAREHOUSE, st)
+    sheet = await stocktake.get(st)
+    assert sheet["blind"] and [u["serial"] for u in sheet["missing_units"]] == [b["serial"]]
+    assert sorted(u["serial"] for u in sheet["extra_units"]) == sorted([c["serial"], d_serial])
+    assert await stocktake.approve(MANAGER, st, "季度盘点") == 3
+    assert (await services.get_unit(b["id"]))["status"] == "lost" and (await services.get_unit(b["id"]))["location_id"] is None
+    assert (await services.get_unit(c["id"]))["location_id"] == loc
+    d = (await services.find_units(d_serial))[0]
+    assert d["location_id"] == loc and d["status"] == "in_stock"
+    assert await services.on_hand(cam, loc) == 3 == await ledger_sum(cam, loc)
+    assert await services.on_hand(cam, "CENTRAL") == await ledger_sum(cam, "CENTRAL")
+    reasons = [r["reason"] for r in await fetch("SELECT reason FROM stock_move WHERE document_type = 'stocktake' "
+                                                 "AND document_id = {} ORDER BY id", str(st))]
+    assert len(reasons) == 3 and all("季度盘点" in r for r in reasons)
+
+
+async def test_unit_moved_away_during_the_count_makes_approval_409_and_posts_nothing():
+    """#12.1: a missing unit that was moved elsewhere meanwhile → approval 409, nothing posted, still waiting."""
+    loc = await _tech_store()
+    cam = await make_part(serialised=True)
+    a = await services.get_unit(await stock_unit(cam, loc))
+    st = await stocktake.start(WAREHOUSE, loc)
+    await stocktake.finish(WAREHOUSE, st)
+    await stocktake.submit(WAREHOUSE, st)
+    await services.transfer(WAREHOUSE, cam, 1, loc, "CENTRAL", serial=a["serial"])
+    moves = await moves_of(cam)
+    with pytest.raises(DomainError) as err:
+        await stocktake.approve(MANAGER, st)
+    assert err.value.status == 409 and await moves_of(cam) == moves
+    assert (await stocktake.get(st))["status"] == "submitted"

@@ -12,10 +12,10 @@ from app.core.i18n import _
 from app.core.permissions import can, perm
 from app.core.web import actor, form_data, redirect, render
 from app.parts import emergency, purchasing, services, stocktake
-from app.parts.schemas import (CountsForm, DecisionForm, EmergencyRequestForm, IssueForm, PurchaseRequestForm,
-                               ReorderRequestForm, TokenForm)
+from app.parts.schemas import (CountsForm, DecisionForm, EmergencyRequestForm, FinishForm, IssueForm,
+                               PurchaseRequestForm, ReorderRequestForm, ScanForm, StocktakeStartForm, TokenForm)
 from app.parts.services import is_duplicate_submit
-from app.parts.controllers._common import _ctx, _own_form, _booked_once, _location_stock, _lines, _keyed
+from app.parts.controllers._common import CATEGORY_LABELS, _ctx, _own_form, _booked_once, _location_stock, _lines, _keyed
 
 
 # ---------------------------------------------------------------------------- purchasing (R-INV-04)
@@ -130,9 +130,21 @@ class EmergencyController(Controller):
                       stock=stock, status_label=emergency.status_label, **_ctx())
 
     @get("/new")
-    async def new(self, request: Request, part: FromQuery[str] = "") -> Response:
-        return render(request, "parts/emergency_form.html", lines=[(part, "1" if part else "")] + [("", "")] * 3, errors={},
-                      form={}, token=services.new_token(), **_ctx())
+    async def new(self, request: Request, part: FromQuery[str] = "", customer_id: FromQuery[str] = "") -> Response:
+        form: dict = {}
+        if customer_id.isdigit() and len(customer_id) <= 9:  # #12.8: back from the customer picker
+            from app.customers.api import get_customer
+
+            customer = await get_customer(int(customer_id))
+            if customer is not None:
+                form = {"customer_id": str(customer["id"]), "customer_name": customer["name"]}
+        return await self._form(request, [(part[:60], "1" if part else "")] + [("", "")] * 3, form=form)
+
+    async def _form(self, request: Request, lines: list, *, form: dict, errors: dict | None = None, message: str = "",
+                    status_code: int = 200) -> Response:
+        return render(request, "parts/emergency_form.html", status_code=status_code, lines=lines, errors=errors or {},
+                      form=form, message=message, token=services.new_token(), stock=await emergency.emergency_stock(),
+                      engineers=await emergency.engineers(), **_ctx())
 
     @post("/new")
     async def create(self, request: Request) -> Response:
@@ -147,8 +159,7 @@ class EmergencyController(Controller):
             if is_duplicate_submit(exc):
                 return _booked_once(request, "/emergency")
             _own_form(exc)
-            return render(request, "parts/emergency_form.html", status_code=400, lines=lines, errors=exc.errors, form=raw,
-                          message=exc.message, token=services.new_token(), **_ctx())
+            return await self._form(request, lines, form=dict(raw), errors=exc.errors, message=exc.message, status_code=400)
         return redirect(request, f"/emergency/{req_id}", flash=_("Release request sent to the general manager."))
 
     @get("/{req_id:int}")
@@ -161,8 +172,7 @@ class EmergencyController(Controller):
         if req is None:
             raise not_found()
         user = request.scope["user"]
-        engineers = await fetch("SELECT username, full_name FROM app_user WHERE is_active = true AND "
-                                "(roles LIKE '%field%' OR roles LIKE '%eng_manager%' OR roles LIKE '%bench%') ORDER BY username")
+        engineers = await emergency.engineers()
         return render(request, "parts/emergency.html", status_code=status_code, req=req, errors=errors or {},
                       message=message, form=form or {}, token=services.new_token(), status_label=emergency.status_label,
                       engineers=engineers, can_approve=can(user, "parts.emergency.approve"),
@@ -228,9 +238,9 @@ class StocktakeController(Controller):
 
     @post("/", opt=perm("parts.stocktake"))
     async def start(self, request: Request) -> Response:
-        form = parse_or_raise(TokenForm, await form_data(request))
+        form = parse_or_raise(StocktakeStartForm, await form_data(request))
         try:
-            st_id = await stocktake.start(actor(request), form.location, token=form.token)
+            st_id = await stocktake.start(actor(request), form.location, token=form.token, blind=form.blind)
         except DomainError as exc:
             if is_duplicate_submit(exc):
                 return _booked_once(request, "/parts/stocktakes")
@@ -245,13 +255,36 @@ class StocktakeController(Controller):
         return await self._detail(request, st_id)
 
     async def _detail(self, request: Request, st_id: int, *, status_code: int = 200, errors: dict | None = None,
-                      message: str = "", counts: dict | None = None) -> Response:
+                      message: str = "", counts: dict | None = None, scanned: dict | None = None) -> Response:
         st = await stocktake.get(st_id)
         if st is None:
             raise not_found()
         user = request.scope["user"]
         return render(request, "parts/stocktake.html", status_code=status_code, st=st, errors=errors or {}, message=message,
-                      counts=counts or {}, can_approve=can(user, "parts.stocktake.approve"), **_ctx())
+                      counts=counts or {}, can_approve=can(user, "parts.stocktake.approve"),
+                      needs_gm=st["location_kind"] == "emergency" and st["has_differences"]
+                      and not can(user, "parts.emergency.approve"),
+                      hide_book=st["blind"] and st["status"] == "counting", scanned=scanned,
+                      **_ctx())
+
+    @post("/{st_id:int}/scan", opt=perm("parts.stocktake"))
+    async def scan(self, request: Request, st_id: FromPath[int]) -> Response:
+        """#12.1: one scan (the scanner types the code and Enter); back to the sheet with the scan box focused."""
+        form = parse_or_raise(ScanForm, await form_data(request))
+        try:
+            result = await stocktake.scan(actor(request), st_id, form.code, form.part_no)
+        except DomainError as exc:
+            _own_form(exc)
+            return await self._detail(request, st_id, status_code=exc.status, errors=exc.errors, message=exc.message)
+        return await self._detail(request, st_id, scanned=result)
+
+    @post("/{st_id:int}/finish", opt=perm("parts.stocktake"))
+    async def finish(self, request: Request, st_id: FromPath[int]) -> Response:
+        form = parse_or_raise(FinishForm, await form_data(request))
+        if form.category and form.category not in CATEGORY_LABELS:
+            raise DomainError(_("Choose a category."), field="category")
+        n = await stocktake.finish(actor(request), st_id, form.category)
+        return redirect(request, f"/parts/stocktakes/{st_id}", flash=_("%(n)s lines not scanned were counted as 0.", n=n))
 
     @post("/{st_id:int}/counts")
     async def counts(self, request: Request, st_id: FromPath[int]) -> Response:

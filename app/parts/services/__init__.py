@@ -39,6 +39,9 @@ from app.parts.services._base import (  # noqa: F401
     _EMERGENCY_EXEMPT,
     _emergency_release,
     Location,
+    MAX_QTY,
+    MAX_INSTALLED,
+    over_limit,
     StockError,
     not_enough_stock,
     is_not_enough_stock,
@@ -80,6 +83,7 @@ from app.parts.services._ledger import (  # noqa: F401
     scrap,
     emergency_release,
 )
+from app.parts.services._retry import ATTEMPTS, busy, is_conflict, retrying, retry_conflicts  # noqa: F401
 from app.parts.services._catalogue import (  # noqa: F401
     stock_by_location,
     recent_moves,

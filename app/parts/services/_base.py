@@ -22,6 +22,18 @@ _emergency_release: ContextVar[str | None] = ContextVar("parts_emergency_release
 
 Location = int | str
 
+# Issue #11 item 5: business maximums for quantities. SPEC gives no number, so these are constants: the largest
+# real lot of one part in one movement, count, request or order line is a few thousand (a carton of connectors);
+# 100,000 leaves room for any of them and stays far below PostgreSQL's INTEGER (2^31), so a typo such as
+# 3,000,000,000 is a form error instead of a ledger row.
+MAX_QTY = 100_000
+# The installed base one store serves (R-INV-04): a whole province's cameras, not more.
+MAX_INSTALLED = 10_000_000
+
+
+def over_limit(maximum: int = MAX_QTY) -> str:
+    return _("Enter at most %(max)s.", max=f"{maximum:,}")
+
 
 # The parts domain raises core's DomainError (issue #10): 400 bad input, 403 not allowed, 409 conflict.
 # `StockError` stays as an alias for callers not migrated yet (rma, loaners catch `parts.StockError`).

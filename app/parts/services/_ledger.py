@@ -7,12 +7,14 @@ from typing import Any, AsyncIterator, Iterable
 
 from app.core.audit.services import Actor, record
 from app.core.db import atomic, fetch, utcnow
-from app.core.errors import DomainError, Stale
+from app.core.errors import DomainError, Stale, refused
 from app.core.i18n import _
+from app.parts.services._retry import retry_conflicts
 from app.core.status import update_versioned
+from app.parts.perms import allowed
 from app.parts.status import UnitStatus
 from app.parts.services._base import (
-    KINDS, Location, Move, _EMERGENCY_EXEMPT, _emergency_release, _location, _part, _unit, claim_token, get_location,
+    KINDS, MAX_QTY, Location, Move, over_limit, _EMERGENCY_EXEMPT, _emergency_release, _location, _part, _unit, claim_token, get_location,
     not_enough_stock, require_perm, substitutes_in_stock,
 )
 
@@ -28,6 +30,8 @@ def _qty(qty: Any) -> int:
         raise DomainError(_("Enter a whole number greater than zero."), field="qty") from None
     if value <= 0:
         raise DomainError(_("Enter a whole number greater than zero."), field="qty")
+    if value > MAX_QTY:
+        raise DomainError(over_limit(), field="qty")
     return value
 
 
@@ -93,6 +97,11 @@ async def _book(
                 _("Nothing leaves the emergency store without a GM-approved release request."), field="from_location",
                 status=409,
             )
+    if kind in _EMERGENCY_EXEMPT and any(loc is not None and loc["kind"] == "emergency" for loc in (from_loc, to_loc)) \
+            and not allowed(actor, "parts.emergency.approve"):
+        # R-INV-05 (#11): count corrections there need the general manager too — else a "-5 adjustment" empties the store.
+        raise refused(_("Only the general manager may correct the stock of the emergency store; "
+                        "ask the general manager to post this adjustment."))
     now = utcnow()
     if part["serialised"]:
         if unit is None or qty != 1:
@@ -110,10 +119,12 @@ async def _book(
                                 serial=unit["serial"], location=where), field="serial", status=409) from None
     elif unit is not None:
         raise DomainError(_("This part is not serialised: leave the serial empty."), field="serial")
-    if from_loc is not None:
-        await _take(part, from_loc, qty)
-    if to_loc is not None:
-        await _put(part, to_loc, qty)
+    # Issue #11 item 3: the stock-level rows are taken in one global order (by location id), so two movements of
+    # one part in opposite directions (CENTRAL→BENCH and BENCH→CENTRAL at once) queue instead of deadlocking.
+    steps = [(from_loc["id"], 0, _take, from_loc)] if from_loc is not None else []
+    steps += [(to_loc["id"], 1, _put, to_loc)] if to_loc is not None else []
+    for _id, _order, step, loc in sorted(steps, key=lambda s: (s[0], s[1])):
+        await step(part, loc, qty)
     rows = await fetch(
         "INSERT INTO stock_move (created_at, kind, part_id, serial_unit_id, serial, qty, from_location_id, to_location_id, "
         "document_type, document_id, user_id, username, reason) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) "
@@ -151,6 +162,7 @@ async def _prepare(part_id: Any, qty: Any, serial: Any) -> tuple[dict, int, dict
 # the public movement API
 
 
+@retry_conflicts
 async def issue_to(
     actor: Actor,
     part_id: int,
@@ -182,6 +194,7 @@ async def issue_to(
                            document_type=document_type, document_id=document_id, reason=reason)
 
 
+@retry_conflicts
 async def return_stock(
     actor: Actor,
     part_id: int,
@@ -210,6 +223,7 @@ async def return_stock(
                            document_type=document_type, document_id=document_id, reason=reason)
 
 
+@retry_conflicts
 async def transfer(
     actor: Actor,
     part_id: int,
@@ -250,6 +264,7 @@ async def quarantine(
                           check_roles=check_roles)
 
 
+@retry_conflicts
 async def move_serial_unit(
     actor: Actor,
     unit: str | int,
@@ -299,6 +314,7 @@ async def move_serial_unit(
                            document_type=document_type, document_id=document_id, reason=reason)
 
 
+@retry_conflicts
 async def receive(
     actor: Actor,
     part_id: int,
@@ -348,6 +364,7 @@ async def new_unit(part: dict, serial: str) -> dict:
     return rows[0]
 
 
+@retry_conflicts
 async def adjust(
     actor: Actor,
     part_id: int,
@@ -373,6 +390,8 @@ async def adjust(
         raise DomainError(_("Enter a whole number other than zero (minus to write off)."), field="qty") from None
     if delta == 0:
         raise DomainError(_("Enter a whole number other than zero (minus to write off)."), field="qty")
+    if abs(delta) > MAX_QTY:
+        raise DomainError(over_limit(), field="qty")
     async with atomic():
         await claim_token(token, actor, kind)
         part = await _part(part_id)
@@ -397,6 +416,7 @@ async def adjust(
                            document_type=document_type, document_id=document_id, reason=reason)
 
 
+@retry_conflicts
 async def scrap(
     actor: Actor,
     part_id: int,

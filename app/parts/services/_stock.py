@@ -9,11 +9,12 @@ from app.core.audit.services import Actor, record
 from app.core.db import atomic, fetch, utcnow
 from app.core.errors import DomainError
 from app.core.i18n import _
+from app.parts.services._retry import retry_conflicts
 from app.core.settings import setting
 from app.parts.perms import ensure_installed
 from app.parts.schemas import MoveInput
 from app.parts.services._base import (
-    Location, Move, _location, _part, get_location, list_locations, location_id, require_perm,
+    MAX_INSTALLED, MAX_QTY, Location, Move, over_limit, _location, _part, get_location, list_locations, location_id, require_perm,
 )
 from app.parts.services._ledger import adjust, issue_to, quarantine, return_stock, transfer
 
@@ -88,7 +89,7 @@ async def set_minimum(actor: Actor, part_id: int, location: Location, *, min_qty
     loc = await _location(location, "location")
     errors = {}
 
-    def whole(value: Any, name: str) -> int | None:
+    def whole(value: Any, name: str, limit: int = MAX_QTY) -> int | None:
         if value is None or str(value).strip() == "":
             return None
         try:
@@ -98,10 +99,12 @@ async def set_minimum(actor: Actor, part_id: int, location: Location, *, min_qty
             return None
         if n < 0:
             errors[name] = _("Enter a whole number, zero or more.")
+        elif n > limit:
+            errors[name] = over_limit(limit)
         return n
 
     manual = whole(min_qty, "min_qty")
-    installed = whole(installed_qty, "installed_qty")
+    installed = whole(installed_qty, "installed_qty", MAX_INSTALLED)
     if errors:
         raise DomainError(_("Check the highlighted fields."), errors=errors)
     pct = await min_stock_percent()
@@ -142,6 +145,7 @@ async def reorder_count() -> int:
 FORM_KINDS = ("receive", "issue", "return", "transfer", "quarantine", "adjust")
 
 
+@retry_conflicts
 async def book_form(actor: Actor, part_id: int, data: MoveInput) -> Move:
     """Dispatch the part page's movement form to the service for its kind."""
     if data.kind not in FORM_KINDS:
