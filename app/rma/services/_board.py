@@ -190,11 +190,11 @@ async def column(status: str, *, technician_id: int | None = None, per_column: i
     return [make_card(r, now, rule) for r in rows], int(count[0]["n"])
 
 
-async def card(rma_id: int) -> Card | None:
+async def card(rma_id: int, *, now: dt.datetime | None = None) -> Card | None:
     rows = await fetch(
         f"SELECT {CARD_COLUMNS} FROM rma r LEFT JOIN rma_replacement x ON x.rma_id = r.id "
         "LEFT JOIN rma_quote q ON q.rma_id = r.id WHERE r.id = {}", rma_id)
-    return make_card(rows[0], utcnow(), await rules()) if rows else None
+    return make_card(rows[0], now or utcnow(), await rules()) if rows else None
 
 
 async def count_of(status: str, technician_id: int | None = None) -> int:
@@ -205,10 +205,12 @@ async def count_of(status: str, technician_id: int | None = None) -> int:
     return int((await fetch(sql, *args))[0]["n"])
 
 
-async def overdue_repairs(limit: int = 100, technician_id: int | None = None) -> list[dict]:
-    """R-RMA-03: units in the to-repair area or on the bench past the repair window."""
+async def overdue_repairs(limit: int = 100, technician_id: int | None = None, *,
+                          now: dt.datetime | None = None) -> list[dict]:
+    """R-RMA-03: units in the to-repair area or on the bench past the repair window (a unit exactly
+    `rma.repair_days` after QC is still inside it; one second later it is past)."""
     rule = await rules()
-    cutoff = utcnow() - dt.timedelta(days=rule["repair_days"])
+    cutoff = (now or utcnow()) - dt.timedelta(days=rule["repair_days"])
     sql = ("SELECT id, number, serial, model, customer_name, status, qc_at, technician_name FROM rma "
            "WHERE status IN ('waiting', 'repairing') AND qc_at IS NOT NULL AND qc_at < {}")
     args: list[Any] = [cutoff]
@@ -218,10 +220,11 @@ async def overdue_repairs(limit: int = 100, technician_id: int | None = None) ->
     return await fetch(sql + f" ORDER BY qc_at, id LIMIT {int(limit)}", *args)
 
 
-async def overdue_shipments(limit: int = 100) -> list[dict]:
-    """R-RMA-06: completed units still in the building more than `rma.ship_days` after completion."""
+async def overdue_shipments(limit: int = 100, *, now: dt.datetime | None = None) -> list[dict]:
+    """R-RMA-06: completed units still in the building more than `rma.ship_days` after completion
+    (exactly `rma.ship_days` is still on time; one second later it is overdue)."""
     rule = await rules()
-    cutoff = utcnow() - dt.timedelta(days=rule["ship_days"])
+    cutoff = (now or utcnow()) - dt.timedelta(days=rule["ship_days"])
     return await fetch(
         "SELECT id, number, serial, model, customer_name, completed_at, outcome FROM rma WHERE status = 'ready_to_ship' "
         f"AND completed_at < {{}} ORDER BY completed_at, id LIMIT {int(limit)}", cutoff)
