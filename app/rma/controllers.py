@@ -44,7 +44,7 @@ def _labels(user) -> dict:
         "window": _("3-day repair window"), "window_over": _("3-day window over by"), "left": _("left"),
         "burn_in_left": _("burn-in left"), "burn_in_done": _("burn-in done"), "ship_overdue": _("ship overdue"),
         "replacement_applied": _("replacement applied"), "proposed": _("replacement proposed"),
-        "proposed_title": _("Same fault repaired twice (R-CUS-06)"), "open": _("Open"),
+        "proposed_title": _("Same fault repaired twice: a replacement is proposed"), "open": _("Open"),
         "allowed": {code for code, a in svc.ACTIONS.items() if user is not None and can(user, a.perm)},
         "action_labels": {code: str(a.label) for code, a in svc.ACTIONS.items()},
     }
@@ -250,12 +250,16 @@ class BenchController(Controller):
         user = request.scope["user"]
         gate = await svc.payment_gate(rma) if rma["status"] == "waiting" else None
         cards = await render_sections(sections_for("rma"), rma_id, user)  # other domains' cards (the loaner offer)
+        rules = await svc.rules()
+        replacement_conditions = svc.replacement_conditions(rma, svc.utcnow(), rules["repair_days"],
+                                                            applied=extras["replacement"] is not None)
         return render(
             request, "rma/detail.html", status_code=status_code, rma=rma, c=card, message=message, link=link,
             errors=errors or {}, form=form if form is not None else await _form_defaults(rma, action_code) if action_code else {},
             action=svc.ACTIONS.get(action_code), side=side, gate=gate, techs=await svc.bench_users(),
             can_bench=can(user, "rma.bench"), can_desk=can(user, "rma.quote"), can_finance=can(user, "rma.pay"),
-            pay_token=new_form_token(), board=False, cards=cards, **extras, **_ctx())
+            pay_token=new_form_token(), board=False, cards=cards, replacement_conditions=replacement_conditions,
+            may_apply_replacement=all(ok for ok, _text in replacement_conditions), **extras, **_ctx())
 
     async def _side(self, request: Request, rma_id: int, side: str, schema: type, call: Callable[[Any], Awaitable[Any]],
                     flash: str) -> Response:
@@ -296,6 +300,11 @@ class BenchController(Controller):
         return await self._side(request, rma_id, "parts", schemas.PartUse, lambda f: svc.use_part(
             actor(request), rma_id, part_no=f.part_no, qty=f.qty, serial=f.part_serial),
             _("Part booked from the bench stock."))
+
+    @post("/{rma_id:int}/replacement", opt=perm("rma.bench"))
+    async def apply_replacement(self, request: Request, rma_id: FromPath[int]) -> Response:
+        return await self._side(request, rma_id, "replacement", schemas.ReplacementApply, lambda f: svc.apply_replacement(
+            actor(request), rma_id, note=f.replacement_note), _("Replacement applied for: the manager decides it."))
 
     @post("/{rma_id:int}/handover", opt=perm("rma.bench"))
     async def handover(self, request: Request, rma_id: FromPath[int]) -> Response:

@@ -44,7 +44,8 @@ from app.rma.services._intake import (  # noqa: F401
     IntakeInput, receive,
 )
 from app.rma.services._side import (  # noqa: F401
-    consult, cost_quote, customer_decision, decide_replacement, hand_over, list_replacements, record_payment,
+    apply_replacement, consult, cost_quote, customer_decision, decide_replacement, hand_over, list_replacements,
+    record_payment, replacement_conditions,
     send_quote, sweep_if_due, sweep_three_day,
 )
 from app.rma.services._board import (  # noqa: F401
