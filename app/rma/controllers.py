@@ -23,6 +23,7 @@ from app.core.errors import DomainError, Stale, fix, not_found
 from app.core.forms import FieldError, Int, parse_or_raise, strip_control
 from app.core.i18n import _, tz
 from app.core.permissions import can, perm, require
+from app.core.hooks import close_blockers
 from app.core.sections import render_sections, sections_for
 from app.core.web import actor, form_data, is_htmx, redirect, render, render_string
 import app.customers.api as customers
@@ -244,11 +245,17 @@ class BenchController(Controller):
         if rma is None:
             raise not_found()
         extras = await svc.detail_extras(rma_id)
-        card = svc.make_card(rma, svc.utcnow(), await svc.rules())
+        quote = extras["quote"]
+        card = svc.make_card({**rma, "quote_status": quote["status"] if quote else None,
+                              "receivable_open": quote["receivable_open"] if quote else None}, svc.utcnow(), await svc.rules())
         next_action = svc.NEXT_ACTION.get(rma["status"], "")
         action_code = failed_action if failed_action in svc.ACTIONS else next_action
         user = request.scope["user"]
         gate = await svc.payment_gate(rma) if rma["status"] == "waiting" else None
+        if rma["status"] == "called_back":  # a loaner still out holds the case open: say so instead of a failing button
+            blockers = await close_blockers("rma", rma_id)
+            if blockers:
+                card.blocked, link = blockers[0].message, link or blockers[0].url or ""
         cards = await render_sections(sections_for("rma"), rma_id, user)  # other domains' cards (the loaner offer)
         rules = await svc.rules()
         replacement_conditions = svc.replacement_conditions(rma, svc.utcnow(), rules["repair_days"],

@@ -16,7 +16,7 @@ from app.core.permissions import require
 from app.core.settings import setting
 import app.parts.api as parts
 from app.rma.services._common import CLOCK_STATUSES, OPEN_STATUSES, as_dt, get_quote, get_rma, rules, timeline
-from app.rma.services._moves import burn_in_ends
+from app.rma.services._moves import burn_in_ends, burn_in_left, gate_reason
 from app.rma.status import NEXT_ACTION
 
 async def _parts_used(rma_id: int) -> list[dict]:
@@ -118,6 +118,7 @@ class Card:
     received_label: str = ""
     next_action: str = ""
     flags: list[str] = field(default_factory=list)
+    blocked: str = ""  # why the rule would refuse next_action now, in words (the button is shown disabled)
 
 
 def make_card(row: dict, now: dt.datetime, rule: dict[str, int]) -> Card:
@@ -136,8 +137,11 @@ def make_card(row: dict, now: dt.datetime, rule: dict[str, int]) -> Card:
         card.ship_overdue = now > completed + dt.timedelta(days=rule["ship_days"])
     if row["status"] == "waiting" and row.get("quote_status") == "declined":
         card.next_action = "ship-unrepaired"  # R-RMA-04: declined → back unrepaired
-    elif row["status"] == "waiting" and not row["in_warranty"] and row.get("quote_status") != "accepted":
-        card.next_action = ""  # R-RMA-04: the quote comes first (detail page)
+    elif row["status"] == "waiting":  # R-RMA-04: the quote, the answer and the payment come first (detail page)
+        card.blocked = gate_reason(bool(row["in_warranty"]), row.get("quote_status"),
+                                   row.get("receivable_open") is not None and not row.get("receivable_open")) or ""
+    elif row["status"] == "burn_in":  # R-RMA-06: the final test waits for the burn-in hours
+        card.blocked = burn_in_left(row, now) or ""
     card.late = card.ship_overdue or (card.clock_left_h is not None and card.clock_left_h < 0)
     card.received_label = received.astimezone(_TZ).strftime("%m-%d %H:%M")
     return card
@@ -149,7 +153,7 @@ _TZ = tz()
 CARD_COLUMNS = ("r.id, r.number, r.status, r.version, r.serial, r.model, r.customer_name, r.region, r.in_warranty, "
                 "r.appearance, r.fault_code, r.technician_id, r.technician_name, r.rework_count, r.received_at, r.qc_at, "
                 "r.burn_in_hours, r.burn_in_started_at, r.completed_at, r.moved_at, r.moved_by, r.outcome, "
-                "r.replacement_proposed, x.status AS replacement_status, q.status AS quote_status")
+                "r.replacement_proposed, x.status AS replacement_status, q.status AS quote_status, rv.is_open AS receivable_open")
 
 
 async def board(*, technician_id: int | None = None, per_column: int = 60, now: dt.datetime | None = None) -> dict:
@@ -166,7 +170,7 @@ async def board(*, technician_id: int | None = None, per_column: int = 60, now: 
     counts.update({r["status"]: int(r["n"]) for r in counts_rows})
     rows = await fetch(
         f"SELECT * FROM (SELECT {CARD_COLUMNS}, ROW_NUMBER() OVER (PARTITION BY r.status ORDER BY r.received_at, r.id) AS rn "
-        f"FROM rma r LEFT JOIN rma_replacement x ON x.rma_id = r.id LEFT JOIN rma_quote q ON q.rma_id = r.id "
+        f"FROM rma r LEFT JOIN rma_replacement x ON x.rma_id = r.id LEFT JOIN rma_quote q ON q.rma_id = r.id LEFT JOIN receivable rv ON rv.id = q.receivable_id "
         f"WHERE {where}) t WHERE rn <= {int(per_column)} ORDER BY received_at, id", *args)
     columns: dict[str, list[Card]] = {s: [] for s in OPEN_STATUSES}
     for row in rows:
@@ -185,7 +189,7 @@ async def column(status: str, *, technician_id: int | None = None, per_column: i
         args.append(technician_id)
     rows = await fetch(
         f"SELECT {CARD_COLUMNS} FROM rma r LEFT JOIN rma_replacement x ON x.rma_id = r.id "
-        f"LEFT JOIN rma_quote q ON q.rma_id = r.id WHERE {where} ORDER BY r.received_at, r.id LIMIT {int(per_column)}", *args)
+        f"LEFT JOIN rma_quote q ON q.rma_id = r.id LEFT JOIN receivable rv ON rv.id = q.receivable_id WHERE {where} ORDER BY r.received_at, r.id LIMIT {int(per_column)}", *args)
     count = await fetch(f"SELECT COUNT(*) AS n FROM rma r WHERE {where}", *args)
     return [make_card(r, now, rule) for r in rows], int(count[0]["n"])
 
@@ -193,7 +197,7 @@ async def column(status: str, *, technician_id: int | None = None, per_column: i
 async def card(rma_id: int, *, now: dt.datetime | None = None) -> Card | None:
     rows = await fetch(
         f"SELECT {CARD_COLUMNS} FROM rma r LEFT JOIN rma_replacement x ON x.rma_id = r.id "
-        "LEFT JOIN rma_quote q ON q.rma_id = r.id WHERE r.id = {}", rma_id)
+        "LEFT JOIN rma_quote q ON q.rma_id = r.id LEFT JOIN receivable rv ON rv.id = q.receivable_id WHERE r.id = {}", rma_id)
     return make_card(rows[0], now or utcnow(), await rules()) if rows else None
 
 
