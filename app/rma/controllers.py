@@ -44,7 +44,8 @@ def _labels(user) -> dict:
         "technician": _("Technician"), "age_title": _("Age since received"), "d": _("d"),
         "window": _("3-day repair window"), "window_over": _("3-day window over by"), "left": _("left"),
         "burn_in_left": _("burn-in left"), "burn_in_done": _("burn-in done"), "ship_overdue": _("ship overdue"),
-        "replacement_applied": _("replacement applied"), "proposed": _("replacement proposed"),
+        "replacement_applied": _("replacement applied"), "waiting_customer": _("waiting for the customer since %(at)s", at="{at}"),
+        "paused_title": _("The repair clock is paused while the customer decides and pays."), "proposed": _("replacement proposed"),
         "proposed_title": _("Same fault repaired twice: a replacement is proposed"), "open": _("Open"),
         "allowed": {code for code, a in svc.ACTIONS.items() if user is not None and can(user, a.perm)},
         "action_labels": {code: str(a.label) for code, a in svc.ACTIONS.items()},
@@ -247,7 +248,9 @@ class BenchController(Controller):
         extras = await svc.detail_extras(rma_id)
         quote = extras["quote"]
         card = svc.make_card({**rma, "quote_status": quote["status"] if quote else None,
-                              "receivable_open": quote["receivable_open"] if quote else None}, svc.utcnow(), await svc.rules())
+                              "receivable_open": quote["receivable_open"] if quote else None,
+                              "quote_quoted_at": quote["quoted_at"] if quote else None,
+                              "quote_paid_at": quote["paid_at"] if quote else None}, svc.utcnow(), await svc.rules())
         next_action = svc.NEXT_ACTION.get(rma["status"], "")
         action_code = failed_action if failed_action in svc.ACTIONS else next_action
         user = request.scope["user"]
@@ -362,6 +365,15 @@ class BenchController(Controller):
         if rma is None or extras["slip"] is None:
             raise not_found()
         return render(request, "print/rma/exception.html", rma=rma, **extras, **_ctx())
+
+    @get("/{rma_id:int}/print/quote", name="rma.print_quote")
+    async def print_quote(self, request: Request, rma_id: FromPath[int]) -> Response:
+        """R-RMA-04: the out-of-warranty repair quote for the customer (A4)."""
+        rma = await svc.get_rma(rma_id)
+        quote = await svc.get_quote(rma_id) if rma else None
+        if rma is None or quote is None:
+            raise not_found()
+        return render(request, "print/rma/quote.html", rma=rma, quote=quote, **_ctx())
 
     @get("/{rma_id:int}/print/slip", name="rma.print_slip")
     async def print_slip(self, request: Request, rma_id: FromPath[int]) -> Response:

@@ -50,6 +50,6 @@ from app.rma.services._side import (  # noqa: F401
 )
 from app.rma.services._board import (  # noqa: F401
     CARD_COLUMNS, Card, PHOTO_TYPES, add_photo, board, callbacks_due, card, column, count_of, detail_extras,
-    get_photo, make_card, month_bounds, monthly_report, overdue_repairs, overdue_shipments, percentile, photo_dir,
+    events, get_photo, make_card, month_bounds, repair_deadline, monthly_report, overdue_repairs, overdue_shipments, percentile, photo_dir,
     photos, quotes_to_send, report_chart,
 )

@@ -11,7 +11,7 @@ from app.core.actor import Actor
 from app.core.audit.services import record
 from app.core.db import fetch, utcnow, write_transaction
 from app.core.errors import fix, not_found
-from app.core.i18n import _, tz
+from app.core.i18n import _, format_money, tz
 from app.core.permissions import require
 from app.core.settings import setting
 import app.parts.api as parts
@@ -31,12 +31,49 @@ async def _parts_used(rma_id: int) -> list[dict]:
     return rows
 
 
+async def _names(usernames: set[str]) -> dict[str, str]:
+    """People's names for usernames (X-04: pages show names, never usernames); the shared user table, read only."""
+    names = {u: u for u in usernames if u}
+    if names:
+        rows = await fetch("SELECT username, full_name FROM app_user WHERE username IN ("
+                           + ", ".join("{}" for _u in names) + ")", *names)
+        names.update({r["username"]: r["full_name"] for r in rows if r["full_name"]})
+    return names
+
+
+async def events(rma_id: int, transitions: list[dict], quote: dict | None) -> list[dict]:
+    """The RMA's timeline: its stage moves and the out-of-warranty steps (costed, quoted, the customer's answer,
+    paid — R-RMA-04), oldest first, each with who (a person's name) and when."""
+    out = [{"at": as_dt(t["created_at"]), "label": None, "to_status": t["to_status"], "from_status": t["from_status"],
+            "user": t["username"], "note": t["note"], "kind": "move"} for t in transitions]
+    if quote:
+        steps = [("costed", quote["costed_at"], quote["costed_by"], _("Fault and cost entered: %(amount)s",
+                                                                      amount=format_money(quote["amount"]))),
+                 ("quoted", quote["quoted_at"], quote["quoted_by"], _("Quote sent to the customer")),
+                 ("decided", quote["decided_at"], quote["decided_by"],
+                  _("Customer accepted the quote") if quote["status"] == "accepted" else _("Customer declined the quote")),
+                 ("paid", quote["paid_at"], quote["paid_by"], _("Payment recorded"))]
+        for kind, at, who, label in steps:
+            if at:
+                note = quote["decision_note"] if kind == "decided" else (quote["fault"] if kind == "costed" else "")
+                out.append({"at": as_dt(at), "label": label, "to_status": "", "from_status": "", "user": who,
+                            "note": note, "kind": kind})
+    names = await _names({e["user"] for e in out})
+    for e in out:
+        e["who"] = names.get(e["user"], e["user"])
+    epoch = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+    return sorted(out, key=lambda e: e["at"] or epoch)
+
+
 async def detail_extras(rma_id: int) -> dict:
     """Everything the detail page shows besides the RMA row."""
+    transitions = await timeline(rma_id)
+    quote = await get_quote(rma_id)
     return {
-        "transitions": await timeline(rma_id),
+        "transitions": transitions,
+        "events": await events(rma_id, transitions, quote),
         "slip": (await fetch("SELECT * FROM rma_exception_slip WHERE rma_id = {}", rma_id) or [None])[0],
-        "quote": await get_quote(rma_id),
+        "quote": quote,
         "replacement": (await fetch("SELECT * FROM rma_replacement WHERE rma_id = {}", rma_id) or [None])[0],
         "handovers": await fetch("SELECT * FROM rma_handover WHERE rma_id = {} ORDER BY id", rma_id),
         "consultations": await fetch("SELECT * FROM rma_consultation WHERE rma_id = {} ORDER BY id", rma_id),
@@ -119,15 +156,35 @@ class Card:
     next_action: str = ""
     flags: list[str] = field(default_factory=list)
     blocked: str = ""  # why the rule would refuse next_action now, in words (the button is shown disabled)
+    waiting_customer_since: dt.datetime | None = None  # R-RMA-04: the repair clock is paused from the quote on
+
+
+def repair_deadline(row: dict, days: int) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """R-RMA-03 with R-RMA-04: (the end of the repair window, since when it is paused). The window runs from QC;
+    for an out-of-warranty unit it stops while the customer decides and pays (from the quote being sent to the
+    payment) and is extended by that time once paid. Needs qc_at, in_warranty, quote_quoted_at, quote_paid_at."""
+    qc_at = as_dt(row.get("qc_at"))
+    if qc_at is None:
+        return None, None
+    deadline = qc_at + dt.timedelta(days=days)
+    quoted = as_dt(row.get("quote_quoted_at"))
+    if row.get("in_warranty") or quoted is None:
+        return deadline, None
+    paid = as_dt(row.get("quote_paid_at"))
+    if paid is None:
+        return deadline, quoted
+    return deadline + max(paid - quoted, dt.timedelta(0)), None
 
 
 def make_card(row: dict, now: dt.datetime, rule: dict[str, int]) -> Card:
     received = as_dt(row["received_at"]) or now
     card = Card(row=row, age_days=(now - received).total_seconds() / 86400, next_action=NEXT_ACTION.get(row["status"], ""))
-    qc_at = as_dt(row.get("qc_at"))
-    if qc_at and row["status"] in CLOCK_STATUSES:
-        deadline = qc_at + dt.timedelta(days=rule["repair_days"])
-        card.clock_left_h = (deadline - now).total_seconds() / 3600
+    if row["status"] in CLOCK_STATUSES:
+        deadline, paused_since = repair_deadline(row, rule["repair_days"])
+        if paused_since is not None:
+            card.waiting_customer_since = paused_since
+        elif deadline is not None:
+            card.clock_left_h = (deadline - now).total_seconds() / 3600
     if row["status"] == "burn_in":
         ends = burn_in_ends(row)
         if ends:
@@ -153,7 +210,8 @@ _TZ = tz()
 CARD_COLUMNS = ("r.id, r.number, r.status, r.version, r.serial, r.model, r.customer_name, r.region, r.in_warranty, "
                 "r.appearance, r.fault_code, r.technician_id, r.technician_name, r.rework_count, r.received_at, r.qc_at, "
                 "r.burn_in_hours, r.burn_in_started_at, r.completed_at, r.moved_at, r.moved_by, r.outcome, "
-                "r.replacement_proposed, x.status AS replacement_status, q.status AS quote_status, rv.is_open AS receivable_open")
+                "r.replacement_proposed, x.status AS replacement_status, q.status AS quote_status, rv.is_open AS receivable_open, "
+                "q.quoted_at AS quote_quoted_at, q.paid_at AS quote_paid_at")
 
 
 async def board(*, technician_id: int | None = None, per_column: int = 60, now: dt.datetime | None = None) -> dict:
@@ -214,14 +272,23 @@ async def overdue_repairs(limit: int = 100, technician_id: int | None = None, *,
     """R-RMA-03: units in the to-repair area or on the bench past the repair window (a unit exactly
     `rma.repair_days` after QC is still inside it; one second later it is past)."""
     rule = await rules()
-    cutoff = (now or utcnow()) - dt.timedelta(days=rule["repair_days"])
-    sql = ("SELECT id, number, serial, model, customer_name, status, qc_at, technician_name FROM rma "
-           "WHERE status IN ('waiting', 'repairing') AND qc_at IS NOT NULL AND qc_at < {}")
+    now = now or utcnow()
+    cutoff = now - dt.timedelta(days=rule["repair_days"])
+    sql = ("SELECT r.id, r.number, r.serial, r.model, r.customer_name, r.status, r.qc_at, r.technician_name, "
+           "r.in_warranty, q.quoted_at AS quote_quoted_at, q.paid_at AS quote_paid_at FROM rma r "
+           "LEFT JOIN rma_quote q ON q.rma_id = r.id "
+           "WHERE r.status IN ('waiting', 'repairing') AND r.qc_at IS NOT NULL AND r.qc_at < {}")
     args: list[Any] = [cutoff]
     if technician_id:
-        sql += " AND technician_id = {}"
+        sql += " AND r.technician_id = {}"
         args.append(technician_id)
-    return await fetch(sql + f" ORDER BY qc_at, id LIMIT {int(limit)}", *args)
+    rows = await fetch(sql + f" ORDER BY r.qc_at, r.id LIMIT {int(limit) + 1000}", *args)
+    late = []
+    for row in rows:  # a window paused for the customer (R-RMA-04) ends later, or not yet
+        deadline, paused = repair_deadline(row, rule["repair_days"])
+        if paused is None and deadline is not None and now > deadline:
+            late.append(row)
+    return late[:int(limit)]
 
 
 async def overdue_shipments(limit: int = 100, *, now: dt.datetime | None = None) -> list[dict]:
