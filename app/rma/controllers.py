@@ -221,12 +221,16 @@ class BenchController(Controller):
     @post("/receive", opt=perm("rma.receive"))
     async def receive(self, request: Request) -> Response:
         raw = await form_data(request)
+        uploads = raw.pop("photo", None)
+        uploads = uploads if isinstance(uploads, list) else [uploads]
+        photos = [(u.filename or "", await u.read()) for u in uploads if u is not None and hasattr(u, "read")]
+        photos = [(name, data) for name, data in photos if name or data]  # an empty file input sends an empty part
         fields = svc.IntakeInput.__dataclass_fields__
         # what the user typed, to show again if refused (control characters dropped: they may not reach a query)
         form = svc.IntakeInput(**{k: strip_control(v) for k, v in raw.items() if k in fields and isinstance(v, str)})
         try:
             form = svc.IntakeInput(**vars(parse_or_raise(schemas.Intake, raw)))
-            rma_id, number = await svc.receive(actor(request), form)
+            rma_id, number = await svc.receive(actor(request), form, photos)
         except DomainError as exc:  # re-render the intake form; 403/404: the core page
             if exc.status in (403, 404):
                 raise

@@ -99,24 +99,31 @@ def photo_dir() -> "Path":
     return path
 
 
+async def check_photo(filename: str, data: bytes) -> tuple[str, str, str]:
+    """A JPEG or PNG whose extension and first bytes agree, within `rma.photo_max_mb`: (name, ext, content type);
+    else a field error on `photo`. Checked before anything is written (the intake form checks every photo first)."""
+    name = (filename or "").strip().replace("\\", "/").split("/")[-1][:200]
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if not data:
+        raise fix(photo=_("Choose a photo."))
+    if ext not in PHOTO_TYPES:
+        raise fix(photo=_("Photos are JPEG or PNG files."))
+    content_type, magic = PHOTO_TYPES[ext]
+    if not data.startswith(magic):
+        raise fix(photo=_("This file is not a JPEG or PNG image."))
+    limit = await setting("rma.photo_max_mb")
+    if len(data) > limit * 1024 * 1024:
+        raise fix(photo=_("At most %(n)s MB per photo.", n=limit))
+    return name, ext, content_type
+
+
 async def add_photo(actor: Actor, rma_id: int, filename: str, data: bytes) -> int:
     """A JPEG or PNG of the unit as unpacked: the extension and the file's first bytes must agree;
     stored under a random name (the original name is data only). Side effects: file, rma_photo row, audit."""
     import secrets
 
     require(actor, "rma.receive")
-    name = (filename or "").strip().replace("\\", "/").split("/")[-1][:200]
-    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if ext not in PHOTO_TYPES:
-        raise fix(photo=_("Photos are JPEG or PNG files."))
-    content_type, magic = PHOTO_TYPES[ext]
-    if not data:
-        raise fix(photo=_("Choose a photo."))
-    if not data.startswith(magic):
-        raise fix(photo=_("This file is not a JPEG or PNG image."))
-    limit = await setting("rma.photo_max_mb")
-    if len(data) > limit * 1024 * 1024:
-        raise fix(photo=_("At most %(n)s MB per photo.", n=limit))
+    name, ext, content_type = await check_photo(filename, data)
     if await get_rma(rma_id) is None:
         raise not_found(_("No such return."))
     stored = f"{secrets.token_hex(16)}.{'jpg' if ext == 'jpeg' else ext}"
