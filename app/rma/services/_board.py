@@ -66,10 +66,11 @@ async def events(rma_id: int, transitions: list[dict], quote: dict | None) -> li
 
 
 async def detail_extras(rma_id: int) -> dict:
-    """Everything the detail page shows besides the RMA row."""
+    """Everything the detail page shows besides the RMA row; `names` maps the usernames stored on its rows to
+    people's names (X-04)."""
     transitions = await timeline(rma_id)
     quote = await get_quote(rma_id)
-    return {
+    extras = {
         "transitions": transitions,
         "events": await events(rma_id, transitions, quote),
         "slip": (await fetch("SELECT * FROM rma_exception_slip WHERE rma_id = {}", rma_id) or [None])[0],
@@ -81,6 +82,15 @@ async def detail_extras(rma_id: int) -> dict:
         "callback": (await fetch("SELECT * FROM rma_callback WHERE rma_id = {}", rma_id) or [None])[0],
         "photo_rows": await photos(rma_id),
     }
+    users = {quote[k] for k in ("costed_by", "quoted_by", "decided_by", "paid_by")} if quote else set()
+    users |= {extras["replacement"]["decided_by"]} if extras["replacement"] else set()
+    users |= {x["username"] for x in extras["consultations"]} | {p["username"] for p in extras["parts"]}
+    users |= {h["from_name"] for h in extras["handovers"]} | {h["to_name"] for h in extras["handovers"]}
+    users |= {extras["callback"]["done_by"]} if extras["callback"] else set()
+    users |= {extras["slip"]["username"]} if extras["slip"] else set()
+    users |= {r["technician_name"] for r in await fetch("SELECT technician_name FROM rma WHERE id = {}", rma_id)}
+    extras["names"] = await _names({u for u in users if u})
+    return extras
 
 
 PHOTO_TYPES = {"jpg": ("image/jpeg", b"\xff\xd8\xff"), "jpeg": ("image/jpeg", b"\xff\xd8\xff"),
@@ -215,7 +225,7 @@ _TZ = tz()
 
 
 CARD_COLUMNS = ("r.id, r.number, r.status, r.version, r.serial, r.model, r.customer_name, r.region, r.in_warranty, "
-                "r.appearance, r.fault_code, r.technician_id, r.technician_name, r.rework_count, r.received_at, r.qc_at, "
+                "r.appearance, r.fault_code, r.technician_id, COALESCE(NULLIF(tu.full_name, ''), r.technician_name) AS technician_name, r.rework_count, r.received_at, r.qc_at, "
                 "r.burn_in_hours, r.burn_in_started_at, r.completed_at, r.moved_at, r.moved_by, r.outcome, "
                 "r.replacement_proposed, x.status AS replacement_status, q.status AS quote_status, rv.is_open AS receivable_open, "
                 "q.quoted_at AS quote_quoted_at, q.paid_at AS quote_paid_at")
@@ -235,7 +245,7 @@ async def board(*, technician_id: int | None = None, per_column: int = 60, now: 
     counts.update({r["status"]: int(r["n"]) for r in counts_rows})
     rows = await fetch(
         f"SELECT * FROM (SELECT {CARD_COLUMNS}, ROW_NUMBER() OVER (PARTITION BY r.status ORDER BY r.received_at, r.id) AS rn "
-        f"FROM rma r LEFT JOIN rma_replacement x ON x.rma_id = r.id LEFT JOIN rma_quote q ON q.rma_id = r.id LEFT JOIN receivable rv ON rv.id = q.receivable_id "
+        f"FROM rma r LEFT JOIN rma_replacement x ON x.rma_id = r.id LEFT JOIN rma_quote q ON q.rma_id = r.id LEFT JOIN receivable rv ON rv.id = q.receivable_id LEFT JOIN app_user tu ON tu.id = r.technician_id "
         f"WHERE {where}) t WHERE rn <= {int(per_column)} ORDER BY received_at, id", *args)
     columns: dict[str, list[Card]] = {s: [] for s in OPEN_STATUSES}
     for row in rows:
@@ -254,7 +264,7 @@ async def column(status: str, *, technician_id: int | None = None, per_column: i
         args.append(technician_id)
     rows = await fetch(
         f"SELECT {CARD_COLUMNS} FROM rma r LEFT JOIN rma_replacement x ON x.rma_id = r.id "
-        f"LEFT JOIN rma_quote q ON q.rma_id = r.id LEFT JOIN receivable rv ON rv.id = q.receivable_id WHERE {where} ORDER BY r.received_at, r.id LIMIT {int(per_column)}", *args)
+        f"LEFT JOIN rma_quote q ON q.rma_id = r.id LEFT JOIN receivable rv ON rv.id = q.receivable_id LEFT JOIN app_user tu ON tu.id = r.technician_id WHERE {where} ORDER BY r.received_at, r.id LIMIT {int(per_column)}", *args)
     count = await fetch(f"SELECT COUNT(*) AS n FROM rma r WHERE {where}", *args)
     return [make_card(r, now, rule) for r in rows], int(count[0]["n"])
 
@@ -262,7 +272,7 @@ async def column(status: str, *, technician_id: int | None = None, per_column: i
 async def card(rma_id: int, *, now: dt.datetime | None = None) -> Card | None:
     rows = await fetch(
         f"SELECT {CARD_COLUMNS} FROM rma r LEFT JOIN rma_replacement x ON x.rma_id = r.id "
-        "LEFT JOIN rma_quote q ON q.rma_id = r.id LEFT JOIN receivable rv ON rv.id = q.receivable_id WHERE r.id = {}", rma_id)
+        "LEFT JOIN rma_quote q ON q.rma_id = r.id LEFT JOIN receivable rv ON rv.id = q.receivable_id LEFT JOIN app_user tu ON tu.id = r.technician_id WHERE r.id = {}", rma_id)
     return make_card(rows[0], now or utcnow(), await rules()) if rows else None
 
 
@@ -281,9 +291,10 @@ async def overdue_repairs(limit: int = 100, technician_id: int | None = None, *,
     rule = await rules()
     now = now or utcnow()
     cutoff = now - dt.timedelta(days=rule["repair_days"])
-    sql = ("SELECT r.id, r.number, r.serial, r.model, r.customer_name, r.status, r.qc_at, r.technician_name, "
+    sql = ("SELECT r.id, r.number, r.serial, r.model, r.customer_name, r.status, r.qc_at, "
+           "COALESCE(NULLIF(tu.full_name, ''), r.technician_name) AS technician_name, "
            "r.in_warranty, q.quoted_at AS quote_quoted_at, q.paid_at AS quote_paid_at FROM rma r "
-           "LEFT JOIN rma_quote q ON q.rma_id = r.id "
+           "LEFT JOIN rma_quote q ON q.rma_id = r.id LEFT JOIN app_user tu ON tu.id = r.technician_id "
            "WHERE r.status IN ('waiting', 'repairing') AND r.qc_at IS NOT NULL AND r.qc_at < {}")
     args: list[Any] = [cutoff]
     if technician_id:

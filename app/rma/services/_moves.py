@@ -201,7 +201,7 @@ async def start_repair(actor: Actor, rma_id: int, version: Any) -> dict:
             if reason:
                 raise DomainError(reason, status=409, link=f"/bench/{rma_id}")
         return await _move(actor, rma_id, "start", _version(version),
-                           sets={"technician_id": actor.user_id, "technician_name": actor.username[:100]})
+                           sets={"technician_id": actor.user_id, "technician_name": actor.display[:100]})
 
 
 async def ship_unrepaired(actor: Actor, rma_id: int, version: Any, *, note: str = "") -> dict:

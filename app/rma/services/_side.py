@@ -234,8 +234,9 @@ async def sweep_if_due(every_seconds: int = 60) -> None:
 async def list_replacements(status: str = "pending", limit: int = 200) -> list[dict]:
     """Applications with, for pending ones, up to 5 in-stock serials of the same model (one query for all)."""
     rows = await fetch(
-        "SELECT x.*, r.number, r.serial, r.model, r.customer_name, r.qc_at, r.status AS rma_status, r.version AS rma_version "
-        "FROM rma_replacement x JOIN rma r ON r.id = x.rma_id WHERE x.status = {} ORDER BY x.raised_at, x.id "
+        "SELECT x.*, r.number, r.serial, r.model, r.customer_name, r.qc_at, r.status AS rma_status, r.version AS rma_version, "
+        "COALESCE(NULLIF(du.full_name, ''), x.decided_by) AS decided_name "
+        "FROM rma_replacement x JOIN rma r ON r.id = x.rma_id LEFT JOIN app_user du ON du.username = x.decided_by WHERE x.status = {} ORDER BY x.raised_at, x.id "
         f"LIMIT {int(limit)}", status)
     models = sorted({r["model"] for r in rows if r["model"]})
     stock: dict[str, list[str]] = {}
