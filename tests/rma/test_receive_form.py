@@ -112,3 +112,15 @@ async def test_receive_http_refused_role_with_photo(login_as):
     r = await client.post_form("/bench/receive", {"serial": serial, "customer_name": "x", "fault_reported": "x"},
                                files=[("photo", ("IMG.jpg", JPEG, "image/jpeg"))])
     assert r.status_code == 403 and not await fetch("SELECT id FROM rma WHERE serial = {}", serial)
+
+
+async def test_unbox_step_points_to_camera_upload_not_typed_names(login_as):
+    """The unboxing step (board card and RMA page) asks for no typed file names; the RMA page's photo panel
+    takes the phone camera."""
+    rma_id = await make_rma("received")
+    client = await login_as("bench")
+    inline = (await client.get(f"/bench/{rma_id}/form/unbox")).text
+    assert 'name="photos"' not in inline and f'href="/bench/{rma_id}#photos"' in inline
+    page = (await client.get(f"/bench/{rma_id}")).text
+    assert 'name="photos"' not in page and 'href="#photos"' in page and 'id="photos"' in page
+    assert 'name="photo" accept="image/*" capture="environment" multiple' in page
