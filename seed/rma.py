@@ -139,7 +139,7 @@ async def _make(rng: random.Random, total: int, open_count: int, quiet: bool, la
                 elif stage != "closed":
                     busy.add(device["serial"])
             serial_n += 1
-            rows.append(_row(rng, stage, received, device, techs, serial_n, now))
+            rows.append(_row(rng, stage, received, device, techs, serial_n, now, late=_late(stage, serial_n)))
         async with write_transaction():
             by_year: dict[int, int] = {}
             for row in rows:
@@ -211,8 +211,20 @@ async def _make(rng: random.Random, total: int, open_count: int, quiet: bool, la
     bar.close()
 
 
+# #12.3: some open units sit past their rule's window, so /bench/overdue and /bench/replacements are not empty.
+# Which ones and how late follow the running number (not the shared rng, so the other demo data stay the same).
+LATE_ANCHOR = {"waiting": "waiting", "repairing": "waiting", "ready_to_ship": "ready_to_ship"}
+
+
+def _late(stage: str, n: int) -> float | None:
+    """Days past the stage's anchor (QC for R-RMA-03, completion for R-RMA-06) for every 4th such unit, else None."""
+    if stage not in LATE_ANCHOR or n % 4:
+        return None
+    return (3.1 + (n // 4) % 9 * 0.4) if LATE_ANCHOR[stage] == "waiting" else (2.1 + (n // 4) % 7 * 0.3)
+
+
 def _row(rng: random.Random, stage: str, received: dt.datetime, device: dict | None, techs: list[dict], n: int,
-         now: dt.datetime) -> dict:
+         now: dt.datetime, late: float | None = None) -> dict:
     idx = PATH.index(stage)
     fault_code, fault_text = rng.choice(FAULTS)
     tech = rng.choice(techs)
@@ -241,6 +253,12 @@ def _row(rng: random.Random, stage: str, received: dt.datetime, device: dict | N
     for k in range(1, idx + 1):
         frac = steps[k - 1] if steps else k / (idx + 1)
         t.append(received + dt.timedelta(seconds=span * frac))
+    if late is not None:  # the anchor stage `late` days ago; earlier stages before it, later ones after it
+        a = PATH.index(LATE_ANCHOR[stage])
+        anchor = now - dt.timedelta(days=late)
+        received = anchor - dt.timedelta(hours=6 + n % 30)
+        t = [received + (anchor - received) * k / a for k in range(a + 1)]
+        t += [anchor + (now - anchor) * (k - a) / (idx - a + 1) for k in range(a + 1, idx + 1)]
     at = dict(zip(PATH, t))
     rework = 1 if idx >= PATH.index("ready_to_ship") and rng.random() < 0.06 else 0
     outcome = ""

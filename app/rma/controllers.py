@@ -23,6 +23,7 @@ from app.core.errors import DomainError, Stale, fix, not_found
 from app.core.forms import FieldError, Int, parse_or_raise, strip_control
 from app.core.i18n import _, tz
 from app.core.permissions import can, perm, require
+from app.core.hooks import close_blockers
 from app.core.sections import render_sections, sections_for
 from app.core.web import actor, form_data, is_htmx, redirect, render, render_string
 import app.customers.api as customers
@@ -43,8 +44,9 @@ def _labels(user) -> dict:
         "technician": _("Technician"), "age_title": _("Age since received"), "d": _("d"),
         "window": _("3-day repair window"), "window_over": _("3-day window over by"), "left": _("left"),
         "burn_in_left": _("burn-in left"), "burn_in_done": _("burn-in done"), "ship_overdue": _("ship overdue"),
-        "replacement_applied": _("replacement applied"), "proposed": _("replacement proposed"),
-        "proposed_title": _("Same fault repaired twice (R-CUS-06)"), "open": _("Open"),
+        "replacement_applied": _("replacement applied"), "waiting_customer": _("waiting for the customer since %(at)s", at="{at}"),
+        "paused_title": _("The repair clock is paused while the customer decides and pays."), "proposed": _("replacement proposed"),
+        "proposed_title": _("Same fault repaired twice: a replacement is proposed"), "open": _("Open"),
         "allowed": {code for code, a in svc.ACTIONS.items() if user is not None and can(user, a.perm)},
         "action_labels": {code: str(a.label) for code, a in svc.ACTIONS.items()},
     }
@@ -219,12 +221,16 @@ class BenchController(Controller):
     @post("/receive", opt=perm("rma.receive"))
     async def receive(self, request: Request) -> Response:
         raw = await form_data(request)
+        uploads = raw.pop("photo", None)
+        uploads = uploads if isinstance(uploads, list) else [uploads]
+        photos = [(u.filename or "", await u.read()) for u in uploads if u is not None and hasattr(u, "read")]
+        photos = [(name, data) for name, data in photos if name or data]  # an empty file input sends an empty part
         fields = svc.IntakeInput.__dataclass_fields__
         # what the user typed, to show again if refused (control characters dropped: they may not reach a query)
         form = svc.IntakeInput(**{k: strip_control(v) for k, v in raw.items() if k in fields and isinstance(v, str)})
         try:
             form = svc.IntakeInput(**vars(parse_or_raise(schemas.Intake, raw)))
-            rma_id, number = await svc.receive(actor(request), form)
+            rma_id, number = await svc.receive(actor(request), form, photos)
         except DomainError as exc:  # re-render the intake form; 403/404: the core page
             if exc.status in (403, 404):
                 raise
@@ -244,18 +250,30 @@ class BenchController(Controller):
         if rma is None:
             raise not_found()
         extras = await svc.detail_extras(rma_id)
-        card = svc.make_card(rma, svc.utcnow(), await svc.rules())
+        quote = extras["quote"]
+        card = svc.make_card({**rma, "quote_status": quote["status"] if quote else None,
+                              "receivable_open": quote["receivable_open"] if quote else None,
+                              "quote_quoted_at": quote["quoted_at"] if quote else None,
+                              "quote_paid_at": quote["paid_at"] if quote else None}, svc.utcnow(), await svc.rules())
         next_action = svc.NEXT_ACTION.get(rma["status"], "")
         action_code = failed_action if failed_action in svc.ACTIONS else next_action
         user = request.scope["user"]
         gate = await svc.payment_gate(rma) if rma["status"] == "waiting" else None
+        if rma["status"] == "called_back":  # a loaner still out holds the case open: say so instead of a failing button
+            blockers = await close_blockers("rma", rma_id)
+            if blockers:
+                card.blocked, link = blockers[0].message, link or blockers[0].url or ""
         cards = await render_sections(sections_for("rma"), rma_id, user)  # other domains' cards (the loaner offer)
+        rules = await svc.rules()
+        replacement_conditions = svc.replacement_conditions(rma, svc.utcnow(), rules["repair_days"],
+                                                            applied=extras["replacement"] is not None)
         return render(
             request, "rma/detail.html", status_code=status_code, rma=rma, c=card, message=message, link=link,
             errors=errors or {}, form=form if form is not None else await _form_defaults(rma, action_code) if action_code else {},
             action=svc.ACTIONS.get(action_code), side=side, gate=gate, techs=await svc.bench_users(),
             can_bench=can(user, "rma.bench"), can_desk=can(user, "rma.quote"), can_finance=can(user, "rma.pay"),
-            pay_token=new_form_token(), board=False, cards=cards, **extras, **_ctx())
+            pay_token=new_form_token(), board=False, cards=cards, replacement_conditions=replacement_conditions,
+            may_apply_replacement=all(ok for ok, _text in replacement_conditions), **extras, **_ctx())
 
     async def _side(self, request: Request, rma_id: int, side: str, schema: type, call: Callable[[Any], Awaitable[Any]],
                     flash: str) -> Response:
@@ -296,6 +314,11 @@ class BenchController(Controller):
         return await self._side(request, rma_id, "parts", schemas.PartUse, lambda f: svc.use_part(
             actor(request), rma_id, part_no=f.part_no, qty=f.qty, serial=f.part_serial),
             _("Part booked from the bench stock."))
+
+    @post("/{rma_id:int}/replacement", opt=perm("rma.bench"))
+    async def apply_replacement(self, request: Request, rma_id: FromPath[int]) -> Response:
+        return await self._side(request, rma_id, "replacement", schemas.ReplacementApply, lambda f: svc.apply_replacement(
+            actor(request), rma_id, note=f.replacement_note), _("Replacement applied for: the manager decides it."))
 
     @post("/{rma_id:int}/handover", opt=perm("rma.bench"))
     async def handover(self, request: Request, rma_id: FromPath[int]) -> Response:
@@ -346,6 +369,15 @@ class BenchController(Controller):
         if rma is None or extras["slip"] is None:
             raise not_found()
         return render(request, "print/rma/exception.html", rma=rma, **extras, **_ctx())
+
+    @get("/{rma_id:int}/print/quote", name="rma.print_quote")
+    async def print_quote(self, request: Request, rma_id: FromPath[int]) -> Response:
+        """R-RMA-04: the out-of-warranty repair quote for the customer (A4)."""
+        rma = await svc.get_rma(rma_id)
+        quote = await svc.get_quote(rma_id) if rma else None
+        if rma is None or quote is None:
+            raise not_found()
+        return render(request, "print/rma/quote.html", rma=rma, quote=quote, **_ctx())
 
     @get("/{rma_id:int}/print/slip", name="rma.print_slip")
     async def print_slip(self, request: Request, rma_id: FromPath[int]) -> Response:

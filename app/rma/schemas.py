@@ -163,3 +163,10 @@ class BurnInHours:
     model: Line = ""
     hours: Line = ""
 
+
+
+@dataclass
+class ReplacementApply:
+    """The bench's replacement application by hand (R-RMA-03)."""
+
+    replacement_note: Line = ""

@@ -37,18 +37,19 @@ from app.rma.services._common import (  # noqa: F401
     set_burn_in_hours, timeline,
 )
 from app.rma.services._moves import (  # noqa: F401
-    burn_in_ends, callback, close, confirm, deliver, final_test, payment_gate, qc, repaired, ship, ship_unrepaired,
+    burn_in_ends, burn_in_left, callback, close, confirm, deliver, final_test, gate_reason, payment_gate, qc, repaired, ship, ship_unrepaired,
     start_burn_in, start_repair, unbox, use_part,
 )
 from app.rma.services._intake import (  # noqa: F401
     IntakeInput, receive,
 )
 from app.rma.services._side import (  # noqa: F401
-    consult, cost_quote, customer_decision, decide_replacement, hand_over, list_replacements, record_payment,
+    apply_replacement, consult, cost_quote, customer_decision, decide_replacement, hand_over, list_replacements,
+    record_payment, replacement_conditions,
     send_quote, sweep_if_due, sweep_three_day,
 )
 from app.rma.services._board import (  # noqa: F401
     CARD_COLUMNS, Card, PHOTO_TYPES, add_photo, board, callbacks_due, card, column, count_of, detail_extras,
-    get_photo, make_card, month_bounds, monthly_report, overdue_repairs, overdue_shipments, percentile, photo_dir,
+    events, get_photo, make_card, month_bounds, repair_deadline, monthly_report, overdue_repairs, overdue_shipments, percentile, photo_dir,
     photos, quotes_to_send, report_chart,
 )

@@ -11,12 +11,12 @@ from app.core.actor import Actor
 from app.core.audit.services import record
 from app.core.db import fetch, utcnow, write_transaction
 from app.core.errors import fix, not_found
-from app.core.i18n import _, tz
+from app.core.i18n import _, format_money, tz
 from app.core.permissions import require
 from app.core.settings import setting
 import app.parts.api as parts
 from app.rma.services._common import CLOCK_STATUSES, OPEN_STATUSES, as_dt, get_quote, get_rma, rules, timeline
-from app.rma.services._moves import burn_in_ends
+from app.rma.services._moves import burn_in_ends, burn_in_left, gate_reason
 from app.rma.status import NEXT_ACTION
 
 async def _parts_used(rma_id: int) -> list[dict]:
@@ -31,12 +31,50 @@ async def _parts_used(rma_id: int) -> list[dict]:
     return rows
 
 
+async def _names(usernames: set[str]) -> dict[str, str]:
+    """People's names for usernames (X-04: pages show names, never usernames); the shared user table, read only."""
+    names = {u: u for u in usernames if u}
+    if names:
+        rows = await fetch("SELECT username, full_name FROM app_user WHERE username IN ("
+                           + ", ".join("{}" for _u in names) + ")", *names)
+        names.update({r["username"]: r["full_name"] for r in rows if r["full_name"]})
+    return names
+
+
+async def events(rma_id: int, transitions: list[dict], quote: dict | None) -> list[dict]:
+    """The RMA's timeline: its stage moves and the out-of-warranty steps (costed, quoted, the customer's answer,
+    paid — R-RMA-04), oldest first, each with who (a person's name) and when."""
+    out = [{"at": as_dt(t["created_at"]), "label": None, "to_status": t["to_status"], "from_status": t["from_status"],
+            "user": t["username"], "note": t["note"], "kind": "move"} for t in transitions]
+    if quote:
+        steps = [("costed", quote["costed_at"], quote["costed_by"], _("Fault and cost entered: %(amount)s",
+                                                                      amount=format_money(quote["amount"]))),
+                 ("quoted", quote["quoted_at"], quote["quoted_by"], _("Quote sent to the customer")),
+                 ("decided", quote["decided_at"], quote["decided_by"],
+                  _("Customer accepted the quote") if quote["status"] == "accepted" else _("Customer declined the quote")),
+                 ("paid", quote["paid_at"], quote["paid_by"], _("Payment recorded"))]
+        for kind, at, who, label in steps:
+            if at:
+                note = quote["decision_note"] if kind == "decided" else (quote["fault"] if kind == "costed" else "")
+                out.append({"at": as_dt(at), "label": label, "to_status": "", "from_status": "", "user": who,
+                            "note": note, "kind": kind})
+    names = await _names({e["user"] for e in out})
+    for e in out:
+        e["who"] = names.get(e["user"], e["user"])
+    epoch = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+    return sorted(out, key=lambda e: e["at"] or epoch)
+
+
 async def detail_extras(rma_id: int) -> dict:
-    """Everything the detail page shows besides the RMA row."""
-    return {
-        "transitions": await timeline(rma_id),
+    """Everything the detail page shows besides the RMA row; `names` maps the usernames stored on its rows to
+    people's names (X-04)."""
+    transitions = await timeline(rma_id)
+    quote = await get_quote(rma_id)
+    extras = {
+        "transitions": transitions,
+        "events": await events(rma_id, transitions, quote),
         "slip": (await fetch("SELECT * FROM rma_exception_slip WHERE rma_id = {}", rma_id) or [None])[0],
-        "quote": await get_quote(rma_id),
+        "quote": quote,
         "replacement": (await fetch("SELECT * FROM rma_replacement WHERE rma_id = {}", rma_id) or [None])[0],
         "handovers": await fetch("SELECT * FROM rma_handover WHERE rma_id = {} ORDER BY id", rma_id),
         "consultations": await fetch("SELECT * FROM rma_consultation WHERE rma_id = {} ORDER BY id", rma_id),
@@ -44,6 +82,15 @@ async def detail_extras(rma_id: int) -> dict:
         "callback": (await fetch("SELECT * FROM rma_callback WHERE rma_id = {}", rma_id) or [None])[0],
         "photo_rows": await photos(rma_id),
     }
+    users = {quote[k] for k in ("costed_by", "quoted_by", "decided_by", "paid_by")} if quote else set()
+    users |= {extras["replacement"]["decided_by"]} if extras["replacement"] else set()
+    users |= {x["username"] for x in extras["consultations"]} | {p["username"] for p in extras["parts"]}
+    users |= {h["from_name"] for h in extras["handovers"]} | {h["to_name"] for h in extras["handovers"]}
+    users |= {extras["callback"]["done_by"]} if extras["callback"] else set()
+    users |= {extras["slip"]["username"]} if extras["slip"] else set()
+    users |= {r["technician_name"] for r in await fetch("SELECT technician_name FROM rma WHERE id = {}", rma_id)}
+    extras["names"] = await _names({u for u in users if u})
+    return extras
 
 
 PHOTO_TYPES = {"jpg": ("image/jpeg", b"\xff\xd8\xff"), "jpeg": ("image/jpeg", b"\xff\xd8\xff"),
@@ -62,24 +109,31 @@ def photo_dir() -> "Path":
     return path
 
 
+async def check_photo(filename: str, data: bytes) -> tuple[str, str, str]:
+    """A JPEG or PNG whose extension and first bytes agree, within `rma.photo_max_mb`: (name, ext, content type);
+    else a field error on `photo`. Checked before anything is written (the intake form checks every photo first)."""
+    name = (filename or "").strip().replace("\\", "/").split("/")[-1][:200]
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if not data:
+        raise fix(photo=_("Choose a photo."))
+    if ext not in PHOTO_TYPES:
+        raise fix(photo=_("Photos are JPEG or PNG files."))
+    content_type, magic = PHOTO_TYPES[ext]
+    if not data.startswith(magic):
+        raise fix(photo=_("This file is not a JPEG or PNG image."))
+    limit = await setting("rma.photo_max_mb")
+    if len(data) > limit * 1024 * 1024:
+        raise fix(photo=_("At most %(n)s MB per photo.", n=limit))
+    return name, ext, content_type
+
+
 async def add_photo(actor: Actor, rma_id: int, filename: str, data: bytes) -> int:
     """A JPEG or PNG of the unit as unpacked: the extension and the file's first bytes must agree;
     stored under a random name (the original name is data only). Side effects: file, rma_photo row, audit."""
     import secrets
 
     require(actor, "rma.receive")
-    name = (filename or "").strip().replace("\\", "/").split("/")[-1][:200]
-    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if ext not in PHOTO_TYPES:
-        raise fix(photo=_("Photos are JPEG or PNG files."))
-    content_type, magic = PHOTO_TYPES[ext]
-    if not data:
-        raise fix(photo=_("Choose a photo."))
-    if not data.startswith(magic):
-        raise fix(photo=_("This file is not a JPEG or PNG image."))
-    limit = await setting("rma.photo_max_mb")
-    if len(data) > limit * 1024 * 1024:
-        raise fix(photo=_("At most %(n)s MB per photo.", n=limit))
+    name, ext, content_type = await check_photo(filename, data)
     if await get_rma(rma_id) is None:
         raise not_found(_("No such return."))
     stored = f"{secrets.token_hex(16)}.{'jpg' if ext == 'jpeg' else ext}"
@@ -118,15 +172,36 @@ class Card:
     received_label: str = ""
     next_action: str = ""
     flags: list[str] = field(default_factory=list)
+    blocked: str = ""  # why the rule would refuse next_action now, in words (the button is shown disabled)
+    waiting_customer_since: dt.datetime | None = None  # R-RMA-04: the repair clock is paused from the quote on
+
+
+def repair_deadline(row: dict, days: int) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """R-RMA-03 with R-RMA-04: (the end of the repair window, since when it is paused). The window runs from QC;
+    for an out-of-warranty unit it stops while the customer decides and pays (from the quote being sent to the
+    payment) and is extended by that time once paid. Needs qc_at, in_warranty, quote_quoted_at, quote_paid_at."""
+    qc_at = as_dt(row.get("qc_at"))
+    if qc_at is None:
+        return None, None
+    deadline = qc_at + dt.timedelta(days=days)
+    quoted = as_dt(row.get("quote_quoted_at"))
+    if row.get("in_warranty") or quoted is None:
+        return deadline, None
+    paid = as_dt(row.get("quote_paid_at"))
+    if paid is None:
+        return deadline, quoted
+    return deadline + max(paid - quoted, dt.timedelta(0)), None
 
 
 def make_card(row: dict, now: dt.datetime, rule: dict[str, int]) -> Card:
     received = as_dt(row["received_at"]) or now
     card = Card(row=row, age_days=(now - received).total_seconds() / 86400, next_action=NEXT_ACTION.get(row["status"], ""))
-    qc_at = as_dt(row.get("qc_at"))
-    if qc_at and row["status"] in CLOCK_STATUSES:
-        deadline = qc_at + dt.timedelta(days=rule["repair_days"])
-        card.clock_left_h = (deadline - now).total_seconds() / 3600
+    if row["status"] in CLOCK_STATUSES:
+        deadline, paused_since = repair_deadline(row, rule["repair_days"])
+        if paused_since is not None:
+            card.waiting_customer_since = paused_since
+        elif deadline is not None:
+            card.clock_left_h = (deadline - now).total_seconds() / 3600
     if row["status"] == "burn_in":
         ends = burn_in_ends(row)
         if ends:
@@ -136,8 +211,11 @@ def make_card(row: dict, now: dt.datetime, rule: dict[str, int]) -> Card:
         card.ship_overdue = now > completed + dt.timedelta(days=rule["ship_days"])
     if row["status"] == "waiting" and row.get("quote_status") == "declined":
         card.next_action = "ship-unrepaired"  # R-RMA-04: declined → back unrepaired
-    elif row["status"] == "waiting" and not row["in_warranty"] and row.get("quote_status") != "accepted":
-        card.next_action = ""  # R-RMA-04: the quote comes first (detail page)
+    elif row["status"] == "waiting":  # R-RMA-04: the quote, the answer and the payment come first (detail page)
+        card.blocked = gate_reason(bool(row["in_warranty"]), row.get("quote_status"),
+                                   row.get("receivable_open") is not None and not row.get("receivable_open")) or ""
+    elif row["status"] == "burn_in":  # R-RMA-06: the final test waits for the burn-in hours
+        card.blocked = burn_in_left(row, now) or ""
     card.late = card.ship_overdue or (card.clock_left_h is not None and card.clock_left_h < 0)
     card.received_label = received.astimezone(_TZ).strftime("%m-%d %H:%M")
     return card
@@ -147,9 +225,10 @@ _TZ = tz()
 
 
 CARD_COLUMNS = ("r.id, r.number, r.status, r.version, r.serial, r.model, r.customer_name, r.region, r.in_warranty, "
-                "r.appearance, r.fault_code, r.technician_id, r.technician_name, r.rework_count, r.received_at, r.qc_at, "
+                "r.appearance, r.fault_code, r.technician_id, COALESCE(NULLIF(tu.full_name, ''), r.technician_name) AS technician_name, r.rework_count, r.received_at, r.qc_at, "
                 "r.burn_in_hours, r.burn_in_started_at, r.completed_at, r.moved_at, r.moved_by, r.outcome, "
-                "r.replacement_proposed, x.status AS replacement_status, q.status AS quote_status")
+                "r.replacement_proposed, x.status AS replacement_status, q.status AS quote_status, rv.is_open AS receivable_open, "
+                "q.quoted_at AS quote_quoted_at, q.paid_at AS quote_paid_at")
 
 
 async def board(*, technician_id: int | None = None, per_column: int = 60, now: dt.datetime | None = None) -> dict:
@@ -166,7 +245,7 @@ async def board(*, technician_id: int | None = None, per_column: int = 60, now: 
     counts.update({r["status"]: int(r["n"]) for r in counts_rows})
     rows = await fetch(
         f"SELECT * FROM (SELECT {CARD_COLUMNS}, ROW_NUMBER() OVER (PARTITION BY r.status ORDER BY r.received_at, r.id) AS rn "
-        f"FROM rma r LEFT JOIN rma_replacement x ON x.rma_id = r.id LEFT JOIN rma_quote q ON q.rma_id = r.id "
+        f"FROM rma r LEFT JOIN rma_replacement x ON x.rma_id = r.id LEFT JOIN rma_quote q ON q.rma_id = r.id LEFT JOIN receivable rv ON rv.id = q.receivable_id LEFT JOIN app_user tu ON tu.id = r.technician_id "
         f"WHERE {where}) t WHERE rn <= {int(per_column)} ORDER BY received_at, id", *args)
     columns: dict[str, list[Card]] = {s: [] for s in OPEN_STATUSES}
     for row in rows:
@@ -185,16 +264,16 @@ async def column(status: str, *, technician_id: int | None = None, per_column: i
         args.append(technician_id)
     rows = await fetch(
         f"SELECT {CARD_COLUMNS} FROM rma r LEFT JOIN rma_replacement x ON x.rma_id = r.id "
-        f"LEFT JOIN rma_quote q ON q.rma_id = r.id WHERE {where} ORDER BY r.received_at, r.id LIMIT {int(per_column)}", *args)
+        f"LEFT JOIN rma_quote q ON q.rma_id = r.id LEFT JOIN receivable rv ON rv.id = q.receivable_id LEFT JOIN app_user tu ON tu.id = r.technician_id WHERE {where} ORDER BY r.received_at, r.id LIMIT {int(per_column)}", *args)
     count = await fetch(f"SELECT COUNT(*) AS n FROM rma r WHERE {where}", *args)
     return [make_card(r, now, rule) for r in rows], int(count[0]["n"])
 
 
-async def card(rma_id: int) -> Card | None:
+async def card(rma_id: int, *, now: dt.datetime | None = None) -> Card | None:
     rows = await fetch(
         f"SELECT {CARD_COLUMNS} FROM rma r LEFT JOIN rma_replacement x ON x.rma_id = r.id "
-        "LEFT JOIN rma_quote q ON q.rma_id = r.id WHERE r.id = {}", rma_id)
-    return make_card(rows[0], utcnow(), await rules()) if rows else None
+        "LEFT JOIN rma_quote q ON q.rma_id = r.id LEFT JOIN receivable rv ON rv.id = q.receivable_id LEFT JOIN app_user tu ON tu.id = r.technician_id WHERE r.id = {}", rma_id)
+    return make_card(rows[0], now or utcnow(), await rules()) if rows else None
 
 
 async def count_of(status: str, technician_id: int | None = None) -> int:
@@ -205,23 +284,36 @@ async def count_of(status: str, technician_id: int | None = None) -> int:
     return int((await fetch(sql, *args))[0]["n"])
 
 
-async def overdue_repairs(limit: int = 100, technician_id: int | None = None) -> list[dict]:
-    """R-RMA-03: units in the to-repair area or on the bench past the repair window."""
+async def overdue_repairs(limit: int = 100, technician_id: int | None = None, *,
+                          now: dt.datetime | None = None) -> list[dict]:
+    """R-RMA-03: units in the to-repair area or on the bench past the repair window (a unit exactly
+    `rma.repair_days` after QC is still inside it; one second later it is past)."""
     rule = await rules()
-    cutoff = utcnow() - dt.timedelta(days=rule["repair_days"])
-    sql = ("SELECT id, number, serial, model, customer_name, status, qc_at, technician_name FROM rma "
-           "WHERE status IN ('waiting', 'repairing') AND qc_at IS NOT NULL AND qc_at < {}")
+    now = now or utcnow()
+    cutoff = now - dt.timedelta(days=rule["repair_days"])
+    sql = ("SELECT r.id, r.number, r.serial, r.model, r.customer_name, r.status, r.qc_at, "
+           "COALESCE(NULLIF(tu.full_name, ''), r.technician_name) AS technician_name, "
+           "r.in_warranty, q.quoted_at AS quote_quoted_at, q.paid_at AS quote_paid_at FROM rma r "
+           "LEFT JOIN rma_quote q ON q.rma_id = r.id LEFT JOIN app_user tu ON tu.id = r.technician_id "
+           "WHERE r.status IN ('waiting', 'repairing') AND r.qc_at IS NOT NULL AND r.qc_at < {}")
     args: list[Any] = [cutoff]
     if technician_id:
-        sql += " AND technician_id = {}"
+        sql += " AND r.technician_id = {}"
         args.append(technician_id)
-    return await fetch(sql + f" ORDER BY qc_at, id LIMIT {int(limit)}", *args)
+    rows = await fetch(sql + f" ORDER BY r.qc_at, r.id LIMIT {int(limit) + 1000}", *args)
+    late = []
+    for row in rows:  # a window paused for the customer (R-RMA-04) ends later, or not yet
+        deadline, paused = repair_deadline(row, rule["repair_days"])
+        if paused is None and deadline is not None and now > deadline:
+            late.append(row)
+    return late[:int(limit)]
 
 
-async def overdue_shipments(limit: int = 100) -> list[dict]:
-    """R-RMA-06: completed units still in the building more than `rma.ship_days` after completion."""
+async def overdue_shipments(limit: int = 100, *, now: dt.datetime | None = None) -> list[dict]:
+    """R-RMA-06: completed units still in the building more than `rma.ship_days` after completion
+    (exactly `rma.ship_days` is still on time; one second later it is overdue)."""
     rule = await rules()
-    cutoff = utcnow() - dt.timedelta(days=rule["ship_days"])
+    cutoff = (now or utcnow()) - dt.timedelta(days=rule["ship_days"])
     return await fetch(
         "SELECT id, number, serial, model, customer_name, completed_at, outcome FROM rma WHERE status = 'ready_to_ship' "
         f"AND completed_at < {{}} ORDER BY completed_at, id LIMIT {int(limit)}", cutoff)

@@ -5,17 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 from app.core.actor import Actor
 from app.core.audit.services import record
 from app.core.db import fetch, utcnow, write_transaction
-from app.core.errors import fix
+from app.core.errors import DomainError, fix
 from app.core.i18n import _
 from app.core.numbers import attach_entity, next_number
 from app.core.permissions import require
 import app.customers.api as customers
 from app.rma.services._common import APPEARANCE, BENCH_STATUSES, SERIAL_RE, _check_unbox, _clean
+from app.rma.services._board import add_photo, check_photo
 from app.rma.services._moves import _transition_row
 
 @dataclass
@@ -34,11 +35,14 @@ class IntakeInput:
     damage_cause: str = ""
 
 
-async def receive(actor: Actor, data: IntakeInput) -> tuple[int, str]:
+async def receive(actor: Actor, data: IntakeInput, photos: Sequence[tuple[str, bytes]] = ()) -> tuple[int, str]:
     """/bench/receive: a returned unit arrives. The serial fills device, customer and warranty
     from the customers service; with the unboxing check filled the RMA starts as "inspected".
+    A serial already in the building is refused with a link to its open RMA. `photos` (name, bytes) taken on
+    the form (phone camera) are checked before anything is written and stored with the new RMA.
 
-    Side effects: rma row (number RMA-…), transition rows, audit `rma.received`.
+    Side effects: rma row (number RMA-…), transition rows, audit `rma.received`; per photo a file, an
+    rma_photo row and audit `rma.photo_added`.
     """
     require(actor, "rma.receive")
     serial = re.sub(r"\s+", "", data.serial or "").upper()
@@ -53,12 +57,14 @@ async def receive(actor: Actor, data: IntakeInput) -> tuple[int, str]:
     if not data.fault_reported.strip():
         errors["fault_reported"] = _("Describe the fault the customer reported.")
     errors.update(_check_unbox(data.appearance, data.damage_call, data.damage_cause, required=False))
+    for filename, content in photos:
+        try:
+            await check_photo(filename, content)
+        except DomainError as exc:
+            errors.setdefault("photo", f"{filename}: {exc.errors.get('photo', exc.message)}")
     if errors:
         raise fix(**errors)
-    open_rows = await fetch("SELECT number FROM rma WHERE serial = {} AND status IN ("
-                            + ", ".join(f"'{s}'" for s in BENCH_STATUSES) + ") LIMIT 1", serial)
-    if open_rows:
-        raise fix(serial=_("This unit is already on the bench as %(number)s.", number=open_rows[0]["number"]))
+    await _refuse_if_on_bench(serial)
     in_warranty, warranty_end, customer_id, office_id, region = True, None, None, None, ""
     model, product, name = data.model.strip(), data.product_name.strip(), data.customer_name.strip()
     phone, address = data.contact_phone.strip(), data.address.strip()
@@ -82,13 +88,27 @@ async def receive(actor: Actor, data: IntakeInput) -> tuple[int, str]:
     appearance = data.appearance if data.appearance in APPEARANCE else ""
     status_now = "inspected" if appearance else "received"
     try:
-        return await _insert_rma(actor, data, device, serial, status_now, appearance, in_warranty, warranty_end,
-                                 customer_id, office_id, region, model, product, name, phone, address, now)
+        rma_id, number = await _insert_rma(actor, data, device, serial, status_now, appearance, in_warranty,
+                                           warranty_end, customer_id, office_id, region, model, product, name, phone,
+                                           address, now)
     except Exception as exc:  # the partial UNIQUE index: the same unit received twice at once
         text = str(exc)
         if "rma_one_open_per_serial" in text or "rma.serial" in text:  # PostgreSQL names the index, SQLite the column
+            await _refuse_if_on_bench(serial)
             raise fix(serial=_("This unit is already on the bench.")) from exc
         raise
+    for filename, content in photos:
+        await add_photo(actor, rma_id, filename, content)
+    return rma_id, number
+
+
+async def _refuse_if_on_bench(serial: str) -> None:
+    """One open RMA per unit in the building: the refusal names it and links to it (#12.10)."""
+    rows = await fetch("SELECT id, number FROM rma WHERE serial = {} AND status IN ("
+                       + ", ".join(f"'{s}'" for s in BENCH_STATUSES) + ") ORDER BY id DESC LIMIT 1", serial)
+    if rows:
+        message = _("This unit is already on the bench as %(number)s.", number=rows[0]["number"])
+        raise DomainError(message, errors={"serial": message}, link=f"/bench/{rows[0]['id']}")
 
 
 async def _insert_rma(actor: Actor, data: IntakeInput, device: dict | None, serial: str, status_now: str, appearance: str,

@@ -154,20 +154,38 @@ async def qc(actor: Actor, rma_id: int, version: Any, *, fault_code: str, fault_
     return row
 
 
+def gate_reason(in_warranty: bool, quote_status: str | None, is_paid: bool) -> str | None:
+    """R-RMA-04 in words: why repair may not start yet (None = may start). Shared by the refusal and the
+    board/detail buttons, so a button is never offered that the rule would refuse."""
+    if in_warranty:
+        return None
+    if not quote_status:
+        return _("Out of warranty: the bench must enter the fault and cost first.")
+    if quote_status == "declined":
+        return _("The customer declined the quote: return the unit unrepaired.")
+    if quote_status != "accepted":
+        return _("Out of warranty: the customer has not accepted the quote yet.")
+    if not is_paid:
+        return _("Out of warranty: repair starts only after finance has recorded the payment.")
+    return None
+
+
 async def payment_gate(rma: dict) -> str | None:
     """R-RMA-04: why repair may not start yet (None = may start). Enforced, not advised."""
     if rma["in_warranty"]:
         return None
     quote = await get_quote(rma["id"])
-    if quote is None:
-        return _("Out of warranty: the bench must enter the fault and cost first.")
-    if quote["status"] == "declined":
-        return _("The customer declined the quote: return the unit unrepaired.")
-    if quote["status"] != "accepted":
-        return _("Out of warranty: the customer has not accepted the quote yet.")
-    if not quote["is_paid"]:
-        return _("Out of warranty: repair starts only after finance has recorded the payment.")
-    return None
+    return gate_reason(False, quote["status"] if quote else None, bool(quote and quote["is_paid"]))
+
+
+def burn_in_left(rma: dict, now: dt.datetime) -> str | None:
+    """R-RMA-06 in words: why a passing final test is refused now (None = the burn-in time is over)."""
+    ends = burn_in_ends(rma)
+    if rma.get("status") != "burn_in" or ends is None or now >= ends:
+        return None
+    left = ends - now
+    return _("Burn-in is not finished: %(h)s h %(m)s min left (until %(at)s).", h=int(left.total_seconds() // 3600),
+             m=int(left.total_seconds() % 3600 // 60), at=ends.astimezone(tz()).strftime("%m-%d %H:%M"))
 
 
 async def start_repair(actor: Actor, rma_id: int, version: Any) -> dict:
@@ -183,7 +201,7 @@ async def start_repair(actor: Actor, rma_id: int, version: Any) -> dict:
             if reason:
                 raise DomainError(reason, status=409, link=f"/bench/{rma_id}")
         return await _move(actor, rma_id, "start", _version(version),
-                           sets={"technician_id": actor.user_id, "technician_name": actor.username[:100]})
+                           sets={"technician_id": actor.user_id, "technician_name": actor.display[:100]})
 
 
 async def ship_unrepaired(actor: Actor, rma_id: int, version: Any, *, note: str = "") -> dict:
@@ -307,15 +325,10 @@ async def final_test(actor: Actor, rma_id: int, version: Any, *, result: str, no
         rma = await get_rma(rma_id)
         if rma is None:
             raise not_found(_("No such return."))
-        if result == "pass" and rma["status"] == "burn_in":
-            ends = burn_in_ends(rma)
-            if ends is not None and now < ends:
-                left = ends - now
-                hours = int(left.total_seconds() // 3600)
-                minutes = int(left.total_seconds() % 3600 // 60)
-                raise DomainError(_("Burn-in is not finished: %(h)s h %(m)s min left (until %(at)s).", h=hours, m=minutes,
-                                 at=ends.astimezone(tz()).strftime("%m-%d %H:%M")), errors={"result": _("Burn-in not finished.")},
-                               status=409)
+        if result == "pass":
+            left = burn_in_left(rma, now)
+            if left:
+                raise DomainError(left, errors={"result": _("Burn-in not finished.")}, status=409)
         if result == "pass":
             return await _move(actor, rma_id, "final-test", _version(version), now=now,
                                note=_("Passed") + (f": {note.strip()}" if note.strip() else ""),

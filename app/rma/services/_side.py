@@ -10,7 +10,7 @@ from app.core.audit.services import SYSTEM, record
 from app.core.dates import parse_date
 from app.core.db import fetch, utcnow, write_transaction
 from app.core.errors import DomainError, fix, not_found
-from app.core.i18n import _
+from app.core.i18n import _, tz
 from app.core.money import MoneyError, from_fen, parse_money, to_fen
 from app.core.permissions import require
 from app.core.status import move, update_versioned
@@ -234,8 +234,9 @@ async def sweep_if_due(every_seconds: int = 60) -> None:
 async def list_replacements(status: str = "pending", limit: int = 200) -> list[dict]:
     """Applications with, for pending ones, up to 5 in-stock serials of the same model (one query for all)."""
     rows = await fetch(
-        "SELECT x.*, r.number, r.serial, r.model, r.customer_name, r.qc_at, r.status AS rma_status, r.version AS rma_version "
-        "FROM rma_replacement x JOIN rma r ON r.id = x.rma_id WHERE x.status = {} ORDER BY x.raised_at, x.id "
+        "SELECT x.*, r.number, r.serial, r.model, r.customer_name, r.qc_at, r.status AS rma_status, r.version AS rma_version, "
+        "COALESCE(NULLIF(du.full_name, ''), x.decided_by) AS decided_name "
+        "FROM rma_replacement x JOIN rma r ON r.id = x.rma_id LEFT JOIN app_user du ON du.username = x.decided_by WHERE x.status = {} ORDER BY x.raised_at, x.id "
         f"LIMIT {int(limit)}", status)
     models = sorted({r["model"] for r in rows if r["model"]})
     stock: dict[str, list[str]] = {}
@@ -311,3 +312,57 @@ async def decide_replacement(actor: Actor, replacement_id: int, *, approve: bool
         if rma["device_id"]:
             await customers.record_repair(actor, rma["device_id"], rma["fault_code"] or "REPLACED", "rma", rma_id,
                                           description=_("Replaced by %(serial)s", serial=new_serial), replaced=True)
+
+
+def replacement_conditions(rma: dict, now: dt.datetime, days: int, *, applied: bool = False) -> list[tuple[bool, str]]:
+    """R-RMA-03 in words: each condition for applying for a replacement by hand, and whether this unit meets it
+    (the same conditions as `sweep_three_day()`; the page lists them, a refusal names the unmet ones)."""
+    from app.rma.services._common import as_dt
+
+    qc_at = as_dt(rma.get("qc_at"))
+    past = qc_at is not None and now > qc_at + dt.timedelta(days=days)
+    if qc_at is None:
+        clock = _("QC has not confirmed the fault yet, so the %(n)s-day repair window has not started.", n=days)
+    elif past:
+        clock = _("More than %(n)s days since QC (%(at)s).", n=days, at=qc_at.astimezone(tz()).strftime("%m-%d %H:%M"))
+    else:
+        left = qc_at + dt.timedelta(days=days) - now
+        clock = _("The %(n)s-day repair window after QC is not over yet: %(h)s h left.", n=days,
+                  h=int(left.total_seconds() // 3600))
+    return [
+        (rma.get("status") in ("waiting", "repairing"),
+         _("The unit is still waiting for repair or being repaired (not repaired, not shipped).")),
+        (past, clock),
+        (rma.get("appearance") == "ok", _("Its appearance was intact when unboxed.")),
+        (bool(rma.get("in_warranty")), _("It is in warranty (out of warranty the customer pays for the repair).")),
+        (not applied, _("No replacement has been applied for yet.")),
+    ]
+
+
+async def apply_replacement(actor: Actor, rma_id: int, *, note: str = "", now: dt.datetime | None = None) -> int:
+    """R-RMA-03 by hand: the bench applies for a new same-model unit for a unit not repaired within the window
+    (intact, in warranty, still in repair). Refused with every unmet condition in words. Side effects: one
+    pending `rma_replacement` (UNIQUE rma_id: of two clicks at once one wins), audit rma.replacement_applied.
+    The manager decides it on /bench/replacements."""
+    require(actor, "rma.bench")
+    note = _clean(note, 500)
+    now = now or utcnow()
+    days = (await rules())["repair_days"]
+    async with write_transaction():
+        rma = await get_rma(rma_id)
+        if rma is None:
+            raise not_found(_("No such return."))
+        applied = bool(await fetch("SELECT id FROM rma_replacement WHERE rma_id = {}", rma_id))
+        unmet = [text for ok, text in replacement_conditions(rma, now, days, applied=applied) if not ok]
+        if unmet:
+            raise DomainError(_("A replacement cannot be applied for yet: %(why)s", why=" ".join(unmet)), status=409,
+                              link="/bench/replacements" if applied else None)
+        reason = _("Applied by %(who)s: not repaired within %(n)s days of QC; appearance intact.", who=actor.display,
+                   n=days) + (f" {note}" if note else "")
+        rows = await fetch(
+            "INSERT INTO rma_replacement (rma_id, status, reason, raised_at, version) VALUES ({}, 'pending', {}, {}, 1) "
+            "ON CONFLICT (rma_id) DO NOTHING RETURNING id", rma_id, reason[:500], now)
+        if not rows:  # the sweep or a colleague was faster
+            raise DomainError(_("A replacement has already been applied for."), status=409, link="/bench/replacements")
+        await record(actor, "rma.replacement_applied", "rma", rma_id, after={"days": days, "note": note[:200]})
+    return int(rows[0]["id"])
