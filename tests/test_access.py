@@ -250,6 +250,10 @@ POST  /scrap/{rid:str}/opinion                                     bench qc ware
 POST  /scrap/{rid:str}/photos                                      bench qc warehouse
 GET   /scrap/{rid:str}/print                                       bench qc warehouse finance manager gm
 POST  /scrap/{rid:str}/withdraw                                    warehouse
+POST  /parts/stocktakes/{st_id:int}/scan                           warehouse manager gm
+POST  /parts/stocktakes/{st_id:int}/finish                         warehouse manager gm
+POST  /bench/{rma_id:int}/replacement                              bench qc
+GET   /bench/{rma_id:int}/print/quote                              desk eng_manager bench qc warehouse finance manager gm
 """
 
 
