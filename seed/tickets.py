@@ -189,7 +189,8 @@ async def seed_tickets(rng: random.Random, scale: int = 0, quiet: bool = False) 
             # repeat_of is a derived link set right after the bulk insert, not a user edit: no version bump
             await fetch("UPDATE ticket SET repeat_of = {} WHERE id = {}", ids[first], ids[index])
         await fetch("UPDATE doc_number SET entity_id = (SELECT CAST(t.id AS TEXT) FROM ticket t WHERE t.number = "
-                    "doc_number.formatted) WHERE series = 'service_slip' AND entity_id = ''")
+                    "doc_number.formatted) WHERE series = 'service_slip' AND entity_id = '' "
+                    "AND EXISTS (SELECT 1 FROM ticket t WHERE t.number = doc_number.formatted)")  # ledger's seed draws FW numbers too
         visit_rows, breach_rows, pause_rows = [], [], []
         for tid, row, (status, tech, departed, arrived, finished, result) in zip(ids, rows, visits_plan):
             if row[TICKET_COLS.index("assignee_id")] is None:

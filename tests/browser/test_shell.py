@@ -36,7 +36,7 @@ def test_role_signs_in_sees_home_and_switches_language(page, live_server, shots,
     page.wait_for_load_state()
     assert "退出" in page.inner_text("header")
 
-    page.click("header button[type=submit]")  # sign out
+    page.click("form[action='/logout'] button")  # sign out
     page.wait_for_url(live_server + "/login")
 
 

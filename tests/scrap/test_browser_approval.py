@@ -42,7 +42,7 @@ def test_scrap_record_from_raise_to_disposal(page, live_server, shots):  # noqa:
     page.click("#scrap-new-form button[type=submit]")
     page.wait_for_url(re.compile(r".*/scrap/\d+$"))
     url = page.url
-    assert "BF-" in page.inner_text("h2") and "草稿" in page.inner_text("#scrap-status")
+    assert "BF-" in page.inner_text("h1") and "草稿" in page.inner_text("#scrap-status")
     for uid in ids.values():
         page.check(f'#convene-form input[value="{uid}"]')
     with page.expect_navigation():

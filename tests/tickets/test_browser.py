@@ -83,6 +83,7 @@ def test_call_dispatch_visit_sign_off_and_reconciliation(page, browser, live_ser
     assert phone.locator("#sign-form").count(), phone.inner_text(".visit-page")[:600]
     phone.check("input[name=accessories][value=none]")
     phone.check("#sat-very")
+    phone.locator("#signature-pad").scroll_into_view_if_needed()  # the customer scrolls down to sign
     box = phone.locator("#signature-pad").bounding_box()
     phone.mouse.move(box["x"] + 20, box["y"] + 40)
     phone.mouse.down()
