@@ -108,7 +108,7 @@ async def create_request(actor: Actor, data: RequestInput) -> int:
             "VALUES ({}, 'requested', {}, {}, {}, {}, {}, {}, {}, 1, {}, {}) RETURNING id",
             number.formatted, customer_id, data.customer_name.strip()[:200], data.reason.strip(),
             engineer["id"] if engineer else None, (engineer["full_name"] or engineer["username"]) if engineer else "",
-            actor.user_id, actor.username, now, now,
+            actor.user_id, actor.display[:60], now, now,
         )
         request_id = int(rows[0]["id"])
         await attach_entity("emergency_release", number.formatted, request_id)

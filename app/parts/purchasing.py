@@ -69,7 +69,7 @@ async def create_request(actor: Actor, *, location: Any, lines: list[tuple[str, 
         rows = await fetch(
             "INSERT INTO purchase_request (number, status, location_id, supplier, note, requested_by, requested_by_name, "
             "version, created_at, updated_at) VALUES ({}, 'requested', {}, {}, {}, {}, {}, 1, {}, {}) RETURNING id",
-            number.formatted, loc["id"], supplier.strip()[:200], note.strip(), actor.user_id, actor.username, now, now,
+            number.formatted, loc["id"], supplier.strip()[:200], note.strip(), actor.user_id, actor.display[:60], now, now,
         )
         pr_id = int(rows[0]["id"])
         await attach_entity("purchase_request", number.formatted, pr_id)
@@ -91,8 +91,10 @@ async def request_from_reorder_list(actor: Actor, location_id: int, token: str |
 
 
 async def get_request(pr_id: int) -> dict | None:
-    rows = await fetch("SELECT pr.*, l.name AS location_name, l.code AS location_code FROM purchase_request pr "
-                       "JOIN stock_location l ON l.id = pr.location_id WHERE pr.id = {}", pr_id)
+    rows = await fetch("SELECT pr.*, COALESCE(NULLIF(u.full_name, ''), pr.requested_by_name) AS requested_by_name, "
+                       "l.name AS location_name, l.code AS location_code FROM purchase_request pr "
+                       "JOIN stock_location l ON l.id = pr.location_id LEFT JOIN app_user u ON u.id = pr.requested_by "
+                       "WHERE pr.id = {}", pr_id)
     if not rows:
         return None
     pr = rows[0]
@@ -112,7 +114,10 @@ async def list_requests(status: str = "", before_id: int | None = None, limit: i
     if before_id:
         where.append("pr.id < {}")
         args.append(before_id)
-    sql = ("SELECT pr.*, l.name AS location_name FROM purchase_request pr JOIN stock_location l ON l.id = pr.location_id"
+    # the requester's name, not the username: a read-only join to the shell's users
+    sql = ("SELECT pr.*, COALESCE(NULLIF(u.full_name, ''), pr.requested_by_name) AS requested_by_name, "
+           "l.name AS location_name FROM purchase_request pr JOIN stock_location l ON l.id = pr.location_id "
+           "LEFT JOIN app_user u ON u.id = pr.requested_by"
            + (" WHERE " + " AND ".join(where) if where else ""))
     rows = await fetch(sql + f" ORDER BY pr.id DESC LIMIT {int(limit) + 1}", *args)
     cursor = rows[limit - 1]["id"] if len(rows) > limit else None

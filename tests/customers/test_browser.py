@@ -28,7 +28,8 @@ def test_desk_finds_customer_by_serial_and_checks_warranty(page, live_server, sh
         page.press("#f-serial", "Enter")
     box = page.locator("#lookup-result .warranty-box")
     box.wait_for()
-    assert "个月" in box.inner_text() and "软件升级" in box.inner_text()
+    text = box.inner_text()  # the newest device may be a loaner made permanent (no acceptance yet): any reason counts
+    assert "保修" in text and "软件升级" in text
     page.screenshot(path=str(shots / "customers-lookup.png"), full_page=True)
 
     page.goto(live_server + "/customers")
