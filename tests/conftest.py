@@ -48,6 +48,14 @@ from app.core import db  # noqa: E402
 from app.core.manage import migrate  # noqa: E402
 
 BASE_URL = "http://testserver.local"
+
+# What the database itself raises when it refuses a write (trigger, CHECK, UNIQUE) on either engine.
+import sqlite3 as _sqlite3  # noqa: E402
+
+import asyncpg as _asyncpg  # noqa: E402
+
+DB_REFUSED = (_sqlite3.IntegrityError, _asyncpg.exceptions.IntegrityConstraintViolationError,
+              _asyncpg.exceptions.RaiseError)
 _ips = itertools.count(2)
 
 

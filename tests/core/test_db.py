@@ -6,6 +6,8 @@ import asyncio
 
 import pytest
 
+from tests.conftest import DB_REFUSED
+from piccolo.engine.exceptions import TransactionError
 from app.core.audit.services import Actor, record
 from app.core.db import fetch, write_transaction
 from seed.factories import unique
@@ -23,7 +25,7 @@ async def test_write_transaction_rolls_back_on_error():
 
 async def test_write_transactions_do_not_nest_silently():
     """allow_nested=False: a nested write_transaction is an error, not a silent join."""
-    with pytest.raises(Exception):
+    with pytest.raises(TransactionError):
         async with write_transaction():
             async with write_transaction():
                 pass
@@ -51,10 +53,10 @@ async def test_x03_audit_rows_cannot_be_changed_or_deleted():
     marker = unique("audit")
     async with write_transaction():
         await record(Actor(None, marker), "test.done", "thing", 1, before={"a": 1}, after={"a": 2})
-    with pytest.raises(Exception):
+    with pytest.raises(DB_REFUSED):
         async with write_transaction():
             await fetch("UPDATE audit_event SET action = 'forged' WHERE username = {}", marker)
-    with pytest.raises(Exception):
+    with pytest.raises(DB_REFUSED):
         async with write_transaction():
             await fetch("DELETE FROM audit_event WHERE username = {}", marker)
     rows = await fetch("SELECT action, before, after FROM audit_event WHERE username = {}", marker)

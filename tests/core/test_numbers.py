@@ -8,6 +8,7 @@ import random
 
 import pytest
 
+from tests.conftest import DB_REFUSED
 from app.core.dates import today as business_today
 
 from app.core.numbers import NumberingError, next_number
@@ -86,7 +87,7 @@ async def test_duplicate_number_is_refused_by_the_database():
     series = await _series()
     async with write_transaction():
         await next_number(series)
-    with pytest.raises(Exception):
+    with pytest.raises(DB_REFUSED):
         async with write_transaction():
             await fetch("INSERT INTO doc_number (series, period, number, formatted, entity_type, entity_id, created_at) "
                         "VALUES ({}, {}, 1, 'dup', '', '', CURRENT_TIMESTAMP)", series, business_today().year)

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from tests.conftest import DB_REFUSED
 from app.core.audit.services import Actor
 from app.core.db import fetch, write_transaction
 from app.parts import emergency, purchasing, services, stocktake
@@ -107,7 +108,7 @@ async def test_ledger_rows_are_append_only():
     part = await make_part()
     await stock(part, "CENTRAL", 1)
     for sql in ("UPDATE stock_move SET qty = 5 WHERE part_id = {}", "DELETE FROM stock_move WHERE part_id = {}"):
-        with pytest.raises(Exception):
+        with pytest.raises(DB_REFUSED):
             async with write_transaction():
                 await fetch(sql, part)
     assert await ledger_sum(part, "CENTRAL") == 1
@@ -117,7 +118,7 @@ async def test_database_refuses_negative_on_hand():
     """R-INV-03: even raw SQL cannot make on-hand negative (CHECK / trigger)."""
     part = await make_part()
     await stock(part, "CENTRAL", 1)
-    with pytest.raises(Exception):
+    with pytest.raises(DB_REFUSED):
         async with write_transaction():
             await fetch("UPDATE stock_level SET on_hand = -1 WHERE part_id = {}", part)
     assert await services.on_hand(part, "CENTRAL") == 1
