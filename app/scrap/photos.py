@@ -10,6 +10,7 @@ from pathlib import Path
 
 import anyio
 
+from app.core.uploads import MARKUP
 from app.core.actor import Actor
 from app.core.audit.services import record
 from app.core.db import fetch, utcnow, write_transaction
@@ -41,7 +42,7 @@ async def add_photo(actor: Actor, request_id: int, filename: str, data: bytes) -
     content_type, magic = TYPES[ext]
     if not data:
         raise fix(photo=_("Choose a photo."))
-    if not data.startswith(magic):
+    if not data.startswith(magic) or MARKUP.search(data):  # a PNG/HTML polyglot is not a photo (#11.10)
         raise fix(photo=_("This file is not a JPEG or PNG image."))
     limit = int(await setting("scrap.photo_max_mb"))
     if len(data) > limit * 1024 * 1024:

@@ -128,3 +128,20 @@ async def test_cursor_beyond_range_is_a_400_not_a_500(login_as):
     client = await login_as("manager", "admin")
     response = await client.get("/audit", params={"after": "99999999999999999999999"})
     assert response.status_code in (400, 200)
+
+
+async def test_photo_polyglots_are_refused(login_as):
+    """#11.10: a PNG that carries HTML after its signature is refused as a bench photo (nothing stored)."""
+    from app.core.uploads import clean_image
+    from tests.rma import factories
+
+    polyglot = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32 + b"<html><script>alert(1)</script></html>"
+    assert clean_image("png", polyglot) is None
+    rma_id = await factories.make_rma("inspected")
+    client = await login_as("bench")
+    token = await client.csrf()
+    before = await fetch("SELECT COUNT(*) AS n FROM rma_photo WHERE rma_id = {}", rma_id)
+    response = await client.post(f"/bench/{rma_id}/photos", files={"photo": ("box.png", polyglot, "image/png")},
+                                 headers={"x-csrftoken": token})
+    assert response.status_code == 400
+    assert await fetch("SELECT COUNT(*) AS n FROM rma_photo WHERE rma_id = {}", rma_id) == before

@@ -93,6 +93,8 @@ async def detail_extras(rma_id: int) -> dict:
     return extras
 
 
+from app.core.uploads import MARKUP  # noqa: E402
+
 PHOTO_TYPES = {"jpg": ("image/jpeg", b"\xff\xd8\xff"), "jpeg": ("image/jpeg", b"\xff\xd8\xff"),
                "png": ("image/png", b"\x89PNG\r\n\x1a\n")}
 
@@ -119,7 +121,7 @@ async def check_photo(filename: str, data: bytes) -> tuple[str, str, str]:
     if ext not in PHOTO_TYPES:
         raise fix(photo=_("Photos are JPEG or PNG files."))
     content_type, magic = PHOTO_TYPES[ext]
-    if not data.startswith(magic):
+    if not data.startswith(magic) or MARKUP.search(data):  # a PNG/HTML polyglot is not a photo (#11.10)
         raise fix(photo=_("This file is not a JPEG or PNG image."))
     limit = await setting("rma.photo_max_mb")
     if len(data) > limit * 1024 * 1024:
