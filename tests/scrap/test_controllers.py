@@ -338,3 +338,15 @@ async def test_each_status_tab_lists_only_that_status(login_as, status):
     assert all(b == active.group(1) for b in badges), (active.group(1), set(badges))
     if status == "draft":
         assert badges
+
+
+async def test_r_scr_01_rma_page_offers_raise_scrap_to_the_keeper_only(login_as):
+    """R-SCR-01: a finished RMA's page links the keeper to a prefilled scrap request; the bench sees no such link."""
+    from tests.rma import factories as rma_factories
+
+    rma_id = await rma_factories.make_rma("ready_to_ship")
+    keeper = await login_as("warehouse")
+    page = await keeper.get(f"/bench/{rma_id}")
+    assert page.status_code == 200 and "/scrap/new?source_type=rma" in page.text
+    bench = await login_as("bench")
+    assert "/scrap/new?source_type=rma" not in (await bench.get(f"/bench/{rma_id}")).text
