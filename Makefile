@@ -15,8 +15,11 @@ PROXY_ARGS := $(if $(SHOUHOU_TRUSTED_PROXIES),--proxy-headers --forwarded-allow-
 
 .PHONY: run test bootstrap migrate seed messages bench clean
 
+# uvloop + httptools (pinned in the lock): measured +49% on a list page over asyncio + h11 (issue #15).
+SERVER_ARGS := --loop uvloop --http httptools
+
 run: bootstrap migrate seed
-	$(BIN)/python -m uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) $(PROXY_ARGS)
+	$(BIN)/python -m uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) $(SERVER_ARGS) $(PROXY_ARGS)
 
 test: bootstrap
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import AsyncIterator
 
 from litestar import Litestar
-from litestar.config.csrf import CSRFConfig
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -18,7 +17,8 @@ from app.core import db
 from app.core.config import BASE_DIR, get_settings
 from app.core.errors import EXCEPTION_HANDLERS
 from app.core.manifest import install_all
-from app.core.middleware import LocaleMiddleware, RequestContextMiddleware, SessionMiddleware
+from app.core.csrf import LazyCSRFMiddleware
+from app.core.middleware import ShellMiddleware
 from app.core.permissions import PUBLIC, access_guard
 from app.core.templating import configure_environment
 from app.domains import manifests
@@ -47,10 +47,9 @@ def create_app() -> Litestar:
     return Litestar(
         route_handlers=[*install_all(manifests()), static],
         guards=[access_guard],
-        middleware=[RequestContextMiddleware, SessionMiddleware, LocaleMiddleware],
-        csrf_config=CSRFConfig(
-            secret=settings.secret_key, cookie_secure=settings.secure_cookies, cookie_samesite="lax", cookie_httponly=True
-        ),
+        # one shell middleware, then CSRF (issue #15); Litestar's own csrf_config is not used: app/core/csrf.py
+        # keeps its token format and its check on unsafe methods, and sends the cookie only with HTML pages
+        middleware=[ShellMiddleware, LazyCSRFMiddleware],
         template_config=template_config,
         plugins=[HTMXPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

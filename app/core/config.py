@@ -48,6 +48,10 @@ class Settings:
 
     session_absolute_hours: int = field(default_factory=lambda: int(os.environ.get("SHOUHOU_SESSION_ABSOLUTE_HOURS", "12")))
     """A session older than this is ended whatever its use (one working day)."""
+    session_cache_seconds: float = field(default_factory=lambda: float(os.environ.get("SHOUHOU_SESSION_CACHE_SECONDS", "2")))
+    """How long a worker reuses a session → user lookup (issue #15). The worker that ends a session, disables a user,
+    resets a password or edits a user drops its cache at once; another worker may keep serving the old answer for
+    at most this long. 0 turns the cache off."""
 
     login_window_minutes: int = field(default_factory=lambda: int(os.environ.get("SHOUHOU_LOGIN_WINDOW_MINUTES", "15")))
     """Window in which failed logins are counted for throttling."""

@@ -127,12 +127,24 @@ async def fetch(sql: str, *args: Any) -> list[dict]:
     return await AppSetting.raw(sql, *args)
 
 
-async def healthcheck() -> bool:
+_health: list[float | bool] = [float("-inf"), False]  # [checked at (monotonic), answer]
+
+
+async def healthcheck(max_age: float = 1.0) -> bool:
+    """Is the database answering? Asked at most once per `max_age` seconds per worker (issue #15: a load
+    balancer polling /healthz must not cost a database round trip each time)."""
+    import time
+
+    now = time.monotonic()
+    if now - float(_health[0]) < max_age:
+        return bool(_health[1])
     try:
         rows = await fetch("SELECT 1 AS ok")
-        return bool(rows) and rows[0]["ok"] == 1
+        ok = bool(rows) and rows[0]["ok"] == 1
     except Exception:  # noqa: BLE001 - any failure means the database is unreachable
-        return False
+        ok = False
+    _health[:] = [now, ok]
+    return ok
 
 
 def utcnow() -> dt.datetime:

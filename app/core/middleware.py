@@ -1,11 +1,10 @@
-"""ASGI middleware: request id + security headers, session → user, and the UI locale."""
+"""The shell's ASGI middleware: host check, request id, security headers, session → user, the UI locale."""
 
 from __future__ import annotations
 
 import uuid
 from http.cookies import SimpleCookie
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.accounts import services as accounts
@@ -65,93 +64,84 @@ def _id_out_of_range(path: str) -> bool:
     return any(seg.isdigit() and (len(seg) > 10 or int(seg) > INT32_MAX) for seg in path.split("/"))
 
 
-class RequestContextMiddleware:
-    """Checks the Host header, gives each request an id (`X-Request-ID`), adds security headers."""
+_SECURITY_RAW = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+_SECURITY_NAMES = frozenset(name for name, _ in _SECURITY_RAW)
+_SKIP_SESSION = ("/static/", "/healthz")
+
+
+def scope_cookies(scope: Scope) -> dict[str, str]:
+    """The request's cookies, parsed once per request (the shell middleware and CSRF both need them)."""
+    cookies = scope.get("_cookies")  # type: ignore[typeddict-item]
+    if cookies is None:
+        cookies = scope["_cookies"] = read_cookies(scope)  # type: ignore[typeddict-unknown-key]
+    return cookies
+
+
+def _lang_param(query_string: bytes) -> str | None:
+    if b"lang=" not in query_string:  # the common case costs one substring test, not a parse_qs
+        return None
+    from urllib.parse import parse_qs
+
+    return normalize((parse_qs(query_string.decode("latin-1")).get("lang") or [None])[0])
+
+
+class ShellMiddleware:
+    """The shell's one pure-ASGI middleware (issue #15: one pass instead of three wrappers).
+
+    In order: the Host header check; a request id (`X-Request-ID`); ids beyond the INTEGER range → 404;
+    session → user (`scope["user"]`: a CurrentUser or None — a tampered, unknown or expired cookie simply means
+    "not signed in"); the UI language: `?lang=` (remembered in a cookie) > the user's choice > cookie > default (zh).
+    On the way out: the security headers (precomputed once) and Content-Language.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        settings = get_settings()
+        self.allowed_hosts = settings.allowed_hosts
+        self.default_locale = settings.default_locale
+        self.lang_cookie_tail = "; Path=/; Max-Age=31536000; SameSite=Lax" + ("; Secure" if settings.secure_cookies else "")
+        self.extra = [(b"strict-transport-security", b"max-age=31536000")] if settings.secure_cookies else []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         host = next((value.decode("latin-1") for key, value in scope.get("headers", []) if key == b"host"), "")
-        if not host_allowed(host, get_settings().allowed_hosts):
+        if not host_allowed(host, self.allowed_hosts):
             from litestar.response.base import ASGIResponse
 
             await ASGIResponse(body=b"invalid host header", status_code=400, media_type="text/plain")(scope, receive, send)
             return
         request_id = uuid.uuid4().hex[:16]
         scope["request_id"] = request_id  # type: ignore[typeddict-unknown-key]
-        if _id_out_of_range(scope.get("path", "")):
+        path = scope.get("path", "")
+        if _id_out_of_range(path):
             from litestar.exceptions import NotFoundException
 
             raise NotFoundException()  # /customers/9223372036854775808: no such thing, never a 500 (issue #11)
-
-        async def send_wrapper(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                headers["x-request-id"] = request_id
-                for key, value in SECURITY_HEADERS.items():
-                    if key not in headers:
-                        headers[key] = value
-                if get_settings().secure_cookies:
-                    headers["strict-transport-security"] = "max-age=31536000"
-            await send(message)
-
-        await self.app(scope, receive, send_wrapper)
-
-
-class SessionMiddleware:
-    """Looks up the server-side session: `scope["user"]` is a CurrentUser or None.
-
-    A tampered, unknown or expired session cookie simply means "not signed in".
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path = scope.get("path", "")
+        cookies = scope_cookies(scope)
         user = None
-        if not path.startswith("/static/") and path != "/healthz":
-            token = read_cookies(scope).get(SESSION_COOKIE)
-            user = await accounts.load_session(token)
+        if not path.startswith(_SKIP_SESSION):
+            user = await accounts.session_user(cookies.get(SESSION_COOKIE))
         scope["user"] = user
-        await self.app(scope, receive, send)
-
-
-class LocaleMiddleware:
-    """Chooses the UI language: `?lang=` (remembered) > user's choice > cookie > default (zh)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        from urllib.parse import parse_qs
-
-        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        requested = normalize((query.get("lang") or [None])[0])
-        user = scope.get("user")
-        cookie_lang = normalize(read_cookies(scope).get(LANG_COOKIE))
-        lang = requested or (normalize(user.lang) if user else None) or cookie_lang or get_settings().default_locale
+        requested = _lang_param(scope.get("query_string", b""))
+        cookie_lang = normalize(cookies.get(LANG_COOKIE))
+        lang = requested or (normalize(user.lang) if user else None) or cookie_lang or self.default_locale
         # `?lang=` switches this page and the cookie only: a GET never writes the account (issue #11);
         # the switch in the top bar POSTs to /lang, which remembers the choice for the user.
         token = set_locale(lang)
+        out = [(b"x-request-id", request_id.encode()), (b"content-language", b"zh-CN" if lang == "zh" else b"en"),
+               *self.extra]
+        if requested and requested != cookie_lang:
+            out.append((b"set-cookie", f"{LANG_COOKIE}={requested}{self.lang_cookie_tail}".encode()))
 
         async def send_wrapper(message: Message) -> None:
-            if message["type"] == "http.response.start" and requested and requested != cookie_lang:
-                headers = MutableScopeHeaders.from_message(message)
-                secure = "; Secure" if get_settings().secure_cookies else ""
-                headers.add("set-cookie", f"{LANG_COOKIE}={requested}; Path=/; Max-Age=31536000; SameSite=Lax{secure}")
             if message["type"] == "http.response.start":
-                MutableScopeHeaders.from_message(message)["content-language"] = "zh-CN" if lang == "zh" else "en"
+                headers = list(message.get("headers") or ())
+                present = {name.lower() for name, _ in headers}
+                headers.extend(item for item in _SECURITY_RAW if item[0] not in present)
+                headers.extend(item for item in out if item[0] not in present or item[0] == b"set-cookie")
+                message["headers"] = headers
             await send(message)
 
         try:

@@ -10,6 +10,7 @@ and unknown user and wrong password get the same answer.
 from __future__ import annotations
 
 import datetime as dt
+import time
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -211,6 +212,7 @@ async def clear_throttle(actor: Actor, throttle_id: int) -> None:
 
 async def start_session(user: CurrentUser, *, ip: str, user_agent: str, old_token: str | None) -> str:
     """New random session id for `user`; the old one (if any) is deleted — rotation on login."""
+    forget_sessions()
     token = secrets.token_urlsafe(32)
     async with write_transaction():
         if old_token:
@@ -226,7 +228,36 @@ async def start_session(user: CurrentUser, *, ip: str, user_agent: str, old_toke
             ip,
             (user_agent or "")[:300],
         )
+    forget_sessions()  # again after the commit: a request racing the write can't keep the old answer cached
     return token
+
+
+_SESSIONS: dict[str, tuple[float, CurrentUser]] = {}
+
+
+def forget_sessions() -> None:
+    """Drop this worker's session cache: called by every write to app_user or user_session (issue #15)."""
+    _SESSIONS.clear()
+
+
+async def session_user(token: str | None) -> CurrentUser | None:
+    """`load_session` behind a short per-worker cache (get_settings().session_cache_seconds): the middleware's
+    lookup on every request. Only signed-in answers are kept; the cache is bounded (cleared when full)."""
+    ttl = get_settings().session_cache_seconds
+    if not token or ttl <= 0:
+        return await load_session(token)
+    now = time.monotonic()
+    hit = _SESSIONS.get(token)
+    if hit is not None and now - hit[0] < ttl:
+        return hit[1]
+    user = await load_session(token)
+    if user is None:
+        _SESSIONS.pop(token, None)
+    else:
+        if len(_SESSIONS) >= 10_000:
+            _SESSIONS.clear()
+        _SESSIONS[token] = (now, user)
+    return user
 
 
 async def load_session(token: str | None) -> CurrentUser | None:
@@ -252,6 +283,7 @@ async def load_session(token: str | None) -> CurrentUser | None:
     if expired:
         async with write_transaction():
             await fetch("DELETE FROM user_session WHERE id = {}", row["session_id"])
+        forget_sessions()
         return None
     if now - seen > dt.timedelta(seconds=60):  # throttle the "last seen" write to once a minute
         async with write_transaction():
@@ -266,20 +298,24 @@ def _aware(value) -> dt.datetime:
 
 
 async def end_session(actor: Actor, token: str | None) -> None:
+    forget_sessions()
     if not token:
         return
     async with write_transaction():
         await fetch("DELETE FROM user_session WHERE token_hash = {}", token_hash(token))
         await record(actor, "auth.logout", "user", actor.user_id)
+    forget_sessions()
 
 
 async def set_language(actor: Actor, lang: str) -> None:
     """Remember the UI language per user."""
+    forget_sessions()
     if actor.user_id is None:
         return
     async with write_transaction():
         await fetch("UPDATE app_user SET lang = {} WHERE id = {}", lang, actor.user_id)
         await record(actor, "user.language_set", "user", actor.user_id, after={"lang": lang})
+    forget_sessions()
 
 
 # --------------------------------------------------------------------------- user admin
@@ -388,6 +424,7 @@ async def _locked_user(user_id: int, version: int | None) -> dict:
 
 async def update_user(actor: Actor, user_id: int, data: UserInput, *, version: int | None = None) -> None:
     """Change name, phone and roles. Side effects: audit `user.updated` with before/after."""
+    forget_sessions()
     errors = data.validate(creating=False)
     if errors:
         raise DomainError(_("Please correct the marked fields."), errors=errors)
@@ -400,10 +437,12 @@ async def update_user(actor: Actor, user_id: int, data: UserInput, *, version: i
                                returning="id")
         after = dict(_public(row), full_name=data.full_name, phone=data.phone, roles=join_roles(data.roles))
         await record(actor, "user.updated", "user", user_id, before=_public(row), after=after)
+    forget_sessions()
 
 
 async def set_active(actor: Actor, user_id: int, active: bool) -> None:
     """Enable or disable a user; disabling ends all of that user's sessions at once."""
+    forget_sessions()
     async with write_transaction():
         row = await _locked_user(user_id, None)
         if row["id"] == actor.user_id and not active:
@@ -413,10 +452,12 @@ async def set_active(actor: Actor, user_id: int, active: bool) -> None:
             await fetch("DELETE FROM user_session WHERE user_id = {}", user_id)
         await record(actor, "user.enabled" if active else "user.disabled", "user", user_id,
                      before={"is_active": bool(row["is_active"])}, after={"is_active": active})
+    forget_sessions()
 
 
 async def reset_password(actor: Actor, user_id: int, password: str) -> None:
     """Set a new password and end the user's sessions (they sign in again)."""
+    forget_sessions()
     if len(password or "") < MIN_PASSWORD:
         raise DomainError(_("Please correct the marked fields."),
                            errors={"password": _("The password needs at least %(n)s characters.", n=MIN_PASSWORD)})
@@ -426,6 +467,7 @@ async def reset_password(actor: Actor, user_id: int, password: str) -> None:
         await update_versioned("app_user", user_id, None, {"password_hash": password_hash}, returning="id")
         await fetch("DELETE FROM user_session WHERE user_id = {}", user_id)
         await record(actor, "user.password_reset", "user", user_id)
+    forget_sessions()
 
 
 async def demo_users_present() -> bool:
