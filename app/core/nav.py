@@ -66,6 +66,35 @@ def nav_for(user) -> list[NavEntry]:
     return [entry for entry in NAV if user.roles & entry.roles]
 
 
+_NAV_HTML: dict[tuple, Any] = {}
+
+
+def nav_links(user, path: str):
+    """The top bar's links as one Markup string, cached per (roles, language, active entry) — the same for
+    every user with those roles, so it is built once per worker instead of on every page (issue #15)."""
+    from markupsafe import Markup, escape
+
+    from app.core.i18n import current_locale
+
+    if user is None:
+        return Markup("")
+    entries = nav_for(user)
+    active = next((e.key for e in entries if path == e.url), None) or next(
+        (e.key for e in entries if e.url != "/" and path.startswith(e.url)), None)
+    key = (user.roles, current_locale(), active)
+    html = _NAV_HTML.get(key)
+    if html is None:
+        html = Markup("\n").join(
+            Markup('<a class="nav-link px-2{}" href="{}"{}>{}</a>').format(
+                " active" if e.key == active else "", e.url, Markup(' aria-current="page"') if e.key == active else "",
+                escape(str(e.label)))
+            for e in entries)
+        if len(_NAV_HTML) > 2048:  # bounded: roles × languages × entries is small in practice
+            _NAV_HTML.clear()
+        _NAV_HTML[key] = html
+    return html
+
+
 def panels_for(user) -> list[HomePanel]:
     return [panel for panel in PANELS if user.roles & panel.roles]
 

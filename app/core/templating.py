@@ -11,7 +11,7 @@ from app.core import i18n
 from app.core.roles import ROLES
 from app.core import permissions
 from app.core.audit import labels as audit_labels
-from app.core.nav import nav_for
+from app.core.nav import nav_for, nav_links
 
 
 _RULE_ID = re.compile(r"\(?\bR-[A-Z]{2,5}-\d{2}\b\)?[:：]?\s*")
@@ -73,6 +73,7 @@ def configure_environment(env: Environment) -> None:
         current_locale=i18n.current_locale,
         language_names=i18n.LANGUAGE_NAMES,
         nav_for=nav_for,
+        nav_links=nav_links,
         can=_can,
         action_label=audit_labels.action_label,
         entity_label=audit_labels.entity_label,
