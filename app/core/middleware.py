@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from http.cookies import SimpleCookie
 
@@ -64,6 +65,10 @@ def _id_out_of_range(path: str) -> bool:
     return any(seg.isdigit() and (len(seg) > 10 or int(seg) > INT32_MAX) for seg in path.split("/"))
 
 
+# Request ids: a random per-process prefix + a counter — unique across workers and restarts for log correlation,
+# without a urandom() system call per request (issue #15).
+_ID_PREFIX = uuid.uuid4().hex[:8]
+_ids = itertools.count(1)
 _SECURITY_RAW = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
 _SECURITY_NAMES = frozenset(name for name, _ in _SECURITY_RAW)
 _SKIP_SESSION = ("/static/", "/healthz")
@@ -112,7 +117,7 @@ class ShellMiddleware:
 
             await ASGIResponse(body=b"invalid host header", status_code=400, media_type="text/plain")(scope, receive, send)
             return
-        request_id = uuid.uuid4().hex[:16]
+        request_id = f"{_ID_PREFIX}{next(_ids):08x}"
         scope["request_id"] = request_id  # type: ignore[typeddict-unknown-key]
         path = scope.get("path", "")
         if _id_out_of_range(path):
