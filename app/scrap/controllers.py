@@ -19,6 +19,7 @@ from app.core.i18n import _
 from app.core.permissions import can, perm
 from app.core.web import actor, form_data, redirect, render
 from app.core.xlsx import workbook, xlsx_response
+from app.core.printing import paper
 from app.scrap import batches, photos, queries, services
 from app.scrap.schemas import (BatchInput, ConveneInput, DecisionInput, DisposeInput, OpinionInput, RaiseInput,
                                WithdrawInput)
@@ -211,7 +212,7 @@ class ScrapController(Controller):
         row = await services.get_request(rid_int)
         if row is None:
             raise DomainError(_("There is nothing at this address."), status=404)
-        return render(request, "print/scrap/record.html", r=row, appraisers=await services.appraisers(rid_int),
+        return render(request, "print/scrap/record.html", **await paper(), r=row, appraisers=await services.appraisers(rid_int),
                       opinions={o["user_id"]: o for o in await services.opinions(rid_int)}, **_ctx())
 
 

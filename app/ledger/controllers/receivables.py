@@ -16,6 +16,7 @@ from app.core.money import from_fen
 from app.core.permissions import can, perm
 from app.core.web import actor, form_data, redirect, render
 from app.core.xlsx import workbook, xlsx_response
+from app.core.printing import paper
 from app.ledger import labels
 from app.ledger import receivables as ar
 from app.ledger import schemas
@@ -218,7 +219,7 @@ class ReceivableController(Controller):
         st = await ar.get_statement(sid)
         if st is None:
             raise not_found()
-        return render(request, "print/ledger/statement.html", **_ctx(st=st, printed_on=today()))
+        return render(request, "print/ledger/statement.html", **await paper(), **_ctx(st=st, printed_on=today()))
 
     @post("/statements/{sid:int}/move",
           opt=perm("ledger.receivables.register", "ledger.statements.review", "ledger.receivables.manage"))
