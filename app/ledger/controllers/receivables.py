@@ -49,7 +49,7 @@ class ReceivableController(Controller):
         head = [_("ID"), _("Posted"), _("Customer"), _("Class"), _("Source"), _("Description"), _("Technician"), _("Amount"),
                 _("Paid"), _("Open"), _("Due"), _("Statement")]
         data = [[r["id"], r["posted_on"], r["customer_name"], str(labels.CLASSES.get(r["account_class"], "")),
-                 f"{r['source_type']} {r['source_id']}", r["description"], r["tech_name"] or r["tech_username"] or "",
+                 f"{labels.SOURCES.get(r['source_type'], '')} {r['source_id']}".strip(), r["description"], r["tech_name"] or r["tech_username"] or "",
                  from_fen(r["amount_fen"]), from_fen(r["paid_fen"]), from_fen(r["open_fen"]), r["due_date"],
                  r["statement_number"] or ""] for r in rows]
         return xlsx_response(f"receivables-{today().isoformat()}.xlsx", workbook([(_("Receivables"), head, data)]))
