@@ -50,13 +50,23 @@
   function keepFlashInView() {
     const area = document.getElementById("flash-area");
     if (!area || !area.querySelector(".alert")) return;
+    const started = Date.now();
+    let floated = false;
     const check = () => {
+      if (floated) return;
       const box = area.getBoundingClientRect();
       if (box.bottom > 0 && box.top < window.innerHeight) return;
+      floated = true;
       area.classList.add("flash-floating");
       setTimeout(() => area.classList.remove("flash-floating"), 8000);
     };
-    // autofocus scrolls during the first renderings: look once the page has loaded and settled
+    // autofocus scrolls during the first renderings (later on a slow phone): look when the page has loaded,
+    // and at every scroll of the first few seconds
+    const onScroll = () => {
+      if (Date.now() - started > 4000) { window.removeEventListener("scroll", onScroll); return; }
+      check();
+    };
+    window.addEventListener("scroll", onScroll, { passive: true });
     if (document.readyState === "complete") setTimeout(check, 150);
     else window.addEventListener("load", () => setTimeout(check, 150), { once: true });
   }

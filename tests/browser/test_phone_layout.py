@@ -68,7 +68,7 @@ def test_phone_action_confirmation_is_on_screen(phone, live_server, shots):
     flash.wait_for(state="visible")
     # the receive form autofocuses a field further down; the flash must still be on screen
     phone.wait_for_function("""() => { const r = document.querySelector('#flash-area .alert').getBoundingClientRect();
-                                       return r.top >= 0 && r.bottom <= window.innerHeight; }""", timeout=3000)
+                                       return r.top >= 0 && r.bottom <= window.innerHeight; }""", timeout=6000)
     phone.screenshot(path=str(shots / "phone-confirmation.png"))
     box = flash.bounding_box()
     assert box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"] and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
