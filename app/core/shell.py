@@ -12,6 +12,8 @@ from app.core.i18n import lazy_gettext as _l
 from app.core.manifest import DomainManifest
 from app.core.nav import HomePanel, NavEntry
 from app.core.permissions import SIGNED_IN
+from app.core.printing import SETTINGS as PRINT_SETTINGS
+from app.core.manifest import SeedStep
 from app.core.tables import AppSetting, DocCounter, DocNumber, DocSeries, StatusChange
 
 MANIFEST = DomainManifest(
@@ -30,5 +32,7 @@ MANIFEST = DomainManifest(
         NavEntry("throttles", _l("Sign-in throttles"), "/admin/throttles", "shell.users", order=915),
         NavEntry("settings", _l("Settings"), "/admin/settings", "shell.settings", order=920),
     ],
+    settings=PRINT_SETTINGS,
+    seed=[SeedStep("company", "seed.company:seed_company", order=5)],
     panels=[HomePanel("recent", _l("Your recent activity"), "_home_recent.html", SIGNED_IN, my_recent_activity, order=1000)],
 )

@@ -24,6 +24,7 @@ from app.core.sections import render_sections, sections_for
 from app.core.settings import set_setting, setting
 from app.core.web import actor, form_data, redirect, render
 from app.core.xlsx import xlsx_response
+from app.core.printing import paper
 from app.customers import documents as docs
 from app.customers import importer, pricing, renewals
 from app.customers import services as svc
@@ -201,7 +202,7 @@ class CustomerController(Controller):
     async def quote_print(self, request: Request, customer_id: FromPath[int]) -> Response:
         form = {k: v for k, v in request.query_params.items() if k.startswith("q_")}
         ctx = await pricing.build_quote(customer_id, form or None)
-        return render(request, "print/customers/quote.html", today=today(), **ctx, **_lookups())
+        return render(request, "print/customers/quote.html", **await paper(), today=today(), **ctx, **_lookups())
 
     # ---- renewal notice letter (R-CUS-07)
     @get("/{customer_id:int}/renewal-letter", opt=perm("customers.renewals"))
@@ -209,7 +210,7 @@ class CustomerController(Controller):
         ctx = await renewals.letter_context(customer_id)
         if ctx is None:
             raise not_found()
-        return render(request, "print/customers/renewal_letter.html", **ctx, **_lookups())
+        return render(request, "print/customers/renewal_letter.html", **await paper(), **ctx, **_lookups())
 
     # ---- hand-over documents (R-CUS-08)
     @post("/{customer_id:int}/documents", opt=perm("customers.edit"), request_max_body_size=64 * 1024 * 1024)  # upper bound; the setting (20 MB) decides

@@ -126,6 +126,12 @@ async def get_statement(statement_id: int) -> dict | None:
     for col in ("drafted_by", "reviewed_by", "checked_by", "sent_by"):
         st[col + "_name"] = who.get(st[col], "")
     st["open_fen"] = int(st["total_fen"]) - int(st["paid_fen"])
+    # the printed statement is addressed to the customer (#12): a read-only look at the shared customer table
+    customer = await fetch("SELECT address, phone FROM customer WHERE id = {}", st["customer_id"]) if st["customer_id"] else []
+    if not customer:  # monthly statements are drafted by the customer's name (seeded and walk-in lines carry no id)
+        customer = await fetch("SELECT address, phone FROM customer WHERE name = {} ORDER BY id LIMIT 1", st["customer_name"])
+    st["customer_address"] = customer[0]["address"] if customer else ""
+    st["customer_phone"] = customer[0]["phone"] if customer else ""
     st["status_label"] = status_label(st["status"])
     return st
 

@@ -22,6 +22,7 @@ from app.core.i18n import _
 from app.core.i18n import lazy_gettext as _l
 from app.core.permissions import can, perm
 from app.core.web import actor, form_data, redirect, render
+from app.core.printing import paper
 from app.loaners import services, triggers
 from app.loaners.schemas import CheckinInput, CheckoutInput, ConvertForm, RecallForm, RequestInput, VersionForm
 from app.loaners.status import LOAN_LABELS, REQUEST_LABELS
@@ -288,7 +289,7 @@ class LoanersController(Controller):
         loan = await services.get_loan(loan_id)
         if loan is None:
             raise not_found()
-        return render(request, "print/loaners/notice.html", loan=loan, **_ctx(request))
+        return render(request, "print/loaners/notice.html", **await paper(), loan=loan, **_ctx(request))
 
     # ------------------------------------------------------------------ triggers offered on case pages
 

@@ -26,6 +26,7 @@ from app.core.permissions import can, perm, require
 from app.core.hooks import close_blockers
 from app.core.sections import render_sections, sections_for
 from app.core.web import actor, form_data, is_htmx, redirect, render, render_string
+from app.core.printing import paper
 import app.customers.api as customers
 from app.rma import schemas
 from app.rma import services as svc
@@ -368,7 +369,7 @@ class BenchController(Controller):
         extras = await svc.detail_extras(rma_id) if rma else {}
         if rma is None or extras["slip"] is None:
             raise not_found()
-        return render(request, "print/rma/exception.html", rma=rma, **extras, **_ctx())
+        return render(request, "print/rma/exception.html", **await paper(), rma=rma, **extras, **_ctx())
 
     @get("/{rma_id:int}/print/quote", name="rma.print_quote")
     async def print_quote(self, request: Request, rma_id: FromPath[int]) -> Response:
@@ -377,7 +378,7 @@ class BenchController(Controller):
         quote = await svc.get_quote(rma_id) if rma else None
         if rma is None or quote is None:
             raise not_found()
-        return render(request, "print/rma/quote.html", rma=rma, quote=quote, **_ctx())
+        return render(request, "print/rma/quote.html", **await paper(), rma=rma, quote=quote, **_ctx())
 
     @get("/{rma_id:int}/print/slip", name="rma.print_slip")
     async def print_slip(self, request: Request, rma_id: FromPath[int]) -> Response:
@@ -386,7 +387,7 @@ class BenchController(Controller):
             raise not_found()
         extras = await svc.detail_extras(rma_id)
         days = (int(rma["burn_in_hours"] or 0) + 23) // 24
-        return render(request, "print/rma/slip.html", rma=rma, burn_in_days=days, **extras, **_ctx())
+        return render(request, "print/rma/slip.html", **await paper(), rma=rma, burn_in_days=days, **extras, **_ctx())
 
     # ------------------------------------------------------------------ lists
 

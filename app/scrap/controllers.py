@@ -19,6 +19,8 @@ from app.core.i18n import _
 from app.core.permissions import can, perm
 from app.core.web import actor, form_data, redirect, render
 from app.core.xlsx import workbook, xlsx_response
+from app.core.dates import as_date
+from app.core.printing import paper
 from app.scrap import batches, photos, queries, services
 from app.scrap.schemas import (BatchInput, ConveneInput, DecisionInput, DisposeInput, OpinionInput, RaiseInput,
                                WithdrawInput)
@@ -211,7 +213,7 @@ class ScrapController(Controller):
         row = await services.get_request(rid_int)
         if row is None:
             raise DomainError(_("There is nothing at this address."), status=404)
-        return render(request, "print/scrap/record.html", r=row, appraisers=await services.appraisers(rid_int),
+        return render(request, "print/scrap/record.html", **await paper(), r=row, appraisers=await services.appraisers(rid_int),
                       opinions={o["user_id"]: o for o in await services.opinions(rid_int)}, **_ctx())
 
 
@@ -231,7 +233,7 @@ class ScrapReportsController(Controller):
     async def writeoffs_xlsx(self, request: Request, month: FromQuery[str] = "") -> Response:
         month = _month(month)
         data = await queries.writeoffs(month)
-        rows = [[r["number"], str(r["disposed_on"])[:10], r["part_no"], r["part_name"], r["serial"], r["qty"],
+        rows = [[r["number"], as_date(r["disposed_on"]), r["part_no"], r["part_name"], r["serial"], r["qty"],
                  str(REASON_LABELS.get(r["reason"], r["reason"])), r["supplier"],
                  str(METHOD_LABELS.get(r["disposal_method"], r["disposal_method"])), r["value"], r["disposed_by_name"]]
                 for r in data["rows"]]

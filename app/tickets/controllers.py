@@ -22,6 +22,7 @@ from app.core.permissions import can, perm
 from app.core.settings import setting
 from app.core.status import label_of
 from app.core.web import actor, form_data, redirect, render
+from app.core.printing import paper
 from app.tickets import queries, services
 from app.tickets.schemas import (CallForm, DispatchForm, FinishForm, IntakeForm, PauseForm, SignForm, StepForm,
                                  VersionForm, labels)
@@ -252,7 +253,7 @@ class TicketsController(Controller):
         ticket = await self._ticket(request, ticket_id)
         if not ticket["dispatch_number"]:
             raise not_found(_("This ticket has not been dispatched yet."))
-        return render(request, "print/tickets/dispatch.html", t=ticket, visits=await queries.visits_for(ticket["id"]),
+        return render(request, "print/tickets/dispatch.html", **await paper(), t=ticket, visits=await queries.visits_for(ticket["id"]),
                       **_ctx(request))
 
     @get("/visits/{visit_id:int}/print", name="tickets.print_slip")
@@ -261,7 +262,7 @@ class TicketsController(Controller):
         ticket = await queries.get_ticket(visit["ticket_id"])
         visits = await queries.visits_for(ticket["id"])
         visit = next(v for v in visits if v["id"] == visit["id"])
-        return render(request, "print/tickets/service_slip.html", t=ticket, v=visit, **_ctx(request))
+        return render(request, "print/tickets/service_slip.html", **await paper(), t=ticket, v=visit, **_ctx(request))
 
     # ------------------------------------------------------------------ the technician's day (R-TKT-04, 06)
 

@@ -16,6 +16,7 @@ from app.core.money import from_fen
 from app.core.permissions import can, perm
 from app.core.web import actor, form_data, redirect, render
 from app.core.xlsx import workbook, xlsx_response
+from app.core.printing import paper
 from app.ledger import labels
 from app.ledger import receivables as ar
 from app.ledger import schemas
@@ -48,7 +49,7 @@ class ReceivableController(Controller):
         head = [_("ID"), _("Posted"), _("Customer"), _("Class"), _("Source"), _("Description"), _("Technician"), _("Amount"),
                 _("Paid"), _("Open"), _("Due"), _("Statement")]
         data = [[r["id"], r["posted_on"], r["customer_name"], str(labels.CLASSES.get(r["account_class"], "")),
-                 f"{r['source_type']} {r['source_id']}", r["description"], r["tech_name"] or r["tech_username"] or "",
+                 f"{labels.SOURCES.get(r['source_type'], '')} {r['source_id']}".strip(), r["description"], r["tech_name"] or r["tech_username"] or "",
                  from_fen(r["amount_fen"]), from_fen(r["paid_fen"]), from_fen(r["open_fen"]), r["due_date"],
                  r["statement_number"] or ""] for r in rows]
         return xlsx_response(f"receivables-{today().isoformat()}.xlsx", workbook([(_("Receivables"), head, data)]))
@@ -218,7 +219,7 @@ class ReceivableController(Controller):
         st = await ar.get_statement(sid)
         if st is None:
             raise not_found()
-        return render(request, "print/ledger/statement.html", **_ctx(st=st, printed_on=today()))
+        return render(request, "print/ledger/statement.html", **await paper(), **_ctx(st=st, printed_on=today()))
 
     @post("/statements/{sid:int}/move",
           opt=perm("ledger.receivables.register", "ledger.statements.review", "ledger.receivables.manage"))

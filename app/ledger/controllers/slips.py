@@ -15,6 +15,7 @@ from app.core.money import from_fen
 from app.core.permissions import can, perm
 from app.core.web import actor, form_data, redirect, render
 from app.core.xlsx import workbook, xlsx_response
+from app.core.printing import paper
 from app.ledger import labels
 from app.ledger import schemas
 from app.ledger import services as slips
@@ -236,7 +237,7 @@ class SlipController(Controller):
     async def reconcile_print(self, request: Request, month: FromQuery[str] = "", holder: FromQuery[str] = "",
                               book: FromQuery[str] = "") -> Response:
         data = await self._reconcile_data(month, _int(holder), _int(book))
-        return render(request, "print/ledger/reconcile.html", **_ctx(**data, printed_on=today()))
+        return render(request, "print/ledger/reconcile.html", **await paper(), **_ctx(**data, printed_on=today()))
 
     @get("/reconcile.xlsx", name="slips.reconcile_xlsx")
     async def reconcile_xlsx(self, request: Request, month: FromQuery[str] = "", holder: FromQuery[str] = "",

@@ -7,6 +7,7 @@ from litestar import Request, Response
 from app.core.db import fetch
 from app.core.errors import DomainError
 from app.core.i18n import _
+from app.core.printing import copies as copies_allowed, paper
 from app.core.i18n import lazy_gettext as _l
 from app.core.web import redirect, render
 from app.parts import labels
@@ -46,7 +47,8 @@ def _booked_once(request: Request, url: str) -> Response:
     return redirect(request, url, flash=_("This form was already submitted; it was booked once."), level="info")
 
 
-def _labels_page(request: Request, items: list[dict], copies: int, title: str) -> Response:
+async def _labels_page(request: Request, items: list[dict], copies: int | None, title: str) -> Response:
+    """Labels on label stock (#12): one label per page of the roll, `copies` of each (at most the setting)."""
     rendered = []
     for item in items:
         try:
@@ -54,7 +56,10 @@ def _labels_page(request: Request, items: list[dict], copies: int, title: str) -
         except Exception:  # noqa: BLE001 - a code Code 128 cannot carry still gets its QR code
             bar = None
         rendered.append({**item, "bar": bar, "qr": labels.inline(labels.qr_svg(item["code"], scale=3))})
-    return render(request, "print/parts/labels.html", items=rendered * copies, title=title)
+    ctx = await paper()
+    n = copies_allowed(copies, ctx["label_page"]["copies_max"])
+    return render(request, "print/parts/labels.html", items=[item for item in rendered for _n in range(n)], title=title,
+                  copies=n, **ctx)
 
 
 async def _location_stock(location_id: int, after: str | None, limit: int = 50) -> list[dict]:

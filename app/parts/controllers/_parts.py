@@ -13,6 +13,7 @@ from app.core.forms import parse, parse_or_raise
 from app.core.i18n import _
 from app.core.permissions import can, perm
 from app.core.web import actor, form_data, redirect, render
+from app.core.printing import paper
 from app.parts import labels, services
 from app.parts.schemas import KeeperForm, LocationForm, MinimumForm, MoveInput, PartEdit, PartInput, UnitMoveForm
 from app.parts.services import is_duplicate_submit, is_not_enough_stock
@@ -175,7 +176,7 @@ class PartsController(Controller):
         if part is None:
             raise not_found()
         items = [{"code": part["part_no"], "title": part["name"], "sub": part["model"]}]
-        return _labels_page(request, items, max(1, min(copies, 60)), _("Part label"))
+        return await _labels_page(request, items, copies, _("Part label"))
 
     # ---- serialised units
     @get("/units/{unit_id:int}", name="parts.unit")
@@ -222,12 +223,12 @@ class PartsController(Controller):
         return Response(labels.code128_svg(unit["serial"]), media_type="image/svg+xml")
 
     @get("/units/{unit_id:int}/label")
-    async def unit_label(self, request: Request, unit_id: FromPath[int]) -> Response:
+    async def unit_label(self, request: Request, unit_id: FromPath[int], copies: FromQuery[int] = 1) -> Response:
         unit = await services.get_unit(unit_id)
         if unit is None:
             raise not_found()
         items = [{"code": unit["serial"], "title": unit["part_name"], "sub": unit["part_no"]}]
-        return _labels_page(request, items, 1, _("Unit label"))
+        return await _labels_page(request, items, copies, _("Unit label"))
 
     # ---- locations
     @get("/locations", name="parts.locations")
@@ -282,7 +283,7 @@ class PartsController(Controller):
         if loc is None:
             raise not_found()
         rows = await _location_stock(location_id, None, limit=2000)
-        return render(request, "print/parts/location_sheet.html", loc=loc, rows=rows, **_ctx())
+        return render(request, "print/parts/location_sheet.html", **await paper(), loc=loc, rows=rows, **_ctx())
 
     # ---- movements: issue notes
     @get("/moves/{move_id:int}/note")
@@ -295,7 +296,7 @@ class PartsController(Controller):
             moves, _c = await services.recent_moves(document=(row["document_type"], row["document_id"]), limit=200)
         else:
             moves, _c = await services.recent_moves(part_id=None, limit=1, before_id=move_id + 1)
-        return render(request, "print/parts/issue_note.html", moves=list(reversed(moves)), head=row, move_id=move_id, **_ctx())
+        return render(request, "print/parts/issue_note.html", **await paper(), moves=list(reversed(moves)), head=row, move_id=move_id, **_ctx())
 
     # ---- reorder list and reconciliation
     @get("/reorder", opt=perm("parts.move"), name="parts.reorder")

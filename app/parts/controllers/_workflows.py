@@ -11,6 +11,7 @@ from app.core.forms import parse_or_raise
 from app.core.i18n import _
 from app.core.permissions import can, perm
 from app.core.web import actor, form_data, redirect, render
+from app.core.printing import paper
 from app.parts import emergency, purchasing, services, stocktake
 from app.parts.schemas import (CountsForm, DecisionForm, EmergencyRequestForm, FinishForm, IssueForm,
                                PurchaseRequestForm, ReorderRequestForm, ScanForm, StocktakeStartForm, TokenForm)
@@ -220,7 +221,7 @@ class EmergencyController(Controller):
         req = await emergency.get_request(req_id)
         if req is None:
             raise not_found()
-        return render(request, "print/parts/emergency_release.html", req=req, status_label=emergency.status_label, **_ctx())
+        return render(request, "print/parts/emergency_release.html", **await paper(), req=req, status_label=emergency.status_label, **_ctx())
 
 
 # ---------------------------------------------------------------------------- stocktake (R-INV-06)
@@ -322,4 +323,4 @@ class StocktakeController(Controller):
         st = await stocktake.get(st_id)
         if st is None:
             raise not_found()
-        return render(request, "print/parts/count_sheet.html", st=st, **_ctx())
+        return render(request, "print/parts/count_sheet.html", **await paper(), st=st, **_ctx())
