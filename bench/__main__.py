@@ -369,6 +369,8 @@ def counting_pass(env: dict, pages: list[Page], cookies: dict[str, str]) -> tupl
     extra: list[Page] = []
     with Server("bench.served:create_app", dict(env, SHOUHOU_COUNT_QUERIES="1")) as server:
         with httpx.Client(base_url=server.base, follow_redirects=False, headers={"Host": "127.0.0.1"}) as client:
+            client.get("/healthz")
+            counts[key(None, "/healthz")] = int(client.get("/healthz").headers.get("x-queries", "-1"))
             for page in pages:
                 if page.user and page.user not in cookies:
                     cookies[page.user] = login_cookie(server.base, page.user)
