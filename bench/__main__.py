@@ -224,7 +224,7 @@ class Server:
 
     def stop(self) -> None:
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
+            self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -251,18 +251,22 @@ def parse_duration(text: str) -> float:
 
 def run_wrk(url: str, cookie: str | None, args, cpu: int | None) -> dict:
     cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--latency",
-           "-H", "Host: 127.0.0.1"]
+           "--timeout", args.wrk_timeout, "-H", "Host: 127.0.0.1"]
     if cookie:
         cmd += ["-H", f"Cookie: {cookie}"]
     if cpu is not None and shutil.which("taskset"):
         cmd = ["taskset", "-c", str(cpu), *cmd]
     out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p50 = parse_duration(re.search(r"\s50%\s+(\S+)", out).group(1))
-    p99 = parse_duration(re.search(r"\s99%\s+(\S+)", out).group(1))
+    p50 = re.search(r"\s50%\s+(\S+)", out)
+    p99 = re.search(r"\s99%\s+(\S+)", out)
+    p50 = parse_duration(p50.group(1)) if p50 else 0.0  # no response within the run: 0 req/s, judged as errors
+    p99 = parse_duration(p99.group(1)) if p99 else 0.0
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     socket_errors = re.search(r"Socket errors:.*timeout (\d+)", out)
     errors = (int(non2xx.group(1)) if non2xx else 0) + (int(socket_errors.group(1)) if socket_errors else 0)
+    if not rps or not p50:
+        errors = max(errors, 1)
     return {"rps": rps, "p50": p50, "p99": p99, "errors": errors}
 
 
@@ -539,6 +543,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per page")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    parser.add_argument("--wrk-timeout", default="30s", help="wrk --timeout (its default, 2s, hides slow tails)")
     parser.add_argument("--workers", type=int, default=1, help="2: also measure with two workers, print the ratio")
     parser.add_argument("--only", default=None, help="only scenario modules whose name contains this (a,b)")
     parser.add_argument("--database-url", default=None, help="PostgreSQL data set instead of var/bench/*.db")
@@ -556,10 +561,12 @@ def main() -> None:
         raise SystemExit("--scales builds one data set per scale: use SQLite (no --database-url)")
     modules = list(load_scenarios(args.only))
     print(f"uvicorn flags (from the Makefile's run line): {' '.join(make_run_flags())}")
-    print(f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s --latency; os.cpu_count() = {os.cpu_count()}")
+    print(f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s --latency --timeout {args.wrk_timeout}; "
+          f"os.cpu_count() = {os.cpu_count()}; load average {os.getloadavg()[0]:.1f}")
     report: dict = {"started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                     "cpu_count": os.cpu_count(), "load_avg": os.getloadavg(), "targets": TARGETS,
-                    "wrk": {"threads": args.threads, "connections": args.connections, "duration": args.duration},
+                    "wrk": {"threads": args.threads, "connections": args.connections, "duration": args.duration,
+                            "timeout": args.wrk_timeout},
                     "runs": []}
     runs = []
     for scale in scales:
