@@ -176,11 +176,12 @@ class Server:
         self.cmd = uvicorn_cmd(app_ref, self.port, workers, access_log, cpu)
         self.proc = subprocess.Popen(self.cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
         self.workers = workers
-        for _ in range(300):
+        deadline = time.monotonic() + 180  # start-up on a busy machine
+        while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise SystemExit(f"server exited: {' '.join(self.cmd)}")
             try:
-                if httpx.get(self.base + probe, timeout=2).status_code == 200 and len(self.worker_pids()) >= workers:
+                if httpx.get(self.base + probe, timeout=10).status_code == 200 and len(self.worker_pids()) >= workers:
                     return
             except httpx.HTTPError:
                 pass
@@ -349,7 +350,7 @@ def scenario_pages(env: dict, only: str | None) -> list[Page]:
 
 
 def login_cookie(base: str, username: str, password: str = "demo") -> str:
-    with httpx.Client(base_url=base, follow_redirects=False, headers={"Host": "127.0.0.1"}) as client:
+    with httpx.Client(base_url=base, follow_redirects=False, headers={"Host": "127.0.0.1"}, timeout=120) as client:
         client.get("/login")
         token = client.cookies.get("csrftoken")
         response = client.post("/login", data={"username": username, "password": password},
@@ -372,7 +373,8 @@ def counting_pass(env: dict, pages: list[Page], cookies: dict[str, str]) -> tupl
     counts: dict[str, int] = {}
     extra: list[Page] = []
     with Server("bench.served:create_app", dict(env, SHOUHOU_COUNT_QUERIES="1")) as server:
-        with httpx.Client(base_url=server.base, follow_redirects=False, headers={"Host": "127.0.0.1"}) as client:
+        with httpx.Client(base_url=server.base, follow_redirects=False, headers={"Host": "127.0.0.1"},
+                          timeout=120) as client:
             client.get("/healthz")
             counts[key(None, "/healthz")] = int(client.get("/healthz").headers.get("x-queries", "-1"))
             for page in pages:
@@ -404,7 +406,7 @@ def warm(base: str, path: str, cookie: str | None) -> None:
     headers = {"Host": "127.0.0.1", **({"Cookie": cookie} if cookie else {})}
     for _ in range(3):
         try:
-            httpx.get(base + path, headers=headers, timeout=30)
+            httpx.get(base + path, headers=headers, timeout=120)
         except httpx.HTTPError:
             pass
 
@@ -586,12 +588,14 @@ def main() -> None:
         print_table(f"scale {scale}, 1 worker — ratio: /healthz ÷ hello, every page ÷ /healthz", run)
         runs.append(run)
         report["runs"].append(strip(run))
+        save(args.output, report)
         if args.workers > 1 and scale == scales[-1]:
             two = timed_pass(env, args, pages, cookies, counts, args.workers)
             two.update(scale=scale, database=db_url, label=f"{args.workers} workers")
             print_table(f"scale {scale}, {args.workers} workers", two)
             report["runs"].append(strip(two))
             report["workers_vs_1"] = compare_workers(run, two)
+            save(args.output, report)
         if args.compare_reader and db_url.startswith("sqlite"):
             off = timed_pass(dict(env, SHOUHOU_SQLITE_SHARED_READER="0"), args, pages, cookies, counts, 1)
             off.update(scale=scale, database=db_url, label="shared SQLite reader off")
@@ -600,8 +604,13 @@ def main() -> None:
     if len(runs) > 1:
         report["scales"] = compare_scales(runs)
     report["finished"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    Path(args.output).write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str))
+    save(args.output, report)
     print(f"\nwritten: {args.output}")
+
+
+def save(path: str, report: dict) -> None:
+    """Written after every pass, so an interrupted run keeps what it measured."""
+    Path(path).write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str))
 
 
 if __name__ == "__main__":

