@@ -138,8 +138,8 @@ def make_run_flags() -> list[str]:
         if word in ("--host", "--port"):
             skip = True
             continue
-        if word.startswith(("--host=", "--port=")) or (":" in word and not word.startswith("-")):
-            continue  # the app reference
+        if word.startswith(("--host=", "--port=")) or re.fullmatch(r"[\w.]+:[\w.]+", word):
+            continue  # the app reference (module:attribute)
         flags.append(word)
     if "--factory" not in flags:
         flags.append("--factory")
