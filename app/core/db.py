@@ -7,12 +7,17 @@
   lifespan instead of Piccolo's new connection per query (measured: 541 → 941 req/s
   on a 1M-row list page).
 * PostgreSQL: asyncpg pool opened in the app lifespan.
+* `SHOUHOU_COUNT_QUERIES=1` (benchmarks only, issue #15): the engine is built as a counting subclass that
+  adds one to the current request's counter per statement; `count_queries(app)` wraps an ASGI app so each
+  response carries `x-queries`. Without the variable the plain engine class is built: no cost at all.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any, AsyncIterator
 
 import aiosqlite
@@ -63,12 +68,75 @@ class ShouhouSQLiteEngine(SQLiteEngine):
                 return rows
 
 
+# --- Query counter (benchmarks, issue #15) --------------------------------------------------------------
+# One list per request (set by count_queries); statements outside a request (lifespan, seeding) count nowhere.
+_query_count: ContextVar[list[int] | None] = ContextVar("shouhou_query_count", default=None)
+
+
+class CountingMixin:
+    """Counts every statement the app sends through Piccolo (queries, raw SQL, DDL; not BEGIN/COMMIT)."""
+
+    async def run_querystring(self, querystring, *args, **kwargs):
+        counter = _query_count.get()
+        if counter is not None:
+            counter[0] += 1
+        return await super().run_querystring(querystring, *args, **kwargs)  # type: ignore[misc]
+
+    async def run_ddl(self, ddl: str, *args, **kwargs):
+        counter = _query_count.get()
+        if counter is not None:
+            counter[0] += 1
+        return await super().run_ddl(ddl, *args, **kwargs)  # type: ignore[misc]
+
+
+class CountingSQLiteEngine(CountingMixin, ShouhouSQLiteEngine):
+    pass
+
+
+class CountingPostgresEngine(CountingMixin, PostgresEngine):
+    pass
+
+
+def counting_queries() -> bool:
+    """SHOUHOU_COUNT_QUERIES=1: read once, when the engine is built."""
+    return os.environ.get("SHOUHOU_COUNT_QUERIES", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def count_queries(app):
+    """ASGI wrapper: counts the statements each HTTP request runs and sends them as `x-queries`.
+
+    Used by the benchmark's counting server (bench/served.py); with the plain engine it always says 0."""
+
+    async def wrapped(scope, receive, send):
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        counter = [0]
+        token = _query_count.set(counter)
+
+        async def send_counted(message):
+            if message["type"] == "http.response.start":
+                # Streaming bodies may query after this point; every page here renders before it starts.
+                message = dict(message, headers=[*message.get("headers", []), (b"x-queries", str(counter[0]).encode())])
+            await send(message)
+
+        try:
+            await app(scope, receive, send_counted)
+        finally:
+            _query_count.reset(token)
+
+    return wrapped
+
+
 def make_engine() -> Engine:
     settings = get_settings()
+    counting = counting_queries()
     if settings.is_sqlite:
-        return ShouhouSQLiteEngine(path=settings.sqlite_path, timeout=settings.sqlite_busy_timeout)
+        cls = CountingSQLiteEngine if counting else ShouhouSQLiteEngine
+        return cls(path=settings.sqlite_path, timeout=settings.sqlite_busy_timeout)
     if settings.database_url.startswith(("postgresql://", "postgres://")):
-        return PostgresEngine(config={"dsn": settings.database_url})
+        pg = CountingPostgresEngine if counting else PostgresEngine
+        return pg(config={"dsn": settings.database_url})
     raise RuntimeError(f"Unsupported DATABASE_URL: {settings.database_url!r}")
 
 

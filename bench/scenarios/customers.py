@@ -7,16 +7,16 @@ pages stays within 1.5× of the same pages at the 5k-device demo size.
 SEED_STEP = "customers"
 
 PAGES = [
-    ("customer list, first page", "/customers", "desk"),
-    ("customer list, search by name", "/customers?q={cus_name_part}", "desk"),
-    ("customer list, search by device serial", "/customers?q={cus_serial}", "desk"),
-    ("customer list, filtered by office, deep page", "/customers?office={cus_office_id}&after={cus_after_id}", "desk"),
+    ("customer list, first page", "/customers", "desk", "list"),
+    ("customer list, search by name", "/customers?q={cus_name_part}", "desk", "list"),
+    ("customer list, search by device serial", "/customers?q={cus_serial}", "desk", "list"),
+    ("customer list, filtered by office, deep page", "/customers?office={cus_office_id}&after={cus_after_id}", "desk", "list"),
     ("customer page", "/customers/{cus_customer_id}", "desk"),
     ("device lookup by serial", "/devices/lookup?serial={cus_serial}", "field"),
-    ("device list, first page", "/devices", "desk"),
-    ("device list, ending soon", "/devices?warranty=ending", "desk"),
+    ("device list, first page", "/devices", "desk", "list"),
+    ("device list, ending soon", "/devices?warranty=ending", "desk", "list"),
     ("device page", "/devices/{cus_device_id}", "desk"),
-    ("renewals due", "/renewals", "desk"),
+    ("renewals due", "/renewals", "desk", "list"),
 ]
 
 

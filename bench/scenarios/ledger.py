@@ -10,12 +10,11 @@ SEED_STEP = "ledger"
 PAGES = [
     ("slip reconciliation, this month, every repairer", "/slips/reconcile", "finance"),
     ("slip reconciliation, one repairer's numbers", "/slips/reconcile?holder={lg_holder}", "finance"),
-    ("slip books, issued", "/slips", "finance"),
+    ("slip books, issued", "/slips", "finance", "list"),
     ("ageing report", "/receivables/ageing", "finance"),
-    ("receivables, open lines", "/receivables", "finance"),
-    ("receivables, overdue lines", "/receivables?status=overdue", "finance"),
+    ("receivables, open lines", "/receivables", "finance", "list"),
+    ("receivables, overdue lines", "/receivables?status=overdue", "finance", "list"),
     ("Monday overdue review", "/receivables/overdue", "manager"),
-    ("home (finance panels)", "/", "finance"),
 ]
 
 

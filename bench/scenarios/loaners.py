@@ -5,13 +5,13 @@ SEED_STEP = "loaners"
 
 PAGES = [
     ("loaner pool + availability by model (warehouse)", "/loaners", "warehouse"),
-    ("overdue + finished-case-still-out (warehouse)", "/loaners/overdue", "warehouse"),
-    ("loans out at customers (desk)", "/loaners/out", "desk"),
-    ("all loans, deep keyset page", "/loaners/out?status=&before={loaner_deep_id}", "warehouse"),
+    ("overdue + finished-case-still-out (warehouse)", "/loaners/overdue", "warehouse", "list"),
+    ("loans out at customers (desk)", "/loaners/out", "desk", "list"),
+    ("all loans, first page", "/loaners/out?status=", "warehouse", "list"),
+    ("all loans, deep keyset page", "/loaners/out?status=&before={loaner_deep_id}", "warehouse", "list"),
     ("availability fragment for a model", "/loaners/availability?model={loaner_model}", "desk"),
     ("check-out form prefilled by scan", "/loaners/checkout?serial={loaner_serial}", "warehouse"),
     ("loan detail", "/loaners/{loaner_loan_id}", "warehouse"),
-    ("home with loaner panels (warehouse)", "/", "warehouse"),
 ]
 
 

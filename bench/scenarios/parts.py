@@ -6,16 +6,15 @@ run `python -m bench --scale 10000 --only parts` and `--scale 1000000 --only par
 SEED_STEP = "parts"  # --scale N → N more stock movements
 
 PAGES = [
-    ("parts list (warehouse)", "/parts", "warehouse"),
-    ("parts search by name", "/parts?q=%E5%BD%95%E5%83%8F%E6%9C%BA", "warehouse"),
+    ("parts list (warehouse)", "/parts", "warehouse", "list"),
+    ("parts search by name", "/parts?q=%E5%BD%95%E5%83%8F%E6%9C%BA", "warehouse", "list"),
     ("scan: serial → unit (redirect)", "/parts/go?q={serial}", "warehouse"),
-    ("part page, busiest bulk part", "/parts/{bulk_part}", "warehouse"),
-    ("part page, busiest serialised part", "/parts/{serial_part}", "warehouse"),
+    ("part page, busiest bulk part", "/parts/{bulk_part}", "warehouse", "list"),
+    ("part page, busiest serialised part", "/parts/{serial_part}", "warehouse", "list"),
     ("unit page", "/parts/units/{unit_id}", "warehouse"),
     ("location page, central warehouse", "/parts/locations/{central}", "warehouse"),
-    ("reorder list", "/parts/reorder", "warehouse"),
+    ("reorder list", "/parts/reorder", "warehouse", "list"),
     ("emergency store", "/emergency", "gm"),
-    ("home (warehouse panel)", "/", "warehouse"),
 ]
 
 

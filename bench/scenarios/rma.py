@@ -5,8 +5,8 @@ The card advance is a POST (a compare-and-set UPDATE); its speed is the detail p
 SEED_STEP = "rma"  # --scale N → N more RMAs, the board topped up to 500 open units
 
 PAGES = [
-    ("bench board, all open units", "/bench", "bench"),
-    ("bench board, one technician", "/bench?tech={tech_id}", "bench"),
+    ("bench board, all open units", "/bench", "bench", "board"),
+    ("bench board, one technician", "/bench?tech={tech_id}", "bench", "board"),
     ("RMA detail with timeline", "/bench/{rma_id}", "bench"),
     ("RMA monthly report", "/bench/report", "manager"),
 ]

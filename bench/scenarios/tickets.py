@@ -6,13 +6,14 @@ ticket page (under 50 ms p50 on one SQLite worker), the breaching list and the d
 SEED_STEP = "tickets"
 
 PAGES = [
-    ("tickets filtered by status + office (desk)", "/tickets?view=all&status=closed&office={ticket_office}", "desk"),
-    ("tickets by status + office, deep keyset page", "/tickets?view=all&status=closed&office={ticket_office}&before={ticket_deep_id}", "desk"),
-    ("breaching within 30 min (desk)", "/tickets?view=breaching", "desk"),
-    ("unassigned queue (engineering manager)", "/tickets?view=unassigned", "eng_manager"),
+    ("ticket list, all, first page (desk)", "/tickets?view=all", "desk", "list"),
+    ("tickets filtered by status + office (desk)", "/tickets?view=all&status=closed&office={ticket_office}", "desk", "list"),
+    ("tickets by status + office, deep keyset page", "/tickets?view=all&status=closed&office={ticket_office}&before={ticket_deep_id}", "desk", "list"),
+    ("breaching within 30 min (desk)", "/tickets?view=breaching", "desk", "list"),
+    ("unassigned queue (engineering manager)", "/tickets?view=unassigned", "eng_manager", "list"),
     ("ticket page", "/tickets/{ticket_id}", "desk"),
     ("technician's day (field)", "/tickets/my", "field"),
-    ("dispatch board", "/tickets/board?office={ticket_office}", "desk"),
+    ("dispatch board", "/tickets/board?office={ticket_office}", "desk", "board"),
 ]
 
 
