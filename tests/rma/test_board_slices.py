@@ -19,7 +19,7 @@ N = 5  # the setting's minimum
 
 @pytest.fixture
 async def per_column(login_as):
-    """The admin sets N through /admin/settings; the default is put back afterwards (other tests see 20)."""
+    """The admin sets N through /admin/settings; the default is put back afterwards (other tests see 10)."""
     admin = await login_as("admin")
     r = await admin.post_form("/admin/settings", {KEY: str(N)})
     assert r.status_code == 303 and await setting(KEY) == N
@@ -54,7 +54,7 @@ async def test_setting_is_listed_and_refuses_out_of_range(login_as):
     page = await admin.get("/admin/settings")
     assert page.status_code == 200 and "看板每列显示卡片数" in page.text
     bad = await admin.post_form("/admin/settings", {KEY: "1"})
-    assert bad.status_code == 400 and await setting(KEY) == 20
+    assert bad.status_code == 400 and await setting(KEY) == 10  # the default
 
 
 async def test_exactly_n_cards_no_more_button(login_as, per_column):
@@ -133,3 +133,15 @@ async def test_cache_key_holds_version_language_and_allowed_actions():
     card.row["version"] += 1
     assert board_cards.render_cards(lambda: Module, [card], labels=labels) == [f"<div>{card.row['version']}</div>"]
     assert len(calls) == 3
+
+
+async def test_scanned_card_past_the_first_slice_is_shown_on_top_once(login_as, per_column):
+    """A scan opens a card that is past its column's first N: it is shown on top (opened), and the "more" slice
+    leaves it out, so it never appears twice."""
+    client = await login_as("bench")
+    uid, ids = await _own_column(client, N + 2)
+    col = _column((await client.get(f"/bench?open={ids[-1]}&tech={uid}")).text, "inspected")
+    assert _card_ids(col) == [ids[-1]] + ids[:N] and f'class="rma-card is-open" id="rma-{ids[-1]}"' in col
+    assert f"after={ids[N - 1]}&amp;tech={uid}&amp;skip={ids[-1]}" in col and "还有 1 张未显示" in col
+    more = (await client.get(f"/bench/column/inspected?after={ids[N - 1]}&tech={uid}&skip={ids[-1]}")).text
+    assert _card_ids(more) == [ids[N]] and "more-inspected" not in more

@@ -15,7 +15,7 @@ from app.core.i18n import _, format_money, tz
 from app.core.permissions import require
 from app.core.settings import setting
 import app.parts.api as parts
-from app.rma.services._common import CLOCK_STATUSES, OPEN_STATUSES, as_dt, get_quote, get_rma, rules, timeline
+from app.rma.services._common import CLOCK_STATUSES, OPEN_STATUSES, as_dt, month_day_time, get_quote, get_rma, rules, timeline
 from app.rma.services._moves import burn_in_ends, burn_in_left, gate_reason
 from app.rma.status import NEXT_ACTION
 
@@ -171,7 +171,6 @@ class Card:
     burn_in_left_h: float | None = None
     ship_overdue: bool = False
     late: bool = False
-    received_label: str = ""
     next_action: str = ""
     flags: list[str] = field(default_factory=list)
     blocked: str = ""  # why the rule would refuse next_action now, in words (the button is shown disabled)
@@ -181,6 +180,12 @@ class Card:
     age_text: str = ""  # days since received, one decimal
     clock_h: int | None = None  # repair window: whole hours left (negative = over by)
     burn_in_h: float | None = None  # burn-in hours left, one decimal
+
+    @property
+    def received_label(self) -> str:
+        """Only a card rendered afresh needs it (a cached card's key holds received_at through its row)."""
+        received = as_dt(self.row["received_at"])
+        return month_day_time(received.astimezone(_TZ)) if received else ""
 
     def live(self) -> tuple:
         """What the card shows that moves with time alone (no write, no new version)."""
@@ -231,7 +236,6 @@ def make_card(row: dict, now: dt.datetime, rule: dict[str, int]) -> Card:
     elif row["status"] == "burn_in":  # R-RMA-06: the final test waits for the burn-in hours
         card.blocked = burn_in_left(row, now) or ""
     card.late = card.ship_overdue or (card.clock_left_h is not None and card.clock_left_h < 0)
-    card.received_label = received.astimezone(_TZ).strftime("%m-%d %H:%M")
     card.age_text = f"{card.age_days:.1f}"
     card.clock_h = None if card.clock_left_h is None else int(round(card.clock_left_h))
     card.burn_in_h = None if card.burn_in_left_h is None else round(card.burn_in_left_h, 1)
@@ -241,9 +245,10 @@ def make_card(row: dict, now: dt.datetime, rule: dict[str, int]) -> Card:
 _TZ = tz()
 
 
+# Only what a card shows or its clocks need (each column read costs on a few hundred rows per board).
 CARD_COLUMNS = ("r.id, r.number, r.status, r.version, r.serial, r.model, r.customer_name, r.region, r.in_warranty, "
-                "r.appearance, r.fault_code, r.technician_id, COALESCE(NULLIF(tu.full_name, ''), r.technician_name) AS technician_name, r.rework_count, r.received_at, r.qc_at, "
-                "r.burn_in_hours, r.burn_in_started_at, r.completed_at, r.moved_at, r.moved_by, r.outcome, "
+                "r.fault_code, COALESCE(NULLIF(tu.full_name, ''), r.technician_name) AS technician_name, r.rework_count, r.received_at, r.qc_at, "
+                "r.burn_in_hours, r.burn_in_started_at, r.completed_at, "
                 "r.replacement_proposed, x.status AS replacement_status, q.status AS quote_status, rv.is_open AS receivable_open, "
                 "q.quoted_at AS quote_quoted_at, q.paid_at AS quote_paid_at")
 
@@ -286,7 +291,7 @@ async def board(*, technician_id: int | None = None, per_column: int | None = No
 
 
 async def column(status: str, *, technician_id: int | None = None, per_column: int | None = None,
-                 after: int | None = None) -> tuple[list[Card], int]:
+                 after: int | None = None, skip: int | None = None) -> tuple[list[Card], int]:
     """One stage's cards in FIFO order (R-RMA-02) and how many are left from the first of them on: the first
     `per_column` (the out-of-band swap after a card moves in), or with `after` (an RMA id) the next slice after
     that card — a keyset on the column's sort key (received_at, id), so a card moving meanwhile never shifts
@@ -303,6 +308,9 @@ async def column(status: str, *, technician_id: int | None = None, per_column: i
         where += (" AND (r.received_at > (SELECT a.received_at FROM rma a WHERE a.id = {}) OR (r.received_at = "
                   "(SELECT a.received_at FROM rma a WHERE a.id = {}) AND r.id > {}))")
         args += [after, after, after]
+    if skip:  # the card a scan opened, shown on top of the board already
+        where += " AND r.id <> {}"
+        args.append(skip)
     rows = await fetch(f"SELECT {CARD_COLUMNS} {_JOINS} WHERE {where} ORDER BY r.received_at, r.id LIMIT {int(per_column)}", *args)
     count = await fetch(f"SELECT COUNT(*) AS n FROM rma r WHERE {where}", *args)
     return [make_card(r, now, rule) for r in rows], int(count[0]["n"])
