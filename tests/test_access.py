@@ -33,6 +33,7 @@ GET   /audit                                                       manager admin
 GET   /bench                                                       desk eng_manager bench qc warehouse finance manager gm
 GET   /bench/burn-in                                               bench qc manager admin
 POST  /bench/burn-in                                               manager admin
+GET   /bench/column/{status:str}                                   desk eng_manager bench qc warehouse finance manager gm
 GET   /bench/overdue                                               desk eng_manager bench qc warehouse finance manager gm
 GET   /bench/photos/{photo_id:int}                                 desk eng_manager bench qc warehouse finance manager gm
 GET   /bench/receive                                               desk bench qc

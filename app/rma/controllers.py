@@ -21,14 +21,14 @@ from app.core.db import new_form_token
 from app.core.dates import today
 from app.core.errors import DomainError, Stale, fix, not_found
 from app.core.forms import FieldError, Int, parse_or_raise, strip_control
-from app.core.i18n import _, tz
+from app.core.i18n import _, current_locale, tz
 from app.core.permissions import can, perm, require
 from app.core.hooks import close_blockers
 from app.core.sections import render_sections, sections_for
 from app.core.web import actor, form_data, is_htmx, redirect, render, render_string
 from app.core.printing import paper
 import app.customers.api as customers
-from app.rma import schemas
+from app.rma import board_cards, schemas
 from app.rma import services as svc
 
 
@@ -38,8 +38,20 @@ def _ctx(**extra: Any) -> dict:
             "replacement_statuses": svc.REPLACEMENT_STATUSES, "today": today(), **extra}
 
 
+_LABELS: dict[tuple, dict] = {}
+
+
 def _labels(user) -> dict:
-    """Card labels translated once per request (a board renders hundreds of cards)."""
+    """Card labels translated once per language and role set (a board renders hundreds of cards); a handful of
+    entries per process, nothing that changes without a restart (messages and permissions come from the code)."""
+    key = (current_locale(), frozenset(getattr(user, "roles", None) or ()))
+    labels = _LABELS.get(key)
+    if labels is None:
+        labels = _LABELS[key] = _make_labels(user)
+    return labels
+
+
+def _make_labels(user) -> dict:
     return {
         "oow": _("OOW"), "oow_title": _("Out of warranty"), "rework": _("rework"), "fault": _("Fault"),
         "technician": _("Technician"), "age_title": _("Age since received"), "d": _("d"),
@@ -51,6 +63,15 @@ def _labels(user) -> dict:
         "allowed": {code for code, a in svc.ACTIONS.items() if user is not None and can(user, a.perm)},
         "action_labels": {code: str(a.label) for code, a in svc.ACTIONS.items()},
     }
+
+
+def _cards_html(request: Request, cards: list, labels: dict, tech: int | None = None,
+                open_id: int | None = None) -> list[Markup]:
+    """Cards as HTML through the per-card cache (app/rma/board_cards.py); the macro renders the misses."""
+    def source():
+        return request.app.template_engine.get_template("rma/_cards.html").make_module(
+            {"actions": svc.ACTIONS, "quote_statuses": svc.QUOTE_STATUSES, "L": labels, "user": request.scope["user"]})
+    return board_cards.render_cards(source, cards, labels=labels, tech=tech, open_id=open_id)
 
 
 def _opt_id(value: Any) -> int | None:
@@ -117,10 +138,35 @@ class BenchController(Controller):
     @get("/", name="rma.board")
     async def board(self, request: Request, tech: FromQuery[str] = "", open: FromQuery[str] = "") -> Response:
         await svc.sweep_if_due()
-        tech_id = _opt_id(tech)
+        tech_id, open_id = _opt_id(tech), _opt_id(open)
         data = await svc.board(technician_id=tech_id)
-        return render(request, "rma/board.html", data=data, tech=tech_id, techs=await svc.bench_users(),
-                      open_id=_opt_id(open), L=_labels(request.scope["user"]), **_ctx())
+        skip = {}
+        if open_id and not any(c.row["id"] == open_id for cards in data["columns"].values() for c in cards):
+            opened = await svc.card(open_id)  # scanned, but past its column's first cards: shown on top
+            if opened is not None and opened.row["status"] in data["columns"]:
+                data["columns"][opened.row["status"]].insert(0, opened)
+                skip[opened.row["status"]] = open_id  # the "more" slices leave it out (no second copy)
+        labels = _labels(request.scope["user"])
+        html = {status: Markup("".join(_cards_html(request, cards, labels, tech_id, open_id)))
+                for status, cards in data["columns"].items()}
+        return render(request, "rma/board.html", data=data, html=html, skip=skip, tech=tech_id, techs=await svc.bench_users(),
+                      open_id=open_id, L=labels, **_ctx())
+
+    @get("/column/{status:str}", name="rma.column")
+    async def column(self, request: Request, status: FromPath[str], after: FromQuery[str] = "",
+                     tech: FromQuery[str] = "", skip: FromQuery[str] = "") -> Response:
+        """The board's "more" button: the next slice of one stage after the card `after` (keyset on the column's
+        sort key), then the next button if cards remain; the live region says how many were loaded."""
+        if status not in svc.OPEN_STATUSES:
+            raise not_found()
+        tech_id, after_id = _opt_id(tech), _opt_id(after)
+        per_column = await svc.cards_per_column()
+        skip_id = _opt_id(skip)
+        cards, left = await svc.column(status, technician_id=tech_id, per_column=per_column, after=after_id, skip=skip_id)
+        labels = _labels(request.scope["user"])
+        return render(request, "rma/_slice.html", status=status, cards=_cards_html(request, cards, labels, tech_id),
+                      last_id=cards[-1].row["id"] if cards else after_id, left=left - len(cards), loaded=len(cards),
+                      per_column=per_column, tech=tech_id, skip=skip_id, **_ctx())
 
     @get("/scan", name="rma.scan")
     async def scan(self, request: Request, q: FromQuery[str] = "") -> Response:
@@ -194,9 +240,11 @@ class BenchController(Controller):
         """The moved card leaves its column; the destination column and both counts swap in out of band."""
         cards, count_to = await svc.column(to_status, technician_id=tech_id)
         count_from = await svc.count_of(from_status, tech_id) if from_status in svc.OPEN_STATUSES else 0
-        body = render_string(request, "rma/_moved.html", from_status=from_status, to_status=to_status, cards=cards,
+        labels = _labels(request.scope["user"])
+        body = render_string(request, "rma/_moved.html", from_status=from_status, to_status=to_status,
+                             cards=_cards_html(request, cards, labels, tech_id), last_id=cards[-1].row["id"] if cards else None,
                              count_from=count_from, count_to=count_to, note=note, tech=tech_id, open_form=None,
-                             L=_labels(request.scope["user"]), **_ctx())
+                             L=labels, **_ctx())
         return Response(content=body, media_type="text/html", status_code=200)
 
     # ------------------------------------------------------------------ intake

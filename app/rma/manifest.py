@@ -44,6 +44,9 @@ SETTINGS = [
                 help=_l("R-RMA-06: completed units must leave the building.")),
     SettingSpec("rma.photo_max_mb", _l("Bench: largest unboxing photo (MB)"), 8, kind="int", minimum=1, maximum=50,
                 help=_l("Larger unboxing photos are refused.")),
+    SettingSpec("rma.board_cards_per_column", _l("Bench: cards per board column"), 10, kind="int", minimum=5,
+                maximum=200, help=_l("The board shows this many of each stage's oldest cards; a button under the "
+                                     "column loads the next ones. Fewer cards make the board load faster.")),
 ]
 
 MANIFEST = DomainManifest(

@@ -23,6 +23,15 @@
     const first = target.querySelector("[autofocus], .rma-inline-form input:not([type=hidden]), .rma-inline-form textarea");
     if (first) first.focus();
   });
+  // A column's "more" slice: focus moves to the first new card (its number link).
+  document.addEventListener("htmx:afterSwap", () => {
+    const marker = document.querySelector("[data-slice-start]");
+    if (!marker) return;
+    const first = marker.nextElementSibling;
+    marker.remove();
+    const link = first && first.querySelector && first.querySelector("a.rma-num");
+    if (link) link.focus();
+  });
   document.addEventListener("keydown", (event) => {
     if (event.key !== "Escape") return;
     const form = event.target.closest && event.target.closest(".rma-inline-form");

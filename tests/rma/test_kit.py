@@ -34,9 +34,11 @@ def test_permission_names_keep_the_old_role_sets():
 
 
 def test_settings_declared_once_in_the_manifest():
-    """Every rma.* key the migration seeds (plus the photo limit) is a spec with a label and help."""
+    """Every rma.* key the migration seeds (plus the photo limit and the board's cards per column, #15) is a spec with a
+    label and help."""
     specs = {spec.key: spec for spec in MANIFEST.settings}
-    assert set(specs) == {"rma.burn_in_hours", "rma.repair_days", "rma.ship_days", "rma.photo_max_mb"}
+    assert set(specs) == {"rma.burn_in_hours", "rma.repair_days", "rma.ship_days", "rma.photo_max_mb",
+                          "rma.board_cards_per_column"}
     assert all(str(spec.label) and str(spec.help) for spec in specs.values())
     assert (specs["rma.burn_in_hours"].default, specs["rma.repair_days"].default, specs["rma.ship_days"].default) == (24, 3, 2)
 

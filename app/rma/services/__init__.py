@@ -49,7 +49,7 @@ from app.rma.services._side import (  # noqa: F401
     send_quote, sweep_if_due, sweep_three_day,
 )
 from app.rma.services._board import (  # noqa: F401
-    CARD_COLUMNS, Card, PHOTO_TYPES, add_photo, board, callbacks_due, card, column, count_of, detail_extras,
+    CARD_COLUMNS, Card, PHOTO_TYPES, add_photo, board, callbacks_due, card, cards_per_column, column, count_of, detail_extras,
     events, get_photo, make_card, month_bounds, repair_deadline, monthly_report, overdue_repairs, overdue_shipments, percentile, photo_dir,
     photos, quotes_to_send, report_chart,
 )

@@ -15,7 +15,7 @@ from app.core.i18n import _, format_money, tz
 from app.core.permissions import require
 from app.core.settings import setting
 import app.parts.api as parts
-from app.rma.services._common import CLOCK_STATUSES, OPEN_STATUSES, as_dt, get_quote, get_rma, rules, timeline
+from app.rma.services._common import CLOCK_STATUSES, OPEN_STATUSES, as_dt, month_day_time, get_quote, get_rma, rules, timeline
 from app.rma.services._moves import burn_in_ends, burn_in_left, gate_reason
 from app.rma.status import NEXT_ACTION
 
@@ -171,11 +171,28 @@ class Card:
     burn_in_left_h: float | None = None
     ship_overdue: bool = False
     late: bool = False
-    received_label: str = ""
     next_action: str = ""
     flags: list[str] = field(default_factory=list)
     blocked: str = ""  # why the rule would refuse next_action now, in words (the button is shown disabled)
     waiting_customer_since: dt.datetime | None = None  # R-RMA-04: the repair clock is paused from the quote on
+    # Shown values formatted once here (not through filters per cell); with `blocked` they are what changes with
+    # the clock alone, so they are part of the card's cache key (app/rma/board_cards.py).
+    age_text: str = ""  # days since received, one decimal
+    clock_h: int | None = None  # repair window: whole hours left (negative = over by)
+    burn_in_h: float | None = None  # burn-in hours left, one decimal
+
+    @property
+    def received_label(self) -> str:
+        """Only a card rendered afresh needs it (a cached card's key holds received_at through its row)."""
+        received = as_dt(self.row["received_at"])
+        return month_day_time(received.astimezone(_TZ)) if received else ""
+
+    def live(self) -> tuple:
+        """What the card shows that moves with time alone (no write, no new version)."""
+        clock = None if self.clock_left_h is None else (self.clock_h, self.clock_left_h < 0, self.clock_left_h < 24)
+        burn = None if self.burn_in_left_h is None else (self.burn_in_h, self.burn_in_left_h > 0)
+        return (self.age_text, clock, burn, self.ship_overdue, self.late, self.blocked, self.next_action,
+                self.waiting_customer_since)
 
 
 def repair_deadline(row: dict, days: int) -> tuple[dt.datetime | None, dt.datetime | None]:
@@ -219,25 +236,39 @@ def make_card(row: dict, now: dt.datetime, rule: dict[str, int]) -> Card:
     elif row["status"] == "burn_in":  # R-RMA-06: the final test waits for the burn-in hours
         card.blocked = burn_in_left(row, now) or ""
     card.late = card.ship_overdue or (card.clock_left_h is not None and card.clock_left_h < 0)
-    card.received_label = received.astimezone(_TZ).strftime("%m-%d %H:%M")
+    card.age_text = f"{card.age_days:.1f}"
+    card.clock_h = None if card.clock_left_h is None else int(round(card.clock_left_h))
+    card.burn_in_h = None if card.burn_in_left_h is None else round(card.burn_in_left_h, 1)
     return card
 
 
 _TZ = tz()
 
 
+# Only what a card shows or its clocks need (each column read costs on a few hundred rows per board).
 CARD_COLUMNS = ("r.id, r.number, r.status, r.version, r.serial, r.model, r.customer_name, r.region, r.in_warranty, "
-                "r.appearance, r.fault_code, r.technician_id, COALESCE(NULLIF(tu.full_name, ''), r.technician_name) AS technician_name, r.rework_count, r.received_at, r.qc_at, "
-                "r.burn_in_hours, r.burn_in_started_at, r.completed_at, r.moved_at, r.moved_by, r.outcome, "
+                "r.fault_code, COALESCE(NULLIF(tu.full_name, ''), r.technician_name) AS technician_name, r.rework_count, r.received_at, r.qc_at, "
+                "r.burn_in_hours, r.burn_in_started_at, r.completed_at, "
                 "r.replacement_proposed, x.status AS replacement_status, q.status AS quote_status, rv.is_open AS receivable_open, "
                 "q.quoted_at AS quote_quoted_at, q.paid_at AS quote_paid_at")
 
 
-async def board(*, technician_id: int | None = None, per_column: int = 60, now: dt.datetime | None = None) -> dict:
+_JOINS = ("FROM rma r LEFT JOIN rma_replacement x ON x.rma_id = r.id LEFT JOIN rma_quote q ON q.rma_id = r.id "
+          "LEFT JOIN receivable rv ON rv.id = q.receivable_id LEFT JOIN app_user tu ON tu.id = r.technician_id")
+
+
+async def cards_per_column() -> int:
+    """How many cards each stage shows before its "more" button (`rma.board_cards_per_column`)."""
+    return max(1, int(await setting("rma.board_cards_per_column")))
+
+
+async def board(*, technician_id: int | None = None, per_column: int | None = None, now: dt.datetime | None = None) -> dict:
     """The board in a constant number of queries: counts per stage, then the first `per_column`
-    cards of every stage in FIFO order (R-RMA-02), whatever the number of cards."""
+    cards of every stage in FIFO order (R-RMA-02), whatever the number of cards. The counts are exact: one
+    grouped COUNT over the open RMAs (the open set is small — a few hundred units — so it is cheap)."""
     now = now or utcnow()
     rule = await rules()
+    per_column = per_column or await cards_per_column()
     where, args = "r.status IN (" + ", ".join(f"'{s}'" for s in OPEN_STATUSES) + ")", []
     if technician_id:
         where += " AND r.technician_id = {}"
@@ -245,28 +276,42 @@ async def board(*, technician_id: int | None = None, per_column: int = 60, now: 
     counts_rows = await fetch(f"SELECT r.status, COUNT(*) AS n FROM rma r WHERE {where} GROUP BY r.status", *args)
     counts = {s: 0 for s in OPEN_STATUSES}
     counts.update({r["status"]: int(r["n"]) for r in counts_rows})
-    rows = await fetch(
-        f"SELECT * FROM (SELECT {CARD_COLUMNS}, ROW_NUMBER() OVER (PARTITION BY r.status ORDER BY r.received_at, r.id) AS rn "
-        f"FROM rma r LEFT JOIN rma_replacement x ON x.rma_id = r.id LEFT JOIN rma_quote q ON q.rma_id = r.id LEFT JOIN receivable rv ON rv.id = q.receivable_id LEFT JOIN app_user tu ON tu.id = r.technician_id "
-        f"WHERE {where}) t WHERE rn <= {int(per_column)} ORDER BY received_at, id", *args)
+    # The first cards of each stage straight off the (status, received_at, id) index, one branch per stage, then
+    # the joins for those cards only (a window over every open card read and joined them all: ~50x slower).
+    tech_sql = " AND technician_id = {}" if technician_id else ""
+    firsts = " UNION ALL ".join(
+        f"SELECT id FROM (SELECT id FROM rma WHERE status = '{s}'{tech_sql} ORDER BY received_at, id "
+        f"LIMIT {int(per_column)}) AS f{i}" for i, s in enumerate(OPEN_STATUSES))
+    rows = await fetch(f"SELECT {CARD_COLUMNS} {_JOINS} WHERE r.id IN ({firsts}) ORDER BY r.received_at, r.id",
+                       *(args * len(OPEN_STATUSES)))
     columns: dict[str, list[Card]] = {s: [] for s in OPEN_STATUSES}
     for row in rows:
         columns[row["status"]].append(make_card(row, now, rule))
     return {"counts": counts, "columns": columns, "rules": rule, "per_column": per_column}
 
 
-async def column(status: str, *, technician_id: int | None = None, per_column: int = 60) -> tuple[list[Card], int]:
-    """One stage's cards and count (the out-of-band swap after a card moves in)."""
+async def column(status: str, *, technician_id: int | None = None, per_column: int | None = None,
+                 after: int | None = None, skip: int | None = None) -> tuple[list[Card], int]:
+    """One stage's cards in FIFO order (R-RMA-02) and how many are left from the first of them on: the first
+    `per_column` (the out-of-band swap after a card moves in), or with `after` (an RMA id) the next slice after
+    that card — a keyset on the column's sort key (received_at, id), so a card moving meanwhile never shifts
+    the slice. The count query is over the open set (small)."""
     if status not in OPEN_STATUSES:
         return [], 0
     now, rule = utcnow(), await rules()
+    per_column = per_column or await cards_per_column()
     where, args = "r.status = {}", [status]
     if technician_id:
         where += " AND r.technician_id = {}"
         args.append(technician_id)
-    rows = await fetch(
-        f"SELECT {CARD_COLUMNS} FROM rma r LEFT JOIN rma_replacement x ON x.rma_id = r.id "
-        f"LEFT JOIN rma_quote q ON q.rma_id = r.id LEFT JOIN receivable rv ON rv.id = q.receivable_id LEFT JOIN app_user tu ON tu.id = r.technician_id WHERE {where} ORDER BY r.received_at, r.id LIMIT {int(per_column)}", *args)
+    if after:
+        where += (" AND (r.received_at > (SELECT a.received_at FROM rma a WHERE a.id = {}) OR (r.received_at = "
+                  "(SELECT a.received_at FROM rma a WHERE a.id = {}) AND r.id > {}))")
+        args += [after, after, after]
+    if skip:  # the card a scan opened, shown on top of the board already
+        where += " AND r.id <> {}"
+        args.append(skip)
+    rows = await fetch(f"SELECT {CARD_COLUMNS} {_JOINS} WHERE {where} ORDER BY r.received_at, r.id LIMIT {int(per_column)}", *args)
     count = await fetch(f"SELECT COUNT(*) AS n FROM rma r WHERE {where}", *args)
     return [make_card(r, now, rule) for r in rows], int(count[0]["n"])
 

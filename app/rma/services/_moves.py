@@ -18,7 +18,7 @@ from app.core.permissions import require
 from app.core.status import Transition, move
 import app.customers.api as customers
 import app.parts.api as parts
-from app.rma.services._common import APPEARANCE, STATUSES, _as_domain, _check_unbox, _clean, as_dt, burn_in_hours_for, get_quote, get_rma, hhmm
+from app.rma.services._common import APPEARANCE, STATUSES, _as_domain, _check_unbox, _clean, as_dt, burn_in_hours_for, get_quote, get_rma, hhmm, month_day_time
 from app.rma.status import TRANSITIONS
 
 async def _transition_row(actor: Actor, rma_id: int, version: int, from_status: str, to_status: str, action: str,
@@ -185,7 +185,7 @@ def burn_in_left(rma: dict, now: dt.datetime) -> str | None:
         return None
     left = ends - now
     return _("Burn-in is not finished: %(h)s h %(m)s min left (until %(at)s).", h=int(left.total_seconds() // 3600),
-             m=int(left.total_seconds() % 3600 // 60), at=ends.astimezone(tz()).strftime("%m-%d %H:%M"))
+             m=int(left.total_seconds() % 3600 // 60), at=month_day_time(ends.astimezone(tz())))
 
 
 async def start_repair(actor: Actor, rma_id: int, version: Any) -> dict:
