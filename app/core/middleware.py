@@ -10,6 +10,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.accounts import services as accounts
 from app.core.config import get_settings
+from app.core import settings as settings_snapshot
 from app.core.i18n import normalize, reset_locale, set_locale
 
 SESSION_COOKIE = "shouhou_session"
@@ -135,6 +136,7 @@ class ShellMiddleware:
         # `?lang=` switches this page and the cookie only: a GET never writes the account (issue #11);
         # the switch in the top bar POSTs to /lang, which remembers the choice for the user.
         token = set_locale(lang)
+        snapshot = settings_snapshot.begin_request()
         out = [(b"x-request-id", request_id.encode()), (b"content-language", b"zh-CN" if lang == "zh" else b"en"),
                *self.extra]
         if requested and requested != cookie_lang:
@@ -152,4 +154,5 @@ class ShellMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
+            settings_snapshot.end_request(snapshot)
             reset_locale(token)

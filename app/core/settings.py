@@ -12,6 +12,7 @@ change it (validated, audited).
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -43,11 +44,35 @@ def register_setting(spec: SettingSpec) -> None:
     REGISTRY.setdefault(spec.key, spec)
 
 
+# One snapshot of app_setting per HTTP request (issue #15): the first read loads the whole (small) table in one
+# query, later reads in the same request use it — a board asked four settings, four queries. Nothing outlives the
+# request, so no worker can serve another's stale value; a write in the request drops the snapshot.
+_REQUEST: ContextVar[dict | None] = ContextVar("settings_snapshot", default=None)
+_LOADED = object()
+
+
+def begin_request() -> Token:
+    return _REQUEST.set({})
+
+
+def end_request(token: Token) -> None:
+    _REQUEST.reset(token)
+
+
 async def get_setting(key: str, default: Any = None) -> Any:
-    rows = await fetch("SELECT value FROM app_setting WHERE key = {}", key)
-    if not rows:
-        return default
-    value = rows[0]["value"]
+    snapshot = _REQUEST.get()
+    if snapshot is None:  # outside a request (services called from tests, scripts, seed)
+        rows = await fetch("SELECT value FROM app_setting WHERE key = {}", key)
+        if not rows:
+            return default
+        value = rows[0]["value"]
+    else:
+        if _LOADED not in snapshot:
+            snapshot.update({row["key"]: row["value"] for row in await fetch("SELECT key, value FROM app_setting")})
+            snapshot[_LOADED] = True
+        if key not in snapshot:
+            return default
+        value = snapshot[key]
     if isinstance(value, str):
         try:
             value = json.loads(value)
@@ -138,6 +163,9 @@ async def _store(actor: Actor, key: str, value: Any) -> None:
     updated = await fetch("UPDATE app_setting SET value = {}, updated_at = {} WHERE key = {} RETURNING id", encoded, utcnow(), key)
     if not updated:
         await fetch("INSERT INTO app_setting (key, value, updated_at) VALUES ({}, {}, {})", key, encoded, utcnow())
+    snapshot = _REQUEST.get()
+    if snapshot is not None:
+        snapshot.clear()
     await record(actor, "setting.updated", "app_setting", key, before={"value": before}, after={"value": value})
 
 

@@ -155,3 +155,36 @@ def test_fast_getattr_keeps_jinja_semantics():
         name = "obj"
 
     assert render("{{ o.name }}", o=Obj()) == "obj"
+
+
+async def test_settings_are_read_once_per_request_and_fresh_in_the_next(login_as, monkeypatch):
+    """Inside a request the first setting read loads app_setting once; a write in the request drops the
+    snapshot; the next request sees a value written by anyone (no cross-request cache)."""
+    from app.core import settings as st
+    from app.core.actor import Actor
+
+    queries = []
+    real = st.fetch
+
+    async def counting(sql, *args):
+        queries.append(sql)
+        return await real(sql, *args)
+
+    monkeypatch.setattr(st, "fetch", counting)
+    token = st.begin_request()
+    try:
+        first = await st.setting("rma.repair_days")
+        await st.setting("rma.repair_days")
+        await st.setting("rma.board_cards_per_column")
+        assert len([q for q in queries if q.startswith("SELECT")]) == 1
+        await st.set_setting(Actor(user_id=None, username="t"), "rma.repair_days", first + 1)
+        assert await st.setting("rma.repair_days") == first + 1
+    finally:
+        st.end_request(token)
+    async with write_transaction():
+        await fetch("UPDATE app_setting SET value = {} WHERE key = {}", str(first), "rma.repair_days")
+    token = st.begin_request()
+    try:
+        assert await st.setting("rma.repair_days") == first
+    finally:
+        st.end_request(token)
