@@ -313,7 +313,13 @@ class BenchController(Controller):
     async def parts(self, request: Request, rma_id: FromPath[int]) -> Response:
         return await self._side(request, rma_id, "parts", schemas.PartUse, lambda f: svc.use_part(
             actor(request), rma_id, part_no=f.part_no, qty=f.qty, serial=f.part_serial),
-            _("Part booked from the bench stock."))
+            _("Part recorded as used on this repair."))
+
+    @post("/{rma_id:int}/parts/return", opt=perm("rma.bench"))
+    async def parts_return(self, request: Request, rma_id: FromPath[int]) -> Response:
+        return await self._side(request, rma_id, "parts-return", schemas.PartUse, lambda f: svc.return_part(
+            actor(request), rma_id, part_no=f.part_no, qty=f.qty, serial=f.part_serial),
+            _("Part returned to the store."))
 
     @post("/{rma_id:int}/replacement", opt=perm("rma.bench"))
     async def apply_replacement(self, request: Request, rma_id: FromPath[int]) -> Response:
