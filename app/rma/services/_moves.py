@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from app.core import faults
 from app.core.actor import Actor
 from app.core.audit.services import record
 from app.core.dates import parse_date, today
@@ -114,7 +115,8 @@ async def qc(actor: Actor, rma_id: int, version: Any, *, fault_code: str, fault_
     The 3-day clock (R-RMA-03) starts now. The failure goes into the device history
     (R-CUS-05: `unresolvable` extends the warranty 60 days; R-CUS-06 may propose a replacement)."""
     require(actor, "rma.bench")
-    code = _clean(fault_code, 200).upper()
+    code = faults.to_code(_clean(fault_code, 200))  # X-04: a catalogue name is stored as its code (reports keep codes)
+    code = code.upper() if code.isascii() else code
     errors = {}
     if not code:
         errors["fault_code"] = _("Enter the fault (code or short name).")
