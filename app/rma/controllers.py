@@ -201,8 +201,12 @@ class BenchController(Controller):
     # ------------------------------------------------------------------ intake
 
     @get("/receive", name="rma.receive", opt=perm("rma.receive"))
-    async def receive_form(self, request: Request, serial: FromQuery[str] = "") -> Response:
+    async def receive_form(self, request: Request, serial: FromQuery[str] = "", customer_id: FromQuery[str] = "") -> Response:
         form = svc.IntakeInput(serial=serial.strip())
+        if customer_id.isdigit() and len(customer_id) <= 9:  # #12.10: back from the customer picker
+            customer = await customers.get_customer(int(customer_id))
+            if customer is not None:
+                form.customer_id, form.customer_name = str(customer["id"]), customer["name"]
         return await self._receive_page(request, form, {}, "")
 
     async def _receive_page(self, request: Request, form: svc.IntakeInput, errors: dict, message: str,
