@@ -124,3 +124,22 @@ async def test_http_keeper_issues_bench_uses_refused_role_and_bad_input(login_as
     assert used.status_code == 303
     page = await bench.get(f"/bench/{rma['id']}")
     assert "已发料，未使用" not in page.text and "配件成本" in page.text
+
+
+async def test_close_refused_while_issued_parts_are_neither_used_nor_returned():
+    from tests.rma.factories import DESK, advance
+
+    part_id = await make_part()
+    await stock(part_id, "CENTRAL", 1)
+    rma_id = await make_rma("repairing")
+    await _issue(part_id, (await svc.get_rma(rma_id))["number"])
+    for target in ("repaired", "burn_in", "ready_to_ship", "shipped", "delivered", "called_back"):
+        await advance(await svc.get_rma(rma_id), target)
+    rma = await svc.get_rma(rma_id)
+    with pytest.raises(DomainError) as exc:
+        await svc.close(DESK, rma_id, rma["version"])
+    assert exc.value.status == 409 and (await svc.get_rma(rma_id))["status"] == "called_back"
+    part = await parts.get_part(part_id)
+    await svc.return_part(BENCH, rma_id, part_no=part["part_no"], qty=1)
+    await svc.close(DESK, rma_id, rma["version"])
+    assert (await svc.get_rma(rma_id))["status"] == "closed"

@@ -69,6 +69,19 @@ async def issued_to_document(document_type: str, document_id: Any) -> list[dict]
     return rows
 
 
+async def issued_blocking_close(rma_id: int) -> list:
+    """Close guard for "rma" (core hooks): a repair still holding parts the keeper issued cannot close — the bench
+    records them as used or returns them first."""
+    from app.core.hooks import Blocker
+
+    rows = await issued_to_document("rma", rma_id)
+    if not rows:
+        return []
+    listed = ", ".join(f"{r['part_no']} × {r['on_hand']}" for r in rows)
+    return [Blocker(message=_("Parts issued to this repair are neither used nor returned: %(parts)s.", parts=listed),
+                    url=f"/bench/{rma_id}#rma-parts", kind="parts")]
+
+
 async def has_issued(document_type: str, document_id: Any, part_id: int) -> bool:
     """Was this part ever issued to the case (a stock row exists in its bench location)?"""
     loc = await repair_location(document_type, document_id, create=False)
