@@ -51,6 +51,7 @@ POST  /bench/{rma_id:int}/decision                                 desk
 GET   /bench/{rma_id:int}/form/{action:str}                        desk eng_manager bench qc warehouse finance manager gm
 POST  /bench/{rma_id:int}/handover                                 bench qc
 POST  /bench/{rma_id:int}/parts                                    bench qc
+POST  /bench/{rma_id:int}/parts/return                             bench qc
 POST  /bench/{rma_id:int}/payment                                  finance
 POST  /bench/{rma_id:int}/photos                                   desk bench qc
 GET   /bench/{rma_id:int}/print/exception                          desk eng_manager bench qc warehouse finance manager gm

@@ -59,3 +59,28 @@ async def case_finished(case_type: str, case_id: int) -> None:
     """Tell every listener that `case_type` #`case_id` is finished (joins the caller's transaction)."""
     for listener in _FINISH_LISTENERS.get(case_type, []):
         await listener(case_id)
+
+
+# Case finders (issue #12 item 2): the domain that owns numbered cases (the bench's RMAs …) answers "which open
+# cases match?", so another domain (the keeper issuing a part) offers a picker and refuses an unknown number
+# without importing it. A finder is `async (query, limit) -> [{"id", "number", "label"}]`, open cases only.
+CaseFinder = Callable[[str, int], Awaitable[list[dict]]]
+_CASE_FINDERS: dict[str, CaseFinder] = {}
+
+
+def register_case_finder(case_type: str, finder: CaseFinder) -> None:
+    _CASE_FINDERS[case_type] = finder
+
+
+async def open_cases(case_type: str, query: str = "", limit: int = 50) -> list[dict]:
+    """Open cases of `case_type` whose number (or label) contains `query`; [] when no domain answers."""
+    finder = _CASE_FINDERS.get(case_type)
+    return list(await finder(query.strip(), limit)) if finder else []
+
+
+async def open_case(case_type: str, number: str) -> dict | None:
+    """The open case numbered exactly `number` (case-insensitive), or None."""
+    wanted = (number or "").strip().upper()
+    if not wanted:
+        return None
+    return next((c for c in await open_cases(case_type, wanted, 20) if str(c["number"]).upper() == wanted), None)

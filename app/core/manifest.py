@@ -39,6 +39,7 @@ class DomainManifest:
     settings: Sequence[settings.SettingSpec] = ()
     close_guards: Mapping[str, Sequence[hooks.CloseGuard]] = field(default_factory=dict)  # case type → guards
     finish_listeners: Mapping[str, Sequence[hooks.FinishListener]] = field(default_factory=dict)
+    case_finders: Mapping[str, hooks.CaseFinder] = field(default_factory=dict)  # case type → open-case finder
     seed: Sequence[SeedStep] = ()
 
 
@@ -93,6 +94,8 @@ def install(manifest: DomainManifest) -> None:
     for case_type, listeners in manifest.finish_listeners.items():
         for listener in listeners:
             hooks.register_finish_listener(case_type, listener)
+    for case_type, finder in manifest.case_finders.items():
+        hooks.register_case_finder(case_type, finder)
 
 
 def _with_domain(spec: settings.SettingSpec, domain: str) -> settings.SettingSpec:

@@ -7,7 +7,7 @@ import re
 
 from jinja2 import Environment, FileSystemBytecodeCache, pass_context
 
-from app.core import i18n
+from app.core import faults, i18n
 from app.core.roles import ROLES
 from app.core import permissions
 from app.core.audit import labels as audit_labels
@@ -66,6 +66,7 @@ def configure_environment(env: Environment) -> None:
         datetime=i18n.format_datetime,
         date=i18n.format_date,
         role_name=lambda code: str(ROLES.get(code, code)),
+        fault=faults.fault_name,  # fault codes shown by their catalogue name
         no_rule_ids=lambda text: _RULE_ID.sub("", str(text or "")).strip(),
         tojson_compact=lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True),
     )
@@ -75,6 +76,7 @@ def configure_environment(env: Environment) -> None:
         nav_for=nav_for,
         nav_links=nav_links,
         can=_can,
+        fault_choices=faults.choices,
         action_label=audit_labels.action_label,
         entity_label=audit_labels.entity_label,
         audit_entities=[(code, label) for code, label in audit_labels.ENTITIES.items()],

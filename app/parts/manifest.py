@@ -9,6 +9,7 @@ from app.core.settings import SettingSpec
 from app.parts import panels
 from app.parts.controllers import CONTROLLERS
 from app.parts.perms import PERMS
+from app.parts.services._repair import issued_blocking_close
 from app.parts.tables import ALL_TABLES as TABLES
 
 MANIFEST = DomainManifest(
@@ -34,5 +35,6 @@ MANIFEST = DomainManifest(
                     help=_l("R-INV-04 default rule: a store keeps at least this share of the installed quantity it "
                             "serves, rounded up, where no minimum was set by hand.")),
     ],
+    close_guards={"rma": [issued_blocking_close]},  # #12 item 2: issued parts are used or returned before closing
     seed=[SeedStep("parts", "seed.parts:seed_parts", order=20)],
 )

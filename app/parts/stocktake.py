@@ -78,7 +78,7 @@ async def get(st_id: int) -> dict | None:
     st["differences"] = [line for line in st["lines"]
                          if line["counted_qty"] is not None and line["counted_qty"] != line["expected_qty"]]
     units = await fetch(
-        "SELECT su.*, p.part_no, p.name, l.name AS now_location_name FROM stocktake_unit su JOIN part p ON p.id = su.part_id "
+        "SELECT su.*, p.part_no, p.name, l.name AS now_location_name, l.code AS now_location_code FROM stocktake_unit su JOIN part p ON p.id = su.part_id "
         "LEFT JOIN serial_unit u ON u.id = su.serial_unit_id LEFT JOIN stock_location l ON l.id = u.location_id "
         "WHERE su.stocktake_id = {} ORDER BY p.part_no, su.serial", st_id)
     st["missing_units"] = [u for u in units if u["expected"] and not u["present"]]
@@ -321,6 +321,8 @@ async def _post_units(actor: Actor, st: dict, note: str) -> int:
     """#12.1: missing units are written off as lost; extra units are booked in here — moved from where the system had
     them, or received when they were outside the stock or new. A unit that moved meanwhile makes the whole approval 409."""
     for unit in st["missing_units"]:
+        if unit["now_location_code"] == "QUARANTINE":
+            continue  # #12: a scrap record was raised for it during the review; the appraisal decides its end, not "lost"
         why = _("Stocktake %(number)s: unit %(serial)s missing, written off as lost", number=st["number"], serial=unit["serial"])
         await adjust(actor, unit["part_id"], st["location_id"], -1, why + note, serial=unit["serial"], kind="stocktake",
                      document_type="stocktake", document_id=st["id"], check_roles=False)

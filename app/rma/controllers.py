@@ -250,8 +250,12 @@ class BenchController(Controller):
     # ------------------------------------------------------------------ intake
 
     @get("/receive", name="rma.receive", opt=perm("rma.receive"))
-    async def receive_form(self, request: Request, serial: FromQuery[str] = "") -> Response:
+    async def receive_form(self, request: Request, serial: FromQuery[str] = "", customer_id: FromQuery[str] = "") -> Response:
         form = svc.IntakeInput(serial=serial.strip())
+        if customer_id.isdigit() and len(customer_id) <= 9:  # #12.10: back from the customer picker
+            customer = await customers.get_customer(int(customer_id))
+            if customer is not None:
+                form.customer_id, form.customer_name = str(customer["id"]), customer["name"]
         return await self._receive_page(request, form, {}, "")
 
     async def _receive_page(self, request: Request, form: svc.IntakeInput, errors: dict, message: str,
@@ -362,7 +366,13 @@ class BenchController(Controller):
     async def parts(self, request: Request, rma_id: FromPath[int]) -> Response:
         return await self._side(request, rma_id, "parts", schemas.PartUse, lambda f: svc.use_part(
             actor(request), rma_id, part_no=f.part_no, qty=f.qty, serial=f.part_serial),
-            _("Part booked from the bench stock."))
+            _("Part recorded as used on this repair."))
+
+    @post("/{rma_id:int}/parts/return", opt=perm("rma.bench"))
+    async def parts_return(self, request: Request, rma_id: FromPath[int]) -> Response:
+        return await self._side(request, rma_id, "parts-return", schemas.PartUse, lambda f: svc.return_part(
+            actor(request), rma_id, part_no=f.part_no, qty=f.qty, serial=f.part_serial),
+            _("Part returned to the store."))
 
     @post("/{rma_id:int}/replacement", opt=perm("rma.bench"))
     async def apply_replacement(self, request: Request, rma_id: FromPath[int]) -> Response:

@@ -8,6 +8,7 @@ from app.core.nav import HomePanel, NavEntry
 from app.core.settings import SettingSpec
 from app.rma import panels
 from app.rma.controllers import CONTROLLERS
+from app.rma.services._common import open_for_parts
 from app.rma.tables import ALL as TABLES
 
 _READ = {"desk", "bench", "qc", "manager", "finance", "warehouse", "gm", "eng_manager"}
@@ -65,5 +66,6 @@ MANIFEST = DomainManifest(
                   panels.desk_panel, order=33),
     ],
     settings=SETTINGS,
+    case_finders={"rma": open_for_parts},
     seed=[SeedStep("rma", "seed.rma:seed_rma", order=40)],
 )

@@ -124,7 +124,7 @@ async def test_qc_opens_numbered_exception_slip_and_records_failure():
     slip = await fetch("SELECT * FROM rma_exception_slip WHERE rma_id = {}", rma_id)
     assert slip[0]["number"] == rma["exception_number"] and rma["qc_at"] is not None
     events = await fetch("SELECT * FROM device_event WHERE device_id = {} AND source_type = 'rma'", rma["device_id"])
-    assert events and events[0]["fault_code"] == "NO VIDEO" and events[0]["unresolvable"]
+    assert events and events[0]["fault_code"] == "NO-VIDEO" and events[0]["unresolvable"]
 
 
 async def test_second_repair_of_same_fault_proposes_replacement():

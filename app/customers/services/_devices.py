@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.core import faults
 from app.core.audit.services import Actor, record
 from app.core.dates import as_date, parse_date, today
 from app.core.db import atomic, fetch, is_unique_violation, utcnow
@@ -286,7 +287,8 @@ class FailureResult:
 
 
 def _clean_event(fault_code: str, description: str, source_type: str, source_id: Any) -> tuple[str, str, str, str]:
-    fault_code = (fault_code or "").strip().upper()
+    fault_code = faults.to_code(fault_code or "")  # a catalogue name is stored as its code
+    fault_code = fault_code.upper() if fault_code.isascii() else fault_code
     if not fault_code:
         raise fix(fault_code=_("Enter the fault (code or short name)."))
     if len(fault_code) > 60:

@@ -7,6 +7,7 @@ from urllib.parse import quote
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 
+from app.core import hooks
 from app.core.db import fetch
 from app.core.errors import DomainError, not_found
 from app.core.forms import parse, parse_or_raise
@@ -90,6 +91,7 @@ class PartsController(Controller):
             units=units, subs=subs, locations=await services.list_locations(), form=form,
             errors=errors or {}, message=message, offer=substitutes or [], token=services.new_token(),
             min_errors=min_errors or {}, can_move=can(request.scope["user"], "parts.move"),
+            open_rmas=await hooks.open_cases("rma", "", 200) if can(request.scope["user"], "parts.move") else [],
             can_edit=can(request.scope["user"], "parts.edit"), total=sum(int(level["on_hand"]) for level in levels), **_ctx())
 
     @get("/{part_id:int}/moves")

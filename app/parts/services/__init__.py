@@ -113,3 +113,12 @@ from app.parts.services._stock import (  # noqa: F401
     _installed_counts,
     recompute_minimums,
 )
+from app.parts.services._repair import (  # noqa: F401
+    REPAIR_PREFIX,
+    has_issued,
+    issue_to_repair,
+    issued_to_document,
+    repair_location,
+    return_from_repair,
+    use_on_repair,
+)

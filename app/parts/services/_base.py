@@ -149,11 +149,14 @@ async def _location(location: Location | None, field_name: str) -> dict:
     return loc
 
 
-async def list_locations(active_only: bool = True) -> list[dict]:
+async def list_locations(active_only: bool = True, *, repairs: bool = False) -> list[dict]:
+    """Locations for pickers and lists; the per-repair bench locations (REPAIR-…, issue #12) only when `repairs`."""
     sql = ("SELECT l.*, u.username AS keeper_username, u.full_name AS keeper_name FROM stock_location l "
-           "LEFT JOIN app_user u ON u.id = l.keeper_user_id")
+           "LEFT JOIN app_user u ON u.id = l.keeper_user_id WHERE 1 = 1")
     if active_only:
-        sql += " WHERE l.active = true"
+        sql += " AND l.active = true"
+    if not repairs:
+        sql += " AND l.code NOT LIKE 'REPAIR-%'"
     return await fetch(sql + " ORDER BY l.sort, l.name, l.id")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from app.core import hooks
 from app.core.audit.services import Actor, record
 from app.core.db import atomic, fetch, utcnow
 from app.core.errors import DomainError
@@ -17,6 +18,7 @@ from app.parts.services._base import (
     MAX_INSTALLED, MAX_QTY, Location, Move, over_limit, _location, _part, get_location, list_locations, location_id, require_perm,
 )
 from app.parts.services._ledger import adjust, issue_to, quarantine, return_stock, transfer
+from app.parts.services._repair import issue_to_repair
 
 
 # ---------------------------------------------------------------------------
@@ -153,6 +155,8 @@ async def book_form(actor: Actor, part_id: int, data: MoveInput) -> Move:
     serial = data.serial.strip() or None
     if data.kind == "receive":
         return await _receive_against_request(actor, part_id, data)
+    if data.kind == "issue" and data.document_type == "rma":
+        return await _issue_to_rma(actor, part_id, data, serial)
     if data.kind == "issue":
         return await issue_to(actor, part_id, data.qty, data.from_location, data.document_type or "ticket",
                               data.document_id, serial=serial, reason=data.reason, token=data.token,
@@ -172,6 +176,20 @@ async def book_form(actor: Actor, part_id: int, data: MoveInput) -> Move:
                                 token=data.token)
     return await adjust(actor, part_id, data.from_location or data.to_location, data.qty, data.reason, serial=serial,
                         token=data.token)
+
+
+async def _issue_to_rma(actor: Actor, part_id: int, data: MoveInput, serial: str | None) -> Move:
+    """Issue #12 item 2: to a real, open RMA only (the bench's case finder answers); the part moves to that
+    repair's bench location, it is not consumed (the bench records use or returns it)."""
+    number = data.document_id.strip()
+    if not number:
+        raise DomainError(_("Choose the repair (RMA) the part is issued to."), field="document_id")
+    case = await hooks.open_case("rma", number)
+    if case is None:
+        raise DomainError(_("There is no repair numbered %(n)s waiting for parts; choose one from the list.", n=number),
+                          field="document_id")
+    return await issue_to_repair(actor, part_id, data.qty, data.from_location, "rma", case["id"], number=case["number"],
+                                 serial=serial, reason=data.reason, token=data.token)
 
 
 async def _receive_against_request(actor: Actor, part_id: int, data: MoveInput) -> Move:

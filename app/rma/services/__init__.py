@@ -38,7 +38,7 @@ from app.rma.services._common import (  # noqa: F401
 )
 from app.rma.services._moves import (  # noqa: F401
     burn_in_ends, burn_in_left, callback, close, confirm, deliver, final_test, gate_reason, payment_gate, qc, repaired, ship, ship_unrepaired,
-    start_burn_in, start_repair, unbox, use_part,
+    return_part, start_burn_in, start_repair, unbox, use_part,
 )
 from app.rma.services._intake import (  # noqa: F401
     IntakeInput, receive,

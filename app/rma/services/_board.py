@@ -12,6 +12,7 @@ from app.core.audit.services import record
 from app.core.db import fetch, utcnow, write_transaction
 from app.core.errors import fix, not_found
 from app.core.i18n import _, format_money, tz
+from app.core.money import from_fen
 from app.core.permissions import require
 from app.core.settings import setting
 import app.parts.api as parts
@@ -27,7 +28,9 @@ async def _parts_used(rma_id: int) -> list[dict]:
         if row["part_id"] not in known:
             known[row["part_id"]] = await parts.get_part(row["part_id"]) or {}
         part = known[row["part_id"]]
-        row.update(part_no=part.get("part_no", ""), part_name=part.get("name", ""), unit=part.get("unit", ""))
+        row.update(part_no=part.get("part_no", ""), part_name=part.get("name", ""), unit=part.get("unit", ""),
+                   cost_fen=int(part.get("cost_fen") or 0) * int(row["qty"]))
+        row["cost"] = from_fen(row["cost_fen"])
     return rows
 
 
@@ -79,6 +82,7 @@ async def detail_extras(rma_id: int) -> dict:
         "handovers": await fetch("SELECT * FROM rma_handover WHERE rma_id = {} ORDER BY id", rma_id),
         "consultations": await fetch("SELECT * FROM rma_consultation WHERE rma_id = {} ORDER BY id", rma_id),
         "parts": await _parts_used(rma_id),
+        "issued": await parts.issued_to_document("rma", rma_id),  # issued by the keeper, not yet used (#12 item 2)
         "callback": (await fetch("SELECT * FROM rma_callback WHERE rma_id = {}", rma_id) or [None])[0],
         "photo_rows": await photos(rma_id),
     }
@@ -90,6 +94,7 @@ async def detail_extras(rma_id: int) -> dict:
     users |= {extras["slip"]["username"]} if extras["slip"] else set()
     users |= {r["technician_name"] for r in await fetch("SELECT technician_name FROM rma WHERE id = {}", rma_id)}
     extras["names"] = await _names({u for u in users if u})
+    extras["parts_cost"] = from_fen(sum(p["cost_fen"] for p in extras["parts"]))  # Decimal, shown with |money
     return extras
 
 

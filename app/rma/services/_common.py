@@ -192,6 +192,25 @@ async def rma_options_for_loan(q: str = "", limit: int = 20) -> list[dict]:
     return rows
 
 
+# Stages where a part may be issued to the unit (#12 item 2): from QC until the repair is recorded.
+PARTS_STATUSES = ("registered", "waiting", "repairing")
+
+
+async def open_for_parts(q: str = "", limit: int = 50) -> list[dict]:
+    """The case finder for "rma" (core hooks): RMAs a keeper may issue a part to, newest first, as
+    {"id", "number", "label"} — the picker on the part page and the check of a typed number."""
+    q = (q or "").strip().upper()
+    args: list[Any] = list(PARTS_STATUSES)
+    where = "status IN ({}, {}, {})"
+    if q:
+        where += " AND (UPPER(number) LIKE {} OR serial LIKE {})"
+        args += [f"%{q}%", f"%{q}%"]
+    rows = await fetch(f"SELECT id, number, serial, model, customer_name FROM rma WHERE {where} "
+                       f"ORDER BY id DESC LIMIT {int(limit)}", *args)
+    return [{"id": int(r["id"]), "number": r["number"],
+             "label": " · ".join(x for x in (r["number"], r["model"], r["customer_name"]) if x)} for r in rows]
+
+
 async def find_by_scan(q: str) -> dict | None:
     """A scanned serial or typed RMA number → the newest RMA for it (open ones first)."""
     q = (q or "").strip()

@@ -33,6 +33,7 @@ class IntakeInput:
     photos: str = ""
     damage_call: str = ""
     damage_cause: str = ""
+    customer_id: str = ""  # #12.10: an unknown serial's customer, picked from the register
 
 
 async def receive(actor: Actor, data: IntakeInput, photos: Sequence[tuple[str, bytes]] = ()) -> tuple[int, str]:
@@ -52,7 +53,13 @@ async def receive(actor: Actor, data: IntakeInput, photos: Sequence[tuple[str, b
     elif not SERIAL_RE.match(serial):
         errors["serial"] = _("Letters, digits and - _ . / # : only, at most 80 characters.")
     device = await customers.lookup_device(serial) if serial and "serial" not in errors else None
-    if device is None and not data.customer_name.strip() and "serial" not in errors:
+    picked = None
+    if device is None and data.customer_id.strip():
+        picked = await customers.get_customer(int(data.customer_id)) if data.customer_id.strip().isdigit() \
+            and len(data.customer_id.strip()) <= 9 else None
+        if picked is None:
+            errors["customer_name"] = _("Unknown customer: pick the customer again.")
+    elif device is None and not data.customer_name.strip() and "serial" not in errors:
         errors["customer_name"] = _("Unknown serial: enter the customer.")
     if not data.fault_reported.strip():
         errors["fault_reported"] = _("Describe the fault the customer reported.")
@@ -68,6 +75,11 @@ async def receive(actor: Actor, data: IntakeInput, photos: Sequence[tuple[str, b
     in_warranty, warranty_end, customer_id, office_id, region = True, None, None, None, ""
     model, product, name = data.model.strip(), data.product_name.strip(), data.customer_name.strip()
     phone, address = data.contact_phone.strip(), data.address.strip()
+    if picked is not None:  # #12.10: the customer on record, not a typed name
+        customer_id, office_id, region = picked["id"], picked.get("office_id"), picked.get("office_name") or ""
+        name = picked.get("name") or name
+        phone = phone or picked.get("phone") or next((c.get("phone") for c in picked.get("contacts") or [] if c.get("phone")), "")
+        address = address or picked.get("address") or ""
     if device is not None:
         status = await customers.warranty_status(device_id=device["id"])
         if status is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from app.core import faults
 from app.core.actor import Actor
 from app.core.audit.services import record
 from app.core.dates import parse_date, today
@@ -114,7 +115,8 @@ async def qc(actor: Actor, rma_id: int, version: Any, *, fault_code: str, fault_
     The 3-day clock (R-RMA-03) starts now. The failure goes into the device history
     (R-CUS-05: `unresolvable` extends the warranty 60 days; R-CUS-06 may propose a replacement)."""
     require(actor, "rma.bench")
-    code = _clean(fault_code, 200).upper()
+    code = faults.to_code(_clean(fault_code, 200))  # X-04: a catalogue name is stored as its code (reports keep codes)
+    code = code.upper() if code.isascii() else code
     errors = {}
     if not code:
         errors["fault_code"] = _("Enter the fault (code or short name).")
@@ -243,8 +245,16 @@ async def use_part(actor: Actor, rma_id: int, *, part_no: str, qty: Any = 1, ser
         if rma[0]["status"] not in ("repairing", "waiting"):
             raise DomainError(_("Parts are booked while the unit is being repaired."), status=409)
         try:
-            move = await parts.issue_to(actor, part["id"], n, "BENCH", "rma", rma_id, serial=serial.strip() or None,
-                                        reason=_("Used on the bench"), check_roles=False)
+            # #12 item 2: what the keeper issued to this RMA lies in its own bench location; use that first
+            # (its conditional stock UPDATE lets one of two users take the last unit), else the shared BENCH.
+            issued = {int(r["part_id"]): r for r in await parts.issued_to_document("rma", rma_id)}
+            mine = issued.get(int(part["id"]))
+            if mine and (serial.strip() in mine["serials"] if serial.strip() else mine["on_hand"] >= n):
+                move = await parts.use_on_repair(actor, part["id"], n, "rma", rma_id, serial=serial.strip() or None,
+                                                 check_roles=False)
+            else:
+                move = await parts.issue_to(actor, part["id"], n, "BENCH", "rma", rma_id, serial=serial.strip() or None,
+                                            reason=_("Used on the bench"), check_roles=False)
         except Exception as exc:  # the stock ledger's refusal, put on this form's field
             refusal = _as_domain(exc)
             if refusal is None:
@@ -263,6 +273,35 @@ async def use_part(actor: Actor, rma_id: int, *, part_no: str, qty: Any = 1, ser
         return await book()
     async with write_transaction():
         return await book()
+
+
+async def return_part(actor: Actor, rma_id: int, *, part_no: str, qty: Any = 1, serial: str = "") -> int:
+    """#12 item 2: a part the keeper issued to this RMA and the bench does not need goes back to the store it
+    came from (through the parts ledger). Side effects: ledger row (return), audit rma.part_returned."""
+    require(actor, "rma.bench")
+    part = await parts.part_by_no((part_no or "").strip()) if (part_no or "").strip() else None
+    if part is None:
+        raise fix(part_no=_("Unknown part number %(no)s.", no=part_no))
+    try:
+        n = int(str(qty).strip() or "1")
+    except ValueError:
+        raise fix(qty=_("Enter a whole number greater than zero.")) from None
+    if n <= 0 or n > 1000:
+        raise fix(qty=_("Enter a whole number greater than zero."))
+    async with write_transaction():
+        if not await fetch("SELECT id FROM rma WHERE id = {}", rma_id):
+            raise not_found(_("No such return."))
+        try:
+            move = await parts.return_from_repair(actor, part["id"], n, "rma", rma_id, serial=serial.strip() or None,
+                                                  check_roles=False)
+        except Exception as exc:  # the stock ledger's refusal, put on this form's field
+            refusal = _as_domain(exc)
+            if refusal is None:
+                raise
+            raise DomainError(refusal.message, errors={"part_no": refusal.message}, status=409) from exc
+        await record(actor, "rma.part_returned", "rma", rma_id, after={"part_no": part["part_no"], "qty": n,
+                                                                      "serial": serial, "move": move.id})
+        return move.id
 
 
 async def repaired(actor: Actor, rma_id: int, version: Any, *, fault_found: str, part_no: str = "", qty: Any = "",
