@@ -3,6 +3,8 @@ per page here, so the row templates only print plain strings (no gettext, dict l
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from app.core.i18n import _
 from app.customers.services import CONTRACT_TYPES, SYSTEMS
 
@@ -13,14 +15,14 @@ def contract_badges(types) -> list[tuple[str, str]]:
     return [(BADGE_CLASS.get(t, "bg-secondary-lt"), str(CONTRACT_TYPES.get(t, t))) for t in types or ()]
 
 
-def present_customers(rows: list[dict]) -> list[dict]:
+def present_customers(rows: list[dict]) -> list[SimpleNamespace]:
     labels = {t: str(label) for t, label in CONTRACT_TYPES.items()}
     for row in rows:
         row["badges"] = [(BADGE_CLASS.get(t, "bg-secondary-lt"), labels.get(t, t)) for t in row.get("contract_types") or ()]
-    return rows
+    return [SimpleNamespace(**row) for row in rows]
 
 
-def present_devices(rows: list[dict]) -> list[dict]:
+def present_devices(rows: list[dict]) -> list[SimpleNamespace]:
     systems = {code: str(label) for code, label in SYSTEMS.items()}
     not_started, replace = _("not started"), _("replace")
     extended = _("Extended for unresolvable failures")
@@ -35,4 +37,5 @@ def present_devices(rows: list[dict]) -> list[dict]:
         row["system_label"] = systems.get(row.get("system"), row.get("system") or "")
         row["accepted"] = row.get("acceptance_date") or "—"
         row["extended_title"], row["replace_label"] = extended, replace
-    return rows
+    # attribute objects, not dicts: Jinja's `d.x` on a dict first fails getattr (an exception per cell)
+    return [SimpleNamespace(**row) for row in rows]

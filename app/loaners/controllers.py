@@ -9,6 +9,7 @@ DomainError: a handler catches one only to re-render its own form; 403/404 go to
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
@@ -35,7 +36,7 @@ RULE_LABELS = {"not_fixed_on_site": _l("Not fixed within 2 h on site"), "cannot_
 TONES = {"out": "info", "returned": "ok", "converted": "muted"}
 
 
-def present_loans(rows: list[dict]) -> list[dict]:
+def present_loans(rows: list[dict]) -> list[SimpleNamespace]:
     """Loan rows as the tables show them, formatted once here (#15): the row template prints plain strings."""
     from app.core.i18n import format_date, format_datetime
 
@@ -50,7 +51,8 @@ def present_loans(rows: list[dict]) -> list[dict]:
         r["overdue_text"] = _("%(n)s days overdue", n=r["days_overdue"]) if r.get("days_overdue") else ""
         r["status_text"], r["tone"] = statuses.get(r["status"], ""), TONES.get(r["status"], "muted")
         r["finished_text"] = finished if r.get("case_finished_at") and r["status"] == "out" else ""
-    return rows
+    # attribute objects, not dicts: Jinja's `r.x` on a dict first fails getattr (an exception per cell)
+    return [SimpleNamespace(**r) for r in rows]
 
 
 def _ctx(request: Request) -> dict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from litestar import Request, Response
 
 from app.core.db import fetch
@@ -88,7 +90,7 @@ _MOVE_COLOURS = {"receive": "green", "issue": "orange", "return": "teal", "quara
                  "stocktake": "purple", "emergency": "pink"}
 
 
-def present_moves(moves: list[dict]) -> list[dict]:
+def present_moves(moves: list[dict]) -> list[SimpleNamespace]:
     """Movement rows as parts/_moves.html shows them, formatted once here (#15): time, kind badge, document
     link — the row template prints plain strings, no filter, gettext or dict literal per cell."""
     from app.core.i18n import format_datetime
@@ -107,4 +109,5 @@ def present_moves(moves: list[dict]) -> list[dict]:
             m["doc_url"], m["doc_text"] = f"{link[0]}{did}", f"{link[1]} #{did}"
         else:
             m["doc_url"], m["doc_text"] = None, (f"{docs.get(dtype, dtype)} {did}" if dtype else "")
-    return moves
+    # attribute objects, not dicts: Jinja's `m.x` on a dict first fails getattr (an exception per cell)
+    return [SimpleNamespace(**m) for m in moves]
