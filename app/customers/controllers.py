@@ -27,6 +27,7 @@ from app.core.xlsx import xlsx_response
 from app.core.printing import paper
 from app.customers import documents as docs
 from app.customers import importer, pricing, renewals
+from app.customers.listing import present_customers, present_devices
 from app.customers import services as svc
 from app.customers.schemas import (ContractForm, CustomerForm, DeviceForm, DocumentForm, EventForm, NoticeForm, OfficeForm,
                                    RenewalDaysForm, StageForm, TierForm, VersionForm, checked, contract_input,
@@ -67,7 +68,7 @@ class CustomerController(Controller):
         rows, cursor = await svc.list_customers(flt, after=opt_id(after))
         raw = {"q": q, "office": office, "cls": cls, "ctype": ctype}
         qs = urlencode({k: v for k, v in raw.items() if v})
-        return render(request, "customers/list.html", partial="customers/_rows.html", rows=rows, cursor=cursor, raw=raw,
+        return render(request, "customers/list.html", partial="customers/_rows.html", rows=present_customers(rows), cursor=cursor, raw=raw,
                       qs=qs, first_page=not after, offices=await svc.list_offices(), can_edit=_can_edit(request),
                       **_lookups())
 
@@ -120,7 +121,7 @@ class CustomerController(Controller):
         devices, device_cursor = await svc.list_devices(svc.DeviceFilter(customer_id=customer_id), limit=20)
         return render(
             request, "customers/detail.html", customer=customer, contracts=await svc.customer_contracts(customer_id),
-            entitlement=await svc.customer_entitlement(customer_id), devices=devices, more_devices=device_cursor is not None,
+            entitlement=await svc.customer_entitlement(customer_id), devices=present_devices(devices), more_devices=device_cursor is not None,
             documents=await docs.list_documents(customer_id), sections=await render_sections(sections_for("customer"), customer_id, user),
             due=await renewals.due_renewals(customer_id=customer_id), can_edit=_can_edit(request),
             can_quote=can(user, "customers.quote"), max_mb=(await docs.max_bytes()) // (1024 * 1024),
@@ -311,7 +312,7 @@ class ContractController(Controller):
         n_devices = (await svc.fetch("SELECT COUNT(*) AS n FROM device WHERE contract_id = {}", contract_id))[0]["n"]
         devices, more = await svc.list_devices(svc.DeviceFilter(contract_id=contract_id), limit=20)
         documents = [d for d in await docs.list_documents(contract["customer_id"]) if d["contract_id"] == contract_id]
-        return render(request, "customers/contract_detail.html", contract=contract, devices=devices,
+        return render(request, "customers/contract_detail.html", contract=contract, devices=present_devices(devices),
                       more_devices=more is not None, documents=documents,
                       history=await svc.contract_history(contract_id), n_devices=n_devices,
                       can_edit=_can_edit(request), errors={}, **_lookups())
@@ -385,7 +386,7 @@ class DeviceController(Controller):
                "contract": contract}
         qs = urlencode({k: v for k, v in raw.items() if v})
         customer_row = await svc.get_customer(flt.customer_id) if flt.customer_id else None
-        return render(request, "customers/devices.html", partial="customers/_device_rows.html", rows=rows, cursor=cursor,
+        return render(request, "customers/devices.html", partial="customers/_device_rows.html", rows=present_devices(rows), cursor=cursor,
                       raw=raw, qs=qs, first_page=not before, customer=customer_row, can_edit=_can_edit(request),
                       renewal_days=await setting("customers.renewal_days"), **_lookups())
 

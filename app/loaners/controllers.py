@@ -9,6 +9,7 @@ DomainError: a handler catches one only to re-render its own form; 403/404 go to
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
@@ -33,6 +34,26 @@ RESULT_LABELS = {"pass": _l("Passed"), "fail": _l("Failed")}
 DEST_LABELS = {"pool": _l("Loaner pool"), "bench": _l("Bench"), "quarantine": _l("Quarantine")}
 RULE_LABELS = {"not_fixed_on_site": _l("Not fixed within 2 h on site"), "cannot_solve": _l("Cannot be solved (72 h)"),
                "long_maintenance": _l("Maintenance over 12 h")}
+TONES = {"out": "info", "returned": "ok", "converted": "muted"}
+
+
+def present_loans(rows: list[dict]) -> list[SimpleNamespace]:
+    """Loan rows as the tables show them, formatted once here (#15): the row template prints plain strings."""
+    from app.core.i18n import format_date, format_datetime
+
+    statuses = {code: str(label) for code, label in STATUS_LABELS.items()}
+    cases = {code: str(label) for code, label in CASE_LABELS.items()}
+    finished = _("case finished")
+    for r in rows:
+        case = cases.get(r["case_type"], "")
+        r["case_text"] = f"{case} {r['case_label']}" if r["case_type"] != "standalone" else case
+        r["out_text"] = format_datetime(r["out_at"], "short")
+        r["expected_text"] = format_date(r["expected_return"])
+        r["overdue_text"] = _("%(n)s days overdue", n=r["days_overdue"]) if r.get("days_overdue") else ""
+        r["status_text"], r["tone"] = statuses.get(r["status"], ""), TONES.get(r["status"], "muted")
+        r["finished_text"] = finished if r.get("case_finished_at") and r["status"] == "out" else ""
+    # attribute objects, not dicts: Jinja's `r.x` on a dict first fails getattr (an exception per cell)
+    return [SimpleNamespace(**r) for r in rows]
 
 
 def _ctx(request: Request) -> dict:
@@ -98,7 +119,7 @@ class LoanersController(Controller):
                   before: FromQuery[int | None] = None) -> Response:
         rows, cursor = await services.list_loans(status=status, q=q, before=before)
         first_base = "/loaners/out?" + urlencode({"status": status, "q": q})
-        return render(request, "loaners/list.html", partial="loaners/_rows.html", rows=rows, cursor=cursor, q=q,
+        return render(request, "loaners/list.html", partial="loaners/_rows.html", rows=present_loans(rows), cursor=cursor, q=q,
                       status=status, first_page=before is None, tab="out" if status == "out" else "all",
                       first_base=first_base, next_base=first_base + "&before=", target="#loan-rows", **_ctx(request))
 
@@ -115,8 +136,8 @@ class LoanersController(Controller):
             await services.refresh_finished_cases(limit=100, every_seconds=60)
         rows, cursor = await services.overdue(after=key)
         finished = await services.finished_still_out(limit=100) if key is None else []
-        return render(request, "loaners/overdue.html", partial="loaners/_rows.html", rows=rows, cursor=cursor,
-                      finished=finished, first_page=key is None, tab="overdue", first_base="/loaners/overdue",
+        return render(request, "loaners/overdue.html", partial="loaners/_rows.html", rows=present_loans(rows), cursor=cursor,
+                      finished=present_loans(finished), first_page=key is None, tab="overdue", first_base="/loaners/overdue",
                       next_base="/loaners/overdue?after=", target=None, **_ctx(request))
 
     # ------------------------------------------------------------------ check-out
@@ -230,7 +251,7 @@ class LoanersController(Controller):
             raise not_found()
         history = await services.unit_history(loan["serial_unit_id"], limit=10)
         trig = await services.recorded_triggers(loan["case_type"], loan["case_ref"]) if loan["case_ref"] else []
-        return render(request, "loaners/detail.html", status_code=status_code, loan=loan, history=history, triggers=trig,
+        return render(request, "loaners/detail.html", status_code=status_code, loan=loan, history=present_loans(history), triggers=trig,
                       errors=errors or {}, message=message, form=form or CheckinInput(serial=loan["serial"]),
                       fit=await services.loan_fit(loan), warnings=await services.checkin_warnings(loan), **_ctx(request))
 

@@ -8,7 +8,7 @@ from litestar import Controller, Request, Response, get
 from litestar.params import FromQuery
 
 from app.core.permissions import perm
-from app.core.audit.services import AuditFilter, list_events
+from app.core.audit.services import AuditFilter, list_events, present_events
 from app.core.web import render
 
 
@@ -33,6 +33,6 @@ class AuditController(Controller):
                           entity_id=entity_id.strip(), date_from=_date(date_from), date_to=_date(date_to))
         rows, cursor = await list_events(flt, before_id=before)
         bad_dates = (date_from and not flt.date_from) or (date_to and not flt.date_to)
-        return render(request, "audit/list.html", partial="audit/_rows.html", rows=rows, cursor=cursor,
+        return render(request, "audit/list.html", partial="audit/_rows.html", rows=present_events(rows), cursor=cursor,
                       flt=flt, raw={"user": user, "action": action, "entity": entity, "entity_id": entity_id,
                                     "date_from": date_from, "date_to": date_to}, bad_dates=bad_dates, first_page=before is None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from decimal import Decimal
 from typing import Any
 
@@ -105,3 +106,30 @@ async def list_events(flt: AuditFilter, *, before_id: int | None = None, limit: 
     rows = await fetch(sql, *args)
     next_cursor = rows[limit - 1]["id"] if len(rows) > limit else None
     return rows[:limit], next_cursor
+
+
+def present_events(rows: list[dict]) -> list[SimpleNamespace]:
+    """The audit rows as the page shows them, formatted once here (#15: no filter or gettext per cell):
+    time in the business zone, the person's name (X-04), readable action and entity labels."""
+    from app.core.audit.labels import action_label, entity_label
+    from app.core.i18n import format_datetime
+
+    actions: dict[str, str] = {}
+    entities: dict[str, str] = {}
+    out = []
+    for row in rows:
+        action, etype = row["action"], row["entity_type"]
+        label = actions.get(action)
+        if label is None:
+            label = actions[action] = action_label(action)
+        entity = entities.get(etype)
+        if entity is None:
+            entity = entities[etype] = entity_label(etype)
+        if row["entity_id"]:
+            entity = f"{entity} {row['entity_id']}"
+        # attribute objects, not dicts: Jinja's `r.x` on a dict first fails getattr (an exception per cell)
+        out.append(SimpleNamespace(id=row["id"], action=action, time=format_datetime(row["created_at"]),
+                                   who=row.get("person_name") or row["username"] or "—", label=label, entity=entity,
+                                   before=row["before"] or "", after=row["after"] or "", ip=row["ip"] or "",
+                                   request_id=row["request_id"] or ""))
+    return out

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+from app.core.permissions import can
+
 from litestar import Request, Response
 
 from app.core.db import fetch
@@ -87,3 +91,32 @@ def _keyed(raw: dict, prefix: str) -> dict[int, str]:
         if key.startswith(prefix) and key[len(prefix):].isdigit():
             out[int(key[len(prefix):])] = value if isinstance(value, str) else " ".join(value)
     return out
+
+
+_MOVE_COLOURS = {"receive": "green", "issue": "orange", "return": "teal", "quarantine": "red", "adjust": "purple",
+                 "stocktake": "purple", "emergency": "pink"}
+
+
+def present_moves(moves: list[dict], user=None) -> list[SimpleNamespace]:
+    """Movement rows as parts/_moves.html shows them, formatted once here (#15): time, kind badge, document
+    link — the row template prints plain strings, no filter, gettext or dict literal per cell."""
+    from app.core.i18n import format_datetime
+
+    kinds = {code: str(label) for code, label in MOVE_LABELS.items()}
+    docs = {code: str(label) for code, label in DOC_LABELS.items()}
+    links = {"emergency_release": ("/emergency/", _("Emergency release")),
+             "purchase_request": ("/parts/purchases/", _("Purchase request")), "stocktake": ("/parts/stocktakes/", _("Stocktake"))}
+    if user is not None and can(user, "rma.view"):  # an issue to a repair links to its RMA (#12), for who may open it
+        links["rma"] = ("/bench/", docs.get("rma", "rma"))
+    for m in moves:
+        m["time"] = format_datetime(m["created_at"], "short")
+        m["kind_class"] = "bg-" + _MOVE_COLOURS.get(m["kind"], "blue") + "-lt"
+        m["kind_label"] = kinds.get(m["kind"], m["kind"])
+        dtype, did = m.get("document_type"), m.get("document_id")
+        link = links.get(dtype)
+        if link and (dtype not in ("purchase_request", "rma") or did):
+            m["doc_url"], m["doc_text"] = f"{link[0]}{did}", f"{link[1]} #{did}"
+        else:
+            m["doc_url"], m["doc_text"] = None, (f"{docs.get(dtype, dtype)} {did}" if dtype else "")
+    # attribute objects, not dicts: Jinja's `m.x` on a dict first fails getattr (an exception per cell)
+    return [SimpleNamespace(**m) for m in moves]

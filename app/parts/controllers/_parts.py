@@ -18,7 +18,7 @@ from app.core.printing import paper
 from app.parts import labels, services
 from app.parts.schemas import KeeperForm, LocationForm, MinimumForm, MoveInput, PartEdit, PartInput, UnitMoveForm
 from app.parts.services import is_duplicate_submit, is_not_enough_stock
-from app.parts.controllers._common import MOVE_LABELS, _ctx, _own_form, _booked_once, _labels_page, _location_stock
+from app.parts.controllers._common import present_moves, MOVE_LABELS, _ctx, _own_form, _booked_once, _labels_page, _location_stock
 
 
 class PartsController(Controller):
@@ -87,7 +87,7 @@ class PartsController(Controller):
             form = MoveInput(kind="issue", from_location=str(best["location_id"]) if best and best["on_hand"] else "")
         return render(
             request, "parts/detail.html", status_code=status_code, part=part, levels=levels,
-            on_hand_at={level["location_id"]: int(level["on_hand"]) for level in levels}, moves=moves, cursor=cursor,
+            on_hand_at={level["location_id"]: int(level["on_hand"]) for level in levels}, moves=present_moves(moves, request.scope.get("user")), cursor=cursor,
             units=units, subs=subs, locations=await services.list_locations(), form=form,
             errors=errors or {}, message=message, offer=substitutes or [], token=services.new_token(),
             min_errors=min_errors or {}, can_move=can(request.scope["user"], "parts.move"),
@@ -97,7 +97,7 @@ class PartsController(Controller):
     @get("/{part_id:int}/moves")
     async def more_moves(self, request: Request, part_id: FromPath[int], before: FromQuery[int | None] = None) -> Response:
         moves, cursor = await services.recent_moves(part_id=part_id, before_id=before, limit=50)
-        return render(request, "parts/moves.html", partial="parts/_moves.html", moves=moves, cursor=cursor,
+        return render(request, "parts/moves.html", partial="parts/_moves.html", moves=present_moves(moves, request.scope.get("user")), cursor=cursor,
                       part=await services.get_part(part_id), more_url=f"/parts/{part_id}/moves", **_ctx())
 
     @post("/{part_id:int}/move", opt=perm("parts.move"))
@@ -191,7 +191,7 @@ class PartsController(Controller):
         if unit is None:
             raise not_found()
         moves, cursor = await services.recent_moves(unit_id=unit_id, limit=100)
-        return render(request, "parts/unit.html", status_code=status_code, unit=unit, moves=moves,
+        return render(request, "parts/unit.html", status_code=status_code, unit=unit, moves=present_moves(moves, request.scope.get("user")),
                       locations=await services.list_locations(), errors=errors or {}, message=message, form=form or {},
                       token=services.new_token(), can_move=can(request.scope["user"], "parts.move"), **_ctx())
 
@@ -264,7 +264,7 @@ class PartsController(Controller):
         if loc["keeper_user_id"]:
             users = await fetch("SELECT username, full_name FROM app_user WHERE id = {}", loc["keeper_user_id"])
             keeper = (users[0]["full_name"] or users[0]["username"]) if users else ""
-        return render(request, "parts/location.html", loc=loc, rows=rows[:50], cursor=cursor, moves=moves, keeper=keeper,
+        return render(request, "parts/location.html", loc=loc, rows=rows[:50], cursor=cursor, moves=present_moves(moves, request.scope.get("user")), keeper=keeper,
                       **_ctx())
 
     @post("/locations/{location_id:int}/keeper", opt=perm("parts.edit"))

@@ -16,7 +16,7 @@ from app.parts import emergency, purchasing, services, stocktake
 from app.parts.schemas import (CountsForm, DecisionForm, EmergencyRequestForm, FinishForm, IssueForm,
                                PurchaseRequestForm, ReorderRequestForm, ScanForm, StocktakeStartForm, TokenForm)
 from app.parts.services import is_duplicate_submit
-from app.parts.controllers._common import CATEGORY_LABELS, _ctx, _own_form, _booked_once, _location_stock, _lines, _keyed
+from app.parts.controllers._common import present_moves, CATEGORY_LABELS, _ctx, _own_form, _booked_once, _location_stock, _lines, _keyed
 
 
 # ---------------------------------------------------------------------------- purchasing (R-INV-04)
@@ -78,7 +78,7 @@ class PurchaseController(Controller):
             raise not_found()
         moves, _c = await services.recent_moves(document=("purchase_request", str(pr_id)), limit=200)
         user = request.scope["user"]
-        return render(request, "parts/purchase.html", status_code=status_code, pr=pr, moves=moves, errors=errors or {},
+        return render(request, "parts/purchase.html", status_code=status_code, pr=pr, moves=present_moves(moves, request.scope.get("user")), errors=errors or {},
                       message=message, token=services.new_token(), status_label=purchasing.status_label,
                       can_approve=can(user, "parts.purchase.approve"), can_receive=can(user, "parts.purchase.receive"),
                       **_ctx())
