@@ -17,7 +17,9 @@ inserts in batches of 500.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import itertools
 import random
 import sys
 from decimal import Decimal
@@ -28,6 +30,7 @@ from app.core.audit.services import SYSTEM, record
 from app.customers import services as svc
 from app.customers.warranty import compute_warranty, replacement_check, Event
 from app.core.db import fetch, utcnow, write_transaction
+from seed import bulk
 from seed.factories import fake, unique
 
 
@@ -316,20 +319,7 @@ async def _refresh_counts() -> None:
 async def seed_customers(rng: random.Random, scale: int = 0, quiet: bool = False) -> None:
     today = svc.today()
     if scale:
-        offices = [r["id"] for r in await fetch("SELECT id FROM service_office ORDER BY id")]
-        if not offices:
-            return
-        new_customers = scale // 20
-        customer_ids = [r["id"] for r in await fetch("SELECT id FROM customer")]
-        warranty: dict = {}
-        if new_customers:
-            async with write_transaction():
-                created = await _insert_customers(rng, offices, new_customers, today)
-                await _insert_contracts(rng, created, today, demo=False)
-            customer_ids += [c["id"] for c in created]
-        serials = set()
-        await _insert_devices(rng, customer_ids, warranty, scale, today, serials, quiet, demo=False)
-        await _refresh_counts()
+        await seed_scale(rng, scale, quiet)
         return
     async with write_transaction():
         for code, name, city in OFFICES:
@@ -353,6 +343,119 @@ async def seed_customers(rng: random.Random, scale: int = 0, quiet: bool = False
     async with write_transaction():
         await record(SYSTEM, "seed.customers", "customer", "", after={"offices": len(OFFICES), "customers": 300,
                                                                       "devices": 5000})
+
+
+# --------------------------------------------------------------------------- --scale N (issue #15)
+
+class _Pools:
+    """Faker is slow: names, phones, addresses and companies drawn once, rows pick from them."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.companies = [_company(rng) for _ in range(4000)]
+        self.addresses = [fake.address().rsplit(" ", 1)[0] for _ in range(3000)]
+        self.names = [fake.name() for _ in range(2000)]
+        self.phones = [fake.phone_number() for _ in range(3000)]
+
+
+async def seed_scale(rng: random.Random, scale: int, quiet: bool) -> None:
+    """`--scale N`: N/20 customers (contacts, an annual contract with its number and QYBS history) and N
+    devices, built in chunks and loaded in bulk (seed.bulk: executemany on SQLite, COPY on PostgreSQL)."""
+    today = svc.today()
+    offices = [r["id"] for r in await fetch("SELECT id FROM service_office ORDER BY id")]
+    if not offices:
+        return
+    meter = bulk.Meter("customers (customer, contract, device)", quiet)
+    pools = _Pools(rng)
+    rand, randint = rng.random, rng.randint
+    now = utcnow()
+    new_customers = scale // 20
+    customer_cols = ["id", "name", "customer_class", "office_id", "address", "area", "distance_km", "phone", "notes",
+                     "search_text", "device_count", "is_active", "version", "created_at", "updated_at"]
+    contract_cols = ["id", "number", "customer_id", "contract_type", "title", "start_date", "end_date", "status", "stage",
+                     "response_hours", "onsite_hours_city", "onsite_hours_suburb", "warranty_months", "tariff_policy",
+                     "amount_fen", "notes", "version", "created_at", "updated_at"]
+    done = 0
+    while done < new_customers:
+        n = min(bulk.CHUNK // 4, new_customers - done)
+        async with write_transaction():
+            cid = await bulk.reserve_ids("customer", n)
+            kid = await bulk.reserve_ids("contract", n)
+            numbers = bulk.Numbers("contract", "contract")
+            await numbers.reserve({today.year: n})
+            customers, contacts, contracts, stages = [], [], [], []
+            for k in range(n):
+                name = pools.companies[int(rand() * len(pools.companies))]
+                distance = Decimal(str(round(rng.choice([rng.uniform(0.5, 8), rng.uniform(8, 25), rng.uniform(25, 80)]), 1)))
+                cls = "key" if rand() < 0.25 else "retail"
+                phone = pools.phones[int(rand() * len(pools.phones))] if rand() < 0.5 else \
+                    f"0{randint(10, 99)}-{randint(60000000, 89999999)}"
+                address = pools.addresses[int(rand() * len(pools.addresses))]
+                people = [(pools.names[int(rand() * len(pools.names))], pools.phones[int(rand() * len(pools.phones))],
+                           CONTACT_ROLES[int(rand() * len(CONTACT_ROLES))]) for _ in range(rng.choice([1, 1, 2, 2, 3]))]
+                search = " ".join([name, phone, address] + [f"{a} {b} {c}" for a, b, c in people]).lower()
+                customers.append((cid + k, name, cls, offices[int(rand() * len(offices))], address,
+                                  "suburb" if distance > 20 else "city", distance, phone, "", search, 0, True, 1, now, now))
+                contacts += [(cid + k, a, b, c, sort) for sort, (a, b, c) in enumerate(people)]
+                start = today - dt.timedelta(days=randint(0, 330))
+                end = start + dt.timedelta(days=364)
+                stage = "S" if end < today + dt.timedelta(days=10) else rng.choice(["Y", "B", "B", "B"])
+                contracts.append((kid + k, numbers.take(today.year, kid + k), cid + k, "annual", "年度维保合同", start, end,
+                                  "active", stage, 1, 2, 12, 36, "key_account" if cls == "key" else "annual_included",
+                                  randint(30, 400) * 10000, "", 1, now, now))
+                previous = ""
+                for code in "QYBS"[: "QYBS".index(stage) + 1]:
+                    stages.append((kid + k, previous, code, "", None, "seed", now))
+                    previous = code
+            meter.add("customer", await bulk.insert("customer", customer_cols, customers))
+            meter.add("customer_contact", await bulk.insert("customer_contact", ["customer_id", "name", "phone", "role", "sort"],
+                                                            contacts))
+            meter.add("contract", await bulk.insert("contract", contract_cols, contracts))
+            meter.add("doc_number", len(numbers.rows))
+            await numbers.flush()
+            meter.add("contract_stage_change", await bulk.insert(
+                "contract_stage_change", ["contract_id", "from_stage", "to_stage", "note", "user_id", "username", "changed_at"],
+                stages))
+        done += n
+    customer_ids = [r["id"] for r in await fetch("SELECT id FROM customer ORDER BY id")]
+    serials = {r["serial"].upper() for r in await fetch("SELECT serial FROM device")}  # COPY cannot skip a duplicate
+    columns = ["serial", "brand", "product_name", "model", "system", "kind", "capacity", "customer_id", "contract_id", "site",
+               "install_date", "acceptance_date", "warranty_months", "warranty_end", "extension_events",
+               "replacement_proposed", "notes", "version", "created_at", "updated_at"]
+    ends: dict[dt.date, dt.date | None] = {}
+    no_replacement = bool(replacement_check([]).due)
+    cum = list(itertools.accumulate(PRODUCT_WEIGHTS))
+    total_weight = cum[-1]
+    bar = tqdm(total=scale, desc="devices", unit="rows", disable=quiet, file=sys.stderr)
+    done = 0
+    while done < scale:
+        n = min(bulk.CHUNK, scale - done)
+        rows = []
+        for _ in range(n):
+            brand, product, models, system, kind, prefix, caps, _w = PRODUCTS[bisect.bisect(cum, rand() * total_weight)]
+            while True:
+                serial = f"{prefix}{randint(2016, 2026)}{randint(10**8, 10**9 - 1)}"
+                if serial not in serials:
+                    serials.add(serial)
+                    break
+            if rand() < 0.04:
+                acceptance = None
+                install = today - dt.timedelta(days=randint(0, 40))
+            else:
+                acceptance = today - dt.timedelta(days=randint(10, 365 * 6))
+                install = acceptance - dt.timedelta(days=randint(0, 30))
+            if acceptance not in ends:
+                ends[acceptance] = compute_warranty(acceptance, 36, []).end  # R-CUS-05, no failures yet
+            site = SITES[int(rand() * len(SITES))] + (f"{randint(1, 40)}号" if rand() < 0.5 else "")
+            rows.append((serial, brand, product, models[int(rand() * len(models))], system, kind,
+                         caps[int(rand() * len(caps))] if caps else None, customer_ids[int(rand() * len(customer_ids))],
+                         None, site, install, acceptance, None, ends[acceptance], 0, no_replacement, "", 1, now, now))
+        async with write_transaction():
+            meter.add("device", await bulk.insert("device", columns, rows))
+        done += n
+        bar.update(n)
+    bar.close()
+    await _refresh_counts()
+    meter.done()
 
 
 def _register() -> None:

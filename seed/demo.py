@@ -23,6 +23,7 @@ from app.core.accounts import services as accounts
 from app.core.roles import ROLES
 from app.core.audit.services import to_json
 from app.core.db import fetch, utcnow, write_transaction
+from seed import bulk
 from seed.factories import fake, reseed
 
 DEMO_PASSWORD = "demo"
@@ -95,31 +96,32 @@ ACTIONS = ["auth.login", "user.updated", "auth.logout", "user.language_set", "au
 
 
 async def seed_history(rng: random.Random, rows: int, quiet: bool) -> None:
-    """`rows` audit events spread over the last year (the big list for benchmarks)."""
+    """`rows` audit events spread over the last year (the big list for benchmarks): built in chunks and
+    appended in bulk (seed.bulk; the append-only triggers guard UPDATE/DELETE, inserts pass)."""
     users = await fetch("SELECT id, username, roles FROM app_user ORDER BY id")
     start = utcnow() - dt.timedelta(days=365)
     step = dt.timedelta(days=365) / max(rows, 1)
-    batch = 500
+    ips = [fake.ipv4_private() for _ in range(997)]  # Faker once; rows draw from the pool
+    people = [(u["id"], u["username"], u["roles"], str(u["id"])) for u in users]
+    columns = ["created_at", "user_id", "username", "roles", "action", "entity_type", "entity_id", "before", "after",
+               "request_id", "ip"]
+    meter = bulk.Meter("users (audit_event)", quiet)
     bar = tqdm(total=rows, desc="audit history", unit="rows", disable=quiet, file=sys.stderr)
     done = 0
+    rand, n_users, n_actions, n_ips = rng.random, len(people), len(ACTIONS), len(ips)
     while done < rows:
-        n = min(batch, rows - done)
-        values, args = [], []
-        for i in range(n):
-            user = users[rng.randrange(len(users))]
-            values.append("({}, {}, {}, {}, {}, 'user', {}, NULL, {}, {}, {})")
-            args += [start + step * (done + i), user["id"], user["username"], user["roles"],
-                     ACTIONS[rng.randrange(len(ACTIONS))], str(user["id"]), json.dumps({"n": done + i}),
-                     f"seed{done + i}", fake.ipv4_private()]
+        n = min(bulk.CHUNK, rows - done)
+        batch = []
+        for k in range(done, done + n):
+            uid, username, roles, entity = people[int(rand() * n_users)]
+            batch.append((start + step * k, uid, username, roles, ACTIONS[int(rand() * n_actions)], "user", entity,
+                          None, f'{{"n": {k}}}', f"seed{k}", ips[int(rand() * n_ips)]))
         async with write_transaction():
-            await fetch(
-                "INSERT INTO audit_event (created_at, user_id, username, roles, action, entity_type, entity_id, "
-                "before, after, request_id, ip) VALUES " + ", ".join(values),
-                *args,
-            )
+            meter.add("audit_event", await bulk.insert("audit_event", columns, batch))
         done += n
         bar.update(n)
     bar.close()
+    meter.done()
 
 
 register_step("users", seed_users)
@@ -137,9 +139,10 @@ async def run(scale: int = 0, quiet: bool = False, steps: set[str] | None = None
         if not quiet:
             print(f"demo {name}: loaded")
     if scale:
-        for name, fn in STEPS:
-            if steps and name not in steps:
-                continue
-            await fn(reseed(zlib.crc32(name.encode()) + scale), scale, quiet)
+        async with bulk.tuned():  # SQLite pragmas for the bulk load only (seed.bulk)
+            for name, fn in STEPS:
+                if steps and name not in steps:
+                    continue
+                await fn(reseed(zlib.crc32(name.encode()) + scale), scale, quiet)
     if not quiet:
         print(f"demo users: {', '.join(ROLES)} (password '{DEMO_PASSWORD}')")

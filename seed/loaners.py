@@ -21,6 +21,7 @@ from typing import Any
 from tqdm import tqdm
 
 from app.core.db import fetch, utcnow, write_transaction
+from seed import bulk
 from seed.factories import fake
 
 UNITS = 200
@@ -279,47 +280,55 @@ async def seed_history(rng: random.Random, rows: int, quiet: bool) -> None:
     now = utcnow()
     span = dt.timedelta(days=3 * 365)
     start = now - span - dt.timedelta(days=400)
+    meter = bulk.Meter("loaners (loan, stock_move)", quiet)
+    loan_cols = ["id", "number", "status", "serial_unit_id", "part_id", "serial", "model", "customer_id", "customer_name",
+                 "case_type", "case_ref", "out_at", "expected_return", "condition_out", "out_by", "out_by_name", "returned_at",
+                 "condition_in", "test_result", "returned_to", "in_by", "in_by_name", "version", "created_at", "updated_at"]
+    move_cols = ["created_at", "kind", "part_id", "serial_unit_id", "serial", "qty", "from_location_id", "to_location_id",
+                 "document_type", "document_id", "user_id", "username", "reason"]
+    people = [(k["id"], k["name"][:60], k["username"]) for k in keepers]
+    stock = [(u["id"], u["part_id"], u["serial"], (u["model"] or u["part_no"])[:100]) for u in units]
+    clients = [(c["id"], c["name"][:200]) for c in customers]
+    pool, out_to = loc["LOANER"], loc["CUSTOMER"]
+    rand, randint = rng.random, rng.randint
+    # every out date drawn first and sorted: ids and the per-year notice numbers follow the time
+    outs = sorted(start + span * rand() for _ in range(rows))
     bar = tqdm(total=rows, desc="historical loans", unit="rows", disable=quiet, file=sys.stderr)
     done = 0
     while done < rows:
-        n = min(2000, rows - done)
-        batch = []
-        for i in range(n):
-            out_at = start + span * rng.random()
-            batch.append((out_at, units[rng.randrange(len(units))], customers[rng.randrange(len(customers))],
-                          keepers[rng.randrange(len(keepers))], rng.randint(3, 14)))
-        batch.sort(key=lambda b: b[0])
+        n = min(bulk.CHUNK, rows - done)
+        chunk = outs[done:done + n]
+        per_year: dict[int, int] = {}
+        for out_at in chunk:
+            per_year[out_at.year] = per_year.get(out_at.year, 0) + 1
         async with write_transaction():
-            numbers = await _numbers([b[0].year for b in batch])
-            loan_rows, move_rows, doc_rows = [], [], []
-            for (out_at, u, c, k, days), number in zip(batch, numbers):
+            first = await bulk.reserve_ids("loan", n)
+            numbers = bulk.Numbers("loaner_notice", "loan")
+            await numbers.reserve(per_year)
+            loan_rows, move_rows = [], []
+            for k, out_at in enumerate(chunk):
+                uid, pid, serial, model = stock[int(rand() * len(stock))]
+                cid, cname = clients[int(rand() * len(clients))]
+                kid, kname, kuser = people[int(rand() * len(people))]
+                days = randint(3, 14)
                 back = out_at + dt.timedelta(days=days - 1)
-                loan_rows.append([number, u["id"], u["part_id"], u["serial"], (u["model"] or u["part_no"])[:100], c["id"],
-                                  c["name"][:200], f"FW-{out_at.year}-{rng.randint(1, 99999):05d}", out_at,
-                                  (out_at + dt.timedelta(days=days)).date(), CONDITIONS_OUT[0], k["id"], k["name"][:60], back,
-                                  CONDITIONS_IN[0], k["id"], k["name"][:60], out_at, back])
-                move_rows.append([out_at, "loan_out", u["part_id"], u["id"], u["serial"], 1, loc["LOANER"], loc["CUSTOMER"],
-                                  "loan", number, k["id"], k["username"], "备品借出"])
-                move_rows.append([back, "loan_back", u["part_id"], u["id"], u["serial"], 1, loc["CUSTOMER"], loc["LOANER"],
-                                  "loan", number, k["id"], k["username"], CONDITIONS_IN[0]])
-            created = await _insert_many(
-                "INSERT INTO loan (number, status, serial_unit_id, part_id, serial, model, customer_id, customer_name, case_type, "
-                "case_ref, out_at, expected_return, condition_out, out_by, out_by_name, returned_at, condition_in, test_result, "
-                "returned_to, in_by, in_by_name, version, created_at, updated_at) VALUES ",
-                "({}, 'returned', {}, {}, {}, {}, {}, {}, 'ticket', {}, {}, {}, {}, {}, {}, {}, {}, 'pass', 'pool', {}, {}, 1, {}, {})",
-                loan_rows, returning=" RETURNING id, number")
-            doc_rows = [[int(r["number"].split("-")[1]), int(r["number"].split("-")[2]), r["number"], str(r["id"]), now]
-                        for r in created]
-            await _insert_many(
-                "INSERT INTO doc_number (series, period, number, formatted, entity_type, entity_id, created_at) VALUES ",
-                "('loaner_notice', {}, {}, {}, 'loan', {}, {})", doc_rows)
-            await _insert_many(
-                "INSERT INTO stock_move (created_at, kind, part_id, serial_unit_id, serial, qty, from_location_id, "
-                "to_location_id, document_type, document_id, user_id, username, reason) VALUES ",
-                "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})", move_rows)
+                number = numbers.take(out_at.year, first + k)
+                loan_rows.append((first + k, number, "returned", uid, pid, serial, model, cid, cname, "ticket",
+                                  f"FW-{out_at.year}-{randint(1, 99999):05d}", out_at, (out_at + dt.timedelta(days=days)).date(),
+                                  CONDITIONS_OUT[0], kid, kname, back, CONDITIONS_IN[0], "pass", "pool", kid, kname, 1, out_at,
+                                  back))
+                move_rows.append((out_at, "loan_out", pid, uid, serial, 1, pool, out_to, "loan", number, kid, kuser, "备品借出"))
+                move_rows.append((back, "loan_back", pid, uid, serial, 1, out_to, pool, "loan", number, kid, kuser,
+                                  CONDITIONS_IN[0]))
+            meter.add("loan", await bulk.insert("loan", loan_cols, loan_rows))
+            meter.add("doc_number", len(numbers.rows))
+            await numbers.flush()
+            move_rows.sort(key=lambda m: m[0])
+            meter.add("stock_move", await bulk.insert("stock_move", move_cols, move_rows))
         done += n
         bar.update(n)
     bar.close()
+    meter.done()
 
 
 def _register() -> None:

@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from app.core.audit.services import Actor
 from app.core.db import fetch, utcnow, write_transaction
+from seed import bulk
 from seed.factories import unique
 
 KEEPER = Actor(user_id=None, username="seed", roles=frozenset({"warehouse", "manager", "gm"}))
@@ -307,111 +308,97 @@ async def seed_history(rng: random.Random, rows: int, quiet: bool, *, locations:
     unit_pool: dict[int, list[list[int | None]]] = {}
     for r in await fetch("SELECT id, part_id, location_id FROM serial_unit WHERE location_id IS NOT NULL"):
         unit_pool.setdefault(r["part_id"], []).append([r["id"], r["location_id"]])
-    serial_counter = int((await fetch("SELECT COUNT(*) AS n FROM serial_unit"))[0]["n"])
+    serials = {int(r["id"]): r["serial"] for r in await fetch("SELECT id, serial FROM serial_unit")}
+    serial_counter = len(serials)
+    moved: dict[int, int] = {}  # unit id → its location after this history (written once at the end)
+    meter = bulk.Meter("parts (stock_move)", quiet)
+    move_cols = ["created_at", "kind", "part_id", "serial_unit_id", "serial", "qty", "from_location_id", "to_location_id",
+                 "document_type", "document_id", "user_id", "username", "reason"]
+    unit_cols = ["id", "part_id", "serial", "location_id", "status", "version", "created_at", "updated_at"]
+    rand, randint = rng.random, rng.randint
+    n_users, n_serial, n_bulk, n_stores, n_reasons = len(users), len(serial_parts), len(bulk_parts), len(stores), len(REASONS)
+    targets = stores + [customer, quarantine, central]
     done = 0
-    move_head = ("INSERT INTO stock_move (created_at, kind, part_id, serial_unit_id, serial, qty, from_location_id, "
-                 "to_location_id, document_type, document_id, user_id, username, reason) VALUES ")
-    move_row = "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})"
     while done < rows:
-        batch = min(2000, rows - done)
-        moves: list[list[Any]] = []
-        new_units: list[tuple[int, str]] = []  # (part_id, serial) received this batch
-        pending_receipts: list[tuple[int, int, str, Any, dict]] = []
-        for i in range(batch):
-            t = start + step * (done + i)
-            user = users[rng.randrange(len(users))]
-            r = rng.random()
-            if serial_parts and r < 0.3:
-                p = serial_parts[rng.randrange(len(serial_parts))]
-                pool = unit_pool.setdefault(p["id"], [])
-                unit = pool[rng.randrange(len(pool))] if pool else None
-                if unit is None or unit[1] == emergency or rng.random() < 0.35:
-                    serial_counter += 1
-                    serial = f"SN{p['part_no'][3:]}{serial_counter:07d}"
-                    new_units.append((p["id"], serial))
-                    pending_receipts.append((p["id"], central, serial, t, user))
-                    continue
-                frm = unit[1]
-                choices = [loc for loc in stores + [customer, quarantine, central] if loc != frm]
-                to = choices[rng.randrange(len(choices))]
-                kind = "issue" if to == customer else "quarantine" if to == quarantine else "transfer"
-                moves.append([t, kind, p["id"], unit[0], None, 1, frm, to, "ticket" if kind == "issue" else "",
-                              str(rng.randint(1, 9000)) if kind == "issue" else "", user["id"], user["username"],
-                              REASONS[rng.randrange(len(REASONS))]])
-                levels[(p["id"], frm)] = levels.get((p["id"], frm), 0) - 1
-                levels[(p["id"], to)] = levels.get((p["id"], to), 0) + 1
-                unit[1] = to
-                continue
-            p = bulk_parts[rng.randrange(len(bulk_parts))]
-            have_central = levels.get((p["id"], central), 0)
-            if have_central < 5 or r < 0.45:
-                q = rng.randint(10, 60)
-                moves.append([t, "receive", p["id"], None, "", q, None, central, "delivery", f"SH{rng.randint(1, 99999):05d}",
-                              user["id"], user["username"], "采购入库"])
-                levels[(p["id"], central)] = have_central + q
-                continue
-            src_candidates = [loc for loc in stores if loc != emergency and levels.get((p["id"], loc), 0) > 0]
-            if src_candidates and r < 0.75:
-                frm = src_candidates[rng.randrange(len(src_candidates))]
-                q = rng.randint(1, min(3, levels[(p["id"], frm)]))
-                if rng.random() < 0.1:
-                    moves.append([t, "quarantine", p["id"], None, "", q, frm, quarantine, "", "", user["id"], user["username"],
-                                  "故障件隔离"])
-                    levels[(p["id"], quarantine)] = levels.get((p["id"], quarantine), 0) + q
-                else:
-                    doc = "ticket" if rng.random() < 0.6 else "rma"
-                    moves.append([t, "issue", p["id"], None, "", q, frm, None, doc, str(rng.randint(1, 9000)), user["id"],
-                                  user["username"], REASONS[rng.randrange(len(REASONS))]])
-                levels[(p["id"], frm)] -= q
-                continue
-            to = stores[rng.randrange(len(stores))]
-            q = rng.randint(1, min(10, have_central))
-            moves.append([t, "transfer", p["id"], None, "", q, central, to, "", "", user["id"], user["username"], "调拨补货"])
-            levels[(p["id"], central)] = have_central - q
-            levels[(p["id"], to)] = levels.get((p["id"], to), 0) + q
+        batch = min(bulk.CHUNK, rows - done)
+        moves: list[tuple] = []
+        new_units: list[tuple] = []
         async with write_transaction():
-            if new_units:
-                created = await _insert_many(
-                    "INSERT INTO serial_unit (part_id, serial, location_id, status, version, created_at, updated_at) VALUES ",
-                    "({}, {}, {}, 'in_stock', 1, {}, {})",
-                    [[pid, serial, central, pending_receipts[k][3], pending_receipts[k][3]] for k, (pid, serial) in enumerate(new_units)],
-                    returning=" RETURNING id, part_id, serial")
-                by_serial = {(r["part_id"], r["serial"]): r["id"] for r in created}
-                for pid, loc, serial, t, user in pending_receipts:
-                    uid = by_serial[(pid, serial)]
-                    moves.append([t, "receive", pid, uid, serial, 1, None, loc, "delivery", f"SH{rng.randint(1, 99999):05d}",
-                                  user["id"], user["username"], "采购入库"])
-                    levels[(pid, loc)] = levels.get((pid, loc), 0) + 1
-                    unit_pool.setdefault(pid, []).append([uid, loc])
-            # serial text for unit moves
-            unit_ids = [m[3] for m in moves if m[3] is not None and not m[4]]
-            if unit_ids:
-                serials = {}
-                for i in range(0, len(unit_ids), 500):
-                    chunk = unit_ids[i:i + 500]
-                    for r in await fetch("SELECT id, serial FROM serial_unit WHERE id IN (" + ", ".join(str(int(x)) for x in chunk) + ")"):
-                        serials[r["id"]] = r["serial"]
-                for m in moves:
-                    if m[3] is not None and not m[4]:
-                        m[4] = serials[m[3]]
-            for m in moves:
-                if m[4] is None:
-                    m[4] = ""
-            moves.sort(key=lambda m: m[0])
-            await _insert_many(move_head, move_row, moves)
+            next_id = await bulk.reserve_ids("serial_unit", batch)  # at most one new unit per row
+            first_id = next_id
+            for i in range(batch):
+                t = start + step * (done + i)
+                user = users[int(rand() * n_users)]
+                r = rand()
+                if serial_parts and r < 0.3:
+                    p = serial_parts[int(rand() * n_serial)]
+                    pool = unit_pool.setdefault(p["id"], [])
+                    unit = pool[int(rand() * len(pool))] if pool else None
+                    if unit is None or unit[1] == emergency or rand() < 0.35:
+                        serial_counter += 1
+                        serial = f"SN{p['part_no'][3:]}{serial_counter:07d}"
+                        uid = next_id
+                        next_id += 1
+                        serials[uid] = serial
+                        new_units.append((uid, p["id"], serial, central, "in_stock", 1, t, t))
+                        moves.append((t, "receive", p["id"], uid, serial, 1, None, central, "delivery",
+                                      f"SH{randint(1, 99999):05d}", user["id"], user["username"], "采购入库"))
+                        levels[(p["id"], central)] = levels.get((p["id"], central), 0) + 1
+                        pool.append([uid, central])
+                        continue
+                    frm = unit[1]
+                    while True:
+                        to = targets[int(rand() * len(targets))]
+                        if to != frm:
+                            break
+                    kind = "issue" if to == customer else "quarantine" if to == quarantine else "transfer"
+                    moves.append((t, kind, p["id"], unit[0], serials[unit[0]], 1, frm, to, "ticket" if kind == "issue" else "",
+                                  str(randint(1, 9000)) if kind == "issue" else "", user["id"], user["username"],
+                                  REASONS[int(rand() * n_reasons)]))
+                    levels[(p["id"], frm)] = levels.get((p["id"], frm), 0) - 1
+                    levels[(p["id"], to)] = levels.get((p["id"], to), 0) + 1
+                    unit[1] = to
+                    moved[unit[0]] = to
+                    continue
+                p = bulk_parts[int(rand() * n_bulk)]
+                have_central = levels.get((p["id"], central), 0)
+                if have_central < 5 or r < 0.45:
+                    q = randint(10, 60)
+                    moves.append((t, "receive", p["id"], None, "", q, None, central, "delivery", f"SH{randint(1, 99999):05d}",
+                                  user["id"], user["username"], "采购入库"))
+                    levels[(p["id"], central)] = have_central + q
+                    continue
+                src_candidates = [loc for loc in stores if loc != emergency and levels.get((p["id"], loc), 0) > 0]
+                if src_candidates and r < 0.75:
+                    frm = src_candidates[int(rand() * len(src_candidates))]
+                    q = randint(1, min(3, levels[(p["id"], frm)]))
+                    if rand() < 0.1:
+                        moves.append((t, "quarantine", p["id"], None, "", q, frm, quarantine, "", "", user["id"],
+                                      user["username"], "故障件隔离"))
+                        levels[(p["id"], quarantine)] = levels.get((p["id"], quarantine), 0) + q
+                    else:
+                        doc = "ticket" if rand() < 0.6 else "rma"
+                        moves.append((t, "issue", p["id"], None, "", q, frm, None, doc, str(randint(1, 9000)), user["id"],
+                                      user["username"], REASONS[int(rand() * n_reasons)]))
+                    levels[(p["id"], frm)] -= q
+                    continue
+                to = stores[int(rand() * n_stores)]
+                q = randint(1, min(10, have_central))
+                moves.append((t, "transfer", p["id"], None, "", q, central, to, "", "", user["id"], user["username"], "调拨补货"))
+                levels[(p["id"], central)] = have_central - q
+                levels[(p["id"], to)] = levels.get((p["id"], to), 0) + q
+            meter.add("serial_unit", await bulk.insert("serial_unit", unit_cols, new_units))
+            meter.add("stock_move", await bulk.insert("stock_move", move_cols, moves))  # already in time order
+            if not bulk.is_sqlite() and next_id > first_id:
+                await fetch("SELECT setval(pg_get_serial_sequence('serial_unit', 'id'), {})", next_id - 1)
         done += batch
         bar.update(batch)
     bar.close()
     # write unit locations and on-hand once (= ledger sum)
     async with write_transaction():
-        unit_rows = [(uid, loc) for pool in unit_pool.values() for uid, loc in pool]
-        for i in range(0, len(unit_rows), 500):
-            chunk = unit_rows[i:i + 500]
-            case = " ".join(f"WHEN {int(uid)} THEN {int(loc)}" for uid, loc in chunk)
-            ids = ", ".join(str(int(uid)) for uid, _ in chunk)
-            await fetch(f"UPDATE serial_unit SET location_id = CASE id {case} END WHERE id IN ({ids})")
-        await fetch("UPDATE serial_unit SET status = 'at_customer' WHERE location_id = {}", customer)
-        await fetch("UPDATE serial_unit SET status = 'quarantine' WHERE location_id = {}", quarantine)
+        status = {customer: "at_customer", quarantine: "quarantine"}
+        await bulk.execute_many("UPDATE serial_unit SET location_id = ?, status = ? WHERE id = ?",
+                                [(loc, status.get(loc, "in_stock"), uid) for uid, loc in moved.items()])
         now = utcnow()
         level_rows = [[pid, lid, q, now] for (pid, lid), q in levels.items()]
         for i in range(0, len(level_rows), 500):
@@ -421,6 +408,7 @@ async def seed_history(rng: random.Random, rows: int, quiet: bool, *, locations:
                         + ", ".join(["({}, {}, {}, {})"] * len(chunk))
                         + " ON CONFLICT (part_id, location_id) DO UPDATE SET on_hand = excluded.on_hand, "
                           "updated_at = excluded.updated_at", *args)
+        meter.add("stock_level", len(level_rows))
         if demo:
             # R-INV-04: installed quantity served per office store (the customers domain refines it) → 3% minimum
             offices = [loc["id"] for loc in locations.values() if loc["kind"] == "central"]
@@ -436,6 +424,7 @@ async def seed_history(rng: random.Random, rows: int, quiet: bool, *, locations:
                             + ", ".join(["({}, {}, 0, {}, {}, {})"] * len(chunk))
                             + " ON CONFLICT (part_id, location_id) DO UPDATE SET installed_qty = excluded.installed_qty, "
                               "min_qty = excluded.min_qty", *args)
+    meter.done()
 
 
 def _register() -> None:

@@ -14,6 +14,7 @@ import random
 from typing import Any
 
 from app.core.db import fetch, utcnow, write_transaction
+from seed import bulk
 from seed.factories import fake
 
 DEMO = 3000
@@ -81,10 +82,8 @@ CHUNK = 50_000
 
 
 async def seed_tickets(rng: random.Random, scale: int = 0, quiet: bool = False) -> None:
-    if scale > CHUNK:  # --scale 1000000: in slices, one transaction and a bounded list each
-        for start in range(0, scale, CHUNK):
-            await seed_tickets(rng, min(CHUNK, scale - start), quiet)
-        return
+    """Demo: up to 3,000 tickets. `--scale N`: N more, every creation time drawn first and sorted, so ids and
+    the per-year FW/PG numbers follow the time; then built and loaded in chunks (seed.bulk)."""
     have = int((await fetch("SELECT COUNT(*) AS n FROM ticket"))[0]["n"])
     if not scale and have >= DEMO:
         return
@@ -109,22 +108,43 @@ async def seed_tickets(rng: random.Random, scale: int = 0, quiet: bool = False) 
             minutes=rng.randint(0, 240))
         plans.append(now - age)
     plans.sort()
+    names = [fake.name() for _ in range(2000)]  # Faker once; rows draw from the pools
+    phones = [fake.phone_number() for _ in range(2000)]
+    meter = bulk.Meter("tickets (ticket, visit, breach, pause)", quiet)
+    for start in range(0, count, CHUNK):
+        await _chunk(rng, plans[start:start + CHUNK], customers, devices, techs, by_office, now, names, phones, meter)
+    seconds = meter.done()
+    if not quiet and not scale:
+        print(f"demo tickets: {meter.counts.get('ticket', 0)} tickets, {meter.counts.get('ticket_visit', 0)} visits, "
+              f"{meter.counts.get('ticket_breach', 0)} breaches ({seconds:.1f} s)")
+
+
+async def _chunk(rng: random.Random, plans: list[dt.datetime], customers: list[dict], devices: dict[int, list[dict]],
+                 techs: list[dict], by_office: dict[Any, list[int]], now: dt.datetime, names: list[str], phones: list[str],
+                 meter: bulk.Meter) -> None:
+    rand = rng.random
+
+    def pick(seq):  # rng.choice without its per-call overhead (~14 draws a ticket)
+        return seq[int(rand() * len(seq))]
+
     seen_faults: dict[tuple[int, str], int] = {}
     rows, visits_plan = [], []
-    repeat_links: list[tuple[int, int]] = []
     per_year: dict[int, int] = {}
     for created in plans:
         per_year[created.year] = per_year.get(created.year, 0) + 1
     async with write_transaction():
-        numbers = {year: iter(await _reserve("service_slip", year, n)) for year, n in sorted(per_year.items())}
-        dispatch_numbers = {year: iter(await _reserve("dispatch", year, n)) for year, n in sorted(per_year.items())}
+        first_id = await bulk.reserve_ids("ticket", len(plans))
+        numbers = bulk.Numbers("service_slip", "ticket")
+        dispatch_numbers = bulk.Numbers("dispatch", "ticket")
+        await numbers.reserve(per_year)
+        await dispatch_numbers.reserve(per_year)
         for created in plans:
-            c = rng.choice(customers)
+            c = pick(customers)
             devs = devices.get(c["id"]) or []
-            dev = rng.choice(devs) if devs and rng.random() < 0.8 else None
-            fault = rng.choice(FAULTS) if dev else ""
+            dev = pick(devs) if devs and rng.random() < 0.8 else None
+            fault = pick(FAULTS) if dev else ""
             office_techs = by_office.get(c["office_id"]) or [t["user_id"] for t in techs]
-            tech = rng.choice(office_techs)
+            tech = pick(office_techs)
             area = c["area"]
             onsite_h = 12 if area == "suburb" else 2
             age_h = (now - created).total_seconds() / 3600
@@ -132,7 +152,7 @@ async def seed_tickets(rng: random.Random, scale: int = 0, quiet: bool = False) 
             if age_h > 72:
                 status = "closed"
             else:
-                status = rng.choice(["new", "queued", "assigned", "assigned", "on_way", "on_site", "done", "not_done",
+                status = pick(["new", "queued", "assigned", "assigned", "on_way", "on_site", "done", "not_done",
                                      "signed"])
             mode = "resident" if rng.random() < 0.05 else "mobile"
             respond_due = created + dt.timedelta(hours=1)
@@ -153,28 +173,27 @@ async def seed_tickets(rng: random.Random, scale: int = 0, quiet: bool = False) 
                 if finish > now:
                     finish = now
                 if status == "not_done" or (status == "closed" and rng.random() < 0.08):
-                    result = rng.choice(["return_repair", "replacement", "recontact"])
+                    result = pick(["return_repair", "replacement", "recontact"])
                     cannot = finish if result != "recontact" else None
                 else:
                     result, fixed = "done", finish
             paused_at, reason, paused_s = None, "", 0
             if status in ("new", "queued", "assigned", "on_way", "on_site") and rng.random() < 0.1:
-                paused_at, reason = now - dt.timedelta(minutes=rng.randint(5, 300)), rng.choice(["customer", "parts"])
+                paused_at, reason = now - dt.timedelta(minutes=rng.randint(5, 300)), pick(["customer", "parts"])
             fix_due = arrived + dt.timedelta(hours=2) if arrived else None
             dues = [d for d, met in ((respond_due, responded), (onsite_due, arrived), (fix_due, fixed)) if d and not met]
             sla_due = min(dues) if dues and status in ("new", "queued", "assigned", "on_way", "on_site") else None
+            tid = first_id + len(rows)
             first = seen_faults.get((dev["id"], fault)) if dev and fault else None
-            if first is not None:
-                repeat_links.append((len(rows), first))
-            repeat_of = None  # set after the insert, once the first ticket's id is known (R-TKT-09)
-            number = next(numbers[created.year])
+            repeat_of = first_id + first if first is not None else None  # the first ticket of this fault (R-TKT-09)
+            number = numbers.take(created.year, tid)
             rows.append([
                 number, status, c["id"], c["name"], c["office_id"], dev["id"] if dev else None,
-                dev["serial"] if dev else "", dev["model"] if dev else "", rng.choice(CHANNELS), fake.name(),
-                c["phone"] or fake.phone_number(), rng.choice(SERVICES), "", rng.choice(NATURES), rng.choice(CATEGORIES),
-                fault, (dev or {}).get("site") or "", rng.choice(["stopped", "partial", "partial", "minor"]), "",
-                rng.choice(["warranty", "annual", "per_visit", "none"]), rng.choice(["free", "contract", "chargeable"]),
-                area, mode, tech if dispatched else None, next(dispatch_numbers[created.year]) if dispatched else None,
+                dev["serial"] if dev else "", dev["model"] if dev else "", pick(CHANNELS), names[int(rng.random() * len(names))],
+                c["phone"] or phones[int(rng.random() * len(phones))], pick(SERVICES), "", pick(NATURES), pick(CATEGORIES),
+                fault, (dev or {}).get("site") or "", pick(["stopped", "partial", "partial", "minor"]), "",
+                pick(["warranty", "annual", "per_visit", "none"]), pick(["free", "contract", "chargeable"]),
+                area, mode, tech if dispatched else None, dispatch_numbers.take(created.year, tid) if dispatched else None,
                 "", "", dispatched, respond_due, responded, dispatched + dt.timedelta(minutes=10) if dispatched else None,
                 departed, onsite_due, arrived, fix_due, fixed, cannot,
                 cannot + dt.timedelta(hours=72) if cannot else None, sla_due, paused_at, reason, paused_s, repeat_of,
@@ -184,24 +203,18 @@ async def seed_tickets(rng: random.Random, scale: int = 0, quiet: bool = False) 
             visits_plan.append((status, tech, departed, arrived, fixed or cannot, result))
             if dev and fault:
                 seen_faults.setdefault((dev["id"], fault), len(rows) - 1)
-        ids = [r["id"] for r in await _bulk("ticket", TICKET_COLS, rows, returning=True)]
-        for index, first in repeat_links:
-            # repeat_of is a derived link set right after the bulk insert, not a user edit: no version bump
-            await fetch("UPDATE ticket SET repeat_of = {} WHERE id = {}", ids[first], ids[index])
-        await fetch("UPDATE doc_number SET entity_id = (SELECT CAST(t.id AS TEXT) FROM ticket t WHERE t.number = "
-                    "doc_number.formatted) WHERE series = 'service_slip' AND entity_id = '' "
-                    "AND EXISTS (SELECT 1 FROM ticket t WHERE t.number = doc_number.formatted)")  # ledger's seed draws FW numbers too
         visit_rows, breach_rows, pause_rows = [], [], []
-        for tid, row, (status, tech, departed, arrived, finished, result) in zip(ids, rows, visits_plan):
+        for tid, row, (status, tech, departed, arrived, finished, result) in zip(
+                range(first_id, first_id + len(rows)), rows, visits_plan):
             if row[TICKET_COLS.index("assignee_id")] is None:
                 continue
             signed = status in ("signed", "closed") and finished is not None
             vstatus = ("signed" if signed else "finished" if finished else "on_site" if arrived else
                        "on_way" if departed else "planned")
-            sat, score = rng.choice(SATISFACTION) if signed else ("", None)
-            visit_rows.append([tid, 1, vstatus, tech, departed, arrived, finished, rng.choice(WORK) if finished else "",
+            sat, score = pick(SATISFACTION) if signed else ("", None)
+            visit_rows.append([tid, 1, vstatus, tech, departed, arrived, finished, pick(WORK) if finished else "",
                                result, sat, score, "speed" if sat == "unhappy" else "", "好" if signed else "",
-                               rng.choice(["yes", "no", "none"]) if signed else "", row[TICKET_COLS.index("contact_name")]
+                               pick(["yes", "no", "none"]) if signed else "", row[TICKET_COLS.index("contact_name")]
                                if signed else "", finished + dt.timedelta(minutes=5) if signed else None, 2,
                                row[-2], row[-2]])
             onsite_due, arrived_at = row[TICKET_COLS.index("onsite_due")], row[TICKET_COLS.index("arrived_at")]
@@ -212,19 +225,23 @@ async def seed_tickets(rng: random.Random, scale: int = 0, quiet: bool = False) 
                 breach_rows.append([tid, "onsite", onsite_due, tech, row[4], now])
             if status == "closed" and rng.random() < 0.06:
                 start = row[-2] + dt.timedelta(minutes=30)
-                pause_rows.append([tid, rng.choice(["customer", "parts"]), "", start, tech, start + dt.timedelta(hours=2), tech])
+                pause_rows.append([tid, pick(["customer", "parts"]), "", start, tech, start + dt.timedelta(hours=2), tech])
             if row[TICKET_COLS.index("paused_at")] is not None:
                 pause_rows.append([tid, row[TICKET_COLS.index("pause_reason")], "", row[TICKET_COLS.index("paused_at")],
                                    tech, None, None])
-        await _bulk("ticket_visit", ["ticket_id", "seq", "status", "technician_id", "departed_at", "arrived_at", "finished_at",
-                                     "work_done", "result", "satisfaction", "score", "unhappy_reason", "comment",
-                                     "accessories", "signer", "signed_at", "version", "created_at", "updated_at"], visit_rows)
-        await _bulk("ticket_breach", ["ticket_id", "clock", "breached_at", "technician_id", "office_id", "noticed_at"],
-                    breach_rows)
-        await _bulk("ticket_pause", ["ticket_id", "reason", "note", "started_at", "started_by", "ended_at", "ended_by"],
-                    pause_rows)
-    if not quiet:
-        print(f"demo tickets: {len(ids)} tickets, {len(visit_rows)} visits, {len(breach_rows)} breaches")
+        meter.add("ticket", await bulk.insert("ticket", ["id", *TICKET_COLS],
+                                              [[first_id + k, *row] for k, row in enumerate(rows)]))
+        meter.add("doc_number", len(numbers.rows) + len(dispatch_numbers.rows))
+        await numbers.flush()
+        await dispatch_numbers.flush()
+        meter.add("ticket_visit", await bulk.insert("ticket_visit", [
+            "ticket_id", "seq", "status", "technician_id", "departed_at", "arrived_at", "finished_at", "work_done", "result",
+            "satisfaction", "score", "unhappy_reason", "comment", "accessories", "signer", "signed_at", "version",
+            "created_at", "updated_at"], visit_rows))
+        meter.add("ticket_breach", await bulk.insert(
+            "ticket_breach", ["ticket_id", "clock", "breached_at", "technician_id", "office_id", "noticed_at"], breach_rows))
+        meter.add("ticket_pause", await bulk.insert(
+            "ticket_pause", ["ticket_id", "reason", "note", "started_at", "started_by", "ended_at", "ended_by"], pause_rows))
 
 
 def _register() -> None:
