@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from app.core.audit.tables import AuditEvent
 from app.core.db import fetch, utcnow
+from app.core.rows import insert
 from app.core.i18n import tz
 
 
@@ -41,21 +43,10 @@ async def record(
     after: Any = None,
 ) -> None:
     """Append one audit event; call inside the service's write transaction."""
-    await fetch(
-        "INSERT INTO audit_event (created_at, user_id, username, roles, action, entity_type, entity_id, "
-        "before, after, request_id, ip) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
-        utcnow(),
-        actor.user_id,
-        actor.username,
-        " ".join(sorted(actor.roles)),
-        action,
-        entity_type,
-        "" if entity_id is None else str(entity_id),
-        to_json(before),
-        to_json(after),
-        actor.request_id,
-        actor.ip,
-    )
+    await insert(AuditEvent, created_at=utcnow(), user_id=actor.user_id, username=actor.username,
+                 roles=" ".join(sorted(actor.roles)), action=action, entity_type=entity_type,
+                 entity_id="" if entity_id is None else str(entity_id), before=to_json(before), after=to_json(after),
+                 request_id=actor.request_id, ip=actor.ip)
 
 
 @dataclass
