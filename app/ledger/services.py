@@ -263,7 +263,8 @@ JOB_TYPES = ("rma", "ticket", "other")
 
 async def rma_by_number(number: str) -> dict | None:
     """The RMA numbered `number` (id, number), or None."""
-    # TODO(api): app.rma.api has no lookup by number; ask rma for `rma_by_number(number) -> dict | None`.
+    # app.rma.api.rma_by_number exists, but rma imports ledger.api (it posts receivables), so importing rma
+    # here would close an import cycle: this stays a read-only lookup on rma's number column.
     rows = await fetch("SELECT id, number FROM rma WHERE number = {}", number)
     return rows[0] if rows else None
 
