@@ -353,12 +353,3 @@ async def seed_customers(rng: random.Random, scale: int = 0, quiet: bool = False
     async with write_transaction():
         await record(SYSTEM, "seed.customers", "customer", "", after={"offices": len(OFFICES), "customers": 300,
                                                                       "devices": 5000})
-
-
-def _register() -> None:
-    from seed.demo import register_step
-
-    register_step("customers", seed_customers)
-
-
-_register()

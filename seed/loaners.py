@@ -320,12 +320,3 @@ async def seed_history(rng: random.Random, rows: int, quiet: bool) -> None:
         done += n
         bar.update(n)
     bar.close()
-
-
-def _register() -> None:
-    from seed.demo import register_step
-
-    register_step("loaners", seed_loaners)
-
-
-_register()

@@ -225,12 +225,3 @@ async def seed_tickets(rng: random.Random, scale: int = 0, quiet: bool = False) 
                     pause_rows)
     if not quiet:
         print(f"demo tickets: {len(ids)} tickets, {len(visit_rows)} visits, {len(breach_rows)} breaches")
-
-
-def _register() -> None:
-    from seed.demo import register_step
-
-    register_step("tickets", seed_tickets)
-
-
-_register()

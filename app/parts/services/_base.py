@@ -36,8 +36,6 @@ def over_limit(maximum: int = MAX_QTY) -> str:
 
 
 # The parts domain raises core's DomainError (issue #10): 400 bad input, 403 not allowed, 409 conflict.
-# `StockError` stays as an alias for callers not migrated yet (rma, loaners catch `parts.StockError`).
-StockError = DomainError
 
 
 def not_enough_stock(message: str, *, available: int = 0, substitutes: list[dict] | None = None) -> DomainError:
