@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-# ruff: noqa: F401  (one import block shared by the split modules)
-
-import datetime as dt
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery
 
-from app.core.dates import parse_date, today
+from app.core.dates import today
 from app.core.errors import DomainError, not_found
-from app.core.forms import parse_or_raise, strip_control
+from app.core.forms import parse_or_raise
 from app.core.i18n import _
 from app.core.permissions import can, perm
-from app.core.sections import render_sections, sections_for
 from app.core.settings import set_setting, setting
 from app.core.web import actor, form_data, redirect, render
-from app.core.xlsx import xlsx_response
 from app.customers import documents as docs
-from app.customers import importer, pricing, renewals
+from app.customers import pricing, renewals
 from app.customers import services as svc
-from app.customers.schemas import (ContractForm, CustomerForm, DeviceForm, DocumentForm, EventForm, NoticeForm, OfficeForm,
-                                   RenewalDaysForm, StageForm, TierForm, VersionForm, checked, contract_input,
-                                   customer_input, device_input, opt_id)
-
-from app.customers.controllers._common import _can_edit, _lookups, _plain, _version  # noqa: F401
+from app.customers.schemas import NoticeForm, RenewalDaysForm, TierForm
+from app.customers.controllers._common import _lookups
 
 
 class RenewalController(Controller):
