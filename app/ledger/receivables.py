@@ -196,7 +196,7 @@ async def draft_statement(actor: Actor, customer_name: str, month: str) -> int:
                 *[v for r in chunk for v in (sid, r["id"], int(r["amount_fen"]) - int(r["paid_fen"]), r["description"],
                                             r["posted_on"])])
             marks = ", ".join("{}" for _c in chunk)
-            # raw-sql: links a chunk only while still unlinked (IN list + IS NULL), version = version + 1
+            # raw-sql: links a chunk only while still unlinked (IN list + IS NULL), bumping each version
             linked = await fetch(
                 f"UPDATE receivable SET statement_id = {{}}, version = version + 1, updated_at = {{}} "  # cas-ok: links a chunk of lines, each only while still unlinked
                 f"WHERE id IN ({marks}) AND statement_id IS NULL RETURNING id", sid, now, *[r["id"] for r in chunk])

@@ -209,7 +209,7 @@ async def exchange_book(actor: Actor, holder_user_id: int | None, new_book_id: i
             raise DomainError(
                 _("The void stubs of numbers %(numbers)s have not been handed in yet.", numbers=_ranges(missing["stubs"])),
                 errors={"new_book_id": _("The old book is not fully accounted for.")})
-        # raw-sql: closes only while no number is unused (NOT EXISTS), version = version + 1, one statement
+        # raw-sql: closes only while no number is unused (NOT EXISTS), version bumped, one statement
         closed = await fetch(
             "UPDATE slip_book SET status = 'closed', closed_on = {}, version = version + 1, updated_at = {} "  # cas-ok: closes only while no number is unused, one statement
             "WHERE id = {} AND status = 'issued' AND NOT EXISTS "
@@ -242,7 +242,7 @@ async def hand_back(actor: Actor, book_id: int, *, reason: str, handed_on: dt.da
         book = [await moved("slip_book", book_id, version, BOOK_TRANSITIONS["hand_back"], actor,
                             _("This book is not issued any more (someone changed it meanwhile)."),
                             sets={"closed_on": handed_on}, note=reason, returning="id, holder_user_id")]
-        # raw-sql: every unused number of the book at once, version = version + 1 RETURNING number
+        # raw-sql: every unused number of the book at once, versions bumped, RETURNING number
         returned = await fetch(
             "UPDATE slip SET state = 'returned', state_on = {}, version = version + 1, updated_at = {} "  # cas-ok: every unused number of the closed book at once
             "WHERE book_id = {} AND state = 'unused' RETURNING number", handed_on, utcnow(), book_id)
@@ -335,7 +335,7 @@ async def record_slip_use(actor: Actor, holder_user_id: int, number: int, job_ty
                   e=expected, n=number, skipped=_ranges(list(range(expected, number)))),
                 errors={"number": _("Expected %(e)s.", e=expected)})
         when = used_at or utcnow()
-        # raw-sql: by (book, number), only in number order (NOT EXISTS), version = version + 1, one statement
+        # raw-sql: by (book, number), only in number order (NOT EXISTS), version bumped, one statement
         rows = await fetch(
             "UPDATE slip SET state = 'used', job_type = {}, job_id = {}, job_note = {}, amount_fen = {}, used_at = {}, state_on = {}, "
             "holder_user_id = {}, version = version + 1, updated_at = {} "  # cas-ok: by (book, number), only in number order (NOT EXISTS), one statement
