@@ -456,12 +456,3 @@ async def seed_scale(rng: random.Random, scale: int, quiet: bool) -> None:
     bar.close()
     await _refresh_counts()
     meter.done()
-
-
-def _register() -> None:
-    from seed.demo import register_step
-
-    register_step("customers", seed_customers)
-
-
-_register()

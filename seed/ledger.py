@@ -26,7 +26,6 @@ from app.core.db import fetch, utcnow, write_transaction
 from app.core.dates import as_date, today
 from app.ledger import workdays
 from app.ledger.common import bump_rev, ledger_setting
-from seed.demo import register_step
 from seed.factories import fake
 
 SEED_ACTOR = Actor(user_id=None, username="seed", roles=frozenset({"finance", "desk", "manager"}))
@@ -480,6 +479,3 @@ async def seed_scale(rng: random.Random, quiet: bool) -> None:
     bar.close()
     async with write_transaction():
         await bump_rev()  # cached reports recompute
-
-
-register_step("ledger", seed_ledger)

@@ -329,12 +329,3 @@ async def seed_history(rng: random.Random, rows: int, quiet: bool) -> None:
         bar.update(n)
     bar.close()
     meter.done()
-
-
-def _register() -> None:
-    from seed.demo import register_step
-
-    register_step("loaners", seed_loaners)
-
-
-_register()

@@ -425,12 +425,3 @@ async def seed_history(rng: random.Random, rows: int, quiet: bool, *, locations:
                             + " ON CONFLICT (part_id, location_id) DO UPDATE SET installed_qty = excluded.installed_qty, "
                               "min_qty = excluded.min_qty", *args)
     meter.done()
-
-
-def _register() -> None:
-    from seed.demo import register_step
-
-    register_step("parts", seed_parts)
-
-
-_register()

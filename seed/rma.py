@@ -318,12 +318,3 @@ async def seed_rma(rng: random.Random, scale: int = 0, quiet: bool = False) -> N
     total = min(int(scale), SCALE_CAP)
     open_now = int((await fetch("SELECT COUNT(*) AS n FROM rma WHERE status <> 'closed'"))[0]["n"])
     await _make(rng, total, max(0, min(total, BOARD_OPEN - open_now)), quiet, "rma scale")
-
-
-def _register() -> None:
-    from seed.demo import register_step
-
-    register_step("rma", seed_rma)
-
-
-_register()

@@ -183,12 +183,3 @@ async def _backdate(rng, rid, state, day) -> None:
                                   dt.timezone(dt.timedelta(hours=8)))
     async with write_transaction():
         await fetch("UPDATE scrap_request SET created_at = {} WHERE id = {}", created, rid)
-
-
-def _register() -> None:
-    from seed.demo import register_step
-
-    register_step("scrap", seed_scrap)
-
-
-_register()

@@ -242,12 +242,3 @@ async def _chunk(rng: random.Random, plans: list[dt.datetime], customers: list[d
             "ticket_breach", ["ticket_id", "clock", "breached_at", "technician_id", "office_id", "noticed_at"], breach_rows))
         meter.add("ticket_pause", await bulk.insert(
             "ticket_pause", ["ticket_id", "reason", "note", "started_at", "started_by", "ended_at", "ended_by"], pause_rows))
-
-
-def _register() -> None:
-    from seed.demo import register_step
-
-    register_step("tickets", seed_tickets)
-
-
-_register()

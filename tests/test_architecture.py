@@ -9,13 +9,18 @@ Each check runs per domain, so a domain that breaks a rule is named. What is che
   core.status.move(), plain versioned edits through core.status.update_versioned();
 - no registration by import side effect (register_nav / register_panel / register_setting …) and no importlib;
 - settings are read by key only (`setting("…")`), and every stored app_setting key is registered;
-- every route declares a named permission (`opt=perm(…)`) or PUBLIC.
+- every route declares a named permission (`opt=perm(…)`) or PUBLIC;
+- inserts and single-table updates go through app.core.rows (Piccolo's query builder); a raw `INSERT INTO` /
+  `UPDATE <table> SET` string outside app/core carries a `# raw-sql: reason` comment within the 3 lines above;
+  core.rows calls only write the domain's own Table classes;
+- no module under app/ over 600 lines, no function over 60 lines without a `# long: reason` above or on its def.
 """
 
 from __future__ import annotations
 
 import ast
 import re
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -227,4 +232,73 @@ def test_every_route_has_a_named_permission(domain):
             for p in merged.get("perms", ()):
                 if p not in PERMISSIONS and p not in manifest.perms:
                     bad.append(f"{controller.__name__}.{name}: undeclared permission {p}")
+    assert not bad, "\n".join(bad)
+
+
+RAW_WRITE = re.compile(r"\bINSERT\s+INTO\b|\bUPDATE\s+\{?[a-z_][a-z0-9_]*\}?\s+SET\b")
+MAX_MODULE_LINES = 600
+MAX_FUNCTION_LINES = 60
+
+
+def _app_files_outside_core() -> list[Path]:
+    return sorted(p for p in APP.rglob("*.py") if (APP / "core") not in p.parents)
+
+
+def test_raw_sql_writes_say_why():
+    """Inserts and single-table updates use app.core.rows (keyword columns checked against the Table class);
+    a raw INSERT/UPDATE string stays only with a `# raw-sql: reason` (ON CONFLICT, relative updates, INSERT …
+    SELECT, sub-selects, compare-and-set …) on one of the 3 lines above it or on its own line."""
+    bad = []
+    for path in _app_files_outside_core():
+        lines = path.read_text(encoding="utf-8").splitlines()
+        with path.open("rb") as handle:
+            tokens = list(tokenize.tokenize(handle.readline))
+        for token in tokens:
+            if token.type != tokenize.STRING or not RAW_WRITE.search(token.string):
+                continue
+            row = token.start[0]
+            if not any("# raw-sql:" in line for line in lines[max(0, row - 4):token.end[0]]):
+                bad.append(f"{path.relative_to(ROOT)}:{row}: {token.string.strip()[:70]}")
+    assert not bad, "raw INSERT/UPDATE without a `# raw-sql: reason` (or use app.core.rows):\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_query_builder_writes_only_own_tables(domain):
+    """`insert(Table, …)` / `update(Table, …)` (app.core.rows) name only the domain's own Table classes."""
+    from app.domains import manifests
+
+    owner = {table.__name__: manifest.name for manifest in manifests() for table in manifest.tables}
+    bad = []
+    for path in _files(domain):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("insert", "update")
+                    and node.args and isinstance(node.args[0], ast.Name)):
+                table = node.args[0].id
+                if owner.get(table) not in (None, domain, "shell"):
+                    bad.append(f"{path.relative_to(ROOT)}:{node.lineno} writes {table} (owned by {owner[table]})")
+    assert not bad, "\n".join(bad)
+
+
+def test_no_module_over_600_lines():
+    """Split a module before it passes 600 lines (a controllers/ or services/ package, like ledger's)."""
+    bad = [f"{p.relative_to(ROOT)}: {n} lines" for p in sorted(APP.rglob("*.py"))
+           if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES]
+    assert not bad, "\n".join(bad)
+
+
+def test_no_function_over_60_lines_without_a_reason():
+    """A function longer than 60 lines (decorators included) says why: `# long: reason` on the line above it or on
+    its def line."""
+    bad = []
+    for path in sorted(APP.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        lines = text.splitlines()
+        for node in ast.walk(ast.parse(text)):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            start = min([d.lineno for d in node.decorator_list] + [node.lineno])
+            size = node.end_lineno - start + 1
+            header = lines[start - 2:max(node.lineno, node.body[0].lineno - 1)]  # the line above, decorators, def
+            if size > MAX_FUNCTION_LINES and not any("# long:" in line for line in header):
+                bad.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}() is {size} lines")
     assert not bad, "\n".join(bad)

@@ -195,6 +195,31 @@ async def fetch(sql: str, *args: Any) -> list[dict]:
     return await AppSetting.raw(sql, *args)
 
 
+class Where:
+    """A list page's filter, built clause by clause (audit log, ticket queue …): `eq()` adds
+    `column = {}` only when the value is set; `add()` any clause with its arguments; `page()` runs
+    `<select> WHERE … ORDER BY <key> DESC LIMIT n+1` and returns (rows, next keyset cursor)."""
+
+    def __init__(self) -> None:
+        self.clauses: list[str] = []
+        self.args: list[Any] = []
+
+    def add(self, clause: str, *args: Any) -> "Where":
+        self.clauses.append(clause)
+        self.args.extend(args)
+        return self
+
+    def eq(self, column: str, value: Any) -> "Where":
+        return self.add(f"{column} = {{}}", value) if value else self
+
+    def sql(self) -> str:
+        return " WHERE " + " AND ".join(self.clauses) if self.clauses else ""
+
+    async def page(self, select: str, key: str, limit: int) -> tuple[list[dict], Any]:
+        rows = await fetch(select + self.sql() + f" ORDER BY {key} DESC LIMIT {int(limit) + 1}", *self.args)
+        return rows[:limit], (rows[limit - 1]["id"] if len(rows) > limit else None)
+
+
 _health: list[float | bool] = [float("-inf"), False]  # [checked at (monotonic), answer]
 
 

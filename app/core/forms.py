@@ -302,3 +302,19 @@ def path_id(value: Any) -> int:
 
 def fields_of(schema: type) -> Iterable[str]:
     return _specs(schema).keys()
+
+
+# Shared field types (issue #10): one spelling of the fields every domain's forms carry.
+#     version: FormVersion = 0        note: Note = ""        when: OptDate = None
+FormVersion = Annotated[int, Version()]                              # the hidden compare-and-set version
+Flag = Annotated[bool, Bool()]                                       # a checkbox
+Line = Annotated[str, Text(max_len=300)]                             # a one-line remark
+Note = Annotated[str, Text(max_len=1000, multiline=True)]            # a note / remark box
+LongNote = Annotated[str, Text(max_len=2000, multiline=True)]
+FreeText = Annotated[str, Text(max_len=10000, multiline=True)]       # a long free text (descriptions, letters)
+Reason = Annotated[str, Text(max_len=500, multiline=True)]           # why (refusal, withdrawal, adjustment …)
+Serial = Annotated[str, Text(max_len=100)]                           # a scanned serial number
+Token = Annotated[str, Text(max_len=64)]                             # a one-time form token
+RowId = Annotated[int | None, Int(min=1)]                            # a picked row (customer, part, user …)
+OptDate = Annotated[dt.date | None, Date()]
+ReqDate = Annotated[dt.date | None, Date(required=True)]

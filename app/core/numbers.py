@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from app.core.db import fetch, in_transaction, utcnow
 from app.core.dates import today as business_today
+from app.core.rows import insert, update
+from app.core.tables import DocNumber
 
 # Series later domains draw from. Prefix and format are data (doc_series rows) that
 # an admin may change; these are the defaults seeded by the first migration.
@@ -67,12 +69,14 @@ async def next_number(
     spec = rows[0]
     year = (today or business_today()).year  # the business date (Asia/Shanghai), not the server's UTC date
     period = year if spec["yearly"] else 0
+    # raw-sql: ON CONFLICT DO NOTHING creates the counter row once under concurrent first draws
     await fetch(
         "INSERT INTO doc_counter (series, period, last_value) VALUES ({}, {}, 0) "
         "ON CONFLICT (series, period) DO NOTHING",
         series,
         period,
     )
+    # raw-sql: last_value = last_value + 1 RETURNING is the atomic bump that keeps numbers gapless
     bumped = await fetch(
         "UPDATE doc_counter SET last_value = last_value + 1 WHERE series = {} AND period = {} RETURNING last_value",
         series,
@@ -80,22 +84,11 @@ async def next_number(
     )
     n = int(bumped[0]["last_value"])
     formatted = format_number(spec["format"], prefix=spec["prefix"], year=year, n=n)
-    await fetch(
-        "INSERT INTO doc_number (series, period, number, formatted, entity_type, entity_id, created_at) "
-        "VALUES ({}, {}, {}, {}, {}, {}, {})",
-        series,
-        period,
-        n,
-        formatted,
-        entity_type,
-        str(entity_id),
-        utcnow(),
-    )
+    await insert(DocNumber, series=series, period=period, number=n, formatted=formatted, entity_type=entity_type,
+                 entity_id=str(entity_id), created_at=utcnow())
     return DocumentNumber(series=series, period=period, number=n, formatted=formatted)
 
 
 async def attach_entity(series: str, formatted: str, entity_id: str | int) -> None:
     """Record the document id once it is known (inserted after drawing its number)."""
-    await fetch(
-        "UPDATE doc_number SET entity_id = {} WHERE series = {} AND formatted = {}", str(entity_id), series, formatted
-    )
+    await update(DocNumber, (DocNumber.series == series) & (DocNumber.formatted == formatted), entity_id=str(entity_id))

@@ -19,6 +19,8 @@ from typing import Any
 
 from app.core.actor import Actor
 from app.core.db import fetch, in_transaction, utcnow, write_transaction
+from app.core.rows import insert, update
+from app.core.tables import AppSetting
 
 
 @dataclass(frozen=True)
@@ -160,9 +162,9 @@ async def _store(actor: Actor, key: str, value: Any) -> None:
 
     before = await get_setting(key)
     encoded = json.dumps(value, ensure_ascii=False)
-    updated = await fetch("UPDATE app_setting SET value = {}, updated_at = {} WHERE key = {} RETURNING id", encoded, utcnow(), key)
+    updated = await update(AppSetting, AppSetting.key == key, returning=AppSetting.id, value=encoded, updated_at=utcnow())
     if not updated:
-        await fetch("INSERT INTO app_setting (key, value, updated_at) VALUES ({}, {}, {})", key, encoded, utcnow())
+        await insert(AppSetting, key=key, value=encoded, updated_at=utcnow())
     snapshot = _REQUEST.get()
     if snapshot is not None:
         snapshot.clear()

@@ -29,6 +29,8 @@ from app.core.db import fetch, utcnow
 from app.core.errors import DomainError, Stale, not_found
 from app.core.i18n import _
 from app.core.permissions import require
+from app.core.rows import insert
+from app.core.tables import StatusChange
 
 
 @dataclass(frozen=True)
@@ -108,17 +110,16 @@ async def move(table: str, row_id: int, version: int | None, t: Transition, *, a
         values.setdefault("updated_at", now)
     assignments = ", ".join(f"{col} = {{}}" for col in values) + ", version = version + 1"
     # compare-and-set on the exact (status, version) read above: a concurrent mover makes it match nothing
+    # raw-sql: compare-and-set on (id, status, version) with RETURNING, for any domain's table
     rows = await fetch(
         f"UPDATE {table} SET {assignments} WHERE id = {{}} AND {column} = {{}} AND version = {{}} RETURNING {returning}",
         *values.values(), row_id, current["status"], int(current["version"]))
     if not rows:
         fresh = await _current(table, row_id, column) or current
         raise await _stale(table, row_id, fresh)
-    await fetch(
-        "INSERT INTO status_change (table_name, row_id, version, from_status, to_status, action, user_id, username, "
-        "display_name, note, created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
-        table, row_id, int(current["version"]) + 1, str(current["status"]), t.to, t.action, actor.user_id,
-        actor.username[:100], actor.display[:100], (note or "")[:1000], now)
+    await insert(StatusChange, table_name=table, row_id=row_id, version=int(current["version"]) + 1,
+                 from_status=str(current["status"]), to_status=t.to, action=t.action, user_id=actor.user_id,
+                 username=actor.username[:100], display_name=actor.display[:100], note=(note or "")[:1000], created_at=now)
     row = dict(rows[0])
     row["from_status"] = current["status"]
     return row
@@ -137,6 +138,7 @@ async def update_versioned(table: str, row_id: int, version: int | None, sets: M
     if where:
         cond += f" AND ({where})"
         args += list(where_args)
+    # raw-sql: versioned update for any domain's table (version = version + 1 RETURNING)
     rows = await fetch(f"UPDATE {table} SET {assignments} WHERE id = {{}}{cond} RETURNING {returning}", *args)
     if rows:
         return dict(rows[0])

@@ -31,6 +31,8 @@ from app.core.uploads import MARKUP, PNG_KEEP, PNG_SIGNATURE, rebuild_jpeg, rebu
 from app.core.config import BASE_DIR
 from app.core.db import atomic, fetch, utcnow
 from app.core.errors import fix, not_found
+from app.core.rows import insert, update
+from app.customers.tables import CustomerDocument
 from app.core.i18n import _, lazy_gettext as _l
 from app.core.settings import setting
 
@@ -150,19 +152,18 @@ async def save_document(actor: Actor, customer_id: int, *, filename: str, data: 
             raise fix(contract_id=_("Choose a contract of this customer."))
         path.write_bytes(data)
         try:
-            rows = await fetch(
-                "INSERT INTO customer_document (customer_id, contract_id, kind, title, original_name, stored_name, "
-                "content_type, size_bytes, sha256, is_deleted, user_id, username, created_at) "
-                "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, false, {}, {}, {}) RETURNING id",
-                customer_id, contract_id, kind, title or original, original, stored, ALLOWED[ext][0], len(data), digest,
-                actor.user_id, actor.username, utcnow())
+            document_id = await insert(
+                CustomerDocument, returning=CustomerDocument.id, customer_id=customer_id, contract_id=contract_id,
+                kind=kind, title=title or original, original_name=original, stored_name=stored,
+                content_type=ALLOWED[ext][0], size_bytes=len(data), sha256=digest, is_deleted=False,
+                user_id=actor.user_id, username=actor.username, created_at=utcnow())
             await record(actor, "document.uploaded", "customer", customer_id,
-                         after={"document_id": rows[0]["id"], "name": original, "size": len(data), "kind": kind,
+                         after={"document_id": document_id, "name": original, "size": len(data), "kind": kind,
                                 "sha256": digest})
         except BaseException:
             path.unlink(missing_ok=True)
             raise
-    return rows[0]["id"]
+    return document_id
 
 
 async def list_documents(customer_id: int) -> list[dict]:
@@ -187,8 +188,8 @@ def document_path(row: dict) -> Path:
 async def delete_document(actor: Actor, document_id: int) -> int:
     """Soft delete (the file stays for the audit trail). Returns the customer id."""
     async with atomic():
-        rows = await fetch("UPDATE customer_document SET is_deleted = true WHERE id = {} AND is_deleted = false "
-                           "RETURNING customer_id, original_name", document_id)
+        rows = await update(CustomerDocument, (CustomerDocument.id == document_id) & (CustomerDocument.is_deleted == False),  # noqa: E712
+                            returning=(CustomerDocument.customer_id, CustomerDocument.original_name), is_deleted=True)
         if not rows:
             raise not_found(_("No such document."))
         await record(actor, "document.deleted", "customer", rows[0]["customer_id"],

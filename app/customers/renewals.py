@@ -120,6 +120,7 @@ async def mark_notice_sent(actor: Actor, *, kind: str, subject_id: int, sent_on:
             raise DomainError(_("Unknown reminder."))
         marked = 0
         for subject_type, sid, customer_id, end_date in subjects:
+            # raw-sql: ON CONFLICT DO NOTHING RETURNING marks each subject once, however often it is sent
             inserted = await fetch(
                 "INSERT INTO renewal_notice (subject_type, subject_id, customer_id, end_date, sent_on, method, note, "
                 "user_id, username, created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}) "

@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+from app.core.forms import Flag, FormVersion, FreeText  # shared field types
 from app.core.forms import Bool, Date, FieldError, Int, Text, Version, clean_text, parse_or_raise
 from app.core.i18n import _
 from app.core.web import as_list
@@ -32,7 +33,7 @@ def opt_id(value: Any) -> int | None:
 class VersionForm:
     """The hidden `version` of an edit form (customer, contract, device): missing or unreadable → 400."""
 
-    version: Annotated[int, Version()] = 0
+    version: FormVersion = 0
 
 
 @dataclass
@@ -41,9 +42,9 @@ class EventForm:
 
     event_type: Annotated[str, Text(max_len=20)] = "failure"
     fault_code: Annotated[str, Text(max_len=200)] = ""
-    unresolvable: Annotated[bool, Bool()] = False
+    unresolvable: Flag = False
     occurred_on: Annotated[dt.date | None, Date(not_future=True)] = None
-    description: Annotated[str, Text(max_len=10000, multiline=True)] = ""
+    description: FreeText = ""
 
     def validate(self) -> dict[str, str]:
         if self.event_type not in EVENT_KINDS:
@@ -54,8 +55,8 @@ class EventForm:
 @dataclass
 class StageForm:
     stage: Annotated[str, Text(max_len=10)] = ""
-    note: Annotated[str, Text(max_len=10000, multiline=True)] = ""
-    version: Annotated[int, Version()] = 0
+    note: FreeText = ""
+    version: FormVersion = 0
 
 
 @dataclass
@@ -66,7 +67,7 @@ class NoticeForm:
     subject_id: Annotated[int | None, Int(min=0, max=2**63 - 1)] = None
     sent_on: Annotated[str, Text(max_len=40)] = ""
     method: Annotated[str, Text(max_len=20)] = ""
-    note: Annotated[str, Text(max_len=10000, multiline=True)] = ""
+    note: FreeText = ""
 
 
 @dataclass
@@ -80,8 +81,8 @@ class TierForm:
 
     price: Annotated[str, Text(max_len=40)] = ""
     min_value: Annotated[str, Text(max_len=40)] = ""
-    note: Annotated[str, Text(max_len=10000, multiline=True)] = ""
-    version: Annotated[int, Version()] = 0
+    note: FreeText = ""
+    version: FormVersion = 0
 
 
 @dataclass
@@ -92,7 +93,7 @@ class OfficeForm:
     city: Annotated[str, Text(max_len=1000)] = ""
     address: Annotated[str, Text(max_len=1000)] = ""
     phone: Annotated[str, Text(max_len=1000)] = ""
-    is_active: Annotated[bool, Bool()] = True
+    is_active: Flag = True
 
 
 @dataclass
@@ -137,7 +138,7 @@ class CustomerForm:
     area: Annotated[str, Text(max_len=40)] = "city"
     distance_km: Annotated[str, Text(max_len=40)] = "0"
     phone: Annotated[str, Text(max_len=1000)] = ""
-    notes: Annotated[str, Text(max_len=10000, multiline=True)] = ""
+    notes: FreeText = ""
     contact_name: Annotated[list, Lines()] = dataclasses.field(default_factory=list)
     contact_phone: Annotated[list, Lines()] = dataclasses.field(default_factory=list)
     contact_role: Annotated[list, Lines()] = dataclasses.field(default_factory=list)
@@ -157,7 +158,7 @@ class ContractForm:
     warranty_months: Annotated[str, Text(max_len=40)] = "36"
     tariff_policy: Annotated[str, Text(max_len=40)] = "standard"
     amount: Annotated[str, Text(max_len=40)] = "0"
-    notes: Annotated[str, Text(max_len=10000, multiline=True)] = ""
+    notes: FreeText = ""
 
 
 @dataclass
@@ -175,7 +176,7 @@ class DeviceForm:
     install_date: Annotated[str, Text(max_len=40)] = ""
     acceptance_date: Annotated[str, Text(max_len=40)] = ""
     warranty_months: Annotated[str, Text(max_len=40)] = ""
-    notes: Annotated[str, Text(max_len=10000, multiline=True)] = ""
+    notes: FreeText = ""
 
 
 def checked(schema: type, raw: dict) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from app.core.dates import as_date, today
-from app.core.db import fetch
+from app.core.db import Where, fetch
 from app.ledger.workdays import unknown_years
 from app.core.i18n import _
 from app.ledger.common import cached, sqlite_index, week_start
@@ -24,39 +24,29 @@ def status_label(status: str) -> str:
 async def list_receivables(*, q: str = "", account_class: str = "", status: str = "open", technician_user_id: int | None = None,
                            after: int | None = None, limit: int = 50, as_of: dt.date | None = None) -> tuple[list[dict], int | None]:
     """Newest first (keyset on id); filters match the indexes (customer, technician, open/due)."""
-    where, args = [], []
+    where = Where()
     as_of = as_of or today()
     if q:
-        where.append("(r.customer_name LIKE {} OR r.source_id = {})")
-        args += [f"%{q}%", q]
+        where.add("(r.customer_name LIKE {} OR r.source_id = {})", f"%{q}%", q)
     if account_class in CLASSES:
-        where.append("r.account_class = {}")
-        args.append(account_class)
+        where.add("r.account_class = {}", account_class)
     if status == "open":
-        where.append("r.is_open = true")
+        where.add("r.is_open = true")
     elif status == "overdue":
-        where.append("r.is_open = true AND r.due_date < {}")
-        args.append(as_of)
+        where.add("r.is_open = true AND r.due_date < {}", as_of)
     elif status == "paid":
-        where.append("r.is_open = false")
-    if technician_user_id:
-        where.append("r.technician_user_id = {}")
-        args.append(technician_user_id)
+        where.add("r.is_open = false")
+    where.eq("r.technician_user_id", technician_user_id)
     if after:
-        where.append("r.id < {}")
-        args.append(after)
+        where.add("r.id < {}", after)
     # Open / overdue pages walk the (is_open, id) index newest first instead of sorting every open line.
     hint = await sqlite_index("receivable_open_id") if status in ("open", "overdue") and not q and not technician_user_id else ""
-    sql = ("SELECT r.*, u.full_name AS tech_name, u.username AS tech_username, s.number AS statement_number "
-           f"FROM receivable r{hint} LEFT JOIN app_user u ON u.id = r.technician_user_id "
-           "LEFT JOIN ar_statement s ON s.id = r.statement_id")
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += f" ORDER BY r.id DESC LIMIT {int(limit) + 1}"
-    rows = await fetch(sql, *args)
-    cursor = rows[limit - 1]["id"] if len(rows) > limit else None
+    rows, cursor = await where.page(
+        "SELECT r.*, u.full_name AS tech_name, u.username AS tech_username, s.number AS statement_number "
+        f"FROM receivable r{hint} LEFT JOIN app_user u ON u.id = r.technician_user_id "
+        "LEFT JOIN ar_statement s ON s.id = r.statement_id", "r.id", limit)
     out = []
-    for r in rows[:limit]:
+    for r in rows:
         r = dict(r)
         r["due_date"] = as_date(r["due_date"])
         r["posted_on"] = as_date(r["posted_on"])

@@ -78,6 +78,7 @@ async def bump_rev() -> None:
     from app.core.db import utcnow
 
     now = utcnow()
+    # raw-sql: ON CONFLICT DO UPDATE keeps the single revision row
     await fetch("INSERT INTO ledger_revision (id, updated_at) VALUES (1, {}) "
                 "ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at", now)
 

@@ -13,9 +13,11 @@ from app.core.db import fetch, utcnow
 from app.core.errors import DomainError, not_found
 from app.core.i18n import _
 from app.core.money import from_fen, to_fen
+from app.core.rows import insert
 from app.ledger.ar_reports import status_label
 from app.ledger.common import ledger_tx, require
 from app.ledger.status import METHODS
+from app.ledger.tables import ArAllocation
 
 
 def new_token() -> str:
@@ -97,15 +99,17 @@ async def _allocate(pid: int, fen: int, lines: list[dict], statement_id: int | N
         x = min(left, int(line["amount_fen"]) - int(line["paid_fen"]))
         if x <= 0:
             continue
+        # raw-sql: conditional relative money update (paid + x <= amount), is_open computed in the same statement
         ok = await fetch(
             "UPDATE receivable SET paid_fen = paid_fen + {}, is_open = (paid_fen + {} < amount_fen), "
             "version = version + 1, updated_at = {} WHERE id = {} AND paid_fen + {} <= amount_fen RETURNING id",  # cas-ok: conditional money update (paid + x <= amount) and is_open from it, one statement
             x, x, now, line["id"], x)
         if not ok:
             raise _stale(_("Another payment was recorded on these lines meanwhile. Reload and try again."))
-        await fetch("INSERT INTO ar_allocation (payment_id, receivable_id, amount_fen) VALUES ({}, {}, {})", pid, line["id"], x)
+        await insert(ArAllocation, payment_id=pid, receivable_id=line["id"], amount_fen=x)
         left -= x
     if statement_id:
+        # raw-sql: conditional relative money update that may settle the statement, one statement
         ok = await fetch(
             "UPDATE ar_statement SET paid_fen = paid_fen + {}, status = CASE WHEN paid_fen + {} >= total_fen "
             "THEN 'settled' ELSE status END, version = version + 1, updated_at = {} "  # cas-ok: conditional money update that may settle, one statement
@@ -133,6 +137,7 @@ async def record_payment(actor: Actor, token: str, *, amount: Any, received_on: 
         customer_id, customer_name = await _payer(statement_id, receivable_id)
         # The token row first: a concurrent submit of the same form waits here (PostgreSQL row lock /
         # SQLite write lock) and then finds the first payment instead of booking a second one.
+        # raw-sql: ON CONFLICT (token) DO NOTHING RETURNING is the double-submit guard
         pay = await fetch(
             "INSERT INTO ar_payment (token, customer_id, customer_name, statement_id, receivable_id, amount_fen, received_on, "
             "method, reference, recorded_by, created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) "

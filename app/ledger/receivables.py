@@ -14,6 +14,7 @@ from typing import Any
 
 from app.core.audit.services import Actor, record
 from app.core.numbers import attach_entity, next_number
+from app.core.rows import insert
 from app.core.db import fetch, utcnow
 from app.core.i18n import _
 from app.core.errors import DomainError, not_found
@@ -30,6 +31,7 @@ from app.ledger import workdays
 from app.ledger.payments import new_token, record_payment  # noqa: F401 (this module's public names)
 from app.ledger.status import ACCOUNT_CLASSES as CLASSES
 from app.ledger.status import METHODS  # noqa: F401
+from app.ledger.tables import ArExtension, ArStatement, ArWeekCheck, Receivable, SalesConfirmation
 
 BUCKETS = ("0-30", "31-60", "61-90", "90+")
 
@@ -86,13 +88,12 @@ async def post_receivable(actor: Actor, source_type: str, source_id: str | int, 
         if due_date is None and account_class == "retail":
             due_date = await retail_due(posted)
         now = utcnow()
-        rows = await fetch(
-            "INSERT INTO receivable (source_type, source_id, customer_id, customer_name, account_class, technician_user_id, "
-            "description, amount_fen, paid_fen, is_open, posted_on, due_date, created_by, version, created_at, updated_at) "
-            "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, 0, true, {}, {}, {}, 1, {}, {}) RETURNING id",
-            source_type[:30], str(source_id or "")[:40], customer_id, customer_name[:200], account_class,
-            technician_user_id, (description or "").strip()[:300], fen, posted, due_date, actor.user_id, now, now)
-        rid = rows[0]["id"]
+        rid = await insert(
+            Receivable, returning=Receivable.id, source_type=source_type[:30], source_id=str(source_id or "")[:40],
+            customer_id=customer_id, customer_name=customer_name[:200], account_class=account_class,
+            technician_user_id=technician_user_id, description=(description or "").strip()[:300], amount_fen=fen,
+            paid_fen=0, is_open=True, posted_on=posted, due_date=due_date, created_by=actor.user_id, version=1,
+            created_at=now, updated_at=now)
         await record(actor, "receivable.posted", "receivable", rid,
                      after={"source": f"{source_type}:{source_id}", "customer": customer_name, "class": account_class,
                             "amount": str(from_fen(fen)), "due_date": due_date})
@@ -127,13 +128,11 @@ async def register_sales_confirmation(actor: Actor, *, customer_name: str, custo
         raise DomainError(_("Check the highlighted fields."), errors=errors)
     async with ledger_tx():
         number = await next_number("sales_confirmation", entity_type="sales_confirmation", today=sold_on)
-        rows = await fetch(
-            "INSERT INTO sales_confirmation (number, customer_id, customer_name, account_class, technician_user_id, "
-            "description, amount_fen, sold_on, registered_by, created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}) "
-            "RETURNING id",
-            number.formatted, customer_id, customer_name.strip()[:200], account_class, technician_user_id,
-            (description or "").strip()[:300], fen, sold_on, actor.user_id, utcnow())
-        sid = rows[0]["id"]
+        sid = await insert(
+            SalesConfirmation, returning=SalesConfirmation.id, number=number.formatted, customer_id=customer_id,
+            customer_name=customer_name.strip()[:200], account_class=account_class,
+            technician_user_id=technician_user_id, description=(description or "").strip()[:300], amount_fen=fen,
+            sold_on=sold_on, registered_by=actor.user_id, created_at=utcnow())
         await attach_entity("sales_confirmation", number.formatted, sid)
         await post_receivable(actor, "sales_confirmation", number.formatted, customer_id, customer_name,
                               account_class, from_fen(fen), description or number.formatted, technician_user_id,
@@ -183,21 +182,21 @@ async def draft_statement(actor: Actor, customer_name: str, month: str) -> int:
         number = await next_number("statement", entity_type="statement", today=end)
         total = sum(int(r["amount_fen"]) - int(r["paid_fen"]) for r in lines)
         now = utcnow()
-        rows = await fetch(
-            "INSERT INTO ar_statement (number, customer_id, customer_name, period_start, period_end, status, total_fen, "
-            "paid_fen, drafted_by, drafted_at, version, created_at, updated_at) "
-            "VALUES ({}, {}, {}, {}, {}, 'draft', {}, 0, {}, {}, 1, {}, {}) RETURNING id",
-            number.formatted, lines[0]["customer_id"], customer_name, start, end, total, actor.user_id, now, now, now)
-        sid = rows[0]["id"]
+        sid = await insert(
+            ArStatement, returning=ArStatement.id, number=number.formatted, customer_id=lines[0]["customer_id"],
+            customer_name=customer_name, period_start=start, period_end=end, status="draft", total_fen=total,
+            paid_fen=0, drafted_by=actor.user_id, drafted_at=now, version=1, created_at=now, updated_at=now)
         await attach_entity("statement", number.formatted, sid)
         for chunk_start in range(0, len(lines), 200):
             chunk = lines[chunk_start:chunk_start + 200]
+            # raw-sql: one multi-row INSERT per 200 lines (a statement can carry thousands)
             await fetch(
                 "INSERT INTO ar_statement_line (statement_id, receivable_id, amount_fen, description, posted_on) VALUES "
                 + ", ".join("({}, {}, {}, {}, {})" for _c in chunk),
                 *[v for r in chunk for v in (sid, r["id"], int(r["amount_fen"]) - int(r["paid_fen"]), r["description"],
                                             r["posted_on"])])
             marks = ", ".join("{}" for _c in chunk)
+            # raw-sql: links a chunk only while still unlinked (IN list + IS NULL), bumping each version
             linked = await fetch(
                 f"UPDATE receivable SET statement_id = {{}}, version = version + 1, updated_at = {{}} "  # cas-ok: links a chunk of lines, each only while still unlinked
                 f"WHERE id IN ({marks}) AND statement_id IS NULL RETURNING id", sid, now, *[r["id"] for r in chunk])
@@ -249,9 +248,11 @@ async def move_statement(actor: Actor, statement_id: int, verb: str, version: in
                               status=409, current=exc.current) from exc
         dst = t.to
         if verb == "send":
+            # raw-sql: relative version bump on every line of the statement
             await fetch("UPDATE receivable SET due_date = {}, version = version + 1, updated_at = {} "  # cas-ok: every line of the statement in one statement
                         "WHERE statement_id = {} AND due_date IS NULL", sets["due_on"], now, statement_id)
         if verb == "cancel":
+            # raw-sql: relative version bump on every line of the statement
             await fetch("UPDATE receivable SET statement_id = NULL, version = version + 1, updated_at = {} "  # cas-ok: unlinks every line of the statement at once
                         "WHERE statement_id = {}", now, statement_id)
             await fetch("DELETE FROM ar_statement_line WHERE statement_id = {}", statement_id)
@@ -287,17 +288,17 @@ async def request_extension(actor: Actor, receivable_id: int, *, reason: str, re
             if pending:
                 raise already
             # The partial unique index ar_extension_one_pending settles a race the check above cannot.
-            ext = await fetch(
-                "INSERT INTO ar_extension (receivable_id, reason, old_due_date, requested_due_date, status, requested_by, "
-                "version, created_at) VALUES ({}, {}, {}, {}, 'pending', {}, 1, {}) RETURNING id",
-                receivable_id, reason.strip()[:300], current, requested_due_date, actor.user_id, utcnow())
-            await record(actor, "extension.requested", "ar_extension", ext[0]["id"],
+            ext_id = await insert(
+                ArExtension, returning=ArExtension.id, receivable_id=receivable_id, reason=reason.strip()[:300],
+                old_due_date=current, requested_due_date=requested_due_date, status="pending",
+                requested_by=actor.user_id, version=1, created_at=utcnow())
+            await record(actor, "extension.requested", "ar_extension", ext_id,
                          after={"receivable_id": receivable_id, "to": requested_due_date, "reason": reason})
     except Exception as exc:
         if is_unique_violation(exc):
             raise already from None
         raise
-    return ext[0]["id"]
+    return ext_id
 
 
 async def decide_extension(actor: Actor, extension_id: int, approve: bool, *, note: str = "", version: int | None = None) -> None:
@@ -335,11 +336,9 @@ async def check_week(actor: Actor, technician_user_id: int, week: dt.date, note:
         agg = await fetch("SELECT COUNT(*) AS n, SUM(amount_fen) AS fen FROM receivable WHERE technician_user_id = {} "
                           "AND posted_on >= {} AND posted_on <= {}", technician_user_id, start, end)
         try:
-            await fetch(
-                "INSERT INTO ar_week_check (technician_user_id, week_start, line_count, total_fen, checked_by, note, created_at) "
-                "VALUES ({}, {}, {}, {}, {}, {}, {})",
-                technician_user_id, start, int(agg[0]["n"] or 0), int(agg[0]["fen"] or 0), actor.user_id,
-                (note or "").strip()[:300], utcnow())
+            await insert(ArWeekCheck, technician_user_id=technician_user_id, week_start=start,
+                         line_count=int(agg[0]["n"] or 0), total_fen=int(agg[0]["fen"] or 0), checked_by=actor.user_id,
+                         note=(note or "").strip()[:300], created_at=utcnow())
         except Exception as exc:
             if is_unique_violation(exc):
                 raise _stale(_("This week is already reconciled.")) from exc
@@ -367,6 +366,7 @@ async def set_calendar_day(actor: Actor, day: dt.date | None, is_working: bool, 
     if day is None:
         raise DomainError(_("Enter the date."), errors={"day": _("Enter the date.")})
     async with ledger_tx():
+        # raw-sql: ON CONFLICT (day) DO UPDATE — one row per day
         await fetch("INSERT INTO work_calendar (day, is_working, name, updated_at) VALUES ({}, {}, {}, {}) "
                     "ON CONFLICT (day) DO UPDATE SET is_working = excluded.is_working, name = excluded.name, "
                     "updated_at = excluded.updated_at", day, is_working, (name or "").strip()[:100], utcnow())

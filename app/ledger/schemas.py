@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated
 
+from app.core.forms import Flag, FormVersion, Line, OptDate, ReqDate, RowId, Token  # shared field types
 from app.core.forms import Bool, Choice, Date, Int, Money, Text, Version
 from app.core.i18n import _
 
@@ -30,7 +31,7 @@ class CreateBooksForm:
 
 @dataclass
 class IssueForm:
-    version: Annotated[int, Version()]
+    version: FormVersion
     holder_user_id: Annotated[int | None, Int()] = None
 
 
@@ -42,25 +43,25 @@ class ExchangeForm:
 
 @dataclass
 class VoidForm:
-    version: Annotated[int, Version()]
-    reason: Annotated[str, Text(max_len=300)] = ""
-    handed_in_on: Annotated[dt.date | None, Date()] = None
+    version: FormVersion
+    reason: Line = ""
+    handed_in_on: OptDate = None
 
 
 @dataclass
 class TransferForm:
-    version: Annotated[int, Version()]
-    to_number: Annotated[int | None, Int(min=1)] = None
+    version: FormVersion
+    to_number: RowId = None
     signed_by: Annotated[str, Text(max_len=100)] = ""
-    signed_on: Annotated[dt.date | None, Date(required=True)] = None
-    reason: Annotated[str, Text(max_len=300)] = ""
+    signed_on: ReqDate = None
+    reason: Line = ""
 
 
 @dataclass
 class DelayForm:
-    reason: Annotated[str, Text(max_len=300)] = ""
+    reason: Line = ""
     delay_ref: Annotated[str, Text(max_len=40)] = ""
-    new_due_on: Annotated[dt.date | None, Date()] = None
+    new_due_on: OptDate = None
 
 
 @dataclass
@@ -78,20 +79,20 @@ class UseForm:
 
 @dataclass
 class HandbackForm:
-    version: Annotated[int, Version()]
-    reason: Annotated[str, Text(max_len=300)] = ""
-    handed_on: Annotated[dt.date | None, Date(required=True)] = None
+    version: FormVersion
+    reason: Line = ""
+    handed_on: ReqDate = None
 
 
 @dataclass
 class ManualLineForm:
     amount: Annotated[Decimal | None, Money(positive=True, max=MAX_AMOUNT, required=True)] = None
-    posted_on: Annotated[dt.date | None, Date(required=True)] = None
-    due_date: Annotated[dt.date | None, Date()] = None
+    posted_on: ReqDate = None
+    due_date: OptDate = None
     source_id: Annotated[str, Text(max_len=40)] = ""
     customer_name: Annotated[str, Text(max_len=200)] = ""
     account_class: Annotated[str, Text(max_len=20)] = ""
-    description: Annotated[str, Text(max_len=300)] = ""
+    description: Line = ""
     technician_user_id: Annotated[int | None, Int()] = None
 
 
@@ -104,7 +105,7 @@ class SaleForm:
     amount: Annotated[Decimal | None, Money(positive=True, max=MAX_AMOUNT, required=True)] = None
     sold_on: Annotated[dt.date | None, Date(required=True, not_future=True)] = None
     technician_user_id: Annotated[int | None, Int()] = None
-    description: Annotated[str, Text(max_len=300)] = ""
+    description: Line = ""
 
     def validate(self) -> dict[str, str]:
         if not self.technician_user_id:
@@ -120,16 +121,16 @@ class DraftForm:
 
 @dataclass
 class MoveForm:
-    version: Annotated[int, Version()]
+    version: FormVersion
     verb: Annotated[str, Text(max_len=20)] = ""
     note: Annotated[str, Text(max_len=300, multiline=True)] = ""
 
 
 @dataclass
 class PaymentForm:
-    token: Annotated[str, Text(max_len=64)] = ""
+    token: Token = ""
     amount: Annotated[Decimal | None, Money(positive=True, max=MAX_AMOUNT, required=True)] = None
-    received_on: Annotated[dt.date | None, Date(required=True)] = None
+    received_on: ReqDate = None
     method: Annotated[str, Text(max_len=20)] = ""
     reference: Annotated[str, Text(max_len=100)] = ""
 
@@ -137,32 +138,32 @@ class PaymentForm:
 @dataclass
 class ExtensionForm:
     reason: Annotated[str, Text(max_len=300, multiline=True)] = ""
-    requested_due_date: Annotated[dt.date | None, Date()] = None
+    requested_due_date: OptDate = None
 
 
 @dataclass
 class FollowupForm:
     note: Annotated[str, Text(max_len=300, multiline=True)] = ""
-    back: Annotated[str, Text(max_len=300)] = ""
+    back: Line = ""
 
 
 @dataclass
 class CalendarForm:
-    day: Annotated[dt.date | None, Date(required=True)] = None
-    is_working: Annotated[bool, Bool()] = False
+    day: ReqDate = None
+    is_working: Flag = False
     name: Annotated[str, Text(max_len=100)] = ""
-    remove: Annotated[bool, Bool()] = False
+    remove: Flag = False
 
 
 @dataclass
 class DecideForm:
-    version: Annotated[int, Version()]
+    version: FormVersion
     decision: Annotated[str, Choice(("approve", "reject"))] = ""  # anything but approve rejects (as before)
-    note: Annotated[str, Text(max_len=300)] = ""
+    note: Line = ""
 
 
 @dataclass
 class WeekCheckForm:
-    week: Annotated[dt.date | None, Date(required=True)] = None
+    week: ReqDate = None
     tech: Annotated[int | None, Int()] = None
-    note: Annotated[str, Text(max_len=300)] = ""
+    note: Line = ""

@@ -19,9 +19,11 @@ from app.core.db import fetch, utcnow
 from app.core.i18n import _
 from app.core.errors import DomainError, not_found, refused
 from app.core.status import update_versioned
+from app.core.rows import insert, update
 from app.ledger.slip_reports import (STATES, book_slips, books_to_exchange, get_book, holder_books_in_month,  # noqa: F401
                                      in_month, list_books, reconcile_month, stock_books, summarize)
 from app.ledger.status import BOOK_TRANSITIONS, SLIP_TRANSITIONS
+from app.ledger.tables import Slip, SlipBook, SlipDelay, SlipHandback, SlipTransfer, SlipVoid
 from app.core.dates import as_date, today
 from app.core.db import is_unique_violation
 from app.ledger.common import can, carries_books, ledger_tx, month_bounds, moved, user_row  # noqa: F401
@@ -76,16 +78,14 @@ async def create_books(actor: Actor, *, series: str, first_number: int, per_book
         for i in range(count):
             first = first_number + i * per_book
             try:
-                rows = await fetch(
-                    "INSERT INTO slip_book (series, first_number, last_number, kind, status, note, version, created_at, updated_at) "
-                    "VALUES ({}, {}, {}, {}, {}, {}, 1, {}, {}) RETURNING id",
-                    series, first, first + per_book - 1, kind, status, note[:200], now, now)
+                book_id = await insert(SlipBook, returning=SlipBook.id, series=series, first_number=first,
+                                       last_number=first + per_book - 1, kind=kind, status=status, note=note[:200],
+                                       version=1, created_at=now, updated_at=now)
             except Exception as exc:  # unique (series, first_number) under a concurrent create
                 if is_unique_violation(exc):
                     raise DomainError(_("These numbers overlap an existing book."),
                                       errors={"first_number": _("These numbers overlap an existing book.")}) from exc
                 raise
-            book_id = rows[0]["id"]
             ids.append(book_id)
             numbers = list(range(first, first + per_book))
             for start in range(0, len(numbers), 400):
@@ -95,6 +95,7 @@ async def create_books(actor: Actor, *, series: str, first_number: int, per_book
                 for n in chunk:
                     args += [book_id, series, n, now]
                 try:
+                    # raw-sql: one multi-row INSERT per 400 numbers of the book
                     await fetch(f"INSERT INTO slip (book_id, series, number, state, version, updated_at) VALUES {values}", *args)
                 except Exception as exc:
                     if is_unique_violation(exc):
@@ -137,7 +138,7 @@ async def _issue_in_tx(actor: Actor, book_id: int, holder: dict, version: int | 
                               errors={"holder_user_id": _("This repairer already holds a book.")}) from exc
         raise
     rows = [row]
-    await fetch("UPDATE slip SET holder_user_id = {} WHERE book_id = {}", holder["id"], book_id)
+    await update(Slip, Slip.book_id == book_id, holder_user_id=holder["id"])
     await record(actor, "slip.book_issued", "slip_book", book_id,
                  after={"holder_user_id": holder["id"], "holder": holder["display"], "first": rows[0]["first_number"],
                         "last": rows[0]["last_number"]})
@@ -208,6 +209,7 @@ async def exchange_book(actor: Actor, holder_user_id: int | None, new_book_id: i
             raise DomainError(
                 _("The void stubs of numbers %(numbers)s have not been handed in yet.", numbers=_ranges(missing["stubs"])),
                 errors={"new_book_id": _("The old book is not fully accounted for.")})
+        # raw-sql: closes only while no number is unused (NOT EXISTS), version bumped, one statement
         closed = await fetch(
             "UPDATE slip_book SET status = 'closed', closed_on = {}, version = version + 1, updated_at = {} "  # cas-ok: closes only while no number is unused, one statement
             "WHERE id = {} AND status = 'issued' AND NOT EXISTS "
@@ -240,16 +242,15 @@ async def hand_back(actor: Actor, book_id: int, *, reason: str, handed_on: dt.da
         book = [await moved("slip_book", book_id, version, BOOK_TRANSITIONS["hand_back"], actor,
                             _("This book is not issued any more (someone changed it meanwhile)."),
                             sets={"closed_on": handed_on}, note=reason, returning="id, holder_user_id")]
+        # raw-sql: every unused number of the book at once, versions bumped, RETURNING number
         returned = await fetch(
             "UPDATE slip SET state = 'returned', state_on = {}, version = version + 1, updated_at = {} "  # cas-ok: every unused number of the closed book at once
             "WHERE book_id = {} AND state = 'unused' RETURNING number", handed_on, utcnow(), book_id)
         numbers = sorted(r["number"] for r in returned)
         if numbers:
-            await fetch(
-                "INSERT INTO slip_handback (book_id, user_id, from_number, to_number, count, reason, handed_on, recorded_by, "
-                "created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {})",
-                book_id, book[0]["holder_user_id"], numbers[0], numbers[-1], len(numbers), reason[:300], handed_on,
-                actor.user_id, utcnow())
+            await insert(SlipHandback, book_id=book_id, user_id=book[0]["holder_user_id"], from_number=numbers[0],
+                         to_number=numbers[-1], count=len(numbers), reason=reason[:300], handed_on=handed_on,
+                         recorded_by=actor.user_id, created_at=utcnow())
         await record(actor, "slip.handed_back", "slip_book", book_id,
                      after={"numbers": _ranges(numbers, 50), "count": len(numbers), "reason": reason})
     return len(numbers)
@@ -262,7 +263,8 @@ JOB_TYPES = ("rma", "ticket", "other")
 
 async def rma_by_number(number: str) -> dict | None:
     """The RMA numbered `number` (id, number), or None."""
-    # TODO(api): app.rma.api has no lookup by number; ask rma for `rma_by_number(number) -> dict | None`.
+    # app.rma.api.rma_by_number exists, but rma imports ledger.api (it posts receivables), so importing rma
+    # here would close an import cycle: this stays a read-only lookup on rma's number column.
     rows = await fetch("SELECT id, number FROM rma WHERE number = {}", number)
     return rows[0] if rows else None
 
@@ -333,6 +335,7 @@ async def record_slip_use(actor: Actor, holder_user_id: int, number: int, job_ty
                   e=expected, n=number, skipped=_ranges(list(range(expected, number)))),
                 errors={"number": _("Expected %(e)s.", e=expected)})
         when = used_at or utcnow()
+        # raw-sql: by (book, number), only in number order (NOT EXISTS), version bumped, one statement
         rows = await fetch(
             "UPDATE slip SET state = 'used', job_type = {}, job_id = {}, job_note = {}, amount_fen = {}, used_at = {}, state_on = {}, "
             "holder_user_id = {}, version = version + 1, updated_at = {} "  # cas-ok: by (book, number), only in number order (NOT EXISTS), one statement
@@ -399,8 +402,8 @@ async def void_slip(actor: Actor, slip_id: int, *, reason: str, handed_in_on: dt
         await moved("slip", slip_id, version, SLIP_TRANSITIONS["void"], actor,
                     _("Slip %(n)s is no longer unused (someone changed it meanwhile).", n=slip["number"]),
                     column="state", sets={"state_on": handed_in_on or today()}, note=reason, returning="id, number")
-        await fetch("INSERT INTO slip_void (slip_id, reason, handed_in_on, recorded_by, created_at) VALUES ({}, {}, {}, {}, {})",
-                    slip_id, reason[:300], handed_in_on, actor.user_id, utcnow())
+        await insert(SlipVoid, slip_id=slip_id, reason=reason[:300], handed_in_on=handed_in_on, recorded_by=actor.user_id,
+                     created_at=utcnow())
         await record(actor, "slip.voided", "slip", slip_id,
                      before={"state": "unused"}, after={"number": slip["number"], "reason": reason, "handed_in_on": handed_in_on})
 
@@ -410,6 +413,7 @@ async def receive_void_stubs(actor: Actor, book_id: int, on: dt.date | None = No
     _require_finance(actor)
     on = on or today()
     async with ledger_tx():
+        # raw-sql: the book's stubs through a sub-select on slip, RETURNING slip_id
         rows = await fetch(
             "UPDATE slip_void SET handed_in_on = {} WHERE handed_in_on IS NULL AND slip_id IN "
             "(SELECT id FROM slip WHERE book_id = {}) RETURNING slip_id", on, book_id)
@@ -458,10 +462,8 @@ async def transfer_slip(actor: Actor, from_slip_id: int, *, to_number: int | Non
                           "amount_fen": src["amount_fen"],
                           "used_at": now, "state_on": signed_on, "holder_user_id": src["holder_user_id"]},
                     returning="id")
-        await fetch(
-            "INSERT INTO slip_transfer (from_slip_id, to_slip_id, reason, signed_by, signed_on, recorded_by, created_at) "
-            "VALUES ({}, {}, {}, {}, {}, {}, {})",
-            from_slip_id, target[0]["id"], reason.strip()[:300], signed_by[:100], signed_on, actor.user_id, now)
+        await insert(SlipTransfer, from_slip_id=from_slip_id, to_slip_id=target[0]["id"], reason=reason.strip()[:300],
+                     signed_by=signed_by[:100], signed_on=signed_on, recorded_by=actor.user_id, created_at=now)
         await record(actor, "slip.transferred", "slip", from_slip_id,
                      after={"from": src["number"], "to": int(to_number), "signed_by": signed_by, "signed_on": signed_on})
     return target[0]["id"]
@@ -483,9 +485,8 @@ async def add_delay(actor: Actor, slip_id: int, *, reason: str, delay_ref: str =
     if errors:
         raise DomainError(_("Check the highlighted fields."), errors=errors)
     async with ledger_tx():
-        await fetch(
-            "INSERT INTO slip_delay (slip_id, reason, delay_ref, new_due_on, recorded_by, created_at) VALUES ({}, {}, {}, {}, {}, {})",
-            slip_id, reason.strip()[:300], (delay_ref or "").strip()[:40], new_due_on, actor.user_id, utcnow())
+        await insert(SlipDelay, slip_id=slip_id, reason=reason.strip()[:300], delay_ref=(delay_ref or "").strip()[:40],
+                     new_due_on=new_due_on, recorded_by=actor.user_id, created_at=utcnow())
         await update_versioned("slip", slip_id, None, {"has_delay": True}, returning="id")
         await record(actor, "slip.delayed", "slip", slip_id,
                      after={"number": slip["number"], "reason": reason, "delay_ref": delay_ref, "new_due_on": new_due_on})

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from app.core.dates import as_date
-from app.core.db import fetch
+from app.core.db import Where, fetch
 from app.ledger.common import cached, month_bounds
 from app.ledger.status import SlipState
 
@@ -17,30 +17,20 @@ STATES = tuple(s.value for s in SlipState)
 async def list_books(*, status: str = "", holder_user_id: int | None = None, number: int | None = None,
                      after: int | None = None, limit: int = 50) -> tuple[list[dict], int | None]:
     """Books newest first (keyset on id), with used / unaccounted counts per book."""
-    where, args = [], []
+    where = Where()
     if status in ("stock", "issued", "closed"):
-        where.append("b.status = {}")
-        args.append(status)
+        where.add("b.status = {}", status)
     elif status == "backup":
-        where.append("b.kind = 'backup'")
-    if holder_user_id:
-        where.append("b.holder_user_id = {}")
-        args.append(holder_user_id)
+        where.add("b.kind = 'backup'")
+    where.eq("b.holder_user_id", holder_user_id)
     if number:
-        where.append("b.first_number <= {} AND b.last_number >= {}")
-        args += [number, number]
+        where.add("b.first_number <= {} AND b.last_number >= {}", number, number)
     if after:
-        where.append("b.id < {}")
-        args.append(after)
-    sql = ("SELECT b.*, (SELECT COUNT(*) FROM slip s WHERE s.book_id = b.id AND s.state = 'unused') AS unused, "
-           "(SELECT MAX(number) FROM slip s WHERE s.book_id = b.id AND s.state <> 'unused') AS top "
-           "FROM slip_book b")
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += f" ORDER BY b.id DESC LIMIT {int(limit) + 1}"
-    rows = await fetch(sql, *args)
-    cursor = rows[limit - 1]["id"] if len(rows) > limit else None
-    return rows[:limit], cursor
+        where.add("b.id < {}", after)
+    return await where.page(
+        "SELECT b.*, (SELECT COUNT(*) FROM slip s WHERE s.book_id = b.id AND s.state = 'unused') AS unused, "
+        "(SELECT MAX(number) FROM slip s WHERE s.book_id = b.id AND s.state <> 'unused') AS top "
+        "FROM slip_book b", "b.id", limit)
 
 
 async def get_book(book_id: int) -> dict | None:

@@ -6,6 +6,7 @@ from app.loaners import triggers  # noqa: F401  (facts → TriggerHit: triggers.
 from app.loaners.services import (  # noqa: F401
     convert_to_permanent,
     get_loan,
+    loan_by_number,
     loans_for_case,
     loans_for_customer,
     note_case_finished,

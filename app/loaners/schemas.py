@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
+from app.core.forms import FormVersion, LongNote, RowId, Serial, Token  # shared field types
 from app.core.forms import Int, Text, Version
 
 
 @dataclass
 class CheckoutInput:
-    serial: Annotated[str, Text(max_len=100)] = ""
+    serial: Serial = ""
     customer_id: Annotated[str, Text(max_len=20)] = ""
     case_type: Annotated[str, Text(max_len=20)] = "rma"
     case_id: Annotated[str, Text(max_len=20)] = ""
@@ -27,39 +28,39 @@ class CheckoutInput:
     condition_out: Annotated[str, Text(max_len=2000)] = ""
     request_id: Annotated[str, Text(max_len=20)] = ""
     trigger_rule: Annotated[str, Text(max_len=40)] = ""
-    token: Annotated[str, Text(max_len=64)] = ""
+    token: Token = ""
 
 
 @dataclass
 class CheckinInput:
-    serial: Annotated[str, Text(max_len=100)] = ""
+    serial: Serial = ""
     condition_in: Annotated[str, Text(max_len=2000)] = ""
     test_result: Annotated[str, Text(max_len=10)] = ""  # pass / fail
     destination: Annotated[str, Text(max_len=20)] = ""  # bench / quarantine when the test fails
     test_note: Annotated[str, Text(max_len=2000)] = ""
     recall_ref: Annotated[str, Text(max_len=200)] = ""  # dispatch slip that reinstalled the customer's unit (R-LOAN-01)
     # the scan page's form carries no version (None: the loan as it is now); the loan page's does (VersionForm)
-    version: Annotated[int | None, Int(min=1)] = None
+    version: RowId = None
 
 
 @dataclass
 class VersionForm:
     """The hidden version every form on the loan page carries: missing or unreadable → 400."""
 
-    version: Annotated[int, Version()] = 0
+    version: FormVersion = 0
 
 
 @dataclass
 class RecallForm:
     recall_ref: Annotated[str, Text(max_len=200)] = ""
-    version: Annotated[int, Version()] = 0
+    version: FormVersion = 0
 
 
 @dataclass
 class ConvertForm:
     approval_ref: Annotated[str, Text(max_len=200)] = ""
-    conversion_note: Annotated[str, Text(max_len=2000, multiline=True)] = ""
-    version: Annotated[int, Version()] = 0
+    conversion_note: LongNote = ""
+    version: FormVersion = 0
 
 
 @dataclass

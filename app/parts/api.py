@@ -6,7 +6,6 @@ The only module another domain imports from app.parts. Commands join the caller'
 `current["substitutes"]`) or `is_duplicate_submit(exc)`. Keep these names stable; add, don't rename."""
 
 from app.parts.services import (  # noqa: F401
-    StockError,  # = core DomainError; kept for callers written before the kit
     adjust,
     availability_by_model,
     find_units,

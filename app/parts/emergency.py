@@ -14,6 +14,7 @@ from typing import Any
 
 from app.core.audit.services import Actor, record
 from app.core.numbers import attach_entity, next_number
+from app.core.rows import insert, update
 from app.core.db import atomic, fetch, utcnow
 from app.core.errors import DomainError, not_found, refused
 from app.core.i18n import _
@@ -22,6 +23,7 @@ from app.core.status import label_of, move
 from app.parts.perms import allowed
 from app.parts.services import MAX_QTY, claim_token, emergency_release, get_location, move_serial_unit, over_limit, transfer
 from app.parts.status import EMERGENCY_LABELS, EMERGENCY_TRANSITIONS, EmergencyStatus
+from app.parts.tables import EmergencyRequest, EmergencyRequestLine
 
 # Permissions (declared in app/parts/manifest.py): parts.emergency.request, parts.emergency.approve (R-INV-05: only
 # the general manager releases the emergency store), parts.emergency.issue, parts.emergency.cancel_any.
@@ -52,6 +54,7 @@ async def _engineer(username: str) -> dict | None:
     return rows[0]
 
 
+# long: validation of every line, then the request and its lines in one transaction
 async def create_request(actor: Actor, data: RequestInput) -> int:
     _need(actor, "parts.emergency.request", _("Your roles do not allow requesting an emergency release."))
     errors: dict[str, str] = {}
@@ -102,19 +105,15 @@ async def create_request(actor: Actor, data: RequestInput) -> int:
         await claim_token(data.token, actor, "emergency_request")
         number = await next_number("emergency_release", entity_type="emergency_request")
         now = utcnow()
-        rows = await fetch(
-            "INSERT INTO emergency_request (number, status, customer_id, customer_name, reason, engineer_id, engineer_name, "
-            "requested_by, requested_by_name, version, created_at, updated_at) "
-            "VALUES ({}, 'requested', {}, {}, {}, {}, {}, {}, {}, 1, {}, {}) RETURNING id",
-            number.formatted, customer_id, data.customer_name.strip()[:200], data.reason.strip(),
-            engineer["id"] if engineer else None, (engineer["full_name"] or engineer["username"]) if engineer else "",
-            actor.user_id, actor.display[:60], now, now,
-        )
-        request_id = int(rows[0]["id"])
+        request_id = int(await insert(
+            EmergencyRequest, returning=EmergencyRequest.id, number=number.formatted, status="requested",
+            customer_id=customer_id, customer_name=data.customer_name.strip()[:200], reason=data.reason.strip(),
+            engineer_id=engineer["id"] if engineer else None,
+            engineer_name=(engineer["full_name"] or engineer["username"]) if engineer else "",
+            requested_by=actor.user_id, requested_by_name=actor.display[:60], version=1, created_at=now, updated_at=now))
         await attach_entity("emergency_release", number.formatted, request_id)
         for part, qty in lines:
-            await fetch("INSERT INTO emergency_request_line (request_id, part_id, qty, serials) VALUES ({}, {}, {}, '')",
-                        request_id, part["id"], qty)
+            await insert(EmergencyRequestLine, request_id=request_id, part_id=part["id"], qty=qty, serials="")
         await record(actor, "emergency.requested", "emergency_request", request_id, after={
             "number": number.formatted, "customer": data.customer_name, "reason": data.reason,
             "lines": [(p["part_no"], q) for p, q in lines]})
@@ -251,8 +250,7 @@ async def issue(actor: Actor, request_id: int, *, engineer: str, serials: dict[i
                         await move_serial_unit(actor, serial, "CUSTOMER", expect_from=source["id"], kind="emergency",
                                                document_type="emergency_release", document_id=request_id, reason=reason,
                                                part_id=line["part_id"], check_roles=False)
-                    await fetch("UPDATE emergency_request_line SET serials = {} WHERE id = {}", " ".join(given)[:1000],
-                                line["id"])
+                    await update(EmergencyRequestLine, EmergencyRequestLine.id == line["id"], serials=" ".join(given)[:1000])
                 else:
                     await transfer(actor, line["part_id"], line["qty"], source["id"], "CUSTOMER", kind="emergency",
                                    document_type="emergency_release", document_id=request_id, reason=reason,

@@ -11,6 +11,7 @@ from typing import Any
 
 from app.core.audit.services import Actor, record
 from app.core.numbers import attach_entity, next_number
+from app.core.rows import insert
 from app.core.db import atomic, fetch, utcnow
 from app.core.errors import DomainError, not_found, refused
 from app.core.i18n import _
@@ -19,6 +20,7 @@ from app.core.status import label_of, move
 from app.parts.perms import allowed
 from app.parts.services import MAX_QTY, claim_token, get_location, over_limit, receive, reorder_list
 from app.parts.status import PURCHASE_LABELS, PURCHASE_TRANSITIONS, PurchaseStatus
+from app.parts.tables import PurchaseRequest, PurchaseRequestLine
 
 # Permissions (app/parts/manifest.py): parts.purchase.request, parts.purchase.approve, parts.purchase.receive.
 
@@ -66,16 +68,14 @@ async def create_request(actor: Actor, *, location: Any, lines: list[tuple[str, 
         await claim_token(token, actor, "purchase_request")
         number = await next_number("purchase_request", entity_type="purchase_request")
         now = utcnow()
-        rows = await fetch(
-            "INSERT INTO purchase_request (number, status, location_id, supplier, note, requested_by, requested_by_name, "
-            "version, created_at, updated_at) VALUES ({}, 'requested', {}, {}, {}, {}, {}, 1, {}, {}) RETURNING id",
-            number.formatted, loc["id"], supplier.strip()[:200], note.strip(), actor.user_id, actor.display[:60], now, now,
-        )
-        pr_id = int(rows[0]["id"])
+        pr_id = int(await insert(
+            PurchaseRequest, returning=PurchaseRequest.id, number=number.formatted, status="requested",
+            location_id=loc["id"], supplier=supplier.strip()[:200], note=note.strip(), requested_by=actor.user_id,
+            requested_by_name=actor.display[:60], version=1, created_at=now, updated_at=now))
         await attach_entity("purchase_request", number.formatted, pr_id)
         for part, qty in parsed:
-            await fetch("INSERT INTO purchase_request_line (request_id, part_id, qty, received_qty, cost_fen) "
-                        "VALUES ({}, {}, {}, 0, {})", pr_id, part["id"], qty, part["cost_fen"])
+            await insert(PurchaseRequestLine, request_id=pr_id, part_id=part["id"], qty=qty, received_qty=0,
+                         cost_fen=part["cost_fen"])
         await record(actor, "purchase.requested", "purchase_request", pr_id, after={
             "number": number.formatted, "location": loc["code"], "lines": [(p["part_no"], q) for p, q in parsed]})
         return pr_id
@@ -181,6 +181,7 @@ async def receive_request(actor: Actor, pr_id: int, quantities: dict[int, Any], 
                 raise DomainError(_("Enter a whole number greater than zero."), field=f"qty{line['id']}")
             if qty > MAX_QTY:
                 raise DomainError(over_limit(), field=f"qty{line['id']}")
+            # raw-sql: conditional relative update (received + qty <= qty) in one statement
             done = await fetch("UPDATE purchase_request_line SET received_qty = received_qty + {} "
                                "WHERE id = {} AND received_qty + {} <= qty RETURNING received_qty", qty, line["id"], qty)
             if not done:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated
 
+from app.core.forms import Flag, FormVersion, LongNote, Note, Reason, Serial, Token  # shared field types
 from app.core.forms import Bool, Choice, Int, Text, Version
 
 DECISIONS = ("approve", "reject")
@@ -23,14 +24,14 @@ class MoveInput:
 
     kind: Annotated[str, Text(max_len=20)] = "issue"
     qty: Annotated[str, Text(max_len=20)] = "1"
-    serial: Annotated[str, Text(max_len=100)] = ""
+    serial: Serial = ""
     from_location: Annotated[str, Text(max_len=40)] = ""
     to_location: Annotated[str, Text(max_len=40)] = ""
     document_type: Annotated[str, Text(max_len=40)] = ""
     document_id: Annotated[str, Text(max_len=60)] = ""
     pr_number: Annotated[str, Text(max_len=60)] = ""
-    reason: Annotated[str, Text(max_len=500, multiline=True)] = ""
-    token: Annotated[str, Text(max_len=64)] = ""
+    reason: Reason = ""
+    token: Token = ""
     errors: dict = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
@@ -47,8 +48,8 @@ class PartInput:
     unit: Annotated[str, Text(max_len=20)] = "个"
     cost: Annotated[str, Text(max_len=30)] = "0"
     supplier: Annotated[str, Text(max_len=200)] = ""
-    serialised: Annotated[bool, Bool()] = False
-    discontinued: Annotated[bool, Bool()] = False
+    serialised: Flag = False
+    discontinued: Flag = False
     note: Annotated[str, Text(max_len=4000, multiline=True)] = ""
     substitutes: Annotated[str, Text(max_len=2000)] = ""  # part numbers, comma or space separated
 
@@ -57,7 +58,7 @@ class PartInput:
 class PartEdit(PartInput):
     """Editing a part: the version the form showed (missing or unreadable → 400, never "no check")."""
 
-    version: Annotated[int, Version()] = 0
+    version: FormVersion = 0
 
 
 @dataclass
@@ -73,8 +74,8 @@ class UnitMoveForm:
     kind: Annotated[str, Text(max_len=20)] = "transfer"
     document_type: Annotated[str, Text(max_len=40)] = ""
     document_id: Annotated[str, Text(max_len=60)] = ""
-    reason: Annotated[str, Text(max_len=500, multiline=True)] = ""
-    token: Annotated[str, Text(max_len=64)] = ""
+    reason: Reason = ""
+    token: Token = ""
 
     def __post_init__(self) -> None:
         if self.kind not in UNIT_MOVE_KINDS:
@@ -108,14 +109,14 @@ class KeeperForm:
 class TokenForm:
     """Forms whose only input is the one-time token (and perhaps a location)."""
 
-    token: Annotated[str, Text(max_len=64)] = ""
+    token: Token = ""
     location: Annotated[str, Text(max_len=40)] = ""
 
 
 @dataclass
 class ReorderRequestForm:
     location: Annotated[int | None, Int(min=0)] = None
-    token: Annotated[str, Text(max_len=64)] = ""
+    token: Token = ""
 
 
 @dataclass
@@ -123,31 +124,31 @@ class DecisionForm:
     """approve / refuse (the note is required to refuse: the service says so on the note field)."""
 
     decision: Annotated[str, Choice(DECISIONS)] = "approve"
-    note: Annotated[str, Text(max_len=1000, multiline=True)] = ""
-    reason: Annotated[str, Text(max_len=1000, multiline=True)] = ""
+    note: Note = ""
+    reason: Note = ""
 
 
 @dataclass
 class PurchaseRequestForm:
     location: Annotated[str, Text(max_len=40)] = ""
     supplier: Annotated[str, Text(max_len=200)] = ""
-    note: Annotated[str, Text(max_len=2000, multiline=True)] = ""
-    token: Annotated[str, Text(max_len=64)] = ""
+    note: LongNote = ""
+    token: Token = ""
 
 
 @dataclass
 class EmergencyRequestForm:
     customer_name: Annotated[str, Text(max_len=200)] = ""
     customer_id: Annotated[str, Text(max_len=20)] = ""
-    reason: Annotated[str, Text(max_len=2000, multiline=True)] = ""
+    reason: LongNote = ""
     engineer: Annotated[str, Text(max_len=100)] = ""
-    token: Annotated[str, Text(max_len=64)] = ""
+    token: Token = ""
 
 
 @dataclass
 class IssueForm:
     engineer: Annotated[str, Text(max_len=100)] = ""
-    token: Annotated[str, Text(max_len=64)] = ""
+    token: Token = ""
 
 
 @dataclass
@@ -159,8 +160,8 @@ class CountsForm:
 @dataclass
 class StocktakeStartForm:
     location: Annotated[str, Text(max_len=40)] = ""
-    blind: Annotated[bool, Bool()] = False  # #12.1: hide the book quantities from the counter
-    token: Annotated[str, Text(max_len=64)] = ""
+    blind: Flag = False  # #12.1: hide the book quantities from the counter
+    token: Token = ""
 
 
 @dataclass

@@ -7,6 +7,19 @@ from app.core.i18n import lazy_gettext as _l
 from app.core.status import Status, Transition
 
 
+def _request_flow(kind: str, S: type[Status], done_verb: str, done: Status, approve_perm: str, done_perm: str,
+                  extra: dict[str, Transition] | None = None) -> tuple[frozenset, frozenset, dict[str, Transition]]:
+    """The shape emergency releases and purchase requests share: requested → approved | rejected, approved →
+    `done` (issued / received), plus `extra` moves. Returns (open states, finished states, transitions)."""
+    transitions = {
+        "approve": Transition(f"{kind}.approved", (S.REQUESTED,), S.APPROVED, approve_perm),
+        "reject": Transition(f"{kind}.rejected", (S.REQUESTED,), S.REJECTED, approve_perm),
+        **(extra or {}),
+        done_verb: Transition(f"{kind}.{done.value}", (S.APPROVED,), done, done_perm),
+    }
+    return frozenset({S.REQUESTED, S.APPROVED}), frozenset({S.REJECTED, done, S.CANCELLED}), transitions
+
+
 class EmergencyStatus(Status):
     REQUESTED = "requested"
     APPROVED = "approved"
@@ -15,24 +28,17 @@ class EmergencyStatus(Status):
     CANCELLED = "cancelled"
 
 
-EMERGENCY_OPEN = frozenset({EmergencyStatus.REQUESTED, EmergencyStatus.APPROVED})
-EMERGENCY_FINISHED = frozenset({EmergencyStatus.REJECTED, EmergencyStatus.ISSUED, EmergencyStatus.CANCELLED})
+EMERGENCY_OPEN, EMERGENCY_FINISHED, EMERGENCY_TRANSITIONS = _request_flow(
+    "emergency", EmergencyStatus, "issue", EmergencyStatus.ISSUED, "parts.emergency.approve", "parts.emergency.issue",
+    # who may cancel is "the requester, or the warehouse/managers": checked in the service
+    extra={"cancel": Transition("emergency.cancelled", (EmergencyStatus.REQUESTED, EmergencyStatus.APPROVED),
+                                EmergencyStatus.CANCELLED)})
 EMERGENCY_LABELS = {
     EmergencyStatus.REQUESTED: _l("waiting for GM approval"),
     EmergencyStatus.APPROVED: _l("approved, to issue"),
     EmergencyStatus.REJECTED: _l("refused"),
     EmergencyStatus.ISSUED: _l("issued"),
     EmergencyStatus.CANCELLED: _l("cancelled"),
-}
-EMERGENCY_TRANSITIONS = {
-    "approve": Transition("emergency.approved", (EmergencyStatus.REQUESTED,), EmergencyStatus.APPROVED,
-                          "parts.emergency.approve"),
-    "reject": Transition("emergency.rejected", (EmergencyStatus.REQUESTED,), EmergencyStatus.REJECTED,
-                         "parts.emergency.approve"),
-    # who may cancel is "the requester, or the warehouse/managers": checked in the service
-    "cancel": Transition("emergency.cancelled", (EmergencyStatus.REQUESTED, EmergencyStatus.APPROVED),
-                         EmergencyStatus.CANCELLED),
-    "issue": Transition("emergency.issued", (EmergencyStatus.APPROVED,), EmergencyStatus.ISSUED, "parts.emergency.issue"),
 }
 
 
@@ -44,22 +50,14 @@ class PurchaseStatus(Status):
     CANCELLED = "cancelled"
 
 
-PURCHASE_OPEN = frozenset({PurchaseStatus.REQUESTED, PurchaseStatus.APPROVED})
-PURCHASE_FINISHED = frozenset({PurchaseStatus.REJECTED, PurchaseStatus.RECEIVED, PurchaseStatus.CANCELLED})
+PURCHASE_OPEN, PURCHASE_FINISHED, PURCHASE_TRANSITIONS = _request_flow(
+    "purchase", PurchaseStatus, "receive", PurchaseStatus.RECEIVED, "parts.purchase.approve", "parts.purchase.receive")
 PURCHASE_LABELS = {
     PurchaseStatus.REQUESTED: _l("waiting for approval"),
     PurchaseStatus.APPROVED: _l("approved, to receive"),
     PurchaseStatus.REJECTED: _l("refused"),
     PurchaseStatus.RECEIVED: _l("received"),
     PurchaseStatus.CANCELLED: _l("cancelled"),
-}
-PURCHASE_TRANSITIONS = {
-    "approve": Transition("purchase.approved", (PurchaseStatus.REQUESTED,), PurchaseStatus.APPROVED,
-                          "parts.purchase.approve"),
-    "reject": Transition("purchase.rejected", (PurchaseStatus.REQUESTED,), PurchaseStatus.REJECTED,
-                         "parts.purchase.approve"),
-    "receive": Transition("purchase.received", (PurchaseStatus.APPROVED,), PurchaseStatus.RECEIVED,
-                          "parts.purchase.receive"),
 }
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from app.core.audit.services import Actor, record
 from app.core.numbers import attach_entity, next_number
+from app.core.rows import insert, update
 from app.core.db import atomic, fetch, utcnow
 from app.core.errors import DomainError, Stale, not_found, refused
 from app.core.i18n import _
@@ -26,6 +27,7 @@ from app.core.status import move, update_versioned
 from app.parts.perms import allowed
 from app.parts.services import MAX_QTY, adjust, claim_token, get_location, over_limit, transfer
 from app.parts.status import STOCKTAKE_LABELS, STOCKTAKE_TRANSITIONS, StocktakeStatus
+from app.parts.tables import Stocktake, StocktakeLine, StocktakeUnit
 
 # Permissions (app/parts/manifest.py): parts.stocktake (count: warehouse, manager, gm), parts.stocktake.approve.
 
@@ -44,18 +46,18 @@ async def start(actor: Actor, location: Any, token: str | None = None, *, blind:
         await claim_token(token, actor, "stocktake")
         number = await next_number("stocktake", entity_type="stocktake")
         now = utcnow()
-        rows = await fetch(
-            "INSERT INTO stocktake (number, location_id, status, created_by, created_by_name, version, blind, created_at, "
-            "updated_at) VALUES ({}, {}, 'counting', {}, {}, 1, {}, {}, {}) RETURNING id",
-            number.formatted, loc["id"], actor.user_id, actor.display, bool(blind), now, now,
-        )
-        st_id = int(rows[0]["id"])
+        st_id = int(await insert(
+            Stocktake, returning=Stocktake.id, number=number.formatted, location_id=loc["id"], status="counting",
+            created_by=actor.user_id, created_by_name=actor.display, version=1, blind=bool(blind), created_at=now,
+            updated_at=now))
         await attach_entity("stocktake", number.formatted, st_id)
+        # raw-sql: INSERT … SELECT snapshots every stock level of the location in one statement
         await fetch(
             "INSERT INTO stocktake_line (stocktake_id, part_id, expected_qty, counted_qty) "
             "SELECT {}, part_id, on_hand, NULL FROM stock_level WHERE location_id = {} AND (on_hand > 0 OR min_qty > 0)",
             st_id, loc["id"],
         )
+        # raw-sql: INSERT … SELECT snapshots every serial unit of the location in one statement
         await fetch(
             "INSERT INTO stocktake_unit (stocktake_id, part_id, serial_unit_id, serial, expected, present) "
             "SELECT {}, part_id, id, serial, true, false FROM serial_unit WHERE location_id = {}",
@@ -109,6 +111,7 @@ async def add_line(actor: Actor, st_id: int, part_no: str) -> None:
             raise DomainError(_("The count is closed."), status=409)
         level = await fetch("SELECT on_hand FROM stock_level WHERE part_id = {} AND location_id = {}",
                             part[0]["id"], st[0]["location_id"])
+        # raw-sql: ON CONFLICT DO NOTHING — a part already on the sheet stays as counted
         await fetch("INSERT INTO stocktake_line (stocktake_id, part_id, expected_qty, counted_qty) VALUES ({}, {}, {}, NULL) "
                     "ON CONFLICT (stocktake_id, part_id) DO NOTHING", st_id, part[0]["id"],
                     int(level[0]["on_hand"]) if level else 0)
@@ -150,11 +153,11 @@ async def enter_counts(actor: Actor, st_id: int, counts: dict[int, Any]) -> None
                 if n != line["expected_qty"]:
                     raise DomainError(_("This part is serialised: scan the serial of each unit found, so the missing "
                                         "and extra units are known."), field=f"count{line_id}")
-                await fetch("UPDATE stocktake_unit SET present = true WHERE stocktake_id = {} AND part_id = {} AND expected = true",
-                            st_id, line["part_id"])
+                await update(StocktakeUnit, (StocktakeUnit.stocktake_id == st_id) & (StocktakeUnit.part_id == line["part_id"])
+                             & (StocktakeUnit.expected == True), present=True)  # noqa: E712
                 await fetch("DELETE FROM stocktake_unit WHERE stocktake_id = {} AND part_id = {} AND expected = false",
                             st_id, line["part_id"])
-            await fetch("UPDATE stocktake_line SET counted_qty = {} WHERE id = {} AND stocktake_id = {}", n, line_id, st_id)
+            await update(StocktakeLine, (StocktakeLine.id == line_id) & (StocktakeLine.stocktake_id == st_id), counted_qty=n)
         await _touch(st_id)
         await record(actor, "stocktake.counted", "stocktake", st_id, after={"counts": {str(k): v for k, v in clean.items()}})
 
@@ -170,6 +173,7 @@ async def _counting(st_id: int) -> dict:
 
 async def _line_for(st: dict, part_id: int) -> None:
     level = await fetch("SELECT on_hand FROM stock_level WHERE part_id = {} AND location_id = {}", part_id, st["location_id"])
+    # raw-sql: ON CONFLICT DO NOTHING — a part already on the sheet stays as counted
     await fetch("INSERT INTO stocktake_line (stocktake_id, part_id, expected_qty, counted_qty) VALUES ({}, {}, {}, NULL) "
                 "ON CONFLICT (stocktake_id, part_id) DO NOTHING", st["id"], part_id, int(level[0]["on_hand"]) if level else 0)
 
@@ -182,6 +186,7 @@ async def _touch(st_id: int) -> None:
         raise DomainError(_("The count is closed."), status=409) from None
 
 
+# long: the two scan kinds (part number, serial) share the sheet checks and the answer shape
 async def scan(actor: Actor, st_id: int, code: str, part_no: str = "") -> dict:
     """#12.1: one scan. A part number adds 1 to its line; a serial marks that unit present (a unit the sheet did not
     expect here is listed as extra). A serial the system does not know is taken as a found unit when the part number
@@ -215,6 +220,7 @@ async def scan(actor: Actor, st_id: int, code: str, part_no: str = "") -> dict:
                     raise DomainError(_("%(part)s is serialised: scan the serial of each unit.", part=part["part_no"]),
                                       field="code")
                 await _line_for(st, part["id"])
+                # raw-sql: relative count (COALESCE(counted, 0) + 1) RETURNING the new count
                 line = (await fetch("UPDATE stocktake_line SET counted_qty = COALESCE(counted_qty, 0) + 1 "
                                     "WHERE stocktake_id = {} AND part_id = {} RETURNING counted_qty", st_id, part["id"]))[0]
                 await _touch(st_id)
@@ -232,11 +238,13 @@ async def scan(actor: Actor, st_id: int, code: str, part_no: str = "") -> dict:
                                "AND serial = {}", st_id, part["id"], serial)
         again = bool(existing and existing[0]["present"])
         if existing:
-            await fetch("UPDATE stocktake_unit SET present = true WHERE id = {}", existing[0]["id"])
+            await update(StocktakeUnit, StocktakeUnit.id == existing[0]["id"], present=True)
         else:
+            # raw-sql: ON CONFLICT DO UPDATE — a unit scanned twice stays one row
             await fetch("INSERT INTO stocktake_unit (stocktake_id, part_id, serial_unit_id, serial, expected, present) "
                         "VALUES ({}, {}, {}, {}, false, true) ON CONFLICT (stocktake_id, part_id, serial) DO UPDATE SET "
                         "present = true", st_id, part["id"], unit_id, serial[:100])
+        # raw-sql: the count from a sub-select on the units, RETURNING it
         line = (await fetch(
             "UPDATE stocktake_line SET counted_qty = (SELECT COUNT(*) FROM stocktake_unit WHERE stocktake_id = {} "
             "AND part_id = {} AND present = true) WHERE stocktake_id = {} AND part_id = {} RETURNING counted_qty",
@@ -256,6 +264,7 @@ async def finish(actor: Actor, st_id: int, category: str = "") -> int:
     category = (category or "").strip()
     async with atomic():
         await _counting(st_id)
+        # raw-sql: correlated sub-select per line, optionally filtered by a part category
         sql = ("UPDATE stocktake_line SET counted_qty = (SELECT COUNT(*) FROM stocktake_unit su WHERE su.stocktake_id = "
                "stocktake_line.stocktake_id AND su.part_id = stocktake_line.part_id AND su.present = true) "
                "WHERE stocktake_id = {} AND counted_qty IS NULL")

@@ -10,17 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
+from app.core.forms import Flag, FormVersion, Line, LongNote as Note  # shared field types
 from app.core.forms import Bool, Text, Version
 
-Note = Annotated[str, Text(max_len=2000, multiline=True)]
-Line = Annotated[str, Text(max_len=300)]
 
 
 @dataclass
 class Moved:
     """Every transition form: the version it showed, and where it came from (the board)."""
 
-    version: Annotated[int, Version()]
+    version: FormVersion
     from_board: Line = ""
     tech: Line = ""
 
@@ -46,7 +45,7 @@ class Qc:
     fault_code: Line = ""
     fault_confirmed: Note = ""
     test_note: Note = ""
-    unresolvable: Annotated[bool, Bool()] = False
+    unresolvable: Flag = False
 
 
 @dataclass

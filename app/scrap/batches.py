@@ -34,6 +34,7 @@ async def gather(actor: Actor, data: BatchInput) -> str:
         batch = await batch_for(data.month)
         if batch is None:
             number = (await next_number("scrap_batch", entity_type="scrap_batch")).formatted
+            # raw-sql: ON CONFLICT (month) DO NOTHING RETURNING * — one batch per month under a race
             rows = await fetch(
                 "INSERT INTO scrap_batch (number, month, note, created_by, created_by_name, created_at) VALUES "
                 "({}, {}, {}, {}, {}, {}) ON CONFLICT (month) DO NOTHING RETURNING *",

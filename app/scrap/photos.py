@@ -17,8 +17,10 @@ from app.core.db import fetch, utcnow, write_transaction
 from app.core.errors import fix, not_found
 from app.core.i18n import _
 from app.core.permissions import require
+from app.core.rows import insert
 from app.core.settings import setting
 from app.scrap.services import person_name
+from app.scrap.tables import ScrapPhoto
 
 TYPES = {"jpg": ("image/jpeg", b"\xff\xd8\xff"), "jpeg": ("image/jpeg", b"\xff\xd8\xff"),
          "png": ("image/png", b"\x89PNG\r\n\x1a\n")}
@@ -54,15 +56,14 @@ async def add_photo(actor: Actor, request_id: int, filename: str, data: bytes) -
     await anyio.Path(path).write_bytes(data)
     try:
         async with write_transaction():
-            rows = await fetch(
-                "INSERT INTO scrap_photo (request_id, stored_name, original_name, content_type, size, user_id, user_name, "
-                "created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}) RETURNING id", request_id, stored, name, content_type,
-                len(data), actor.user_id, await person_name(actor), utcnow())
+            photo_id = await insert(ScrapPhoto, returning=ScrapPhoto.id, request_id=request_id, stored_name=stored,
+                                    original_name=name, content_type=content_type, size=len(data),
+                                    user_id=actor.user_id, user_name=await person_name(actor), created_at=utcnow())
             await record(actor, "scrap.photo_added", "scrap_request", request_id, after={"photo": name, "size": len(data)})
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    return int(rows[0]["id"])
+    return int(photo_id)
 
 
 async def photos(request_id: int) -> list[dict]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Annotated
 
+from app.core.forms import FormVersion, LongNote, Note, Reason, Serial  # shared field types
 from app.core.forms import Choice, Date, Int, ListOf, Money, Text, Version
 from app.core.i18n import _
 from app.scrap.status import METHOD_LABELS, OPINION_LABELS, REASON_LABELS, RETURN_LABELS, SOURCE_LABELS
@@ -17,10 +18,10 @@ class RaiseInput:
     """A scrap request: a serialised unit (serial) or a quantity of a part (part_no + qty) in quarantine."""
 
     reason: Annotated[str, Choice(REASON_LABELS, required=True)] = ""
-    serial: Annotated[str, Text(max_len=100)] = ""
+    serial: Serial = ""
     part_no: Annotated[str, Text(max_len=60)] = ""
     qty: Annotated[int | None, Int(min=1, max=100000)] = None
-    note: Annotated[str, Text(max_len=2000, multiline=True)] = ""
+    note: LongNote = ""
     source_type: Annotated[str, Choice(SOURCE_LABELS)] = "manual"
     source_ref: Annotated[str, Text(max_len=60)] = ""
     loan_number: Annotated[str, Text(max_len=40)] = ""
@@ -46,21 +47,21 @@ class RaiseInput:
 
 @dataclass
 class ConveneInput:
-    version: Annotated[int, Version()] = 0
+    version: FormVersion = 0
     appraisers: Annotated[list[int], ListOf(Int(min=1), max_items=20)] = field(default_factory=list)
 
 
 @dataclass
 class OpinionInput:
     opinion: Annotated[str, Choice(OPINION_LABELS, required=True)] = ""
-    note: Annotated[str, Text(max_len=1000, multiline=True)] = ""
+    note: Note = ""
 
 
 @dataclass
 class DecisionInput:
-    version: Annotated[int, Version()] = 0
+    version: FormVersion = 0
     decision: Annotated[str, Choice(("approve", "reject"), required=True)] = ""
-    note: Annotated[str, Text(max_len=500, multiline=True)] = ""
+    note: Reason = ""
     returned_to: Annotated[str, Choice(RETURN_LABELS)] = ""
 
     def validate(self) -> dict[str, str]:
@@ -75,23 +76,23 @@ class DecisionInput:
 
 @dataclass
 class WithdrawInput:
-    version: Annotated[int, Version()] = 0
+    version: FormVersion = 0
     note: Annotated[str, Text(max_len=500, required=True, multiline=True)] = ""
     returned_to: Annotated[str, Choice(RETURN_LABELS, required=True)] = ""
 
 
 @dataclass
 class DisposeInput:
-    version: Annotated[int, Version()] = 0
+    version: FormVersion = 0
     method: Annotated[str, Choice(METHOD_LABELS, required=True)] = ""
     disposed_on: Annotated[dt.date | None, Date(required=True, not_future=True)] = None
-    note: Annotated[str, Text(max_len=500, multiline=True)] = ""
+    note: Reason = ""
 
 
 @dataclass
 class BatchInput:
     month: Annotated[str, Text(max_len=7, required=True)] = ""
-    note: Annotated[str, Text(max_len=1000, multiline=True)] = ""
+    note: Note = ""
 
     def validate(self) -> dict[str, str]:
         import re

@@ -19,9 +19,8 @@ Every write: one transaction with its audit event; status changes through core.s
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import asynccontextmanager
 from decimal import Decimal
-from typing import Any, AsyncIterator
+from typing import Any
 
 from app.core.actor import Actor
 from app.core.audit.services import record
@@ -31,11 +30,13 @@ from app.core.i18n import _
 from app.core.money import from_fen, to_fen
 from app.core.numbers import attach_entity, next_number
 from app.core.permissions import can, require
+from app.core.rows import insert, update
 from app.core.settings import setting
 from app.core.status import move, update_versioned
 import app.parts.api as parts
 from app.scrap.schemas import ConveneInput, DecisionInput, DisposeInput, OpinionInput, RaiseInput, WithdrawInput
 from app.scrap.status import LABELS, OPEN, TRANSITIONS, ScrapStatus
+from app.scrap.tables import ScrapAppraiser, ScrapRequest
 
 TABLE = "scrap_request"
 QUARANTINE = "QUARANTINE"  # R-INV-02: the quarantine/scrap location of the parts ledger
@@ -44,20 +45,6 @@ S = ScrapStatus
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-@asynccontextmanager
-async def _ledger() -> AsyncIterator[None]:
-    """Calls into the parts/loaners api: their refusals read as ours (a DomainError with their message).
-    TODO(api): once parts and loaners raise core DomainError (kit migration), this passes everything through."""
-    try:
-        yield
-    except DomainError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - only their refusal classes carry .message and .status
-        if hasattr(exc, "message") and hasattr(exc, "status"):
-            raise DomainError(exc.message, errors=getattr(exc, "errors", None), status=int(exc.status)) from None
-        raise
 
 
 async def person_name(actor: Actor) -> str:
@@ -127,15 +114,9 @@ async def available_in_quarantine(part_id: int) -> int:
 
 
 async def loan_by_number(number: str) -> dict | None:
-    # TODO(api): loaners.api has get_loan(id) only; a loan_by_number(number) read would replace this.
-    rows = await fetch("SELECT id FROM loan WHERE number = {}", (number or "").strip().upper())
-    return await _loan(rows[0]["id"]) if rows else None
-
-
-async def _loan(loan_id: Any) -> dict | None:
     import app.loaners.api as loaners
 
-    return await loaners.get_loan(loan_id)
+    return await loaners.loan_by_number(number)
 
 
 # --------------------------------------------------------------------------- raise (R-SCR-01)
@@ -157,6 +138,7 @@ async def _resolve_unit(data: RaiseInput) -> tuple[dict, dict]:
     return part, unit
 
 
+# long: serial and quantity requests share the value, quarantine and loan checks (R-SCR-01) in one transaction
 async def raise_request(actor: Actor, data: RaiseInput, *, today: dt.date | None = None) -> int:
     """R-SCR-01: a numbered scrap record for a serialised unit or a quantity in quarantine.
 
@@ -205,29 +187,26 @@ async def raise_request(actor: Actor, data: RaiseInput, *, today: dt.date | None
                                 n=available, qty=qty))
         number = (await next_number("scrap", entity_type="scrap_request", today=today)).formatted
         if unit is not None and unit["location_code"] != QUARANTINE:
-            async with _ledger():
-                await parts.quarantine(actor, part["id"], 1, unit["location_id"], serial=unit["id"],
-                                       reason=_("Scrap request %(number)s", number=number), document_type="scrap",
-                                       document_id=number, check_roles=False)
+            await parts.quarantine(actor, part["id"], 1, unit["location_id"], serial=unit["id"],
+                                   reason=_("Scrap request %(number)s", number=number), document_type="scrap",
+                                   document_id=number, check_roles=False)
         now = utcnow()
         try:
-            rows = await fetch(
-                "INSERT INTO scrap_request (number, status, part_id, serial_unit_id, serial, qty, part_no, part_name, model, "
-                "supplier, reason, note, source_type, source_ref, loan_id, loan_number, unit_cost_fen, value_fen, "
-                "value_override_reason, requested_by, requested_by_name, version, created_at, updated_at) VALUES "
-                "({}, 'draft', {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 1, {}, {}) "
-                "RETURNING id",
-                number, part["id"], unit["id"] if unit else None, unit["serial"] if unit else "", qty, part["part_no"],
-                part["name"], part["model"] or "", part["supplier"] or "", data.reason, data.note, data.source_type,
-                data.source_ref, loan["id"] if loan else None, loan["number"] if loan else "", unit_cost_fen, value_fen,
-                data.value_reason if data.value is not None else "", actor.user_id, name, now, now)
+            rid = int(await insert(
+                ScrapRequest, returning=ScrapRequest.id, number=number, status="draft", part_id=part["id"],
+                serial_unit_id=unit["id"] if unit else None, serial=unit["serial"] if unit else "", qty=qty,
+                part_no=part["part_no"], part_name=part["name"], model=part["model"] or "",
+                supplier=part["supplier"] or "", reason=data.reason, note=data.note, source_type=data.source_type,
+                source_ref=data.source_ref, loan_id=loan["id"] if loan else None,
+                loan_number=loan["number"] if loan else "", unit_cost_fen=unit_cost_fen, value_fen=value_fen,
+                value_override_reason=data.value_reason if data.value is not None else "", requested_by=actor.user_id,
+                requested_by_name=name, version=1, created_at=now, updated_at=now))
         except Exception as exc:
             from app.core.db import is_unique_violation
 
             if is_unique_violation(exc):
                 raise fix(serial=_("This unit already has an open scrap record.")) from None
             raise
-        rid = int(rows[0]["id"])
         await attach_entity("scrap", number, rid)
         await record(actor, "scrap.raised", TABLE, rid, after={
             "number": number, "part": part["part_no"], "serial": unit["serial"] if unit else "", "qty": qty,
@@ -283,8 +262,8 @@ async def convene(actor: Actor, request_id: int, data: ConveneInput) -> None:
         await move(TABLE, row["id"], data.version, TRANSITIONS["convene"], actor=actor, labels=LABELS, now=now,
                    sets={"quorum": need, "convened_by_name": name, "convened_at": now})
         for uid in chosen:
-            await fetch("INSERT INTO scrap_appraiser (request_id, user_id, user_name, created_at) VALUES ({}, {}, {}, {})",
-                        row["id"], uid, (people[uid]["full_name"] or people[uid]["username"])[:100], now)
+            await insert(ScrapAppraiser, request_id=row["id"], user_id=uid,
+                         user_name=(people[uid]["full_name"] or people[uid]["username"])[:100], created_at=now)
         await record(actor, "scrap.convened", TABLE, row["id"], before={"status": row["status"]},
                      after={"status": "appraising", "quorum": need, "appraisers": chosen})
 
@@ -300,6 +279,7 @@ async def give_opinion(actor: Actor, request_id: int, data: OpinionInput, *, now
     name = await person_name(actor)
     async with write_transaction():
         # serialise the votes of one record (PostgreSQL row lock; SQLite writers queue anyway)
+        # raw-sql: a no-op self-assignment that only takes the row lock
         locked = await fetch("UPDATE scrap_request SET updated_at = updated_at WHERE id = {} RETURNING id, status, "
                              "requested_by, quorum", request_id)
         if not locked:
@@ -311,6 +291,7 @@ async def give_opinion(actor: Actor, request_id: int, data: OpinionInput, *, now
             raise refused(_("Only the appraisers named for this request can give an opinion."))
         if row["status"] != S.APPRAISING:
             raise DomainError(_("The appraisal of this request is closed."), status=409)
+        # raw-sql: ON CONFLICT DO NOTHING RETURNING — an opinion counts once per appraiser
         inserted = await fetch(
             "INSERT INTO scrap_opinion (request_id, user_id, user_name, opinion, note, created_at) VALUES "
             "({}, {}, {}, {}, {}, {}) ON CONFLICT (request_id, user_id) DO NOTHING RETURNING id",
@@ -341,10 +322,9 @@ async def give_opinion(actor: Actor, request_id: int, data: OpinionInput, *, now
 
 async def _return_stock(actor: Actor, row: dict, destination: str) -> None:
     """A rejected record's stock leaves quarantine back to the central warehouse or the bench (ledger transfer)."""
-    async with _ledger():
-        await parts.transfer(actor, row["part_id"], row["qty"], QUARANTINE, destination,
-                             serial=row["serial_unit_id"], document_type="scrap", document_id=row["number"],
-                             reason=_("Scrap record %(number)s rejected", number=row["number"]), check_roles=False)
+    await parts.transfer(actor, row["part_id"], row["qty"], QUARANTINE, destination,
+                         serial=row["serial_unit_id"], document_type="scrap", document_id=row["number"],
+                         reason=_("Scrap record %(number)s rejected", number=row["number"]), check_roles=False)
 
 
 # --------------------------------------------------------------------------- approval (R-SCR-03)
@@ -438,10 +418,9 @@ async def dispose(actor: Actor, request_id: int, data: DisposeInput, *, now: dt.
                                  "disposal_note": data.note})
         if moved["from_status"] == S.MANAGER_APPROVED and moved["gm_needed"]:
             raise DomainError(_("The value is above the GM threshold: the GM must approve before disposal."), status=409)
-        async with _ledger():
-            stock_move = await parts.scrap(actor, row["part_id"], row["qty"], row["number"], serial=row["serial_unit_id"],
-                                           reason=_("Scrap record %(number)s", number=row["number"]), check_roles=False)
-        await fetch("UPDATE scrap_request SET disposal_move_id = {} WHERE id = {}", stock_move.id, row["id"])
+        stock_move = await parts.scrap(actor, row["part_id"], row["qty"], row["number"], serial=row["serial_unit_id"],
+                                       reason=_("Scrap record %(number)s", number=row["number"]), check_roles=False)
+        await update(ScrapRequest, ScrapRequest.id == row["id"], disposal_move_id=stock_move.id)
         await record(actor, "scrap.disposed", TABLE, row["id"], before={"status": row["status"]},
                      after={"status": "disposed", "method": data.method, "date": data.disposed_on,
                             "value": str(row["value"]), "move": stock_move.id})
@@ -461,9 +440,8 @@ async def annotate_loan(actor: Actor, request_id: int) -> bool:
     import app.loaners.api as loaners
 
     try:
-        async with _ledger():
-            await loaners.convert_to_permanent(actor, int(row["loan_id"]), approval_ref=row["number"],
-                                               note=_("Scrap record %(number)s disposed", number=row["number"]))
+        await loaners.convert_to_permanent(actor, int(row["loan_id"]), approval_ref=row["number"],
+                                           note=_("Scrap record %(number)s disposed", number=row["number"]))
     except DomainError as exc:
         async with write_transaction():
             await update_versioned(TABLE, row["id"], None, {"loan_note": exc.message[:500]})

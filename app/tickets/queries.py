@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from app.core.db import fetch, utcnow
+from app.core.db import Where, fetch, utcnow
 
 _TICKET_SELECT = (
     "SELECT t.*, u.full_name AS assignee_name, o.name AS office_name FROM ticket t "
@@ -73,44 +73,24 @@ async def list_tickets(f: TicketFilter, *, user_id: int | None, before: int | No
     """Newest first, keyset on id (never COUNT(*)); each filter matches an index (status, office+status,
     assignee+status, customer, channel, sla_due, paused_at)."""
     now = now or utcnow()
-    where, args = [], []
+    where = Where()
     if f.view == "mine":
-        where.append("t.assignee_id = {} AND t.status <> 'closed'")
-        args.append(user_id or 0)
+        where.add("t.assignee_id = {} AND t.status <> 'closed'", user_id or 0)
     elif f.view == "unassigned":
-        where.append("t.status IN ('new', 'queued')")
+        where.add("t.status IN ('new', 'queued')")
     elif f.view == "breaching":
-        where.append("t.sla_due IS NOT NULL AND t.sla_due < {} AND t.paused_at IS NULL")
-        args.append(now + dt.timedelta(minutes=warn_minutes))
+        where.add("t.sla_due IS NOT NULL AND t.sla_due < {} AND t.paused_at IS NULL", now + dt.timedelta(minutes=warn_minutes))
     elif f.view == "paused":
-        where.append("t.paused_at IS NOT NULL")
+        where.add("t.paused_at IS NOT NULL")
     elif f.view == "signoff":
-        where.append("t.id IN (SELECT ticket_id FROM ticket_visit WHERE status = 'finished')")
-    if f.office_id:
-        where.append("t.office_id = {}")
-        args.append(f.office_id)
-    if f.technician_id:
-        where.append("t.assignee_id = {}")
-        args.append(f.technician_id)
-    if f.status:
-        where.append("t.status = {}")
-        args.append(f.status)
-    if f.customer_id:
-        where.append("t.customer_id = {}")
-        args.append(f.customer_id)
-    if f.channel:
-        where.append("t.channel = {}")
-        args.append(f.channel)
+        where.add("t.id IN (SELECT ticket_id FROM ticket_visit WHERE status = 'finished')")
+    where.eq("t.office_id", f.office_id).eq("t.assignee_id", f.technician_id).eq("t.status", f.status)
+    where.eq("t.customer_id", f.customer_id).eq("t.channel", f.channel)
     if f.q:
-        where.append("t.number = {}")
-        args.append(f.q.strip().upper())
+        where.add("t.number = {}", f.q.strip().upper())
     if before:
-        where.append("t.id < {}")
-        args.append(before)
-    sql = _TICKET_SELECT + (" WHERE " + " AND ".join(where) if where else "") + f" ORDER BY t.id DESC LIMIT {int(limit) + 1}"
-    rows = await fetch(sql, *args)
-    cursor = rows[limit - 1]["id"] if len(rows) > limit else None
-    return rows[:limit], cursor
+        where.add("t.id < {}", before)
+    return await where.page(_TICKET_SELECT, "t.id", limit)
 
 
 async def technicians(office_id: int | None = None, *, day: dt.date | None = None) -> list[dict]:

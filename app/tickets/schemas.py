@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated
 
+from app.core.forms import Flag, FormVersion, Line, LongNote, Note, RowId  # shared field types
 from app.core.forms import Bool, Choice, Int, ListOf, Money, Text, Version
 from app.core.i18n import _
 from app.core.i18n import lazy_gettext as _l
@@ -72,21 +73,21 @@ class IntakeForm:
     """R-TKT-01: every field of the intake."""
 
     customer_id: Annotated[int | None, Int(min=1, required=True)] = None
-    device_id: Annotated[int | None, Int(min=1)] = None
+    device_id: RowId = None
     channel: Annotated[str, Choice(CHANNELS, required=True)] = "phone"
     contact_name: Annotated[str, Text(max_len=100, required=True)] = ""
     contact_phone: Annotated[str, Text(max_len=40, required=True)] = ""
     requested_service: Annotated[str, Text(max_len=2000, required=True, multiline=True)] = ""
-    current_state: Annotated[str, Text(max_len=2000, multiline=True)] = ""
+    current_state: LongNote = ""
     fault_at: Annotated[str, Text(max_len=30)] = ""
     nature: Annotated[str, Choice(NATURES, required=True)] = ""
     category: Annotated[str, Choice(CATEGORIES, required=True)] = ""
     fault_code: Annotated[str, Text(max_len=60)] = ""
     location: Annotated[str, Text(max_len=200)] = ""
     impact: Annotated[str, Choice(IMPACTS, required=True)] = "partial"
-    tried: Annotated[str, Text(max_len=2000, multiline=True)] = ""
+    tried: LongNote = ""
     service_mode: Annotated[str, Choice(SERVICE_MODES)] = "mobile"
-    technician_id: Annotated[int | None, Int(min=1)] = None  # dispatch at once (R-TKT-03), optional
+    technician_id: RowId = None  # dispatch at once (R-TKT-03), optional
     token: Annotated[str, Text(max_len=60)] = ""
 
     def validate(self) -> dict[str, str]:
@@ -103,12 +104,12 @@ class IntakeForm:
 class DispatchForm:
     """R-TKT-03: to a technician (with what to bring), or to the engineering manager's queue."""
 
-    version: Annotated[int, Version()] = 0
-    technician_id: Annotated[int | None, Int(min=1)] = None
-    to_queue: Annotated[bool, Bool()] = False
-    cause: Annotated[str, Text(max_len=1000, multiline=True)] = ""
-    spares: Annotated[str, Text(max_len=1000, multiline=True)] = ""
-    tools: Annotated[str, Text(max_len=1000, multiline=True)] = ""
+    version: FormVersion = 0
+    technician_id: RowId = None
+    to_queue: Flag = False
+    cause: Note = ""
+    spares: Note = ""
+    tools: Note = ""
 
     def validate(self) -> dict[str, str]:
         if not self.to_queue and not self.technician_id:
@@ -121,8 +122,8 @@ class CallForm:
     """R-TKT-04: the pre-departure call and the agreed arrival time."""
 
     eta: Annotated[str, Text(max_len=30, required=True)] = ""
-    note: Annotated[str, Text(max_len=300)] = ""
-    version: Annotated[int, Version()] = 0
+    note: Line = ""
+    version: FormVersion = 0
 
     def validate(self) -> dict[str, str]:
         try:
@@ -136,7 +137,7 @@ class CallForm:
 class StepForm:
     """Depart / arrive: one tap (now), or a time typed in afterwards."""
 
-    version: Annotated[int, Version()] = 0
+    version: FormVersion = 0
     at: Annotated[str, Text(max_len=30)] = ""
     token: Annotated[str, Text(max_len=60)] = ""
 
@@ -152,15 +153,15 @@ class StepForm:
 class FinishForm:
     """R-TKT-06: work done, parts used (from the technician's own stock), result, paper slip number (R-SLIP-02)."""
 
-    version: Annotated[int, Version()] = 0
+    version: FormVersion = 0
     at: Annotated[str, Text(max_len=30)] = ""
     work_done: Annotated[str, Text(max_len=4000, required=True, multiline=True)] = ""
     result: Annotated[str, Choice(RESULTS, required=True)] = ""
-    work_stopped: Annotated[bool, Bool()] = False
+    work_stopped: Flag = False
     part_no: Annotated[list, ListOf(Text(max_len=60), max_items=20)] = None  # type: ignore[assignment]
     qty: Annotated[list, ListOf(Int(min=1, max=999), max_items=20)] = None  # type: ignore[assignment]
     serial: Annotated[list, ListOf(Text(max_len=100), max_items=20)] = None  # type: ignore[assignment]
-    slip_number: Annotated[int | None, Int(min=1)] = None
+    slip_number: RowId = None
     amount: Annotated[Decimal | None, Money(min=0, max=10_000_000)] = None
     token: Annotated[str, Text(max_len=60)] = ""
 
@@ -189,13 +190,13 @@ class FinishForm:
 class SignForm:
     """R-TKT-06/08: the customer's part of the slip."""
 
-    version: Annotated[int, Version()] = 0
+    version: FormVersion = 0
     signer: Annotated[str, Text(max_len=100, required=True)] = ""
     satisfaction: Annotated[str, Choice(SATISFACTION, required=True)] = ""
     unhappy_reason: Annotated[str, Choice(UNHAPPY_REASONS)] = ""
-    comment: Annotated[str, Text(max_len=2000, multiline=True)] = ""
+    comment: LongNote = ""
     accessories: Annotated[str, Choice(ACCESSORIES, required=True)] = ""
-    accepted: Annotated[bool, Bool()] = False
+    accepted: Flag = False
     signature: Annotated[str, Text(max_len=700_000)] = ""  # data:image/png;base64,… from the canvas
 
     def validate(self) -> dict[str, str]:
@@ -210,11 +211,11 @@ class SignForm:
 class PauseForm:
     """R-TKT-05: stop the clocks while waiting for the customer or parts."""
 
-    version: Annotated[int, Version()] = 0
+    version: FormVersion = 0
     reason: Annotated[str, Choice(PAUSE_REASONS, required=True)] = ""
-    note: Annotated[str, Text(max_len=300)] = ""
+    note: Line = ""
 
 
 @dataclass
 class VersionForm:
-    version: Annotated[int, Version()] = 0
+    version: FormVersion = 0

@@ -22,8 +22,10 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from app.core.roles import ROLES, join_roles, parse_roles
 from app.core.audit.services import Actor, record
 from app.core.config import get_settings
+from app.core.accounts.tables import AppUser, LoginAttempt, LoginThrottle, UserSession
 from app.core.db import fetch, utcnow, write_transaction
 from app.core.errors import DomainError
+from app.core.rows import insert, update
 from app.core.status import update_versioned
 from app.core.i18n import _
 
@@ -96,10 +98,12 @@ def token_hash(token: str) -> str:
 
 async def _reserve(key: str, limit: int, ip: str, now: dt.datetime, window: dt.timedelta) -> bool:
     """Count one attempt against `key`; False when the key already holds `limit` failures in its window."""
+    # raw-sql: ON CONFLICT DO NOTHING creates the counter once under concurrent attempts
     await fetch("INSERT INTO login_throttle (key, window_start, failures, last_ip, updated_at) VALUES ({}, {}, 0, {}, {}) "
                 "ON CONFLICT (key) DO NOTHING", key, now, ip, now)
-    await fetch("UPDATE login_throttle SET window_start = {}, failures = 0 WHERE key = {} AND window_start < {}",
-                now, key, now - window)
+    await update(LoginThrottle, (LoginThrottle.key == key) & (LoginThrottle.window_start < now - window),
+                 window_start=now, failures=0)
+    # raw-sql: the conditional failures = failures + 1 RETURNING is the reservation itself
     rows = await fetch("UPDATE login_throttle SET failures = failures + 1, last_ip = {}, updated_at = {} "
                        "WHERE key = {} AND failures < {} RETURNING failures", ip, now, key, limit)
     return bool(rows)
@@ -108,8 +112,9 @@ async def _reserve(key: str, limit: int, ip: str, now: dt.datetime, window: dt.t
 async def _release(keys: list[str], pair: str) -> None:
     """A correct password: the pair's count is cleared (the owner's own typos are forgiven) and the shared
     address/account counters get their reservation back (a busy office does not throttle itself)."""
-    await fetch("UPDATE login_throttle SET failures = 0, updated_at = {} WHERE key = {}", utcnow(), pair)
+    await update(LoginThrottle, LoginThrottle.key == pair, failures=0, updated_at=utcnow())
     for key in keys:
+        # raw-sql: decrement floored at zero in one statement
         await fetch("UPDATE login_throttle SET failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END "
                     "WHERE key = {}", key)
 
@@ -176,13 +181,7 @@ async def authenticate(username: str, password: str, ip: str, request_id: str = 
     ok = await verify_password(row["password_hash"] if row else "", password or "")
     ok = ok and row is not None and bool(row["is_active"])
     async with write_transaction():
-        await fetch(
-            "INSERT INTO login_attempt (username, ip, success, created_at) VALUES ({}, {}, {}, {})",
-            username,
-            ip,
-            ok,
-            utcnow(),
-        )
+        await insert(LoginAttempt, username=username, ip=ip, success=ok, created_at=utcnow())
         actor = Actor(user_id=row["id"] if row else None, username=username, ip=ip, request_id=request_id)
         await record(actor, "auth.login" if ok else "auth.login_failed", "user", row["id"] if row else "")
     if not ok:
@@ -203,8 +202,8 @@ async def list_throttles(limit: int = 200) -> list[dict]:
 async def clear_throttle(actor: Actor, throttle_id: int) -> None:
     """An admin lets an account/address sign in again at once. Audit `auth.throttle_cleared`."""
     async with write_transaction():
-        rows = await fetch("UPDATE login_throttle SET failures = 0, updated_at = {} WHERE id = {} RETURNING key",
-                           utcnow(), throttle_id)
+        rows = await update(LoginThrottle, LoginThrottle.id == throttle_id, returning=LoginThrottle.key,
+                            failures=0, updated_at=utcnow())
         if not rows:
             raise DomainError(_("No such user."), status=404)
         await record(actor, "auth.throttle_cleared", "login_throttle", throttle_id, after={"key": rows[0]["key"]})
@@ -218,16 +217,8 @@ async def start_session(user: CurrentUser, *, ip: str, user_agent: str, old_toke
         if old_token:
             await fetch("DELETE FROM user_session WHERE token_hash = {}", token_hash(old_token))
         now = utcnow()
-        await fetch(
-            "INSERT INTO user_session (token_hash, user_id, created_at, last_seen_at, ip, user_agent) "
-            "VALUES ({}, {}, {}, {}, {}, {})",
-            token_hash(token),
-            user.id,
-            now,
-            now,
-            ip,
-            (user_agent or "")[:300],
-        )
+        await insert(UserSession, token_hash=token_hash(token), user_id=user.id, created_at=now, last_seen_at=now,
+                     ip=ip, user_agent=(user_agent or "")[:300])
     forget_sessions()  # again after the commit: a request racing the write can't keep the old answer cached
     return token
 
@@ -287,7 +278,7 @@ async def load_session(token: str | None) -> CurrentUser | None:
         return None
     if now - seen > dt.timedelta(seconds=60):  # throttle the "last seen" write to once a minute
         async with write_transaction():
-            await fetch("UPDATE user_session SET last_seen_at = {} WHERE id = {}", now, row["session_id"])
+            await update(UserSession, UserSession.id == row["session_id"], last_seen_at=now)
     return _user_from_row(row, session_id=row["session_id"])
 
 
@@ -313,7 +304,7 @@ async def set_language(actor: Actor, lang: str) -> None:
     if actor.user_id is None:
         return
     async with write_transaction():
-        await fetch("UPDATE app_user SET lang = {} WHERE id = {}", lang, actor.user_id)
+        await update(AppUser, AppUser.id == actor.user_id, lang=lang)
         await record(actor, "user.language_set", "user", actor.user_id, after={"lang": lang})
     forget_sessions()
 
@@ -394,19 +385,9 @@ async def create_user(actor: Actor, data: UserInput, *, lang: str = "") -> int:
         if await fetch("SELECT id FROM app_user WHERE username = {}", data.username):
             raise DomainError(_("Please correct the marked fields."), errors={"username": _("This username is taken.")})
         now = utcnow()
-        rows = await fetch(
-            "INSERT INTO app_user (username, full_name, phone, password_hash, roles, is_active, lang, version, "
-            "created_at, updated_at) VALUES ({}, {}, {}, {}, {}, true, {}, 1, {}, {}) RETURNING id",
-            data.username,
-            data.full_name,
-            data.phone,
-            password_hash,
-            join_roles(data.roles),
-            lang,
-            now,
-            now,
-        )
-        user_id = rows[0]["id"]
+        user_id = await insert(AppUser, returning=AppUser.id, username=data.username, full_name=data.full_name,
+                               phone=data.phone, password_hash=password_hash, roles=join_roles(data.roles),
+                               is_active=True, lang=lang, version=1, created_at=now, updated_at=now)
         after = {"username": data.username, "full_name": data.full_name, "phone": data.phone,
                  "roles": join_roles(data.roles), "is_active": True}
         await record(actor, "user.created", "user", user_id, after=after)

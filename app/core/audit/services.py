@@ -9,7 +9,9 @@ from types import SimpleNamespace
 from decimal import Decimal
 from typing import Any
 
-from app.core.db import fetch, utcnow
+from app.core.audit.tables import AuditEvent
+from app.core.db import Where, fetch, utcnow
+from app.core.rows import insert
 from app.core.i18n import tz
 
 
@@ -42,21 +44,10 @@ async def record(
     after: Any = None,
 ) -> None:
     """Append one audit event; call inside the service's write transaction."""
-    await fetch(
-        "INSERT INTO audit_event (created_at, user_id, username, roles, action, entity_type, entity_id, "
-        "before, after, request_id, ip) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
-        utcnow(),
-        actor.user_id,
-        actor.username,
-        " ".join(sorted(actor.roles)),
-        action,
-        entity_type,
-        "" if entity_id is None else str(entity_id),
-        to_json(before),
-        to_json(after),
-        actor.request_id,
-        actor.ip,
-    )
+    await insert(AuditEvent, created_at=utcnow(), user_id=actor.user_id, username=actor.username,
+                 roles=" ".join(sorted(actor.roles)), action=action, entity_type=entity_type,
+                 entity_id="" if entity_id is None else str(entity_id), before=to_json(before), after=to_json(after),
+                 request_id=actor.request_id, ip=actor.ip)
 
 
 @dataclass
@@ -71,41 +62,23 @@ class AuditFilter:
 
 async def list_events(flt: AuditFilter, *, before_id: int | None = None, limit: int = 50) -> tuple[list[dict], int | None]:
     """Newest first, keyset on id (no COUNT(*)); returns (rows, next cursor)."""
-    where, args = [], []
-    if flt.username:
-        where.append("username = {}")
-        args.append(flt.username)
+    where = Where().eq("audit_event.username", flt.username)
     if flt.action:
         if flt.action.endswith("."):
-            where.append("action LIKE {}")
-            args.append(flt.action + "%")
+            where.add("audit_event.action LIKE {}", flt.action + "%")
         else:
-            where.append("action = {}")
-            args.append(flt.action)
-    if flt.entity_type:
-        where.append("entity_type = {}")
-        args.append(flt.entity_type)
-    if flt.entity_id:
-        where.append("entity_id = {}")
-        args.append(flt.entity_id)
+            where.add("audit_event.action = {}", flt.action)
+    where.eq("audit_event.entity_type", flt.entity_type).eq("audit_event.entity_id", flt.entity_id)
     if flt.date_from:
-        where.append("created_at >= {}")
-        args.append(dt.datetime.combine(flt.date_from, dt.time.min, tzinfo=tz()))
+        where.add("audit_event.created_at >= {}", dt.datetime.combine(flt.date_from, dt.time.min, tzinfo=tz()))
     if flt.date_to:
-        where.append("created_at < {}")
-        args.append(dt.datetime.combine(flt.date_to + dt.timedelta(days=1), dt.time.min, tzinfo=tz()))
+        where.add("audit_event.created_at < {}",
+                  dt.datetime.combine(flt.date_to + dt.timedelta(days=1), dt.time.min, tzinfo=tz()))
     if before_id:
-        where.append("id < {}")
-        args.append(before_id)
-    where = [w if w.startswith("(") else "audit_event." + w for w in where]
+        where.add("audit_event.id < {}", before_id)
     # the person's name next to the username (X-04); a read-only join to the shell's users table
-    sql = "SELECT audit_event.*, app_user.full_name AS person_name FROM audit_event LEFT JOIN app_user ON app_user.id = audit_event.user_id"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += f" ORDER BY audit_event.id DESC LIMIT {int(limit) + 1}"
-    rows = await fetch(sql, *args)
-    next_cursor = rows[limit - 1]["id"] if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    return await where.page("SELECT audit_event.*, app_user.full_name AS person_name FROM audit_event "
+                            "LEFT JOIN app_user ON app_user.id = audit_event.user_id", "audit_event.id", limit)
 
 
 def present_events(rows: list[dict]) -> list[SimpleNamespace]:

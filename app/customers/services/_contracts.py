@@ -13,8 +13,10 @@ from app.core.errors import DomainError, Stale, fix, not_found
 from app.core.i18n import _
 from app.core.money import MoneyError, from_fen, parse_money, to_fen
 from app.core.numbers import attach_entity, next_number
+from app.core.rows import insert
 from app.core.status import move
 from app.customers.status import TRANSITIONS
+from app.customers.tables import Contract, ContractStageChange
 from app.customers.services._common import (
     CONTRACT_TYPES,
     ENTITLEMENT_ORDER,
@@ -126,19 +128,16 @@ async def create_contract(actor: Actor, customer_id: int, data: ContractInput) -
             raise not_found(_("No such customer."))
         number = await next_number("contract", entity_type="contract", today=today())
         now = utcnow()
-        rows = await fetch(
-            "INSERT INTO contract (number, customer_id, contract_type, title, start_date, end_date, status, stage, "
-            "response_hours, onsite_hours_city, onsite_hours_suburb, warranty_months, tariff_policy, amount_fen, notes, "
-            "version, created_at, updated_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 1, {}, {}) "
-            "RETURNING id",
-            number.formatted, customer_id, data.contract_type, data.title, data.start, data.end, data.status, data.stage,
-            data.ints["response_hours"], data.ints["onsite_hours_city"], data.ints["onsite_hours_suburb"],
-            data.ints["warranty_months"], data.tariff_policy, data.amount_fen, data.notes, now, now,
-        )
-        contract_id = rows[0]["id"]
+        contract_id = await insert(
+            Contract, returning=Contract.id, number=number.formatted, customer_id=customer_id,
+            contract_type=data.contract_type, title=data.title, start_date=data.start, end_date=data.end,
+            status=data.status, stage=data.stage, response_hours=data.ints["response_hours"],
+            onsite_hours_city=data.ints["onsite_hours_city"], onsite_hours_suburb=data.ints["onsite_hours_suburb"],
+            warranty_months=data.ints["warranty_months"], tariff_policy=data.tariff_policy, amount_fen=data.amount_fen,
+            notes=data.notes, version=1, created_at=now, updated_at=now)
         await attach_entity("contract", number.formatted, contract_id)
-        await fetch("INSERT INTO contract_stage_change (contract_id, from_stage, to_stage, note, user_id, username, changed_at) "
-                    "VALUES ({}, '', {}, {}, {}, {}, {})", contract_id, data.stage, "", actor.user_id, actor.username, now)
+        await insert(ContractStageChange, contract_id=contract_id, from_stage="", to_stage=data.stage, note="",
+                     user_id=actor.user_id, username=actor.username, changed_at=now)
         await record(actor, "contract.created", "contract", contract_id,
                      after={"number": number.formatted, "customer_id": customer_id, "stage": data.stage, **data.public()})
     return contract_id
@@ -185,9 +184,8 @@ async def change_stage(actor: Actor, contract_id: int, to_stage: str, *, note: s
                        note=note, labels=STAGES)
         except Stale as exc:
             raise Stale(exc.current, _("Someone else changed this contract meanwhile; reload and try again.")) from exc
-        await fetch("INSERT INTO contract_stage_change (contract_id, from_stage, to_stage, note, user_id, username, changed_at) "
-                    "VALUES ({}, {}, {}, {}, {}, {}, {})", contract_id, row["stage"], to_stage, note, actor.user_id,
-                    actor.username, utcnow())
+        await insert(ContractStageChange, contract_id=contract_id, from_stage=row["stage"], to_stage=to_stage, note=note,
+                     user_id=actor.user_id, username=actor.username, changed_at=utcnow())
         await record(actor, "contract.stage_changed", "contract", contract_id,
                      before={"stage": row["stage"]}, after={"stage": to_stage, "note": note})
 

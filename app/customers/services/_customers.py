@@ -13,6 +13,8 @@ from app.core.dates import today
 from app.core.db import atomic, fetch, is_sqlite, utcnow
 from app.core.errors import fix, not_found
 from app.core.i18n import _
+from app.core.rows import insert, update
+from app.customers.tables import Customer, CustomerContact, ServiceOffice
 from app.customers.services._common import (
     CLASSES,
     AREAS,
@@ -75,17 +77,15 @@ async def save_office(actor: Actor, data: OfficeInput, office_id: int | None = N
         if clash and clash[0]["id"] != office_id:
             raise fix(code=_("This code is taken."))
         if office_id is None:
-            rows = await fetch("INSERT INTO service_office (code, name, city, address, phone, is_active) "
-                               "VALUES ({}, {}, {}, {}, {}, {}) RETURNING id", data.code, data.name, data.city,
-                               data.address, data.phone, data.is_active)
-            office_id = rows[0]["id"]
+            office_id = await insert(ServiceOffice, returning=ServiceOffice.id, code=data.code, name=data.name,
+                                     city=data.city, address=data.address, phone=data.phone, is_active=data.is_active)
             await record(actor, "office.created", "service_office", office_id, after=after)
         else:
             before = await fetch("SELECT code, name, city, address, phone, is_active FROM service_office WHERE id = {}", office_id)
             if not before:
                 raise not_found(_("No such office."))
-            await fetch("UPDATE service_office SET code = {}, name = {}, city = {}, address = {}, phone = {}, is_active = {} "
-                        "WHERE id = {}", data.code, data.name, data.city, data.address, data.phone, data.is_active, office_id)
+            await update(ServiceOffice, ServiceOffice.id == office_id, code=data.code, name=data.name, city=data.city,
+                         address=data.address, phone=data.phone, is_active=data.is_active)
             await record(actor, "office.updated", "service_office", office_id, before=before[0], after=after)
     return office_id
 
@@ -183,8 +183,8 @@ async def _check_office(office_id: str) -> None:
 async def _write_contacts(customer_id: int, contacts: list[ContactInput]) -> None:
     await fetch("DELETE FROM customer_contact WHERE customer_id = {}", customer_id)
     for sort, contact in enumerate(contacts):
-        await fetch("INSERT INTO customer_contact (customer_id, name, phone, role, sort) VALUES ({}, {}, {}, {}, {})",
-                    customer_id, contact.name, contact.phone, contact.role, sort)
+        await insert(CustomerContact, customer_id=customer_id, name=contact.name, phone=contact.phone, role=contact.role,
+                     sort=sort)
 
 
 async def create_customer(actor: Actor, data: CustomerInput) -> int:
@@ -195,14 +195,11 @@ async def create_customer(actor: Actor, data: CustomerInput) -> int:
     async with atomic():
         await _check_office(data.office_id)
         now = utcnow()
-        rows = await fetch(
-            "INSERT INTO customer (name, customer_class, office_id, address, area, distance_km, phone, notes, search_text, "
-            "device_count, is_active, version, created_at, updated_at) "
-            "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, 0, true, 1, {}, {}) RETURNING id",
-            data.name, data.customer_class, int(data.office_id), data.address, data.area, Decimal(data.distance_km),
-            data.phone, data.notes, _search_text(data), now, now,
-        )
-        customer_id = rows[0]["id"]
+        customer_id = await insert(
+            Customer, returning=Customer.id, name=data.name, customer_class=data.customer_class,
+            office_id=int(data.office_id), address=data.address, area=data.area, distance_km=Decimal(data.distance_km),
+            phone=data.phone, notes=data.notes, search_text=_search_text(data), device_count=0, is_active=True,
+            version=1, created_at=now, updated_at=now)
         await _write_contacts(customer_id, data.contacts)
         await record(actor, "customer.created", "customer", customer_id, after=_customer_public(data))
     return customer_id

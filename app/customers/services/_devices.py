@@ -13,6 +13,8 @@ from app.core.db import atomic, fetch, is_unique_violation, utcnow
 from app.core.errors import fix, not_found
 from app.core.i18n import _
 from app.core.settings import setting
+from app.core.rows import insert, update
+from app.customers.tables import Device, DeviceEvent
 from app.customers import warranty as engine
 from app.customers.warranty import Event, Warranty, compute_warranty
 from app.customers.services._common import SYSTEMS, SERIAL_RE, _edit, normalize_serial, _like_escape, plain_text_errors
@@ -126,16 +128,13 @@ async def _create_device(actor: Actor, data: DeviceInput) -> int:
         await _check_device_refs(data)
         now = utcnow()
         v = data.values
-        rows = await fetch(
-            "INSERT INTO device (serial, brand, product_name, model, system, kind, capacity, customer_id, contract_id, site, "
-            "install_date, acceptance_date, warranty_months, extension_events, replacement_proposed, notes, version, "
-            "created_at, updated_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 0, false, {}, 1, {}, {}) "
-            "RETURNING id",
-            data.serial, data.brand, data.product_name, data.model, data.system, data.kind, v["capacity"],
-            v["customer_id"], v["contract_id"], data.site, v["install_date"], v["acceptance_date"], v["warranty_months"],
-            data.notes, now, now,
-        )
-        device_id = rows[0]["id"]
+        device_id = await insert(
+            Device, returning=Device.id, serial=data.serial, brand=data.brand, product_name=data.product_name,
+            model=data.model, system=data.system, kind=data.kind, capacity=v["capacity"], customer_id=v["customer_id"],
+            contract_id=v["contract_id"], site=data.site, install_date=v["install_date"],
+            acceptance_date=v["acceptance_date"], warranty_months=v["warranty_months"], extension_events=0,
+            replacement_proposed=False, notes=data.notes, version=1, created_at=now, updated_at=now)
+        # raw-sql: device_count = device_count + 1 in one statement
         await fetch("UPDATE customer SET device_count = device_count + 1 WHERE id = {}", v["customer_id"])
         await _recompute_device(device_id)
         await record(actor, "device.created", "device", device_id, after=data.public())
@@ -161,6 +160,7 @@ async def update_device(actor: Actor, device_id: int, data: DeviceInput, *, vers
             "acceptance_date": v["acceptance_date"], "warranty_months": v["warranty_months"], "notes": data.notes},
             _("Someone else changed this device meanwhile; reload and try again."))
         if before["customer_id"] != v["customer_id"]:
+            # raw-sql: relative counter moves in one statement each
             await fetch("UPDATE customer SET device_count = device_count - 1 WHERE id = {}", before["customer_id"])
             await fetch("UPDATE customer SET device_count = device_count + 1 WHERE id = {}", v["customer_id"])
         await _recompute_device(device_id)
@@ -223,8 +223,8 @@ async def _recompute_device(device_id: int) -> tuple[Warranty, engine.Replacemen
     events = await device_events(device_id)
     warranty = await warranty_for(device, events)
     check = engine.replacement_check(_events(events), await setting("customers.repeat_repair_count"))
-    await fetch("UPDATE device SET warranty_end = {}, extension_events = {}, replacement_proposed = {} WHERE id = {}",
-                warranty.end, len(warranty.counted), check.due, device_id)
+    await update(Device, Device.id == device_id, warranty_end=warranty.end, extension_events=len(warranty.counted),
+                 replacement_proposed=check.due)
     return warranty, check
 
 
@@ -307,8 +307,7 @@ def _event_day(occurred_on: dt.date | None) -> dt.date:
 async def _lock_device(device_id: int) -> dict:
     """Serialise writers on one device: a no-op UPDATE takes the row lock (PostgreSQL);
     SQLite already holds the database write lock."""
-    rows = await fetch("UPDATE device SET updated_at = {} WHERE id = {} RETURNING id, customer_id",
-                       utcnow(), device_id)
+    rows = await update(Device, Device.id == device_id, returning=(Device.id, Device.customer_id), updated_at=utcnow())
     if not rows:
         raise not_found(_("No such device."))
     return rows[0]
@@ -331,11 +330,10 @@ async def record_failure(actor: Actor, device_id: int, fault_code: str, unresolv
     async with atomic():
         await _lock_device(device_id)
         before_end = (await fetch("SELECT warranty_end FROM device WHERE id = {}", device_id))[0]["warranty_end"]
-        rows = await fetch(
-            "INSERT INTO device_event (device_id, event_type, fault_code, unresolvable, occurred_on, description, "
-            "source_type, source_id, user_id, username, created_at) VALUES ({}, 'failure', {}, {}, {}, {}, {}, {}, {}, {}, {}) "
-            "RETURNING id", device_id, fault_code, bool(unresolvable), occurred_on, description, source_type, source_id,
-            actor.user_id, actor.username, utcnow())
+        event_id = await insert(
+            DeviceEvent, returning=DeviceEvent.id, device_id=device_id, event_type="failure", fault_code=fault_code,
+            unresolvable=bool(unresolvable), occurred_on=occurred_on, description=description, source_type=source_type,
+            source_id=source_id, user_id=actor.user_id, username=actor.username, created_at=utcnow())
         warranty, check = await _recompute_device(device_id)
         extended = bool(unresolvable) and occurred_on in warranty.counted
         await record(actor, "device.failure_recorded", "device", device_id,
@@ -343,7 +341,7 @@ async def record_failure(actor: Actor, device_id: int, fault_code: str, unresolv
                      after={"fault_code": fault_code, "unresolvable": bool(unresolvable), "occurred_on": occurred_on,
                             "source": f"{source_type}:{source_id}", "warranty_end": warranty.end, "extended": extended,
                             "replacement_proposed": check.due})
-    return FailureResult(event_id=rows[0]["id"], warranty=warranty, extended=extended,
+    return FailureResult(event_id=event_id, warranty=warranty, extended=extended,
                          replacement_proposed=check.due, replacement_faults=tuple(check.fault_codes))
 
 
@@ -358,15 +356,14 @@ async def record_repair(actor: Actor, device_id: int, fault_code: str, source_ty
     kind = "replacement" if replaced else "repair"
     async with atomic():
         await _lock_device(device_id)
-        rows = await fetch(
-            "INSERT INTO device_event (device_id, event_type, fault_code, unresolvable, occurred_on, description, "
-            "source_type, source_id, user_id, username, created_at) VALUES ({}, {}, {}, false, {}, {}, {}, {}, {}, {}, {}) "
-            "RETURNING id", device_id, kind, fault_code, occurred_on, description, source_type, source_id,
-            actor.user_id, actor.username, utcnow())
+        event_id = await insert(
+            DeviceEvent, returning=DeviceEvent.id, device_id=device_id, event_type=kind, fault_code=fault_code,
+            unresolvable=False, occurred_on=occurred_on, description=description, source_type=source_type,
+            source_id=source_id, user_id=actor.user_id, username=actor.username, created_at=utcnow())
         await _recompute_device(device_id)
         await record(actor, f"device.{kind}_recorded", "device", device_id,
                      after={"fault_code": fault_code, "occurred_on": occurred_on, "source": f"{source_type}:{source_id}"})
-    return rows[0]["id"]
+    return event_id
 
 
 @dataclass

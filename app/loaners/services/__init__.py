@@ -38,6 +38,7 @@ from app.loaners.services._base import (  # noqa: F401
 from app.loaners.services._reads import (  # noqa: F401
     pool_location_id,
     get_loan,
+    loan_by_number,
     customer_brief,
     open_loan_for_unit,
     find_units,

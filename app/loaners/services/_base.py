@@ -40,17 +40,6 @@ def _invalid(errors: dict[str, str]) -> DomainError:
                        errors=errors)
 
 
-def _refusal(exc: Exception) -> DomainError | None:
-    """Another domain's refusal as a DomainError, or None for anything else (a bug: let it propagate).
-    Transitional: parts/customers may still raise their own class (with .message/.status) until
-    they are on the kit too."""
-    if isinstance(exc, DomainError):
-        return exc
-    if isinstance(getattr(exc, "status", None), int) and isinstance(getattr(exc, "message", None), str):
-        return DomainError(exc.message, errors=getattr(exc, "errors", None) or None, status=exc.status)
-    return None
-
-
 def _local(value: Any) -> str:
     if isinstance(value, str):
         try:

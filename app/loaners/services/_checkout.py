@@ -13,13 +13,15 @@ from app.core.db import fetch, is_unique_violation, utcnow, write_transaction
 from app.core.errors import DomainError
 from app.core.i18n import _
 from app.core.numbers import attach_entity, next_number
+from app.core.rows import insert, update
 from app.core.status import move
 from app.loaners import triggers
 from app.loaners.schemas import CheckoutInput
 from app.loaners.status import REQUEST_LABELS, REQUEST_TRANSITIONS
+from app.loaners.tables import Loan, LoanFormToken
 from app.loaners.services import _base
 from app.loaners.services._base import (AT_CUSTOMER, CASE_TYPES, DUPLICATE, POOL, _allow, _duplicate, _find_rma, _invalid,
-                                         _refusal, get_rma)
+                                         get_rma)
 from app.loaners.services._reads import find_units, pool_unit_by_serial, whereabouts
 
 # --------------------------------------------------------------------------- check-out (R-LOAN-01, R-LOAN-03)
@@ -138,6 +140,7 @@ async def validate_checkout(data: CheckoutInput) -> _Checkout:
 async def _record_trigger(actor: Actor, case_type: str, case_id: int | None, case_ref: str, rule: str,
                           fired_at: dt.datetime, due_at: dt.datetime | None, detail: str, customer_id: int | None) -> bool:
     """Store a fired rule once per (case, rule); True when it was new."""
+    # raw-sql: ON CONFLICT DO NOTHING RETURNING stores each fired rule once
     rows = await fetch(
         "INSERT INTO loan_trigger (case_type, case_id, case_ref, rule, fired_at, due_at, detail, customer_id, recorded_by, "
         "recorded_by_name, created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) "
@@ -150,6 +153,7 @@ async def _record_trigger(actor: Actor, case_type: str, case_id: int | None, cas
 async def _claim_token(token: str, actor: Actor) -> None:
     if not token:
         return
+    # raw-sql: ON CONFLICT DO NOTHING RETURNING is the double-submit guard
     rows = await fetch("INSERT INTO loan_form_token (token, user_id, created_at) VALUES ({}, {}, {}) "
                        "ON CONFLICT (token) DO NOTHING RETURNING id", token[:64], actor.user_id, utcnow())
     if not rows:
@@ -187,21 +191,20 @@ async def check_out(actor: Actor, data: CheckoutInput) -> int:
                                              document_type="loan", document_id=number.formatted,
                                              reason=_("Loaner for %(customer)s", customer=v.customer["name"])[:500],
                                              check_roles=False)
-            except Exception as exc:
+            except DomainError as exc:
                 raise await _unit_refusal(exc, v.unit) from None
             now = utcnow()
-            rows = await fetch(
-                "INSERT INTO loan (number, status, serial_unit_id, part_id, serial, model, customer_id, customer_name, "
-                "case_type, case_id, case_ref, reason, device_serial, device_model, request_id, out_at, expected_return, "
-                "condition_out, out_by, out_by_name, version, created_at, updated_at) VALUES "
-                "({}, 'out', {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 1, {}, {}) RETURNING id",
-                number.formatted, v.unit["id"], v.unit["part_id"], v.unit["serial"], (v.unit["model"] or v.unit["part_no"])[:100],
-                v.customer["id"], v.customer["name"][:200], v.case_type, v.case_id, v.case_ref, v.reason, v.device_serial,
-                v.device_model, v.request_id, now, v.expected_return, v.condition_out, actor.user_id, actor.display[:60], now, now)
-            loan_id = int(rows[0]["id"])
+            loan_id = int(await insert(
+                Loan, returning=Loan.id, number=number.formatted, status="out", serial_unit_id=v.unit["id"],
+                part_id=v.unit["part_id"], serial=v.unit["serial"], model=(v.unit["model"] or v.unit["part_no"])[:100],
+                customer_id=v.customer["id"], customer_name=v.customer["name"][:200], case_type=v.case_type,
+                case_id=v.case_id, case_ref=v.case_ref, reason=v.reason, device_serial=v.device_serial,
+                device_model=v.device_model, request_id=v.request_id, out_at=now, expected_return=v.expected_return,
+                condition_out=v.condition_out, out_by=actor.user_id, out_by_name=actor.display[:60], version=1,
+                created_at=now, updated_at=now))
             await attach_entity("loaner_notice", number.formatted, loan_id)
             if token:
-                await fetch("UPDATE loan_form_token SET loan_id = {} WHERE token = {}", loan_id, token[:64])
+                await update(LoanFormToken, LoanFormToken.token == token[:64], loan_id=loan_id)
             if v.request_id:
                 await _fulfil_request(actor, v.request_id, loan_id, now)
             if v.trigger_rule:
@@ -222,11 +225,8 @@ async def check_out(actor: Actor, data: CheckoutInput) -> int:
         raise
 
 
-async def _unit_refusal(exc: Exception, unit: dict) -> Exception:
+async def _unit_refusal(refusal: DomainError, unit: dict) -> Exception:
     """The parts move refused the check-out: 409 (another keeper won the unit) says who has it now."""
-    refusal = _refusal(exc)
-    if refusal is None:
-        return exc
     if refusal.status == 409:
         units = await find_units(unit["serial"])
         unit = next((u for u in units if u["id"] == unit["id"]), unit)

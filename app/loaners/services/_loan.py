@@ -8,10 +8,12 @@ from app.core.audit.services import Actor, record
 from app.core.db import fetch, utcnow, write_transaction
 from app.core.errors import DomainError, not_found
 from app.core.i18n import _
+from app.core.rows import update
 from app.core.status import move, update_versioned
 from app.loaners.schemas import CheckinInput
+from app.loaners.tables import Loan
 from app.loaners.status import LOAN_LABELS, LOAN_TRANSITIONS, RECALLABLE, LoanStatus
-from app.loaners.services._base import AT_CUSTOMER, FAIL_DESTINATIONS, POOL, _allow, _invalid, _refusal
+from app.loaners.services._base import AT_CUSTOMER, FAIL_DESTINATIONS, POOL, _allow, _invalid
 from app.loaners.services._reads import find_units, get_loan, open_loan_by_serial
 
 # --------------------------------------------------------------------------- check-in
@@ -70,10 +72,7 @@ async def check_in(actor: Actor, data: CheckinInput, loan_id: int | None = None)
                                          kind="loan_back", document_type="loan", document_id=loan["number"],
                                          reason=(data.test_note.strip() or data.condition_in.strip())[:500],
                                          check_roles=False)
-        except Exception as exc:
-            refusal = _refusal(exc)
-            if refusal is None:
-                raise
+        except DomainError as refusal:
             raise DomainError(refusal.message, errors={"serial": refusal.message}, status=refusal.status) from None
         await record(actor, "loan.checked_in", "loan", loan["id"], before={"status": "out"}, after={
             "status": "returned", "condition_in": data.condition_in.strip(), "test_result": data.test_result,
@@ -118,11 +117,11 @@ async def note_case_finished(case_type: str, *, case_id: int | None = None, case
     """For other domains (RMA shipped/closed, ticket completed): open loans of that case join the
     "case finished, loaner still out" list. Joins the caller's transaction. Returns loans marked."""
     if case_id is not None:
-        rows = await fetch("UPDATE loan SET case_finished_at = {} WHERE status = 'out' AND case_finished_at IS NULL "
-                           "AND case_type = {} AND case_id = {} RETURNING id", utcnow(), case_type, case_id)
+        rows = await update(Loan, (Loan.status == "out") & Loan.case_finished_at.is_null() & (Loan.case_type == case_type)
+                            & (Loan.case_id == case_id), returning=Loan.id, case_finished_at=utcnow())
     else:
-        rows = await fetch("UPDATE loan SET case_finished_at = {} WHERE status = 'out' AND case_finished_at IS NULL "
-                           "AND case_type = {} AND case_ref = {} RETURNING id", utcnow(), case_type, case_ref)
+        rows = await update(Loan, (Loan.status == "out") & Loan.case_finished_at.is_null() & (Loan.case_type == case_type)
+                            & (Loan.case_ref == case_ref), returning=Loan.id, case_finished_at=utcnow())
     return len(rows)
 
 
@@ -157,10 +156,7 @@ async def convert_to_permanent(actor: Actor, loan_id: int, *, approval_ref: str,
             await parts.move_serial_unit(actor, int(loan["serial_unit_id"]), None, expect_from=AT_CUSTOMER, kind="issue",
                                          document_type="loan", document_id=loan["number"],
                                          reason=_("Permanent replacement (%(ref)s)", ref=ref)[:500], check_roles=False)
-        except Exception as exc:
-            refusal = _refusal(exc)
-            if refusal is None:
-                raise
+        except DomainError as refusal:
             raise DomainError(refusal.message, status=refusal.status) from None
         device_id = await _register_device(actor, loan)
         await record(actor, "loan.converted", "loan", loan_id, before={"status": "out"},
@@ -175,7 +171,5 @@ async def _register_device(actor: Actor, loan: dict) -> int | None:
                                  notes=_("Permanent replacement from loan %(number)s", number=loan["number"]))
     try:
         return await customers.create_device(actor, data)
-    except Exception as exc:
-        if _refusal(exc) is None:
-            raise
+    except DomainError:
         return None  # a serial the device register refuses stays on the notice only

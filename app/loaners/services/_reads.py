@@ -10,8 +10,10 @@ from app.core.dates import as_date, today
 from app.core.db import fetch, utcnow, write_transaction
 from app.core.hooks import Blocker
 from app.core.i18n import _
+from app.core.rows import update
 from app.loaners.services import _base
 from app.loaners.services._base import POOL, _local, case_label, case_url, get_rma
+from app.loaners.tables import Loan
 
 # --------------------------------------------------------------------------- reads
 
@@ -49,6 +51,12 @@ async def get_loan(loan_id: Any) -> dict | None:
     loan["case_url"] = case_url(loan["case_type"], loan["case_id"])
     loan["overdue"] = loan["status"] == "out" and as_date(loan["expected_return"]) < today()
     return loan
+
+
+async def loan_by_number(number: str) -> dict | None:
+    """The loan with this notice number (BP-…, case-insensitive), as get_loan() gives it; None when unknown."""
+    rows = await fetch("SELECT id FROM loan WHERE number = {}", (number or "").strip().upper())
+    return await get_loan(rows[0]["id"]) if rows else None
 
 
 async def customer_brief(customer_id: int) -> dict | None:
@@ -246,8 +254,8 @@ async def refresh_finished_cases(limit: int = 500, *, every_seconds: float = 0) 
     if not finished:
         return 0
     async with write_transaction():
-        done = await fetch("UPDATE loan SET case_finished_at = {} WHERE status = 'out' AND case_finished_at IS NULL "
-                           "AND id IN (" + ", ".join(str(i) for i in finished) + ") RETURNING id", utcnow())
+        done = await update(Loan, (Loan.status == "out") & Loan.case_finished_at.is_null() & Loan.id.is_in(list(finished)),
+                            returning=Loan.id, case_finished_at=utcnow())
     return len(done)
 
 

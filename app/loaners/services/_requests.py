@@ -12,10 +12,12 @@ from app.core.db import fetch, utcnow, write_transaction
 from app.core.errors import DomainError, refused
 from app.core.i18n import _
 from app.core.permissions import can
+from app.core.rows import insert
 from app.core.status import move
 from app.loaners import triggers
 from app.loaners.schemas import CheckoutInput, RequestInput
 from app.loaners.status import REQUEST_LABELS, REQUEST_TRANSITIONS
+from app.loaners.tables import LoanRequest
 from app.loaners.services import _base
 from app.loaners.services._base import _allow, _invalid, get_rma, thresholds
 from app.loaners.services._checkout import _record_trigger, _validate_case
@@ -50,13 +52,11 @@ async def create_request(actor: Actor, data: RequestInput) -> int:
         raise _invalid(errors)
     async with write_transaction():
         now = utcnow()
-        rows = await fetch(
-            "INSERT INTO loan_request (status, customer_id, case_type, case_id, case_ref, part_id, model, trigger_rule, "
-            "reason, needed_by, requested_by, requested_by_name, version, created_at, updated_at) VALUES "
-            "('open', {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 1, {}, {}) RETURNING id",
-            customer[0]["id"], data.case_type, case_id, case_ref, part_id, model, rule, data.reason.strip(), needed,
-            actor.user_id, actor.display[:60], now, now)
-        request_id = int(rows[0]["id"])
+        request_id = int(await insert(
+            LoanRequest, returning=LoanRequest.id, status="open", customer_id=customer[0]["id"],
+            case_type=data.case_type, case_id=case_id, case_ref=case_ref, part_id=part_id, model=model,
+            trigger_rule=rule, reason=data.reason.strip(), needed_by=needed, requested_by=actor.user_id,
+            requested_by_name=actor.display[:60], version=1, created_at=now, updated_at=now))
         if rule:
             await _record_trigger(actor, data.case_type, case_id, case_ref or data.reason.strip()[:60], rule, now, None,
                                   "", customer[0]["id"])

@@ -42,7 +42,6 @@ from app.parts.services._base import (  # noqa: F401
     MAX_QTY,
     MAX_INSTALLED,
     over_limit,
-    StockError,
     not_enough_stock,
     is_not_enough_stock,
     duplicate_submit,

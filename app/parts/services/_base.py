@@ -36,8 +36,6 @@ def over_limit(maximum: int = MAX_QTY) -> str:
 
 
 # The parts domain raises core's DomainError (issue #10): 400 bad input, 403 not allowed, 409 conflict.
-# `StockError` stays as an alias for callers not migrated yet (rma, loaners catch `parts.StockError`).
-StockError = DomainError
 
 
 def not_enough_stock(message: str, *, available: int = 0, substitutes: list[dict] | None = None) -> DomainError:
@@ -86,6 +84,7 @@ async def claim_token(token: str | None, actor: Actor, ref: str = "") -> None:
     """Book a one-time form token in the current transaction (rolled back with it)."""
     if not token:
         return
+    # raw-sql: ON CONFLICT DO NOTHING RETURNING is the double-submit guard
     rows = await fetch(
         "INSERT INTO parts_form_token (token, user_id, ref, created_at) VALUES ({}, {}, {}, {}) "
         "ON CONFLICT (token) DO NOTHING RETURNING id",
@@ -173,6 +172,7 @@ async def technician_location(user_id: int, *, create: bool = True) -> int | Non
         raise DomainError(_("Unknown user."), field="keeper")
     name = _("Technician stock: %(name)s", name=users[0]["full_name"] or users[0]["username"])
     async with atomic():
+        # raw-sql: ON CONFLICT DO NOTHING RETURNING — a concurrent first use makes one location
         rows = await fetch(
             "INSERT INTO stock_location (code, name, kind, keeper_user_id, sort, active, created_at) "
             "VALUES ({}, {}, 'technician', {}, 50, true, {}) ON CONFLICT (code) DO NOTHING RETURNING id",

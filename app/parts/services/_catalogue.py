@@ -8,7 +8,9 @@ from app.core.db import atomic, fetch, utcnow
 from app.core.errors import DomainError, Stale
 from app.core.i18n import _
 from app.core.status import update_versioned
+from app.core.rows import insert
 from app.parts.schemas import PartInput
+from app.parts.tables import PartSubstitute
 from app.parts.services._base import _part, list_locations, location_id, part_by_no, require_perm, substitutes_in_stock
 
 
@@ -151,7 +153,7 @@ async def _set_substitutes(part_id: int, part_nos: list[str]) -> None:
         ids.append(row["id"])
     await fetch("DELETE FROM part_substitute WHERE part_id = {}", part_id)
     for sid in dict.fromkeys(ids):
-        await fetch("INSERT INTO part_substitute (part_id, substitute_id) VALUES ({}, {})", part_id, sid)
+        await insert(PartSubstitute, part_id=part_id, substitute_id=sid)
 
 
 async def create_part(actor: Actor, data: PartInput) -> int:
@@ -159,6 +161,7 @@ async def create_part(actor: Actor, data: PartInput) -> int:
     values, subs = _validate_part(data)
     async with atomic():
         now = utcnow()
+        # raw-sql: ON CONFLICT (part_no) DO NOTHING RETURNING — a duplicate part number is refused, not an error
         rows = await fetch(
             "INSERT INTO part (part_no, name, model, category, unit, cost_fen, supplier, serialised, discontinued, note, "
             "version, created_at, updated_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 1, {}, {}) "

@@ -11,8 +11,10 @@ from app.core.errors import DomainError, Stale, refused
 from app.core.i18n import _
 from app.parts.services._retry import retry_conflicts
 from app.core.status import update_versioned
+from app.core.rows import insert
 from app.parts.perms import allowed
 from app.parts.status import UnitStatus
+from app.parts.tables import StockMove
 from app.parts.services._base import (
     KINDS, MAX_QTY, Location, Move, over_limit, _EMERGENCY_EXEMPT, _emergency_release, _location, _part, _unit, claim_token, get_location,
     not_enough_stock, require_perm, substitutes_in_stock,
@@ -45,6 +47,7 @@ def _unit_status(kind: str, to_loc: dict | None) -> str:
 
 async def _take(part: dict, loc: dict, qty: int) -> None:
     """R-INV-03: one conditional UPDATE; zero rows back means not enough stock (never read-check-write)."""
+    # raw-sql: the R-INV-03 conditional decrement (on_hand >= qty) in one statement
     rows = await fetch(
         "UPDATE stock_level SET on_hand = on_hand - {}, updated_at = {} "
         "WHERE part_id = {} AND location_id = {} AND on_hand >= {} RETURNING on_hand",
@@ -63,6 +66,7 @@ async def _take(part: dict, loc: dict, qty: int) -> None:
 
 
 async def _put(part: dict, loc: dict, qty: int) -> None:
+    # raw-sql: ON CONFLICT DO UPDATE adds to the level, creating it on first receipt
     await fetch(
         "INSERT INTO stock_level (part_id, location_id, on_hand, updated_at) VALUES ({}, {}, {}, {}) "
         "ON CONFLICT (part_id, location_id) DO UPDATE SET on_hand = stock_level.on_hand + excluded.on_hand, "
@@ -71,7 +75,7 @@ async def _put(part: dict, loc: dict, qty: int) -> None:
     )
 
 
-# One movement in one place (on-hand, unit, ledger row, audit), kept whole so the R-INV-03 invariant reads at once.
+# long: one movement in one place (on-hand, unit, ledger row, audit), kept whole so the R-INV-03 invariant reads at once.
 async def _book(
     actor: Actor,
     *,
@@ -125,16 +129,13 @@ async def _book(
     steps += [(to_loc["id"], 1, _put, to_loc)] if to_loc is not None else []
     for _id, _order, step, loc in sorted(steps, key=lambda s: (s[0], s[1])):
         await step(part, loc, qty)
-    rows = await fetch(
-        "INSERT INTO stock_move (created_at, kind, part_id, serial_unit_id, serial, qty, from_location_id, to_location_id, "
-        "document_type, document_id, user_id, username, reason) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) "
-        "RETURNING id",
-        now, kind, part["id"], unit["id"] if unit else None, unit["serial"] if unit else "", qty,
-        from_loc["id"] if from_loc else None, to_loc["id"] if to_loc else None,
-        (document_type or "")[:40], str(document_id if document_id is not None else "")[:60],
-        actor.user_id, actor.username, (reason or "")[:500],
-    )
-    move = Move(id=int(rows[0]["id"]), kind=kind, part_id=int(part["id"]), qty=qty,
+    move_id = await insert(
+        StockMove, returning=StockMove.id, created_at=now, kind=kind, part_id=part["id"],
+        serial_unit_id=unit["id"] if unit else None, serial=unit["serial"] if unit else "", qty=qty,
+        from_location_id=from_loc["id"] if from_loc else None, to_location_id=to_loc["id"] if to_loc else None,
+        document_type=(document_type or "")[:40], document_id=str(document_id if document_id is not None else "")[:60],
+        user_id=actor.user_id, username=actor.username, reason=(reason or "")[:500])
+    move = Move(id=int(move_id), kind=kind, part_id=int(part["id"]), qty=qty,
                 from_location_id=from_loc["id"] if from_loc else None, to_location_id=to_loc["id"] if to_loc else None,
                 serial_unit_id=unit["id"] if unit else None, serial=unit["serial"] if unit else "")
     await record(actor, f"stock.{kind}", "part", part["id"], after={
@@ -354,6 +355,7 @@ async def receive(
 async def new_unit(part: dict, serial: str) -> dict:
     """A new serialised unit, outside the stock until its first movement books it in."""
     now = utcnow()
+    # raw-sql: ON CONFLICT DO NOTHING RETURNING * — a duplicate serial is refused, not an error
     rows = await fetch(
         "INSERT INTO serial_unit (part_id, serial, location_id, status, version, created_at, updated_at) "
         "VALUES ({}, {}, NULL, 'new', 1, {}, {}) ON CONFLICT (part_id, serial) DO NOTHING RETURNING *",

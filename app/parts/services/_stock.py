@@ -12,8 +12,10 @@ from app.core.errors import DomainError
 from app.core.i18n import _
 from app.parts.services._retry import retry_conflicts
 from app.core.settings import setting
+from app.core.rows import update
 from app.parts.perms import ensure_installed
 from app.parts.schemas import MoveInput
+from app.parts.tables import StockLevel, StockLocation
 from app.parts.services._base import (
     MAX_INSTALLED, MAX_QTY, Location, Move, over_limit, _location, _part, get_location, list_locations, location_id, require_perm,
 )
@@ -47,6 +49,7 @@ async def create_location(actor: Actor, *, code: str, name: str, kind: str, keep
     if errors:
         raise DomainError(_("Check the highlighted fields."), errors=errors)
     async with atomic():
+        # raw-sql: ON CONFLICT (code) DO NOTHING RETURNING — a taken code is refused, not an error
         rows = await fetch(
             "INSERT INTO stock_location (code, name, kind, keeper_user_id, office, sort, active, created_at) "
             "VALUES ({}, {}, {}, {}, {}, {}, true, {}) ON CONFLICT (code) DO NOTHING RETURNING id",
@@ -68,7 +71,7 @@ async def set_keeper(actor: Actor, location: Location, username: str) -> None:
     if not users:
         raise DomainError(_("Unknown user."), field="keeper")
     async with atomic():
-        await fetch("UPDATE stock_location SET keeper_user_id = {} WHERE id = {}", users[0]["id"], loc["id"])
+        await update(StockLocation, StockLocation.id == loc["id"], keeper_user_id=users[0]["id"])
         await record(actor, "stock_location.keeper_set", "stock_location", loc["id"],
                      before={"keeper_user_id": loc["keeper_user_id"]}, after={"keeper_user_id": users[0]["id"]})
 
@@ -111,14 +114,15 @@ async def set_minimum(actor: Actor, part_id: int, location: Location, *, min_qty
         raise DomainError(_("Check the highlighted fields."), errors=errors)
     pct = await min_stock_percent()
     async with atomic():
+        # raw-sql: ON CONFLICT DO NOTHING — the level row exists before it is edited
         await fetch("INSERT INTO stock_level (part_id, location_id, on_hand, updated_at) VALUES ({}, {}, 0, {}) "
                     "ON CONFLICT (part_id, location_id) DO NOTHING", part["id"], loc["id"], utcnow())
         before = (await fetch("SELECT installed_qty, min_qty, min_manual FROM stock_level WHERE part_id = {} AND location_id = {}",
                               part["id"], loc["id"]))[0]
         inst = installed if installed is not None else int(before["installed_qty"])
         new_min = manual if manual is not None else default_minimum(inst, pct)
-        await fetch("UPDATE stock_level SET installed_qty = {}, min_qty = {}, min_manual = {}, updated_at = {} "
-                    "WHERE part_id = {} AND location_id = {}", inst, new_min, manual is not None, utcnow(), part["id"], loc["id"])
+        await update(StockLevel, (StockLevel.part_id == part["id"]) & (StockLevel.location_id == loc["id"]),
+                     installed_qty=inst, min_qty=new_min, min_manual=manual is not None, updated_at=utcnow())
         after = {"installed_qty": inst, "min_qty": new_min, "min_manual": manual is not None}
         await record(actor, "stock.minimum_set", "part", part["id"], before={**before, "location": loc["code"]},
                      after={**after, "location": loc["code"]})
@@ -278,6 +282,7 @@ async def recompute_minimums(actor: Actor, *, check_roles: bool = True) -> int:
     now = utcnow()
     async with atomic():
         for (pid, lid), n in installed.items():
+            # raw-sql: upsert that keeps a manual minimum (CASE on the existing row)
             await fetch(
                 "INSERT INTO stock_level (part_id, location_id, on_hand, installed_qty, min_qty, updated_at) "
                 "VALUES ({}, {}, 0, {}, {}, {}) ON CONFLICT (part_id, location_id) DO UPDATE SET "

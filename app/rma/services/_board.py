@@ -14,11 +14,13 @@ from app.core.errors import fix, not_found
 from app.core.i18n import _, format_money, tz
 from app.core.money import from_fen
 from app.core.permissions import require
+from app.core.rows import insert
 from app.core.settings import setting
 import app.parts.api as parts
 from app.rma.services._common import CLOCK_STATUSES, OPEN_STATUSES, as_dt, month_day_time, get_quote, get_rma, rules, timeline
 from app.rma.services._moves import burn_in_ends, burn_in_left, gate_reason
 from app.rma.status import NEXT_ACTION
+from app.rma.tables import RmaPhoto
 
 async def _parts_used(rma_id: int) -> list[dict]:
     """The parts booked on this RMA with their number, name and unit (from the parts domain's api)."""
@@ -148,15 +150,13 @@ async def add_photo(actor: Actor, rma_id: int, filename: str, data: bytes) -> in
     path.write_bytes(data)
     try:
         async with write_transaction():
-            rows = await fetch(
-                "INSERT INTO rma_photo (rma_id, stored_name, original_name, content_type, size, username, created_at) "
-                "VALUES ({}, {}, {}, {}, {}, {}, {}) RETURNING id", rma_id, stored, name, content_type, len(data),
-                actor.username, utcnow())
+            photo_id = await insert(RmaPhoto, returning=RmaPhoto.id, rma_id=rma_id, stored_name=stored, original_name=name,
+                                    content_type=content_type, size=len(data), username=actor.username, created_at=utcnow())
             await record(actor, "rma.photo_added", "rma", rma_id, after={"photo": name, "size": len(data)})
     except Exception:
         path.unlink(missing_ok=True)
         raise
-    return rows[0]["id"]
+    return photo_id
 
 
 async def photos(rma_id: int) -> list[dict]:

@@ -14,8 +14,10 @@ from app.core.errors import DomainError, fix
 from app.core.i18n import _, lazy_gettext as _l, tz
 from app.core.money import from_fen
 from app.core.permissions import require
+from app.core.rows import insert, update
 from app.core.settings import setting
 from app.rma.status import CLOCK, FINISHED, LABELS, ON_BENCH, OPEN, QUOTE_LABELS, REPLACEMENT_LABELS, TRANSITIONS
+from app.rma.tables import RmaBurnIn
 
 def _check_unbox(appearance: str, damage_call: str, damage_cause: str, *, required: bool) -> dict[str, str]:
     errors: dict[str, str] = {}
@@ -81,18 +83,6 @@ REPLACEMENT_STATUSES = {str(code): label for code, label in REPLACEMENT_LABELS.i
 SERIAL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-_./#:]{0,79}$")
 
 
-def _as_domain(exc: BaseException) -> DomainError | None:
-    """Another domain's refusal as a DomainError. Once every domain raises DomainError this is the identity;
-    until then (parallel migration, issue #10) their own error classes carry the same message/errors/status."""
-    if isinstance(exc, DomainError):
-        return exc
-    if isinstance(exc, Exception) and isinstance(getattr(exc, "message", None), str) and hasattr(exc, "errors"):
-        return DomainError(exc.message, errors=dict(getattr(exc, "errors") or {}), status=int(getattr(exc, "status", 400)),
-                           link=getattr(exc, "link", "") or None)
-    return None
-
-
-RmaError = DomainError  # deprecated alias, only for tests/loaners/test_rma_integration.py (owned by loaners)
 
 
 def as_dt(value: Any) -> dt.datetime | None:
@@ -148,9 +138,9 @@ async def set_burn_in_hours(actor: Actor, model: str, hours: Any) -> None:
     if not 1 <= value <= 720:
         raise fix(hours=_("Between 1 and 720 hours."))
     async with write_transaction():
-        done = await fetch("UPDATE rma_burn_in SET hours = {} WHERE model = {} RETURNING id", value, model)
+        done = await update(RmaBurnIn, RmaBurnIn.model == model, returning=RmaBurnIn.id, hours=value)
         if not done:
-            await fetch("INSERT INTO rma_burn_in (model, hours) VALUES ({}, {})", model, value)
+            await insert(RmaBurnIn, model=model, hours=value)
         await record(actor, "rma.burn_in_set", "rma_burn_in", model, after={"model": model, "hours": value})
 
 
@@ -173,6 +163,12 @@ async def get_rma(rma_id: int) -> dict | None:
     row["status_label"] = str(STATUSES.get(row["status"], row["status"]))
     row["is_finished"] = row["status"] in FINISHED_STATUSES
     return row
+
+
+async def rma_by_number(number: str) -> dict | None:
+    """The RMA numbered `number` (as stored: upper case), as get_rma() gives it; None when unknown."""
+    rows = await fetch("SELECT id FROM rma WHERE number = {}", (number or "").strip().upper())
+    return await get_rma(rows[0]["id"]) if rows else None
 
 
 async def rma_options_for_loan(q: str = "", limit: int = 20) -> list[dict]:

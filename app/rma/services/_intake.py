@@ -14,10 +14,12 @@ from app.core.errors import DomainError, fix
 from app.core.i18n import _
 from app.core.numbers import attach_entity, next_number
 from app.core.permissions import require
+from app.core.rows import insert
 import app.customers.api as customers
 from app.rma.services._common import APPEARANCE, BENCH_STATUSES, SERIAL_RE, _check_unbox, _clean
 from app.rma.services._board import add_photo, check_photo
 from app.rma.services._moves import _transition_row
+from app.rma.tables import Rma
 
 @dataclass
 class IntakeInput:
@@ -36,6 +38,7 @@ class IntakeInput:
     customer_id: str = ""  # #12.10: an unknown serial's customer, picked from the register
 
 
+# long: the intake form's lookups (device, customer, warranty) and checks before the one insert
 async def receive(actor: Actor, data: IntakeInput, photos: Sequence[tuple[str, bytes]] = ()) -> tuple[int, str]:
     """/bench/receive: a returned unit arrives. The serial fills device, customer and warranty
     from the customers service; with the unboxing check filled the RMA starts as "inspected".
@@ -128,18 +131,15 @@ async def _insert_rma(actor: Actor, data: IntakeInput, device: dict | None, seri
                       product: str, name: str, phone: str, address: str, now: dt.datetime) -> tuple[int, str]:
     async with write_transaction():
         number = await next_number("rma", entity_type="rma")
-        rows = await fetch(
-            "INSERT INTO rma (number, status, version, device_id, customer_id, office_id, region, serial, model, "
-            "product_name, customer_name, contact_phone, address, in_warranty, warranty_end, fault_reported, appearance, "
-            "accessories, photos, damage_call, damage_cause, received_at, moved_at, moved_by, created_by, created_at, "
-            "updated_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, "
-            "{}, {}, {}, {}, {}) RETURNING id",
-            number.formatted, status_now, 2 if appearance else 1, device["id"] if device else None, customer_id, office_id,
-            region[:100], serial, model[:100], product[:200], name[:200], phone[:40], address[:300], in_warranty,
-            warranty_end, _clean(data.fault_reported, 1000), appearance, _clean(data.accessories, 300),
-            _clean(data.photos, 500), _clean(data.damage_call, 500), _clean(data.damage_cause, 500), now, now,
-            actor.username, actor.user_id, now, now)
-        rma_id = rows[0]["id"]
+        rma_id = await insert(
+            Rma, returning=Rma.id, number=number.formatted, status=status_now, version=2 if appearance else 1,
+            device_id=device["id"] if device else None, customer_id=customer_id, office_id=office_id,
+            region=region[:100], serial=serial, model=model[:100], product_name=product[:200],
+            customer_name=name[:200], contact_phone=phone[:40], address=address[:300], in_warranty=in_warranty,
+            warranty_end=warranty_end, fault_reported=_clean(data.fault_reported, 1000), appearance=appearance,
+            accessories=_clean(data.accessories, 300), photos=_clean(data.photos, 500),
+            damage_call=_clean(data.damage_call, 500), damage_cause=_clean(data.damage_cause, 500), received_at=now,
+            moved_at=now, moved_by=actor.username, created_by=actor.user_id, created_at=now, updated_at=now)
         await attach_entity("rma", number.formatted, rma_id)
         await _transition_row(actor, rma_id, 1, "", "received", "receive", _clean(data.fault_reported, 1000), now)
         if appearance:

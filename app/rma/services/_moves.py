@@ -16,18 +16,18 @@ from app.core.hooks import case_finished, close_blockers
 from app.core.i18n import _, tz
 from app.core.numbers import next_number
 from app.core.permissions import require
+from app.core.rows import insert, update
 from app.core.status import Transition, move
 import app.customers.api as customers
 import app.parts.api as parts
-from app.rma.services._common import APPEARANCE, STATUSES, _as_domain, _check_unbox, _clean, as_dt, burn_in_hours_for, get_quote, get_rma, hhmm, month_day_time
+from app.rma.services._common import APPEARANCE, STATUSES, _check_unbox, _clean, as_dt, burn_in_hours_for, get_quote, get_rma, hhmm, month_day_time
+from app.rma.tables import Rma, RmaCallback, RmaExceptionSlip, RmaPartUse, RmaTransition
 from app.rma.status import TRANSITIONS
 
 async def _transition_row(actor: Actor, rma_id: int, version: int, from_status: str, to_status: str, action: str,
                           note: str, now: dt.datetime) -> None:
-    await fetch(
-        "INSERT INTO rma_transition (rma_id, version, from_status, to_status, action, note, user_id, username, created_at) "
-        "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {})",
-        rma_id, version, from_status, to_status, action, (note or "")[:1000], actor.user_id, actor.username, now)
+    await insert(RmaTransition, rma_id=rma_id, version=version, from_status=from_status, to_status=to_status,
+                 action=action, note=(note or "")[:1000], user_id=actor.user_id, username=actor.username, created_at=now)
 
 
 async def _refuse_move(rma_id: int, t: Transition, version: int | None, cause: DomainError) -> DomainError:
@@ -131,24 +131,18 @@ async def qc(actor: Actor, rma_id: int, version: Any, *, fault_code: str, fault_
         row = await _move(actor, rma_id, "qc", _version(version), note=code, now=now,
                           sets={"fault_code": code, "qc_at": now})
         slip = await next_number("exception", entity_type="rma", entity_id=rma_id)
-        await fetch(
-            "INSERT INTO rma_exception_slip (rma_id, number, fault_code, fault_confirmed, test_note, unresolvable, user_id, "
-            "username, created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {})",
-            rma_id, slip.formatted, code, _clean(fault_confirmed, 1000), _clean(test_note, 1000), bool(unresolvable),
-            actor.user_id, actor.username, now)
+        await insert(RmaExceptionSlip, rma_id=rma_id, number=slip.formatted, fault_code=code,
+                     fault_confirmed=_clean(fault_confirmed, 1000), test_note=_clean(test_note, 1000),
+                     unresolvable=bool(unresolvable), user_id=actor.user_id, username=actor.username, created_at=now)
         proposed = False
         if row["device_id"]:
             try:
                 result = await customers.record_failure(actor, row["device_id"], code, bool(unresolvable), "rma", rma_id,
                                                         description=_clean(fault_confirmed, 1000))
-            except Exception as exc:  # the customers domain's refusal, shown on this form's fault field
-                refusal = _as_domain(exc)
-                if refusal is None:
-                    raise
-                raise DomainError(refusal.message, errors={"fault_code": next(iter(refusal.errors.values()), refusal.message)}) from exc
+            except DomainError as refusal:  # the customers domain's refusal, shown on this form's fault field
+                raise DomainError(refusal.message, errors={"fault_code": next(iter(refusal.errors.values()), refusal.message)}) from refusal
             proposed = result.replacement_proposed
-        await fetch("UPDATE rma SET exception_number = {}, replacement_proposed = {} WHERE id = {}",
-                    slip.formatted, proposed, rma_id)
+        await update(Rma, Rma.id == rma_id, exception_number=slip.formatted, replacement_proposed=proposed)
         await record(actor, "rma.exception_opened", "rma_exception_slip", slip.formatted,
                      after={"rma_id": rma_id, "fault_code": code, "unresolvable": bool(unresolvable)})
     row["exception_number"] = slip.formatted
@@ -255,19 +249,15 @@ async def use_part(actor: Actor, rma_id: int, *, part_no: str, qty: Any = 1, ser
             else:
                 move = await parts.issue_to(actor, part["id"], n, "BENCH", "rma", rma_id, serial=serial.strip() or None,
                                             reason=_("Used on the bench"), check_roles=False)
-        except Exception as exc:  # the stock ledger's refusal, put on this form's field
-            refusal = _as_domain(exc)
-            if refusal is None:
-                raise
+        except DomainError as refusal:  # the stock ledger's refusal, put on this form's field
             field = "qty" if "qty" in refusal.errors else ("serial" if "serial" in refusal.errors else "part_no")
             raise DomainError(refusal.message, errors={field: refusal.message},
-                              status=refusal.status if refusal.status in (400, 409) else 400) from exc
-        rows = await fetch(
-            "INSERT INTO rma_part_use (rma_id, part_id, qty, serial, move_id, username, created_at) "
-            "VALUES ({}, {}, {}, {}, {}, {}, {}) RETURNING id",
-            rma_id, part["id"], n, (serial or "").strip()[:100], move.id, actor.username, utcnow())
+                              status=refusal.status if refusal.status in (400, 409) else 400) from refusal
+        use_id = await insert(RmaPartUse, returning=RmaPartUse.id, rma_id=rma_id, part_id=part["id"], qty=n,
+                              serial=(serial or "").strip()[:100], move_id=move.id, username=actor.username,
+                              created_at=utcnow())
         await record(actor, "rma.part_used", "rma", rma_id, after={"part_no": part_no, "qty": n, "serial": serial})
-        return rows[0]["id"]
+        return use_id
 
     if in_tx:
         return await book()
@@ -294,11 +284,8 @@ async def return_part(actor: Actor, rma_id: int, *, part_no: str, qty: Any = 1, 
         try:
             move = await parts.return_from_repair(actor, part["id"], n, "rma", rma_id, serial=serial.strip() or None,
                                                   check_roles=False)
-        except Exception as exc:  # the stock ledger's refusal, put on this form's field
-            refusal = _as_domain(exc)
-            if refusal is None:
-                raise
-            raise DomainError(refusal.message, errors={"part_no": refusal.message}, status=409) from exc
+        except DomainError as refusal:  # the stock ledger's refusal, put on this form's field
+            raise DomainError(refusal.message, errors={"part_no": refusal.message}, status=409) from refusal
         await record(actor, "rma.part_returned", "rma", rma_id, after={"part_no": part["part_no"], "qty": n,
                                                                       "serial": serial, "move": move.id})
         return move.id
@@ -374,6 +361,7 @@ async def final_test(actor: Actor, rma_id: int, version: Any, *, result: str, no
                                sets={"completed_at": now, "outcome": "repaired"})
         row = await _move(actor, rma_id, "final-test-fail", _version(version), now=now,
                           note=_("Failed") + f": {note.strip()}"[:900], sets={"burn_in_started_at": None})
+        # raw-sql: relative counter
         await fetch("UPDATE rma SET rework_count = rework_count + 1 WHERE id = {}", rma_id)
         return row
 
@@ -404,6 +392,7 @@ async def ship(actor: Actor, rma_id: int, version: Any, *, carrier: str, trackin
                           note=f"{carrier.strip()} {tracking_no.strip()}"[:500],
                           sets={"carrier": _clean(carrier, 60), "tracking_no": _clean(tracking_no, 60),
                                 "customer_told_on": told, "shipped_at": now})
+        # raw-sql: ON CONFLICT DO NOTHING — one callback to-do per RMA
         await fetch("INSERT INTO rma_callback (rma_id, due_at, status, created_at) VALUES ({}, {}, 'open', {}) "
                     "ON CONFLICT (rma_id) DO NOTHING", rma_id, now + dt.timedelta(hours=24), now)
         # The repaired unit is on its way back: a loaner still out for this case must come home (issue #6).
@@ -438,8 +427,9 @@ async def callback(actor: Actor, rma_id: int, version: Any, *, note: str) -> dic
     now = utcnow()
     async with write_transaction():
         row = await _move(actor, rma_id, "callback", _version(version), now=now, note=_clean(note, 1000))
-        await fetch("UPDATE rma_callback SET status = 'done', note = {}, done_by = {}, done_at = {} WHERE rma_id = {}",
-                    _clean(note, 1000), actor.username, now, rma_id)
+        await update(RmaCallback, RmaCallback.rma_id == rma_id, status="done", note=_clean(note, 1000),
+                     done_by=actor.username, done_at=now)
+        # raw-sql: ON CONFLICT DO NOTHING — the done row when no to-do existed
         await fetch("INSERT INTO rma_callback (rma_id, due_at, status, note, done_by, done_at, created_at) "
                     "VALUES ({}, {}, 'done', {}, {}, {}, {}) ON CONFLICT (rma_id) DO NOTHING",
                     rma_id, now, _clean(note, 1000), actor.username, now, now)

@@ -13,13 +13,15 @@ from app.core.errors import DomainError, fix, not_found
 from app.core.i18n import _, tz
 from app.core.money import MoneyError, from_fen, parse_money, to_fen
 from app.core.permissions import require
+from app.core.rows import insert, update
 from app.core.status import move, update_versioned
 import app.customers.api as customers
 import app.ledger.api as ledger
 import app.parts.api as parts
-from app.rma.services._common import ANSWERS, FINISHED_STATUSES, QUOTE_STATUSES, REPLACEMENT_STATUSES, _as_domain, _clean, get_quote, get_rma, rules
+from app.rma.services._common import ANSWERS, FINISHED_STATUSES, QUOTE_STATUSES, REPLACEMENT_STATUSES, _clean, get_quote, get_rma, rules
 from app.rma.services._moves import _move
 from app.rma.status import QUOTE_TRANSITIONS, REPLACEMENT_TRANSITIONS
+from app.rma.tables import RmaConsultation, RmaHandover, RmaQuote
 
 async def hand_over(actor: Actor, rma_id: int, *, to_user_id: Any, note: str) -> None:
     """R-RMA-07: a technician who cannot fix the unit hands it to the group lead, recorded."""
@@ -39,15 +41,15 @@ async def hand_over(actor: Actor, rma_id: int, *, to_user_id: Any, note: str) ->
     target = users[0]
     now = utcnow()
     async with write_transaction():
+        # raw-sql: only while the unit is in repair (status IN …), RETURNING the previous technician's name
         rows = await fetch(
             "UPDATE rma SET technician_id = {}, technician_name = {}, updated_at = {} WHERE id = {} AND status IN "
             "('waiting', 'repairing', 'repaired', 'burn_in') RETURNING id, technician_name", target["id"], target["username"],
             now, rma_id)
         if not rows:
             raise DomainError(_("Only a unit in repair can be handed over."), status=409)
-        await fetch("INSERT INTO rma_handover (rma_id, from_name, to_user_id, to_name, note, created_at) "
-                    "VALUES ({}, {}, {}, {}, {}, {})", rma_id, actor.username, target["id"], target["username"],
-                    _clean(note, 1000), now)
+        await insert(RmaHandover, rma_id=rma_id, from_name=actor.username, to_user_id=target["id"],
+                     to_name=target["username"], note=_clean(note, 1000), created_at=now)
         await record(actor, "rma.handed_over", "rma", rma_id, after={"to": target["username"], "note": _clean(note, 200)})
 
 
@@ -62,8 +64,8 @@ async def consult(actor: Actor, rma_id: int, *, answer: str, note: str = "") -> 
     if rma["status"] in FINISHED_STATUSES:
         raise DomainError(_("The unit is no longer in repair."), status=409)
     async with write_transaction():
-        await fetch("INSERT INTO rma_consultation (rma_id, answer, note, username, created_at) VALUES ({}, {}, {}, {}, {})",
-                    rma_id, answer, _clean(note, 1000), actor.username, utcnow())
+        await insert(RmaConsultation, rma_id=rma_id, answer=answer, note=_clean(note, 1000), username=actor.username,
+                     created_at=utcnow())
         await record(actor, "rma.consulted", "rma", rma_id, after={"answer": answer, "note": _clean(note, 200)})
 
 
@@ -91,6 +93,7 @@ async def cost_quote(actor: Actor, rma_id: int, *, fault: str, amount: Any) -> i
         raise DomainError(_("Costs are entered after QC, before the repair starts."), status=409)
     now = utcnow()
     async with write_transaction():
+        # raw-sql: ON CONFLICT (rma_id) DO NOTHING RETURNING — first costing wins, a re-cost updates below
         rows = await fetch(
             "INSERT INTO rma_quote (rma_id, status, fault, amount_fen, costed_by, costed_at, version) "
             "VALUES ({}, 'costed', {}, {}, {}, {}, 1) ON CONFLICT (rma_id) DO NOTHING RETURNING id",
@@ -155,12 +158,9 @@ async def customer_decision(actor: Actor, rma_id: int, *, accept: bool, note: st
                     actor, "rma", rma["number"], rma["customer_id"], rma["customer_name"] or rma["serial"], klass,
                     from_fen(quote["amount_fen"]), _("Return repair %(number)s: %(fault)s", number=rma["number"],
                                                      fault=quote["fault"])[:300], rma["technician_id"])
-            except Exception as exc:  # the ledger's refusal (a DomainError once ledger is migrated)
-                refusal = _as_domain(exc)
-                if refusal is None:
-                    raise
-                raise DomainError(refusal.message, errors=refusal.errors) from exc
-            await fetch("UPDATE rma_quote SET receivable_id = {} WHERE id = {}", receivable_id, quote["id"])
+            except DomainError as refusal:  # the ledger's refusal
+                raise DomainError(refusal.message, errors=refusal.errors) from refusal
+            await update(RmaQuote, RmaQuote.id == quote["id"], receivable_id=receivable_id)
         await record(actor, "rma.quote_accepted" if accept else "rma.quote_declined", "rma", rma_id,
                      after={"receivable_id": receivable_id, "note": _clean(note, 200)})
 
@@ -177,19 +177,13 @@ async def record_payment(actor: Actor, rma_id: int, *, token: str, amount: Any, 
         day = parse_date(received_on)
     except (ValueError, OverflowError):
         raise fix(received_on=_("Enter a date such as 2026-03-01.")) from None
-    try:
-        await ledger.record_payment(actor, token, amount=amount, received_on=day, method=method, reference=reference,
-                             receivable_id=quote["receivable_id"])
-    except Exception as exc:  # the ledger's refusal (a DomainError once ledger is migrated)
-        refusal = _as_domain(exc)
-        if refusal is None or refusal is exc:
-            raise
-        raise refusal from exc
+    await ledger.record_payment(actor, token, amount=amount, received_on=day, method=method, reference=reference,
+                                receivable_id=quote["receivable_id"])
     async with write_transaction():
         paid = await fetch("SELECT is_open FROM receivable WHERE id = {}", quote["receivable_id"])
         if paid and not paid[0]["is_open"]:
-            await fetch("UPDATE rma_quote SET paid_at = {}, paid_by = {} WHERE id = {} AND paid_at IS NULL",
-                        utcnow(), actor.username, quote["id"])
+            await update(RmaQuote, (RmaQuote.id == quote["id"]) & RmaQuote.paid_at.is_null(), paid_at=utcnow(),
+                         paid_by=actor.username)
         await record(actor, "rma.payment_recorded", "rma", rma_id, after={"amount": str(amount), "method": method})
 
 
@@ -210,6 +204,7 @@ async def sweep_three_day(now: dt.datetime | None = None) -> list[int]:
     ids: list[int] = []
     async with write_transaction():
         for cand in candidates:
+            # raw-sql: ON CONFLICT DO NOTHING RETURNING — one application per RMA
             rows = await fetch(
                 "INSERT INTO rma_replacement (rma_id, status, reason, raised_at, version) VALUES ({}, 'pending', {}, {}, 1) "
                 "ON CONFLICT (rma_id) DO NOTHING RETURNING rma_id", cand["id"], reason, now)
@@ -301,12 +296,9 @@ async def decide_replacement(actor: Actor, replacement_id: int, *, approve: bool
             else:
                 await parts.receive(actor, int(unit["part_id"]), 1, "QUARANTINE", serials=[rma["serial"]],
                                     document_type="rma", document_id=rma_id, reason=reason, check_roles=False)
-        except Exception as exc:  # the stock ledger's refusal, put on the new serial
-            refusal = _as_domain(exc)
-            if refusal is None:
-                raise
+        except DomainError as refusal:  # the stock ledger's refusal, put on the new serial
             raise DomainError(refusal.message, errors={"new_serial": refusal.message},
-                              status=refusal.status if refusal.status in (400, 409) else 400) from exc
+                              status=refusal.status if refusal.status in (400, 409) else 400) from refusal
         await _move(actor, rma_id, "replace", None, now=now, check_perm=False,
                     note=_("Replaced by %(serial)s", serial=new_serial), sets={"outcome": "replaced", "completed_at": now})
         if rma["device_id"]:
@@ -359,6 +351,7 @@ async def apply_replacement(actor: Actor, rma_id: int, *, note: str = "", now: d
                               link="/bench/replacements" if applied else None)
         reason = _("Applied by %(who)s: not repaired within %(n)s days of QC; appearance intact.", who=actor.display,
                    n=days) + (f" {note}" if note else "")
+        # raw-sql: ON CONFLICT DO NOTHING RETURNING — one application per RMA (the sweep may be first)
         rows = await fetch(
             "INSERT INTO rma_replacement (rma_id, status, reason, raised_at, version) VALUES ({}, 'pending', {}, {}, 1) "
             "ON CONFLICT (rma_id) DO NOTHING RETURNING id", rma_id, reason[:500], now)

@@ -18,6 +18,7 @@ from app.core.hooks import case_finished, close_blockers
 from app.core.i18n import _
 from app.core.numbers import attach_entity, next_number
 from app.core.permissions import can, require
+from app.core.rows import insert, update
 from app.core.settings import setting
 from app.core.status import label_of, move, update_versioned
 from app.tickets import queries
@@ -25,6 +26,7 @@ from app.tickets.queries import get_ticket, get_visit
 from app.tickets.schemas import (CallForm, DispatchForm, FinishForm, IntakeForm, PauseForm, SignForm, StepForm,
                                  parse_when)
 from app.tickets.status import ACTIVE, LABELS, TRANSITIONS, VISIT_LABELS, VISIT_TRANSITIONS, TicketStatus, VisitStatus
+from app.tickets.tables import TicketPause
 
 from app.tickets.services._common import CLOCKS, _aware, _claim_token, _foreign, is_dispatcher, log, may_see, reads_all  # noqa: F401
 from app.tickets.services._sla import _refresh_sla, record_breaches  # noqa: F401
@@ -50,8 +52,8 @@ async def pause(actor: Actor, ticket_id: int, form: PauseForm, *, now: dt.dateti
         await record_breaches(ticket_id, now)  # a deadline already missed stays missed
         row = await update_versioned("ticket", ticket_id, form.version, {"paused_at": now, "pause_reason": form.reason},
                                      where="paused_at IS NULL")
-        await fetch("INSERT INTO ticket_pause (ticket_id, reason, note, started_at, started_by) VALUES ({}, {}, {}, {}, {})",
-                    ticket_id, form.reason, form.note, now, actor.user_id)
+        await insert(TicketPause, ticket_id=ticket_id, reason=form.reason, note=form.note, started_at=now,
+                     started_by=actor.user_id)
         await record(actor, "tickets.paused", "ticket", ticket_id, after={"reason": form.reason, "note": form.note})
     return row
 
@@ -77,8 +79,8 @@ async def resume(actor: Actor, ticket_id: int, version: int, *, now: dt.datetime
             sets[due_col] = due + delta  # a deadline missed before the pause is not moved
     async with write_transaction():
         row = await update_versioned("ticket", ticket_id, version, sets, where="paused_at IS NOT NULL")
-        await fetch("UPDATE ticket_pause SET ended_at = {}, ended_by = {} WHERE ticket_id = {} AND ended_at IS NULL",
-                    now, actor.user_id, ticket_id)
+        await update(TicketPause, (TicketPause.ticket_id == ticket_id) & TicketPause.ended_at.is_null(), ended_at=now,
+                     ended_by=actor.user_id)
         await record(actor, "tickets.resumed", "ticket", ticket_id, after={"paused_minutes": int(delta.total_seconds() // 60)})
         await _refresh_sla(ticket_id, now)
     return row

@@ -18,6 +18,7 @@ from app.core.hooks import case_finished, close_blockers
 from app.core.i18n import _
 from app.core.numbers import attach_entity, next_number
 from app.core.permissions import can, require
+from app.core.rows import insert
 from app.core.settings import setting
 from app.core.status import label_of, move, update_versioned
 from app.tickets import queries
@@ -25,6 +26,7 @@ from app.tickets.queries import get_ticket, get_visit
 from app.tickets.schemas import (CallForm, DispatchForm, FinishForm, IntakeForm, PauseForm, SignForm, StepForm,
                                  parse_when)
 from app.tickets.status import ACTIVE, LABELS, TRANSITIONS, VISIT_LABELS, VISIT_TRANSITIONS, TicketStatus, VisitStatus
+from app.tickets.tables import TicketFormToken
 
 log = logging.getLogger("shouhou.tickets")
 
@@ -68,8 +70,7 @@ async def _claim_token(token: str, actor: Actor) -> None:
         return
     try:
         async with atomic():
-            await fetch("INSERT INTO ticket_form_token (token, user_id, created_at) VALUES ({}, {}, {})",
-                        token, actor.user_id, utcnow())
+            await insert(TicketFormToken, token=token, user_id=actor.user_id, created_at=utcnow())
     except Exception as exc:
         if is_unique_violation(exc):
             raise DomainError(_("This form was already sent."), status=409) from exc

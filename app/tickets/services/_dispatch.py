@@ -18,6 +18,7 @@ from app.core.hooks import case_finished, close_blockers
 from app.core.i18n import _
 from app.core.numbers import attach_entity, next_number
 from app.core.permissions import can, require
+from app.core.rows import insert, update
 from app.core.settings import setting
 from app.core.status import label_of, move, update_versioned
 from app.tickets import queries
@@ -25,6 +26,7 @@ from app.tickets.queries import get_ticket, get_visit
 from app.tickets.schemas import (CallForm, DispatchForm, FinishForm, IntakeForm, PauseForm, SignForm, StepForm,
                                  parse_when)
 from app.tickets.status import ACTIVE, LABELS, TRANSITIONS, VISIT_LABELS, VISIT_TRANSITIONS, TicketStatus, VisitStatus
+from app.tickets.tables import Ticket, TicketFormToken, TicketVisit
 
 from app.tickets.services._common import CLOCKS, _aware, _claim_token, _foreign, is_dispatcher, log, may_see, reads_all  # noqa: F401
 from app.tickets.services._sla import _refresh_sla, entitlement  # noqa: F401
@@ -60,24 +62,21 @@ async def create_ticket(actor: Actor, form: IntakeForm, *, now: dt.datetime | No
             repeat_of = prior[0]["id"] if prior else None
         number = await next_number("service_slip", entity_type="ticket", today=now.date())
         customer = ent["customer"]
-        rows = await fetch(
-            "INSERT INTO ticket (number, status, customer_id, customer_name, office_id, device_id, device_serial, device_model, "
-            "channel, contact_name, contact_phone, requested_service, current_state, fault_at, nature, category, fault_code, "
-            "location, impact, tried, entitlement, contract_id, contract_number, warranty_end, billing, area, service_mode, "
-            "respond_due, onsite_due, sla_due, repeat_of, created_by, version, created_at, updated_at) VALUES "
-            "({}, 'new', {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, "
-            "{}, {}, {}, {}, {}, 1, {}, {}) RETURNING id",
-            number.formatted, form.customer_id, customer["name"], customer["office_id"],
-            device["id"] if device else None, device["serial"] if device else "", device["model"] if device else "",
-            form.channel, form.contact_name, form.contact_phone, form.requested_service, form.current_state,
-            parse_when(form.fault_at), form.nature, form.category, fault_code, form.location or (device or {}).get("site", ""),
-            form.impact, form.tried, ent["status"], ent["contract_id"], ent["contract_number"] or "", ent["warranty_end"],
-            ent["billing"], ent["area"], form.service_mode, respond_due, onsite_due, min(respond_due, onsite_due), repeat_of,
-            actor.user_id, now, now)
-        ticket_id = rows[0]["id"]
+        ticket_id = await insert(
+            Ticket, returning=Ticket.id, number=number.formatted, status="new", customer_id=form.customer_id,
+            customer_name=customer["name"], office_id=customer["office_id"], device_id=device["id"] if device else None,
+            device_serial=device["serial"] if device else "", device_model=device["model"] if device else "",
+            channel=form.channel, contact_name=form.contact_name, contact_phone=form.contact_phone,
+            requested_service=form.requested_service, current_state=form.current_state,
+            fault_at=parse_when(form.fault_at), nature=form.nature, category=form.category, fault_code=fault_code,
+            location=form.location or (device or {}).get("site", ""), impact=form.impact, tried=form.tried,
+            entitlement=ent["status"], contract_id=ent["contract_id"], contract_number=ent["contract_number"] or "",
+            warranty_end=ent["warranty_end"], billing=ent["billing"], area=ent["area"], service_mode=form.service_mode,
+            respond_due=respond_due, onsite_due=onsite_due, sla_due=min(respond_due, onsite_due), repeat_of=repeat_of,
+            created_by=actor.user_id, version=1, created_at=now, updated_at=now)
         await attach_entity("service_slip", number.formatted, ticket_id)
         if form.token:
-            await fetch("UPDATE ticket_form_token SET ticket_id = {} WHERE token = {}", ticket_id, form.token)
+            await update(TicketFormToken, TicketFormToken.token == form.token, ticket_id=ticket_id)
         await record(actor, "tickets.created", "ticket", ticket_id,
                      after={"number": number.formatted, "customer_id": form.customer_id, "channel": form.channel,
                             "entitlement": ent["status"], "billing": ent["billing"], "repeat_of": repeat_of})
@@ -164,10 +163,8 @@ async def dispatch(actor: Actor, ticket_id: int, form: DispatchForm, *, now: dt.
 
 async def _new_visit(ticket_id: int, technician_id: int, now: dt.datetime) -> int:
     seq = await fetch("SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM ticket_visit WHERE ticket_id = {}", ticket_id)
-    rows = await fetch("INSERT INTO ticket_visit (ticket_id, seq, status, technician_id, version, created_at, updated_at) "
-                       "VALUES ({}, {}, 'planned', {}, 1, {}, {}) RETURNING id", ticket_id, int(seq[0]["n"]),
-                       technician_id, now, now)
-    return rows[0]["id"]
+    return await insert(TicketVisit, returning=TicketVisit.id, ticket_id=ticket_id, seq=int(seq[0]["n"]), status="planned",
+                        technician_id=technician_id, version=1, created_at=now, updated_at=now)
 
 
 async def revisit(actor: Actor, ticket_id: int, version: int, technician_id: int, *, now: dt.datetime | None = None) -> int:

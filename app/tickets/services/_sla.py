@@ -18,6 +18,7 @@ from app.core.hooks import case_finished, close_blockers
 from app.core.i18n import _
 from app.core.numbers import attach_entity, next_number
 from app.core.permissions import can, require
+from app.core.rows import update
 from app.core.settings import setting
 from app.core.status import label_of, move, update_versioned
 from app.tickets import queries
@@ -25,6 +26,7 @@ from app.tickets.queries import get_ticket, get_visit
 from app.tickets.schemas import (CallForm, DispatchForm, FinishForm, IntakeForm, PauseForm, SignForm, StepForm,
                                  parse_when)
 from app.tickets.status import ACTIVE, LABELS, TRANSITIONS, VISIT_LABELS, VISIT_TRANSITIONS, TicketStatus, VisitStatus
+from app.tickets.tables import Ticket
 
 from app.tickets.services._common import CLOCKS, _aware, _claim_token, _foreign, is_dispatcher, log, may_see, reads_all  # noqa: F401
 
@@ -95,6 +97,7 @@ async def record_breaches(ticket_id: int, now: dt.datetime | None = None) -> lis
         if due is None or t["status"] == TicketStatus.CLOSED and met is None:
             continue
         if (met is not None and met > due) or (met is None and clock_now > due):
+            # raw-sql: ON CONFLICT DO NOTHING RETURNING — each clock's breach is recorded once
             inserted = await fetch(
                 "INSERT INTO ticket_breach (ticket_id, clock, breached_at, technician_id, office_id, noticed_at) "
                 "VALUES ({}, {}, {}, {}, {}, {}) ON CONFLICT (ticket_id, clock) DO NOTHING RETURNING id",
@@ -125,7 +128,7 @@ async def _refresh_sla(ticket_id: int, now: dt.datetime) -> None:
     rows = await fetch("SELECT * FROM ticket WHERE id = {}", ticket_id)
     due = _sla_due(rows[0]) if rows[0]["status"] in ACTIVE else None
     # sla_due is a derived index column, not a user edit: no version bump
-    await fetch("UPDATE ticket SET sla_due = {} WHERE id = {}", due, ticket_id)
+    await update(Ticket, Ticket.id == ticket_id, sla_due=due)
     await record_breaches(ticket_id, now)
 
 

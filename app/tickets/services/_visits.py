@@ -18,6 +18,7 @@ from app.core.hooks import case_finished, close_blockers
 from app.core.i18n import _
 from app.core.numbers import attach_entity, next_number
 from app.core.permissions import can, require
+from app.core.rows import insert
 from app.core.settings import setting
 from app.core.status import label_of, move, update_versioned
 from app.tickets import queries
@@ -25,6 +26,7 @@ from app.tickets.queries import get_ticket, get_visit
 from app.tickets.schemas import (CallForm, DispatchForm, FinishForm, IntakeForm, PauseForm, SignForm, StepForm,
                                  parse_when)
 from app.tickets.status import ACTIVE, LABELS, TRANSITIONS, VISIT_LABELS, VISIT_TRANSITIONS, TicketStatus, VisitStatus
+from app.tickets.tables import TicketVisitPart
 
 from app.tickets.services._common import CLOCKS, _aware, _claim_token, _foreign, is_dispatcher, log, may_see, reads_all  # noqa: F401
 from app.tickets.services._clock import feed_loaner_triggers  # noqa: F401
@@ -121,6 +123,7 @@ def _hhmm(value: Any) -> str:
     return format_datetime(_aware(value), "short")
 
 
+# long: work, parts used, slip and signature of one visit are booked as one transaction (R-TKT-06)
 async def finish(actor: Actor, visit_id: int, form: FinishForm, *, now: dt.datetime | None = None) -> dict:
     """R-TKT-06: work done, parts used (consumed from the technician's own stock through the parts ledger),
     result, the paper slip number (R-SLIP-02, through the ledger: out of order or another repairer's book is
@@ -172,9 +175,8 @@ async def finish(actor: Actor, visit_id: int, form: FinishForm, *, now: dt.datet
                 if getattr(exc, "message", None) is None:
                     raise
                 raise _foreign(exc, "serial" if serial else "part_no") from exc
-            await fetch("INSERT INTO ticket_visit_part (visit_id, ticket_id, part_id, part_no, part_name, qty, serial, "
-                        "created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {})", visit_id, ticket["id"], part["id"],
-                        part["part_no"], part["name"], qty, serial, now)
+            await insert(TicketVisitPart, visit_id=visit_id, ticket_id=ticket["id"], part_id=part["id"],
+                         part_no=part["part_no"], part_name=part["name"], qty=qty, serial=serial, created_at=now)
         if form.slip_number is not None:
             try:
                 await ledger.record_slip_use(actor, visit["technician_id"], form.slip_number, "ticket", ticket["number"],

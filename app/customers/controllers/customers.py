@@ -1,10 +1,4 @@
-"""Pages for customers, contracts, devices, renewals, the price list, documents and imports.
-
-Permissions (declared in manifest.py; README.customers.md): every signed-in role reads
-(`customers.view`); desk and manager edit customers, contracts and devices (`customers.edit`);
-admin edits the price list (`customers.price_edit`). Services raise the shared DomainError;
-handlers catch it only to re-render their own form with the field messages.
-"""
+"""Customer and contract pages (/customers, /contracts)."""
 
 from __future__ import annotations
 
@@ -15,13 +9,13 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery
 
-from app.core.dates import parse_date, today
+from app.core.dates import today
 from app.core.errors import DomainError, not_found
-from app.core.forms import parse_or_raise, strip_control
+from app.core.forms import parse_or_raise
 from app.core.i18n import _
 from app.core.permissions import can, perm
 from app.core.sections import render_sections, sections_for
-from app.core.settings import set_setting, setting
+from app.core.settings import setting
 from app.core.web import actor, form_data, redirect, render
 from app.core.xlsx import xlsx_response
 from app.core.printing import paper
@@ -29,33 +23,10 @@ from app.customers import documents as docs
 from app.customers import importer, pricing, renewals
 from app.customers.listing import present_customers, present_devices
 from app.customers import services as svc
-from app.customers.schemas import (ContractForm, CustomerForm, DeviceForm, DocumentForm, EventForm, NoticeForm, OfficeForm,
-                                   RenewalDaysForm, StageForm, TierForm, VersionForm, checked, contract_input,
-                                   customer_input, device_input, opt_id)
+from app.customers.schemas import (ContractForm, CustomerForm, DocumentForm, OfficeForm, StageForm, checked,
+                                   contract_input, customer_input, opt_id)
+from app.customers.controllers._common import _can_edit, _lookups, _plain, _version
 
-
-def _lookups() -> dict:
-    return {"classes": svc.CLASSES, "areas": svc.AREAS, "contract_types": svc.CONTRACT_TYPES, "stages": svc.STAGES,
-            "statuses": svc.CONTRACT_STATUSES, "states": svc.CONTRACT_STATES, "tariffs": svc.TARIFF_POLICIES,
-            "systems": svc.SYSTEMS, "event_types": svc.EVENT_TYPES, "methods": svc.NOTICE_METHODS, "kinds": docs.KINDS}
-
-
-def _plain(text: str, limit: int = 100) -> str:
-    """A search box or filter from the query string: control characters and NUL dropped (a NUL is an
-    error on PostgreSQL), at most `limit` characters (issue #11.4). Filters search, they never refuse."""
-    return strip_control(text or "").strip()[:limit]
-
-
-def _can_edit(request: Request) -> bool:
-    return can(request.scope["user"], "customers.edit")
-
-
-def _version(raw: dict) -> int:
-    """The hidden version of an edit form; a missing or unreadable one is a 400 (never "no check")."""
-    return parse_or_raise(VersionForm, {"version": raw.get("version")}).version
-
-
-# --------------------------------------------------------------------------- customers
 
 class CustomerController(Controller):
     path = "/customers"
@@ -361,244 +332,3 @@ class ContractController(Controller):
             # a second click or a colleague's change: back to the contract page, which shows the current stage
             return redirect(request, f"/contracts/{contract_id}", flash=exc.message, level="danger")
         return redirect(request, f"/contracts/{contract_id}", flash=_("Stage changed."))
-
-
-# --------------------------------------------------------------------------- devices
-
-async def _device_form_ctx(customer_id: int | None) -> dict:
-    customer = await svc.get_customer(customer_id) if customer_id else None
-    contracts = await svc.contracts_for_picker(customer_id) if customer else []
-    return {"customer": customer, "contracts": contracts, "price_items": await pricing.price_list()}
-
-
-class DeviceController(Controller):
-    path = "/devices"
-    opt = perm("customers.view")
-
-    @get("/", name="devices.list")
-    async def list_devices(self, request: Request, q: FromQuery[str] = "", customer: FromQuery[str] = "",
-                           system: FromQuery[str] = "", warranty: FromQuery[str] = "", replacement: FromQuery[str] = "",
-                           contract: FromQuery[str] = "", before: FromQuery[str] = "") -> Response:
-        flt = svc.DeviceFilter(q=_plain(q), customer_id=opt_id(customer), system=_plain(system), warranty=_plain(warranty),
-                               replacement=replacement == "1", contract_id=opt_id(contract))
-        rows, cursor = await svc.list_devices(flt, before=opt_id(before))
-        raw = {"q": q, "customer": customer, "system": system, "warranty": warranty, "replacement": replacement,
-               "contract": contract}
-        qs = urlencode({k: v for k, v in raw.items() if v})
-        customer_row = await svc.get_customer(flt.customer_id) if flt.customer_id else None
-        return render(request, "customers/devices.html", partial="customers/_device_rows.html", rows=present_devices(rows), cursor=cursor,
-                      raw=raw, qs=qs, first_page=not before, customer=customer_row, can_edit=_can_edit(request),
-                      renewal_days=await setting("customers.renewal_days"), **_lookups())
-
-    @get("/export.xlsx", opt=perm("customers.export"))
-    async def export(self, q: FromQuery[str] = "", customer: FromQuery[str] = "", system: FromQuery[str] = "",
-                     warranty: FromQuery[str] = "", replacement: FromQuery[str] = "") -> Response:
-        flt = svc.DeviceFilter(q=_plain(q), customer_id=opt_id(customer), system=_plain(system), warranty=_plain(warranty),
-                               replacement=replacement == "1")
-        return xlsx_response(f"devices-{today().isoformat()}.xlsx", await importer.export_devices(flt))
-
-    @get("/lookup", name="devices.lookup")
-    async def lookup(self, request: Request, serial: FromQuery[str] = "", on: FromQuery[str] = "") -> Response:
-        """Fragment for other screens: "in warranty until X / expired on Y, why" (R-CUS-04/05/06)."""
-        serial = _plain(serial)
-        try:
-            day = parse_date(on) if on else None
-        except ValueError:
-            day = None
-        status = await svc.warranty_status(serial=serial, on=day) if serial.strip() else None
-        return render(request, "customers/lookup_page.html", partial="customers/_lookup.html", status=status,
-                      serial=svc.normalize_serial(serial), searched=bool(serial.strip()), **_lookups())
-
-    @get("/new", opt=perm("customers.edit"))
-    async def new_device(self, request: Request, customer_id: FromQuery[str] = "", q: FromQuery[str] = "") -> Response:
-        ctx = await _device_form_ctx(opt_id(customer_id))
-        if ctx["customer"] is None:
-            matches = await svc.search_customers(_plain(q), limit=20) if q.strip() else []
-            return render(request, "customers/device_pick_customer.html", q=q, matches=matches)
-        form = svc.DeviceInput(customer_id=str(ctx["customer"]["id"]), system="cctv")
-        return render(request, "customers/device_form.html", form=form, errors={}, device=None, **ctx, **_lookups())
-
-    @post("/new", opt=perm("customers.edit"))
-    async def create_device(self, request: Request) -> Response:
-        raw = await form_data(request)
-        data = device_input(raw)  # shown again on an error
-        try:
-            data = device_input(checked(DeviceForm, raw))
-            device_id = await svc.create_device(actor(request), data)
-        except DomainError as exc:
-            if exc.status != 400:
-                raise
-            ctx = await _device_form_ctx(opt_id(data.customer_id))
-            if ctx["customer"] is None:  # no form to show without a customer: the error page says why
-                raise
-            return render(request, "customers/device_form.html", status_code=400, form=data, errors=exc.errors,
-                          message=exc.message, device=None, **ctx, **_lookups())
-        return redirect(request, f"/devices/{device_id}", flash=_("Device %(serial)s registered.", serial=data.serial))
-
-    @get("/{device_id:int}", name="devices.detail")
-    async def detail(self, request: Request, device_id: FromPath[int]) -> Response:
-        status = await svc.warranty_status(device_id=device_id)
-        if status is None:
-            raise not_found()
-        user = request.scope["user"]
-        return render(request, "customers/device_detail.html", status=status, device=status.device,
-                      events=await svc.device_events(device_id), can_edit=_can_edit(request),
-                      can_record=can(user, "customers.record_event"),
-                      sections=await render_sections(sections_for("device"), device_id, user), errors={}, event_form={},
-                      today=today(), **_lookups())
-
-    @get("/{device_id:int}/edit", opt=perm("customers.edit"))
-    async def edit(self, request: Request, device_id: FromPath[int]) -> Response:
-        device = await svc.get_device(device_id)
-        if device is None:
-            raise not_found()
-        form = svc.DeviceInput(**{k: ("" if device[k] is None else str(device[k])) for k in (
-            "serial", "brand", "product_name", "model", "system", "kind", "capacity", "customer_id", "contract_id", "site",
-            "install_date", "acceptance_date", "warranty_months", "notes")})
-        ctx = await _device_form_ctx(device["customer_id"])
-        return render(request, "customers/device_form.html", form=form, errors={}, device=device, **ctx, **_lookups())
-
-    @post("/{device_id:int}/edit", opt=perm("customers.edit"))
-    async def update(self, request: Request, device_id: FromPath[int]) -> Response:
-        raw = await form_data(request)
-        device = await svc.get_device(device_id)
-        if device is None:
-            raise not_found()
-        raw = {**raw, "customer_id": raw.get("customer_id", device["customer_id"])}
-        data = device_input(raw)  # shown again on an error
-        try:
-            data = device_input(checked(DeviceForm, raw))
-            await svc.update_device(actor(request), device_id, data, version=_version(raw))
-        except DomainError as exc:
-            if exc.status not in (400, 409):
-                raise
-            ctx = await _device_form_ctx(device["customer_id"])
-            return render(request, "customers/device_form.html", status_code=exc.status, form=data, errors=exc.errors,
-                          message=exc.message, device=device, **ctx, **_lookups())
-        return redirect(request, f"/devices/{device_id}", flash=_("Changes saved."))
-
-    @post("/{device_id:int}/events", opt=perm("customers.record_event"))
-    async def add_event(self, request: Request, device_id: FromPath[int]) -> Response:
-        """Record a failure (R-CUS-05/06) or a repair / replacement from the device page."""
-        raw = await form_data(request)
-        try:
-            flash = await _record_event(request, device_id, parse_or_raise(EventForm, raw))
-        except DomainError as exc:
-            if exc.status != 400:
-                raise
-            status = await svc.warranty_status(device_id=device_id)
-            if status is None:
-                raise not_found()
-            user = request.scope["user"]
-            return render(request, "customers/device_detail.html", status_code=400, status=status, device=status.device,
-                          events=await svc.device_events(device_id), can_edit=_can_edit(request), can_record=True,
-                          sections=await render_sections(sections_for("device"), device_id, user), errors=exc.errors,
-                          message=exc.message, event_form=raw, today=today(), **_lookups())
-        return redirect(request, f"/devices/{device_id}", flash=flash)
-
-
-async def _record_event(request: Request, device_id: int, form: EventForm) -> str:
-    """Record the event through the service (which refuses a future date itself); the flash to show."""
-    if form.event_type == "failure":
-        result = await svc.record_failure(actor(request), device_id, form.fault_code, form.unresolvable, "manual", "",
-                                          occurred_on=form.occurred_on, description=form.description)
-        flash = _("Failure recorded.")
-        if result.extended:
-            flash += " " + _("Warranty extended to %(end)s.", end=result.warranty.end.isoformat())
-        if result.replacement_proposed:
-            flash += " " + _("Same fault after %(n)s repairs: replacement with a new unit is proposed.",
-                             n=await setting("customers.repeat_repair_count"))
-        return flash
-    await svc.record_repair(actor(request), device_id, form.fault_code, "manual", "", occurred_on=form.occurred_on,
-                            description=form.description, replaced=form.event_type == "replacement")
-    return _("Repair recorded.") if form.event_type == "repair" else _("Replacement recorded.")
-
-
-# --------------------------------------------------------------------------- renewals, price list, documents
-
-class RenewalController(Controller):
-    path = "/renewals"
-    opt = perm("customers.renewals")
-
-    @get("/", name="renewals.list")
-    async def list_due(self, request: Request, show: FromQuery[str] = "open") -> Response:
-        items = (await renewals.due_renewals(include_sent=show == "all", limit=100))[:100]
-        method_options = [(code, str(label)) for code, label in svc.NOTICE_METHODS.items()]
-        return render(request, "customers/renewals.html", items=items, show=show, days=await setting("customers.renewal_days"),
-                      method_options=method_options,
-                      today=today(), errors={}, can_configure=can(request.scope["user"], "customers.configure"),
-                      **_lookups())
-
-    @post("/notice")
-    async def notice(self, request: Request) -> Response:
-        form = parse_or_raise(NoticeForm, await form_data(request))
-        count = await renewals.mark_notice_sent(actor(request), kind=form.kind, subject_id=form.subject_id or 0,
-                                                sent_on=form.sent_on, method=form.method, note=form.note)
-        flash = _("Notice recorded.") if count else _("The notice had already been recorded.")
-        return redirect(request, "/renewals", flash=flash, level="success" if count else "info")
-
-    @post("/settings", opt=perm("customers.configure"))
-    async def settings(self, request: Request) -> Response:
-        days = parse_or_raise(RenewalDaysForm, await form_data(request)).days
-        await set_setting(actor(request), "customers.renewal_days", days)
-        return redirect(request, "/renewals", flash=_("Reminder window set to %(n)s days.", n=days))
-
-
-class PriceListController(Controller):
-    path = "/price-list"
-    opt = perm("customers.quote")
-
-    @get("/", name="price_list")
-    async def show(self, request: Request) -> Response:
-        return render(request, "customers/price_list.html", items=await pricing.price_list(), errors={}, failed_tier=None,
-                      can_edit=can(request.scope["user"], "customers.price_edit"), tier_range=pricing.tier_range, **_lookups())
-
-    @post("/{tier_id:int}", opt=perm("customers.price_edit"))
-    async def update(self, request: Request, tier_id: FromPath[int]) -> Response:
-        raw = await form_data(request)
-        try:
-            form = parse_or_raise(TierForm, raw)
-            await pricing.update_tier(actor(request), tier_id, price=form.price, note=form.note, min_value=form.min_value,
-                                      version=form.version)
-        except DomainError as exc:
-            if exc.status not in (400, 409):
-                raise
-            return render(request, "customers/price_list.html", status_code=exc.status, items=await pricing.price_list(),
-                          errors=exc.errors, message=exc.message, failed_tier=tier_id, can_edit=True,
-                          tier_range=pricing.tier_range, **_lookups())
-        return redirect(request, "/price-list", flash=_("Price saved."))
-
-
-class DocumentController(Controller):
-    path = "/documents"
-    opt = perm("customers.view")
-
-    @get("/{document_id:int}/download")
-    async def download(self, document_id: FromPath[int]) -> Response:
-        """Always an attachment with a fixed content type; nosniff and a sandbox CSP (R-CUS-08)."""
-        row = await docs.get_document(document_id)
-        if row is None:
-            raise not_found()
-        try:
-            path = docs.document_path(row)
-            content = path.read_bytes()
-        except OSError:  # the file is gone (document_path itself refuses foreign names with a 404)
-            raise not_found() from None
-        ascii_name = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._-") else "_" for ch in row["original_name"])
-        # the stored type may carry "; charset=utf-8": Litestar adds the charset to text/* itself (once)
-        media_type = str(row["content_type"]).split(";", 1)[0].strip() or "application/octet-stream"
-        return Response(content=content, media_type=media_type, headers={
-            "content-disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(row['original_name'])}",
-            "x-content-type-options": "nosniff",
-            "content-security-policy": "default-src 'none'; sandbox",
-            "cache-control": "private, no-store",
-        })
-
-    @post("/{document_id:int}/delete", opt=perm("customers.edit"))
-    async def delete(self, request: Request, document_id: FromPath[int]) -> Response:
-        customer_id = await docs.delete_document(actor(request), document_id)
-        return redirect(request, f"/customers/{customer_id}#documents", flash=_("Document removed."))
-
-
-CONTROLLERS = [CustomerController, ContractController, DeviceController, RenewalController, PriceListController,
-               DocumentController]
