@@ -201,8 +201,11 @@ class BenchController(Controller):
     # ------------------------------------------------------------------ intake
 
     @get("/receive", name="rma.receive", opt=perm("rma.receive"))
-    async def receive_form(self, request: Request, serial: FromQuery[str] = "") -> Response:
-        form = svc.IntakeInput(serial=serial.strip())
+    async def receive_form(self, request: Request, serial: FromQuery[str] = "", ticket: FromQuery[str] = "",
+                           fault: FromQuery[str] = "") -> Response:
+        # a service ticket's "needs return repair" opens this prefilled (#13): its number is kept on the RMA
+        form = svc.IntakeInput(serial=serial.strip(), ticket_number=strip_control(ticket.strip().upper()[:40]),
+                               fault_reported=strip_control(fault.strip()[:1000]))
         return await self._receive_page(request, form, {}, "")
 
     async def _receive_page(self, request: Request, form: svc.IntakeInput, errors: dict, message: str,

@@ -99,6 +99,7 @@ class Intake:
     photos: Note = ""
     damage_call: Note = ""
     damage_cause: Note = ""
+    ticket_number: Line = ""
 
 
 @dataclass

@@ -115,11 +115,9 @@ class TicketsController(Controller):
         ent = await services.entitlement(form.customer_id, form.device_id) if form.customer_id else None
         devices = []
         if ent is not None:
-            from app.core.db import fetch
+            import app.customers.api as customers
 
-            # TODO(api): customers.api has no "devices of a customer" read; read-only on its table for the picker
-            devices = await fetch("SELECT id, serial, model, product_name, site FROM device WHERE customer_id = {} "
-                                  "ORDER BY id LIMIT 200", form.customer_id)
+            devices = await customers.devices_of_customer(form.customer_id)
             if not form.contact_name and ent["customer"]["contacts"]:
                 form.contact_name = ent["customer"]["contacts"][0]["name"]
                 form.contact_phone = form.contact_phone or ent["customer"]["contacts"][0]["phone"]
@@ -171,6 +169,16 @@ class TicketsController(Controller):
             raise refused()
         return ticket
 
+    @get("/number/{number:str}", name="tickets.by_number")
+    async def by_number(self, request: Request, number: FromPath[str]) -> Response:
+        """Other domains link a ticket by its number (the bench's RMA page, #13 §6)."""
+        ticket = await queries.ticket_by_number(number[:40]) if len(number) <= 40 else None
+        if ticket is None:
+            raise not_found()
+        if not await services.may_see(request.scope["user"], ticket):
+            raise refused()
+        return redirect(request, f"/tickets/{ticket['id']}")
+
     @get("/{ticket_id:int}", name="tickets.detail")
     async def detail(self, request: Request, ticket_id: FromPath[int]) -> Response:
         ticket = await self._ticket(request, ticket_id)
@@ -188,12 +196,23 @@ class TicketsController(Controller):
             loans = await loaners.loans_for_case("ticket", ticket["id"])
         except Exception:  # noqa: BLE001 - the loaner card is a convenience; the page works without it
             loans = []
+        import app.parts.api as parts
+        import app.rma.api as rma
+
+        dispatching = services.is_dispatcher(request.scope["user"]) and ticket["status"] in (
+            "new", "queued", "assigned", "not_done")
+        stores = []
+        if dispatching:  # R-TKT-04: parts to bring, with what each store (or the technician's own stock) can spare
+            for store in await parts.dispatch_stores(ticket["assignee_id"]):
+                items = [i for i in await parts.stock_at(store["id"], limit=100) if int(i["available"]) > 0]
+                if items:
+                    stores.append({**store, "items": items})
         return render(request, "tickets/detail.html", status_code=status_code, t=ticket, visits=visits,
+                      reservations=await parts.reservations_for("ticket", ticket["number"]), stores=stores,
+                      benches=await rma.rmas_for_ticket(ticket["number"]),
                       pauses=await queries.pauses_for(ticket["id"]), breaches=await queries.breaches_for(ticket["id"]),
                       sla=await sla_view(ticket),
-                      techs=await queries.technicians(ticket["office_id"])
-                      if services.is_dispatcher(request.scope["user"]) and ticket["status"] in ("new", "queued", "assigned",
-                                                                                              "not_done") else [],
+                      techs=await queries.technicians(ticket["office_id"]) if dispatching else [],
                       hits=hits, repeat=repeat, loans=loans, errors=errors or {}, message=message, form=form or {},
                       unsigned=[v for v in visits if v["status"] == VisitStatus.FINISHED],
                       may_request_loaner=can(request.scope["user"], "loaners.request"),
@@ -252,7 +271,10 @@ class TicketsController(Controller):
         ticket = await self._ticket(request, ticket_id)
         if not ticket["dispatch_number"]:
             raise not_found(_("This ticket has not been dispatched yet."))
+        import app.parts.api as parts
+
         return render(request, "print/tickets/dispatch.html", t=ticket, visits=await queries.visits_for(ticket["id"]),
+                      reservations=await parts.reservations_for("ticket", ticket["number"]),
                       **_ctx(request))
 
     @get("/visits/{visit_id:int}/print", name="tickets.print_slip")
@@ -294,14 +316,7 @@ class TicketsController(Controller):
         visit = next(v for v in visits if v["id"] == visit["id"])
         next_slip = await ledger.next_number_for(visit["technician_id"])
         loc = await parts.technician_location(visit["technician_id"], create=False)
-        stock = []
-        if loc:
-            # TODO(api): parts.api has no "stock at a location" read; read-only on its tables for the picker
-            from app.core.db import fetch
-
-            stock = await fetch("SELECT p.part_no, p.name, p.serialised, sl.on_hand FROM stock_level sl "
-                                "JOIN part p ON p.id = sl.part_id "
-                                "WHERE sl.location_id = {} AND sl.on_hand > 0 ORDER BY p.part_no LIMIT 200", loc)
+        stock = await parts.stock_at(loc) if loc else []
         return render(request, "tickets/visit.html", status_code=status_code, t=ticket, v=visit, next_slip=next_slip,
                       stock=stock, errors=errors or {}, message=message, form=form or {}, token=new_form_token(),
                       **_ctx(request))

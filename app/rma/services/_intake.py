@@ -33,6 +33,10 @@ class IntakeInput:
     photos: str = ""
     damage_call: str = ""
     damage_cause: str = ""
+    ticket_number: str = ""  # the service ticket whose visit sent the unit here (#13)
+
+
+TICKET_RE = re.compile(r"^[A-Z0-9][A-Z0-9_/-]{0,39}$")
 
 
 async def receive(actor: Actor, data: IntakeInput, photos: Sequence[tuple[str, bytes]] = ()) -> tuple[int, str]:
@@ -62,6 +66,10 @@ async def receive(actor: Actor, data: IntakeInput, photos: Sequence[tuple[str, b
             await check_photo(filename, content)
         except DomainError as exc:
             errors.setdefault("photo", f"{filename}: {exc.errors.get('photo', exc.message)}")
+    ticket_number = (data.ticket_number or "").strip().upper()
+    if ticket_number and not TICKET_RE.match(ticket_number):
+        errors["ticket_number"] = _("Not a ticket number.")
+    data.ticket_number = ticket_number
     if errors:
         raise fix(**errors)
     await _refuse_if_on_bench(serial)
@@ -120,13 +128,13 @@ async def _insert_rma(actor: Actor, data: IntakeInput, device: dict | None, seri
             "INSERT INTO rma (number, status, version, device_id, customer_id, office_id, region, serial, model, "
             "product_name, customer_name, contact_phone, address, in_warranty, warranty_end, fault_reported, appearance, "
             "accessories, photos, damage_call, damage_cause, received_at, moved_at, moved_by, created_by, created_at, "
-            "updated_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, "
-            "{}, {}, {}, {}, {}) RETURNING id",
+            "updated_at, ticket_number) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, "
+            "{}, {}, {}, {}, {}, {}, {}, {}, {}) RETURNING id",
             number.formatted, status_now, 2 if appearance else 1, device["id"] if device else None, customer_id, office_id,
             region[:100], serial, model[:100], product[:200], name[:200], phone[:40], address[:300], in_warranty,
             warranty_end, _clean(data.fault_reported, 1000), appearance, _clean(data.accessories, 300),
             _clean(data.photos, 500), _clean(data.damage_call, 500), _clean(data.damage_cause, 500), now, now,
-            actor.username, actor.user_id, now, now)
+            actor.username, actor.user_id, now, now, data.ticket_number or "")
         rma_id = rows[0]["id"]
         await attach_entity("rma", number.formatted, rma_id)
         await _transition_row(actor, rma_id, 1, "", "received", "receive", _clean(data.fault_reported, 1000), now)
@@ -135,5 +143,6 @@ async def _insert_rma(actor: Actor, data: IntakeInput, device: dict | None, seri
                                   str(APPEARANCE[appearance]), now)
         await record(actor, "rma.received", "rma", rma_id,
                      after={"number": number.formatted, "serial": serial, "device_id": device["id"] if device else None,
-                            "in_warranty": in_warranty, "status": status_now, "appearance": appearance})
+                            "in_warranty": in_warranty, "status": status_now, "appearance": appearance,
+                            "ticket_number": data.ticket_number or ""})
     return rma_id, number.formatted
