@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Mapping, Sequence
 
-from app.core import hooks, nav, permissions, sections, settings
+from app.core import hooks, nav, periodic, permissions, sections, settings
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class DomainManifest:
     close_guards: Mapping[str, Sequence[hooks.CloseGuard]] = field(default_factory=dict)  # case type → guards
     finish_listeners: Mapping[str, Sequence[hooks.FinishListener]] = field(default_factory=dict)
     seed: Sequence[SeedStep] = ()
+    periodic: Sequence[periodic.Periodic] = ()  # background jobs the lifespan runs (app.core.periodic)
 
 
 _INSTALLED: set[str] = set()
@@ -93,6 +94,8 @@ def install(manifest: DomainManifest) -> None:
     for case_type, listeners in manifest.finish_listeners.items():
         for listener in listeners:
             hooks.register_finish_listener(case_type, listener)
+    for job in manifest.periodic:
+        periodic.register_periodic(job)
 
 
 def _with_domain(spec: settings.SettingSpec, domain: str) -> settings.SettingSpec:

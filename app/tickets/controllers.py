@@ -48,9 +48,11 @@ async def sla_view(ticket: dict, now: dt.datetime | None = None, warn: int | Non
             best = (clock, due)
     if best is None:
         return None
-    remaining = int(((best[1] - (paused or now)).total_seconds()) // 60)
+    seconds = (best[1] - (paused or now)).total_seconds()
+    remaining = int(seconds // 60)
     warn = int(await setting("tickets.warn_minutes")) if warn is None else warn
-    tone = "muted" if paused else ("danger" if remaining < 0 else "warn" if remaining <= warn else "ok")
+    # the same boundary as the list's "breaching" view: a deadline at most `warn` minutes away is in
+    tone = "muted" if paused else ("danger" if seconds < 0 else "warn" if seconds <= warn * 60 else "ok")
     return {"clock": best[0], "due": best[1], "minutes": remaining, "tone": tone, "paused": paused is not None}
 
 

@@ -80,7 +80,8 @@ async def list_tickets(f: TicketFilter, *, user_id: int | None, before: int | No
     elif f.view == "unassigned":
         where.append("t.status IN ('new', 'queued')")
     elif f.view == "breaching":
-        where.append("t.sla_due IS NOT NULL AND t.sla_due < {} AND t.paused_at IS NULL")
+        # R-TKT-05 "breaching within 30 min": the deadline at most `warn_minutes` away (on the boundary: in)
+        where.append("t.sla_due IS NOT NULL AND t.sla_due <= {} AND t.paused_at IS NULL")
         args.append(now + dt.timedelta(minutes=warn_minutes))
     elif f.view == "paused":
         where.append("t.paused_at IS NOT NULL")
