@@ -124,9 +124,11 @@ class DispatchForm:
     def validate(self) -> dict[str, str]:
         if not self.to_queue and not self.technician_id:
             return {"technician_id": _("Choose a technician, or send the ticket to the engineering manager.")}
-        if self.res_item and len(self.res_qty) not in (0, len(self.res_item)):
+        # an unused row sends "-" and its quantity, so items and quantities stay paired by position
+        real = [i for i in self.res_item if i != "-"]
+        if real and len(self.res_qty) not in (0, len(self.res_item)):
             return {"res_item": _("Give a quantity for every part.")}
-        for item in self.res_item:
+        for item in real:
             loc, _sep, part = item.partition(":")
             if not (loc.isdigit() and part.isdigit() and len(loc) < 10 and len(part) < 10):
                 return {"res_item": _("Choose a part from the list.")}
@@ -137,6 +139,8 @@ class DispatchForm:
         qty = self.res_qty or [1] * len(self.res_item)
         out = []
         for item, n in zip(self.res_item, qty):
+            if item == "-":
+                continue
             loc, _sep, part = item.partition(":")
             out.append((int(loc), int(part), int(n)))
         return out

@@ -48,8 +48,13 @@ async def reserve(actor: Actor, part_id: int, location: Location, qty: Any, docu
         if not rows:
             level = await fetch("SELECT on_hand, reserved FROM stock_level WHERE part_id = {} AND location_id = {}",
                                 part["id"], loc["id"])
-            have = max(int(level[0]["on_hand"]) - int(level[0]["reserved"]), 0) if level else 0
+            on_hand = int(level[0]["on_hand"]) if level else 0
+            have = max(on_hand - int(level[0]["reserved"]), 0) if level else 0
             subs = [s for s in await substitutes_in_stock(part["id"], loc["id"]) if int(s["on_hand"]) > 0]
+            if have == on_hand:
+                raise not_enough_stock(
+                    _("Not enough stock: %(location)s holds %(have)s of %(part)s, %(qty)s asked.",
+                      location=loc["name"], have=have, part=part["part_no"], qty=qty), available=have, substitutes=subs)
             raise not_enough_stock(
                 _("Not enough stock: %(location)s can spare %(have)s of %(part)s (the rest is reserved), %(qty)s asked.",
                   location=loc["name"], have=have, part=part["part_no"], qty=qty), available=have, substitutes=subs)
