@@ -15,6 +15,14 @@ _TICKET_SELECT = (
     "LEFT JOIN app_user u ON u.id = t.assignee_id LEFT JOIN service_office o ON o.id = t.office_id")
 
 
+# The list's columns only (not t.*: fewer values to convert per row at 50 rows a page)
+_LIST_SELECT = (
+    "SELECT t.id, t.number, t.customer_name, t.channel, t.status, t.paused_at, t.repeat_of, t.created_at, t.sla_due, "
+    "t.respond_due, t.responded_at, t.depart_due, t.departed_at, t.onsite_due, t.arrived_at, t.fix_due, t.fixed_at, "
+    "u.full_name AS assignee_name, o.name AS office_name FROM ticket t "
+    "LEFT JOIN app_user u ON u.id = t.assignee_id LEFT JOIN service_office o ON o.id = t.office_id")
+
+
 async def get_ticket(ticket_id: int) -> dict | None:
     rows = await fetch(_TICKET_SELECT + " WHERE t.id = {}", ticket_id)
     return rows[0] if rows else None
@@ -108,7 +116,7 @@ async def list_tickets(f: TicketFilter, *, user_id: int | None, before: int | No
     if before:
         where.append("t.id < {}")
         args.append(before)
-    sql = _TICKET_SELECT + (" WHERE " + " AND ".join(where) if where else "") + f" ORDER BY t.id DESC LIMIT {int(limit) + 1}"
+    sql = _LIST_SELECT + (" WHERE " + " AND ".join(where) if where else "") + f" ORDER BY t.id DESC LIMIT {int(limit) + 1}"
     rows = await fetch(sql, *args)
     cursor = rows[limit - 1]["id"] if len(rows) > limit else None
     return rows[:limit], cursor
