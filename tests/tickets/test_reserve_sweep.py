@@ -195,3 +195,18 @@ async def test_r_tkt_05_breaching_within_30_minutes_at_the_boundary(left, listed
     rows, _c = await list_tickets(TicketFilter(view="breaching"), user_id=None, now=now, warn_minutes=30, limit=500)
     assert (tid in [r["id"] for r in rows]) is listed
     assert (await sla_view(t, now, 30))["tone"] == ("warn" if listed else "ok")
+
+
+async def test_the_lifespan_starts_one_loop_per_job_unless_turned_off(monkeypatch):
+    from app.core import periodic
+
+    monkeypatch.setenv("SHOUHOU_PERIODIC", "0")
+    assert periodic.start() == []
+    monkeypatch.setenv("SHOUHOU_PERIODIC", "1")
+    tasks = periodic.start()
+    try:
+        assert "periodic:tickets.sla_sweep" in {t.get_name() for t in tasks}
+        assert not any(t.done() for t in tasks)  # sleeping until the first interval
+    finally:
+        await periodic.stop(tasks)
+    assert all(t.cancelled() or t.done() for t in tasks)
