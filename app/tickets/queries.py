@@ -167,9 +167,9 @@ def _day_bounds(day: dt.date | None) -> tuple[dt.datetime, dt.datetime]:
 async def my_day(user_id: int, day: dt.date | None = None) -> list[dict]:
     """R-TKT-06: the technician's visits still to do plus those finished today, with the customer's phone."""
     start, end = _day_bounds(day)
-    select = ("SELECT v.*, t.number AS ticket_number, t.customer_name, t.contact_name, t.contact_phone, t.location, "
-              "t.requested_service, t.device_serial, t.device_model, t.onsite_due, t.fix_due, t.paused_at, "
-              "t.status AS ticket_status FROM ticket_visit v JOIN ticket t ON t.id = v.ticket_id WHERE v.technician_id = {} ")
+    select = ("SELECT v.id, v.ticket_id, v.seq, v.status, v.eta_at, t.number AS ticket_number, t.customer_name, "
+              "t.contact_name, t.contact_phone, t.location, t.requested_service, t.status AS ticket_status "
+              "FROM ticket_visit v JOIN ticket t ON t.id = v.ticket_id WHERE v.technician_id = {} ")
     # two index range reads (open ones; signed today) instead of an OR that scans the technician's whole history
     rows = await fetch(select + "AND v.status IN ('planned', 'on_way', 'on_site', 'finished') ORDER BY v.id LIMIT 100",
                        user_id)
@@ -234,6 +234,14 @@ async def technician_names() -> list[dict]:
     """Active field technicians for a filter list (no load figures: cheap on every list page)."""
     return await fetch("SELECT id, full_name FROM app_user WHERE is_active = true AND (' ' || roles || ' ') LIKE '% field %' "
                        "ORDER BY full_name, id")
+
+
+async def office_keys(office_id: int | None) -> list[str]:
+    """A service office's code, city and name: how a parts store names the office it serves."""
+    if not office_id:
+        return []
+    rows = await fetch("SELECT code, city, name FROM service_office WHERE id = {}", office_id)
+    return [v for v in (rows[0]["code"], rows[0]["city"], rows[0]["name"]) if v] if rows else []
 
 
 async def offices() -> list[dict]:

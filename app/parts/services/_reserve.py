@@ -163,11 +163,16 @@ async def stock_at(location: Location, *, part_nos: list[str] | None = None, in_
     return await fetch(sql + f" ORDER BY p.part_no LIMIT {int(limit)}", *args)
 
 
-async def dispatch_stores(user_id: int | None = None) -> list[dict]:
-    """Where parts for a job may be reserved: the technician's own stock (when given and existing), then the
-    central, office stores (never the emergency store: R-INV-05)."""
-    rows = await fetch("SELECT id, code, name, kind, keeper_user_id FROM stock_location WHERE active = true AND "
-                       "(kind IN ('central', 'office') OR (kind = 'technician' AND keeper_user_id = {})) ORDER BY "
-                       "CASE WHEN kind = 'technician' THEN 0 WHEN kind = 'central' THEN 1 ELSE 2 END, sort, name",
-                       user_id or 0)
-    return rows
+async def dispatch_stores(user_id: int | None = None, offices: list[str] | None = None) -> list[dict]:
+    """Where parts for a job may be reserved: the technician's own stock (when given and existing), the central
+    store and the office stores — all of them, or those whose `office` is one of `offices` (a service office's
+    code, city or name) — never the emergency store (R-INV-05)."""
+    sql = ("SELECT id, code, name, kind, keeper_user_id FROM stock_location WHERE active = true AND "
+           "(kind = 'central' OR (kind = 'technician' AND keeper_user_id = {}) OR (kind = 'office'")
+    args: list[Any] = [user_id or 0]
+    if offices is not None:
+        keys = [o for o in offices if o] or [""]
+        sql += " AND office IN (" + ", ".join(["{}"] * len(keys)) + ")"
+        args += keys
+    sql += ")) ORDER BY CASE WHEN kind = 'technician' THEN 0 WHEN kind = 'central' THEN 1 ELSE 2 END, sort, name"
+    return await fetch(sql, *args)
