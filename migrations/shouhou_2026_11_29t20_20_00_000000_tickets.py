@@ -37,6 +37,11 @@ async def forwards() -> MigrationManager:
             "CREATE INDEX stock_reservation_level ON stock_reservation (part_id, location_id, status)",
             "ALTER TABLE rma ADD COLUMN ticket_number VARCHAR(40) NOT NULL DEFAULT ''",
             "CREATE INDEX rma_ticket_number ON rma (ticket_number)",
+            # the periodic SLA sweep reads only the deadlines that fell due since its last round (one range per clock)
+            "CREATE INDEX ticket_respond_due ON ticket (respond_due)",
+            "CREATE INDEX ticket_depart_due ON ticket (depart_due)",
+            "CREATE INDEX ticket_onsite_due ON ticket (onsite_due)",
+            "CREATE INDEX ticket_fix_due ON ticket (fix_due)",
         )
 
     manager.add_raw(run)

@@ -100,5 +100,5 @@ MANIFEST = DomainManifest(
                                      _device_tickets, order=10)],
     settings=SETTINGS,
     seed=[SeedStep("tickets", "seed.tickets:seed_tickets", order=60)],
-    periodic=[Periodic("tickets.sla_sweep", "app.tickets.services:sweep_breaches", every="tickets.sweep_seconds")],
+    periodic=[Periodic("tickets.sla_sweep", "app.tickets.services:sweep_recent", every="tickets.sweep_seconds")],
 )

@@ -184,6 +184,18 @@ async def test_the_periodic_job_is_declared_and_runs_the_sweep():
     assert isinstance(await periodic.run_once(job), int)
 
 
+async def test_later_rounds_read_only_deadlines_fallen_due_since_the_last_round():
+    from app.tickets.services import _sla
+
+    tid = await new_ticket(now=T0)
+    due = services._aware((await fetch("SELECT respond_due FROM ticket WHERE id = {}", tid))[0]["respond_due"])
+    _sla._LAST_SWEEP["at"] = due - 2 * M  # a round just before the deadline
+    await services.sweep_recent(now=due + S)
+    rows = await fetch("SELECT clock, breached_at FROM ticket_breach WHERE ticket_id = {} AND clock = 'respond'", tid)
+    assert [services._aware(r["breached_at"]) for r in rows] == [due]
+    assert _sla._LAST_SWEEP["at"] == due + S
+
+
 @pytest.mark.parametrize("left,listed", [(30 * M - S, True), (30 * M, True), (30 * M + S, False)])
 async def test_r_tkt_05_breaching_within_30_minutes_at_the_boundary(left, listed):
     from app.tickets.controllers import sla_view
