@@ -14,7 +14,7 @@ from litestar.template.config import TemplateConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 
 import app  # noqa: F401  (PICCOLO_CONF)
-from app.core import db
+from app.core import db, periodic
 from app.core.config import BASE_DIR, get_settings
 from app.core.errors import EXCEPTION_HANDLERS
 from app.core.manifest import install_all
@@ -32,9 +32,11 @@ async def lifespan(_: Litestar) -> AsyncIterator[None]:
     # collector stops re-scanning it on every full collection — fewer long pauses in the tail (p99, issue #15).
     gc.collect()
     gc.freeze()
+    jobs = periodic.start()  # the manifests' periodic jobs (e.g. the SLA breach sweep), one loop per worker
     try:
         yield
     finally:
+        await periodic.stop(jobs)
         await db.shutdown()
 
 

@@ -40,6 +40,7 @@ else:
 
 os.environ.setdefault("SHOUHOU_ALLOWED_HOSTS", "testserver.local,127.0.0.1,localhost")
 os.environ.setdefault("SHOUHOU_SECRET_KEY", "test-secret")
+os.environ.setdefault("SHOUHOU_PERIODIC", "0")  # background jobs off: tests freeze the clock and call them directly
 
 import httpx  # noqa: E402
 

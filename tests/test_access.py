@@ -218,6 +218,7 @@ GET   /tickets/board                                               desk eng_mana
 GET   /tickets/entitlement                                         desk eng_manager
 GET   /tickets/my                                                  field
 GET   /tickets/new                                                 desk eng_manager
+GET   /tickets/number/{number:str}                                 desk field eng_manager manager gm admin
 GET   /tickets/visits/{visit_id:int}                               desk field eng_manager manager gm admin
 POST  /tickets/visits/{visit_id:int}/arrive                        desk field eng_manager
 POST  /tickets/visits/{visit_id:int}/call                          desk field eng_manager

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Mapping, Sequence
 
-from app.core import hooks, nav, permissions, sections, settings
+from app.core import hooks, nav, periodic, permissions, sections, settings
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class DomainManifest:
     finish_listeners: Mapping[str, Sequence[hooks.FinishListener]] = field(default_factory=dict)
     case_finders: Mapping[str, hooks.CaseFinder] = field(default_factory=dict)  # case type → open-case finder
     seed: Sequence[SeedStep] = ()
+    periodic: Sequence[periodic.Periodic] = ()  # background jobs the lifespan runs (app.core.periodic)
 
 
 _INSTALLED: set[str] = set()
@@ -96,6 +97,8 @@ def install(manifest: DomainManifest) -> None:
             hooks.register_finish_listener(case_type, listener)
     for case_type, finder in manifest.case_finders.items():
         hooks.register_case_finder(case_type, finder)
+    for job in manifest.periodic:
+        periodic.register_periodic(job)
 
 
 def _with_domain(spec: settings.SettingSpec, domain: str) -> settings.SettingSpec:

@@ -16,3 +16,11 @@ from app.customers.services import (  # noqa: F401
     search_customers,
     warranty_status,
 )
+
+
+async def devices_of_customer(customer_id: int, limit: int = 200) -> list[dict]:
+    """A customer's devices for pickers (the ticket intake, #13): id, serial, model, product name, site."""
+    from app.core.db import fetch
+
+    return await fetch("SELECT id, serial, model, product_name, site FROM device WHERE customer_id = {} "
+                       f"ORDER BY id LIMIT {int(limit)}", customer_id)

@@ -72,6 +72,7 @@ class StockLevel(Table, tablename="stock_level"):
     installed_qty = Integer(default=0)
     min_qty = Integer(default=0)
     min_manual = Boolean(default=False)
+    reserved = Integer(default=0)  # R-TKT-04: held for documents; available = on_hand - reserved
     updated_at = Timestamptz(default=TimestamptzNow())
 
 
@@ -232,6 +233,22 @@ class StocktakeUnit(Table, tablename="stocktake_unit"):
     present = Boolean(default=False)
 
 
+class StockReservation(Table, tablename="stock_reservation"):
+    """R-TKT-04: parts held at a location for a document (a ticket's number) until used or released."""
+
+    id = Serial(primary_key=True)
+    part_id = Integer()
+    location_id = Integer()
+    qty = Integer()  # still held
+    reserved_qty = Integer()  # as first reserved
+    document_type = Varchar(length=40)
+    document_id = Varchar(length=60)
+    status = Varchar(length=10, default="open")
+    created_by = Integer(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    closed_at = Timestamptz(null=True, default=None)
+
+
 ALL_TABLES = [Part, PartSubstitute, StockLocation, StockLevel, SerialUnit, StockMove, PartsFormToken,
               PurchaseRequest, PurchaseRequestLine, EmergencyRequest, EmergencyRequestLine, Stocktake, StocktakeLine,
-              StocktakeUnit]
+              StocktakeUnit, StockReservation]

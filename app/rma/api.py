@@ -2,4 +2,4 @@
 
 The only module another domain imports from app.rma. Keep these names stable; add, don't rename."""
 
-from app.rma.services import get_rma, receive, rma_by_number, rma_options_for_loan  # noqa: F401
+from app.rma.services import get_rma, receive, rma_by_number, rma_options_for_loan, rmas_for_ticket  # noqa: F401

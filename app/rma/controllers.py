@@ -250,8 +250,11 @@ class BenchController(Controller):
     # ------------------------------------------------------------------ intake
 
     @get("/receive", name="rma.receive", opt=perm("rma.receive"))
-    async def receive_form(self, request: Request, serial: FromQuery[str] = "", customer_id: FromQuery[str] = "") -> Response:
-        form = svc.IntakeInput(serial=serial.strip())
+    async def receive_form(self, request: Request, serial: FromQuery[str] = "", customer_id: FromQuery[str] = "",
+                           ticket: FromQuery[str] = "", fault: FromQuery[str] = "") -> Response:
+        # a service ticket's "needs return repair" opens this prefilled (#13): its number is kept on the RMA
+        form = svc.IntakeInput(serial=serial.strip(), ticket_number=strip_control(ticket.strip().upper()[:40]),
+                               fault_reported=strip_control(fault.strip()[:1000]))
         if customer_id.isdigit() and len(customer_id) <= 9:  # #12.10: back from the customer picker
             customer = await customers.get_customer(int(customer_id))
             if customer is not None:

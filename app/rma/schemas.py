@@ -99,6 +99,7 @@ class Intake:
     damage_call: Note = ""
     damage_cause: Note = ""
     customer_id: Line = ""  # #12.10: picked from the customer register for a serial not in the installed base
+    ticket_number: Line = ""
 
 
 @dataclass

@@ -28,6 +28,7 @@ class Rma(Table, tablename="rma"):
     in_warranty = Boolean(default=True)
     warranty_end = Date(null=True, default=None)
     fault_reported = Varchar(length=1000, default="")
+    ticket_number = Varchar(length=40, default="")  # the service ticket it came from (#13)
     appearance = Varchar(length=10, default="")
     accessories = Varchar(length=300, default="")
     photos = Varchar(length=500, default="")

@@ -1,5 +1,14 @@
-"""`python -m app.tickets sweep`: record the SLA breaches of running tickets whose deadline has passed
-(R-TKT-05; run it from cron every few minutes — every ticket action also records its own)."""
+"""`python -m app.tickets sweep`: record the SLA breaches of running tickets whose deadline has passed (R-TKT-05).
+
+While the app runs, every worker process already sweeps every `tickets.sweep_seconds` (a periodic job the
+tickets manifest declares; app.core.periodic). Recording is idempotent (one row per ticket and clock, stamped
+with the deadline), so several workers sweeping side by side is harmless. A deployment that prefers one sweeper
+sets SHOUHOU_PERIODIC=0 on the workers and runs this from cron instead, e.g.
+
+    */2 * * * *  cd /srv/shouhou && .venv/bin/python -m app.tickets sweep
+
+Every ticket action also records its own breaches as it happens.
+"""
 
 from __future__ import annotations
 

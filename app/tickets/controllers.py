@@ -36,7 +36,42 @@ def _int(value: str) -> int | None:
 
 async def sla_view(ticket: dict, now: dt.datetime | None = None, warn: int | None = None) -> dict | None:
     """R-TKT-05 on pages: the earliest open clock, its remaining minutes and colour (paused: frozen)."""
-    now = now or utcnow()
+    warn = int(await setting("tickets.warn_minutes")) if warn is None else warn
+    return _sla_of(ticket, now or utcnow(), warn)
+
+
+def _sla_text(minutes: int) -> str:
+    if minutes >= 0:
+        return _("%(h)s h %(m)s min left", h=minutes // 60, m=minutes % 60)
+    return _("%(h)s h %(m)s min over", h=(-minutes) // 60, m=(-minutes) % 60)
+
+
+def _format_rows(rows: list[dict], now: dt.datetime, warn: int) -> None:
+    """Each list row's visible strings once, in Python (issue #13 speed): labels, the SLA badge text and
+    colour, the local time — the row template then only interpolates (no macro, filter or gettext per cell)."""
+    from app.core.i18n import format_datetime
+    from app.tickets.schemas import CHANNELS, CLOCKS as CLOCK_LABELS
+    from app.tickets.status import TONES
+
+    status_labels = {k: str(v) for k, v in LABELS.items()}
+    channels = {k: str(v) for k, v in CHANNELS.items()}
+    clocks = {k: str(v) for k, v in CLOCK_LABELS.items()}
+    paused_word, sep = _("paused"), " · "
+    for row in rows:
+        row["status_label"] = status_labels.get(row["status"], "")
+        row["status_tone"] = TONES.get(row["status"], "muted")
+        row["channel_label"] = channels.get(row["channel"], "")
+        row["created_label"] = format_datetime(services._aware(row["created_at"]), "short")
+        sla = _sla_of(row, now, warn)
+        row["sla"] = sla
+        if sla is not None:
+            sla["text"] = clocks.get(sla["clock"], "") + sep + (paused_word + sep if sla["paused"] else "") + \
+                _sla_text(sla["minutes"])
+            sla["title"] = format_datetime(sla["due"], "short")
+
+
+def _sla_of(ticket: dict, now: dt.datetime, warn: int) -> dict | None:
+    """R-TKT-05 on pages: the earliest open clock, its remaining minutes and colour (paused: frozen)."""
     if ticket["status"] not in ACTIVE:
         return None
     paused = services._aware(ticket.get("paused_at"))
@@ -49,10 +84,10 @@ async def sla_view(ticket: dict, now: dt.datetime | None = None, warn: int | Non
             best = (clock, due)
     if best is None:
         return None
-    remaining = int(((best[1] - (paused or now)).total_seconds()) // 60)
-    warn = int(await setting("tickets.warn_minutes")) if warn is None else warn
-    tone = "muted" if paused else ("danger" if remaining < 0 else "warn" if remaining <= warn else "ok")
-    return {"clock": best[0], "due": best[1], "minutes": remaining, "tone": tone, "paused": paused is not None}
+    seconds = (best[1] - (paused or now)).total_seconds()
+    # the same boundary as the list's "breaching" view: a deadline at most `warn` minutes away is in
+    tone = "muted" if paused else ("danger" if seconds < 0 else "warn" if seconds <= warn * 60 else "ok")
+    return {"clock": best[0], "due": best[1], "minutes": int(seconds // 60), "tone": tone, "paused": paused is not None}
 
 
 def _ctx(request: Request) -> dict:
@@ -81,9 +116,7 @@ class TicketsController(Controller):
                                  q=q[:40])
         warn = int(await setting("tickets.warn_minutes"))
         rows, cursor = await queries.list_tickets(f, user_id=user.id, before=_int(before), warn_minutes=warn)
-        now = utcnow()
-        for row in rows:  # one settings read per page, not per row: queries per page stay constant
-            row["sla"] = await sla_view(row, now, warn)
+        _format_rows(rows, utcnow(), warn)  # one settings read per page, not per row: queries per page stay constant
         base = {"view": view, "office": office, "technician": technician, "status": f.status, "customer": customer,
                 "channel": f.channel, "q": q}
         first_url = "/tickets?" + urlencode({k: v for k, v in base.items() if v})
@@ -116,11 +149,9 @@ class TicketsController(Controller):
         ent = await services.entitlement(form.customer_id, form.device_id) if form.customer_id else None
         devices = []
         if ent is not None:
-            from app.core.db import fetch
+            import app.customers.api as customers
 
-            # TODO(api): customers.api has no "devices of a customer" read; read-only on its table for the picker
-            devices = await fetch("SELECT id, serial, model, product_name, site FROM device WHERE customer_id = {} "
-                                  "ORDER BY id LIMIT 200", form.customer_id)
+            devices = await customers.devices_of_customer(form.customer_id)
             if not form.contact_name and ent["customer"]["contacts"]:
                 form.contact_name = ent["customer"]["contacts"][0]["name"]
                 form.contact_phone = form.contact_phone or ent["customer"]["contacts"][0]["phone"]
@@ -172,6 +203,16 @@ class TicketsController(Controller):
             raise refused()
         return ticket
 
+    @get("/number/{number:str}", name="tickets.by_number")
+    async def by_number(self, request: Request, number: FromPath[str]) -> Response:
+        """Other domains link a ticket by its number (the bench's RMA page, #13 §6)."""
+        ticket = await queries.ticket_by_number(number[:40]) if len(number) <= 40 else None
+        if ticket is None:
+            raise not_found()
+        if not await services.may_see(request.scope["user"], ticket):
+            raise refused()
+        return redirect(request, f"/tickets/{ticket['id']}")
+
     @get("/{ticket_id:int}", name="tickets.detail")
     async def detail(self, request: Request, ticket_id: FromPath[int]) -> Response:
         ticket = await self._ticket(request, ticket_id)
@@ -189,12 +230,26 @@ class TicketsController(Controller):
             loans = await loaners.loans_for_case("ticket", ticket["id"])
         except Exception:  # noqa: BLE001 - the loaner card is a convenience; the page works without it
             loans = []
+        import app.parts.api as parts
+        import app.rma.api as rma
+
+        dispatching = services.is_dispatcher(request.scope["user"]) and ticket["status"] in (
+            "new", "queued", "assigned", "not_done")
+        stores = []
+        if dispatching:  # R-TKT-04: parts to bring, with what each store (or the technician's own stock) can spare
+            office = await queries.office_keys(ticket["office_id"])
+            word = _("%(n)s available", n="{n}")
+            for store in await parts.dispatch_stores(ticket["assignee_id"], office):
+                items = [(f"{store['id']}:{i['part_id']}", f"{i['part_no']} {i['name']} · " + word.format(n=i["available"]))
+                         for i in await parts.stock_at(store["id"], limit=80) if int(i["available"]) > 0]
+                if items:
+                    stores.append({"name": store["name"], "items": items})
         return render(request, "tickets/detail.html", status_code=status_code, t=ticket, visits=visits,
+                      reservations=await parts.reservations_for("ticket", ticket["number"]), stores=stores,
+                      benches=await rma.rmas_for_ticket(ticket["number"]),
                       pauses=await queries.pauses_for(ticket["id"]), breaches=await queries.breaches_for(ticket["id"]),
                       sla=await sla_view(ticket),
-                      techs=await queries.technicians(ticket["office_id"])
-                      if services.is_dispatcher(request.scope["user"]) and ticket["status"] in ("new", "queued", "assigned",
-                                                                                              "not_done") else [],
+                      techs=await queries.technicians(ticket["office_id"]) if dispatching else [],
                       hits=hits, repeat=repeat, loans=loans, errors=errors or {}, message=message, form=form or {},
                       unsigned=[v for v in visits if v["status"] == VisitStatus.FINISHED],
                       may_request_loaner=can(request.scope["user"], "loaners.request"),
@@ -253,7 +308,10 @@ class TicketsController(Controller):
         ticket = await self._ticket(request, ticket_id)
         if not ticket["dispatch_number"]:
             raise not_found(_("This ticket has not been dispatched yet."))
+        import app.parts.api as parts
+
         return render(request, "print/tickets/dispatch.html", **await paper(), t=ticket, visits=await queries.visits_for(ticket["id"]),
+                      reservations=await parts.reservations_for("ticket", ticket["number"]),
                       **_ctx(request))
 
     @get("/visits/{visit_id:int}/print", name="tickets.print_slip")
@@ -269,7 +327,18 @@ class TicketsController(Controller):
     @get("/my", name="tickets.my", opt=perm("tickets.visit"))
     async def my(self, request: Request) -> Response:
         user = request.scope["user"]
-        return render(request, "tickets/my_day.html", visits=await queries.my_day(user.id), **_ctx(request))
+        visits = await queries.my_day(user.id)
+        # each row's strings once in Python (issue #13 speed: the day page under 50 ms p50)
+        from app.core.i18n import format_datetime
+        from app.tickets.status import VISIT_LABELS
+
+        labels_ = {k: str(v) for k, v in VISIT_LABELS.items()}
+        visit_word, eta_word = _("Visit %(n)s", n="{n}"), _("ETA %(t)s", t="{t}")
+        for v in visits:
+            v["status_label"] = labels_.get(v["status"], "")
+            v["visit_label"] = visit_word.format(n=v["seq"])
+            v["eta_label"] = eta_word.format(t=format_datetime(services._aware(v["eta_at"]), "short")) if v["eta_at"] else ""
+        return render(request, "tickets/my_day.html", visits=visits, **_ctx(request))
 
     async def _visit(self, request: Request, visit_id: FromPath[int]) -> dict:
         visit = await queries.get_visit(path_id(visit_id))
@@ -295,14 +364,7 @@ class TicketsController(Controller):
         visit = next(v for v in visits if v["id"] == visit["id"])
         next_slip = await ledger.next_number_for(visit["technician_id"])
         loc = await parts.technician_location(visit["technician_id"], create=False)
-        stock = []
-        if loc:
-            # TODO(api): parts.api has no "stock at a location" read; read-only on its tables for the picker
-            from app.core.db import fetch
-
-            stock = await fetch("SELECT p.part_no, p.name, p.serialised, sl.on_hand FROM stock_level sl "
-                                "JOIN part p ON p.id = sl.part_id "
-                                "WHERE sl.location_id = {} AND sl.on_hand > 0 ORDER BY p.part_no LIMIT 200", loc)
+        stock = await parts.stock_at(loc) if loc else []
         return render(request, "tickets/visit.html", status_code=status_code, t=ticket, v=visit, next_slip=next_slip,
                       stock=stock, errors=errors or {}, message=message, form=form or {}, token=new_form_token(),
                       **_ctx(request))

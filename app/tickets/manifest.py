@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.core.i18n import lazy_gettext as _l
 from app.core.manifest import DomainManifest, SeedStep
 from app.core.nav import HomePanel, NavEntry
+from app.core.periodic import Periodic
 from app.core.sections import CustomerSection
 from app.core.settings import SettingSpec
 from app.tickets.tables import ALL_TABLES
@@ -41,6 +42,9 @@ SETTINGS = [
     SettingSpec("tickets.score_satisfied", _l("Tickets: score for “satisfied”"), 3, minimum=0, maximum=100),
     SettingSpec("tickets.score_average", _l("Tickets: score for “average”"), 2, minimum=0, maximum=100),
     SettingSpec("tickets.score_unhappy", _l("Tickets: score for “unhappy”"), 0, minimum=0, maximum=100),
+    SettingSpec("tickets.sweep_seconds", _l("Tickets: record SLA breaches every (seconds) while the app runs"), 60,
+                minimum=10, maximum=3600,
+                help=_l("Each worker process sweeps; recording is idempotent. Cron can run python -m app.tickets sweep too.")),
     SettingSpec("tickets.signature_max_kb", _l("Tickets: largest customer signature (KB)"), 500, minimum=10, maximum=5000),
 ]
 
@@ -96,4 +100,5 @@ MANIFEST = DomainManifest(
                                      _device_tickets, order=10)],
     settings=SETTINGS,
     seed=[SeedStep("tickets", "seed.tickets:seed_tickets", order=60)],
+    periodic=[Periodic("tickets.sla_sweep", "app.tickets.services:sweep_recent", every="tickets.sweep_seconds")],
 )

@@ -42,6 +42,9 @@ LOANER_RULES = {"not_fixed_on_site": _l("Not fixed within %(h)s h after arrival:
 CLOCKS = {"respond": _l("Response"), "depart": _l("Departure"), "onsite": _l("On site"), "fix": _l("Fix after arrival")}
 
 
+RESERVATION_LABELS = {"open": _l("reserved"), "consumed": _l("used on the visit"), "released": _l("released")}
+
+
 def labels() -> dict:
     """Every label map, for templates."""
     from app.tickets.status import LABELS, TONES, VISIT_LABELS
@@ -50,7 +53,8 @@ def labels() -> dict:
             "service_modes": SERVICE_MODES, "entitlements": ENTITLEMENTS, "billing_labels": BILLING,
             "results": RESULTS, "satisfaction": SATISFACTION, "unhappy_reasons": UNHAPPY_REASONS,
             "accessories": ACCESSORIES, "pause_reasons": PAUSE_REASONS, "clocks": CLOCKS, "loaner_rules": LOANER_RULES,
-            "status_labels": LABELS, "status_tones": TONES, "visit_labels": VISIT_LABELS}
+            "status_labels": LABELS, "status_tones": TONES, "visit_labels": VISIT_LABELS,
+            "reservation_labels": RESERVATION_LABELS}
 
 
 def parse_when(text: str) -> dt.datetime | None:
@@ -110,11 +114,37 @@ class DispatchForm:
     cause: Note = ""
     spares: Note = ""
     tools: Note = ""
+    # R-TKT-04: parts to bring, reserved at dispatch: "location_id:part_id" per line with its quantity
+    res_item: Annotated[list, ListOf(Text(max_len=30), max_items=10)] = None  # type: ignore[assignment]
+    res_qty: Annotated[list, ListOf(Int(min=1, max=999), max_items=10)] = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        self.res_item = list(self.res_item or [])
+        self.res_qty = list(self.res_qty or [])
 
     def validate(self) -> dict[str, str]:
         if not self.to_queue and not self.technician_id:
             return {"technician_id": _("Choose a technician, or send the ticket to the engineering manager.")}
+        # an unused row sends "-" and its quantity, so items and quantities stay paired by position
+        real = [i for i in self.res_item if i != "-"]
+        if real and len(self.res_qty) not in (0, len(self.res_item)):
+            return {"res_item": _("Give a quantity for every part.")}
+        for item in real:
+            loc, _sep, part = item.partition(":")
+            if not (loc.isdigit() and part.isdigit() and len(loc) < 10 and len(part) < 10):
+                return {"res_item": _("Choose a part from the list.")}
         return {}
+
+    def reservations(self) -> list[tuple[int, int, int]]:
+        """(location id, part id, quantity) per line."""
+        qty = self.res_qty or [1] * len(self.res_item)
+        out = []
+        for item, n in zip(self.res_item, qty):
+            if item == "-":
+                continue
+            loc, _sep, part = item.partition(":")
+            out.append((int(loc), int(part), int(n)))
+        return out
 
 
 @dataclass

@@ -96,6 +96,16 @@ from app.parts.services._catalogue import (  # noqa: F401
     search_parts,
     lookup,
 )
+from app.parts.services._reserve import (  # noqa: F401
+    RESERVATION_BLIND,
+    available,
+    consume_reservation,
+    dispatch_stores,
+    release_reservations,
+    reservations_for,
+    reserve,
+    stock_at,
+)
 from app.parts.services._stock import (  # noqa: F401
     create_location,
     set_keeper,

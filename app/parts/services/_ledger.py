@@ -45,19 +45,34 @@ def _unit_status(kind: str, to_loc: dict | None) -> str:
         to_loc["kind"], UnitStatus.IN_STOCK).value
 
 
-async def _take(part: dict, loc: dict, qty: int) -> None:
-    """R-INV-03: one conditional UPDATE; zero rows back means not enough stock (never read-check-write)."""
+async def _take(part: dict, loc: dict, qty: int, *, kind: str = "", document_type: str = "", document_id: Any = "") -> None:
+    """R-INV-03: one conditional UPDATE; zero rows back means not enough stock (never read-check-write).
+    R-TKT-04: what is reserved is not available (`on_hand - reserved`), except to the movement of the document
+    it is reserved for (consumed first) and to count corrections."""
+    from app.parts.services._reserve import RESERVATION_BLIND, consume_reservation
+
+    blind = kind in RESERVATION_BLIND
+    if not blind and document_type:
+        await consume_reservation(part["id"], loc["id"], qty, document_type, document_id)
     # raw-sql: the R-INV-03 conditional decrement (on_hand >= qty) in one statement
     rows = await fetch(
         "UPDATE stock_level SET on_hand = on_hand - {}, updated_at = {} "
-        "WHERE part_id = {} AND location_id = {} AND on_hand >= {} RETURNING on_hand",
+        "WHERE part_id = {} AND location_id = {} AND on_hand" + ("" if blind else " - reserved") + " >= {} RETURNING on_hand",
         qty, utcnow(), part["id"], loc["id"], qty,
     )
     if rows:
         return
-    available = await fetch("SELECT on_hand FROM stock_level WHERE part_id = {} AND location_id = {}", part["id"], loc["id"])
+    available = await fetch("SELECT on_hand, reserved FROM stock_level WHERE part_id = {} AND location_id = {}",
+                            part["id"], loc["id"])
     have = int(available[0]["on_hand"]) if available else 0
+    reserved = int(available[0]["reserved"]) if available and not blind else 0
     subs = [s for s in await substitutes_in_stock(part["id"], loc["id"]) if int(s["on_hand"]) > 0]
+    if reserved:
+        raise not_enough_stock(
+            _("Not enough stock: %(location)s can spare %(have)s of %(part)s (the rest is reserved), %(qty)s asked.",
+              location=loc["name"], have=max(have - reserved, 0), part=part["part_no"], qty=qty),
+            available=max(have - reserved, 0), substitutes=subs,
+        )
     raise not_enough_stock(
         _("Not enough stock: %(location)s holds %(have)s of %(part)s, %(qty)s asked.",
           location=loc["name"], have=have, part=part["part_no"], qty=qty),
@@ -128,7 +143,10 @@ async def _book(
     steps = [(from_loc["id"], 0, _take, from_loc)] if from_loc is not None else []
     steps += [(to_loc["id"], 1, _put, to_loc)] if to_loc is not None else []
     for _id, _order, step, loc in sorted(steps, key=lambda s: (s[0], s[1])):
-        await step(part, loc, qty)
+        if step is _take:
+            await _take(part, loc, qty, kind=kind, document_type=document_type, document_id=document_id)
+        else:
+            await step(part, loc, qty)
     move_id = await insert(
         StockMove, returning=StockMove.id, created_at=now, kind=kind, part_id=part["id"],
         serial_unit_id=unit["id"] if unit else None, serial=unit["serial"] if unit else "", qty=qty,

@@ -32,6 +32,7 @@ async def repair_location(document_type: str, document_id: Any, *, number: str =
     if loc is not None or not create:
         return loc
     async with atomic():
+        # raw-sql: ON CONFLICT DO NOTHING — two first issues to one repair create its location once
         await fetch(
             "INSERT INTO stock_location (code, name, kind, sort, active, created_at) VALUES ({}, {}, 'bench', 95, true, {}) "
             "ON CONFLICT (code) DO NOTHING",

@@ -33,7 +33,7 @@ from app.rma.status import NEXT_ACTION, TRANSITIONS  # noqa: F401
 from app.rma.services._common import (  # noqa: F401
     ACTIONS, ANSWERS, APPEARANCE, Action, BENCH_STATUSES, CLOCK_STATUSES, FINISHED_STATUSES, OPEN_STATUSES,
     OUTCOMES, QUOTE_STATUSES, REPLACEMENT_STATUSES, SERIAL_RE, STATUSES, as_dt, bench_users,
-    burn_in_hours_for, burn_in_table, find_by_scan, get_quote, get_rma, hhmm, rma_by_number, rma_options_for_loan, rules,
+    burn_in_hours_for, burn_in_table, find_by_scan, get_quote, get_rma, hhmm, rma_by_number, rma_options_for_loan, rmas_for_ticket, rules,
     set_burn_in_hours, timeline,
 )
 from app.rma.services._moves import (  # noqa: F401

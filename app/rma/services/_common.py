@@ -171,6 +171,19 @@ async def rma_by_number(number: str) -> dict | None:
     return await get_rma(rows[0]["id"]) if rows else None
 
 
+async def rmas_for_ticket(ticket_number: str) -> list[dict]:
+    """The bench intakes a service ticket sent (#13: "needs return repair"), newest first, with their stage."""
+    number = (ticket_number or "").strip().upper()
+    if not number:
+        return []
+    rows = await fetch("SELECT id, number, status, serial, received_at, closed_at FROM rma WHERE ticket_number = {} "
+                       "ORDER BY id DESC LIMIT 20", number)
+    for row in rows:
+        row["status_label"] = str(STATUSES.get(row["status"], row["status"]))
+        row["open"] = row["status"] != "closed"
+    return rows
+
+
 async def rma_options_for_loan(q: str = "", limit: int = 20) -> list[dict]:
     """Open RMAs whose number or serial contains `q` (a picker for the loaners domain)."""
     q = (q or "").strip().upper()

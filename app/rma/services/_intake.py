@@ -36,6 +36,10 @@ class IntakeInput:
     damage_call: str = ""
     damage_cause: str = ""
     customer_id: str = ""  # #12.10: an unknown serial's customer, picked from the register
+    ticket_number: str = ""  # the service ticket whose visit sent the unit here (#13)
+
+
+TICKET_RE = re.compile(r"^[A-Z0-9][A-Z0-9_/-]{0,39}$")
 
 
 # long: the intake form's lookups (device, customer, warranty) and checks before the one insert
@@ -72,6 +76,10 @@ async def receive(actor: Actor, data: IntakeInput, photos: Sequence[tuple[str, b
             await check_photo(filename, content)
         except DomainError as exc:
             errors.setdefault("photo", f"{filename}: {exc.errors.get('photo', exc.message)}")
+    ticket_number = (data.ticket_number or "").strip().upper()
+    if ticket_number and not TICKET_RE.match(ticket_number):
+        errors["ticket_number"] = _("Not a ticket number.")
+    data.ticket_number = ticket_number
     if errors:
         raise fix(**errors)
     await _refuse_if_on_bench(serial)
@@ -139,7 +147,8 @@ async def _insert_rma(actor: Actor, data: IntakeInput, device: dict | None, seri
             warranty_end=warranty_end, fault_reported=_clean(data.fault_reported, 1000), appearance=appearance,
             accessories=_clean(data.accessories, 300), photos=_clean(data.photos, 500),
             damage_call=_clean(data.damage_call, 500), damage_cause=_clean(data.damage_cause, 500), received_at=now,
-            moved_at=now, moved_by=actor.username, created_by=actor.user_id, created_at=now, updated_at=now)
+            moved_at=now, moved_by=actor.username, created_by=actor.user_id, created_at=now, updated_at=now,
+            ticket_number=data.ticket_number or "")
         await attach_entity("rma", number.formatted, rma_id)
         await _transition_row(actor, rma_id, 1, "", "received", "receive", _clean(data.fault_reported, 1000), now)
         if appearance:
@@ -147,5 +156,6 @@ async def _insert_rma(actor: Actor, data: IntakeInput, device: dict | None, seri
                                   str(APPEARANCE[appearance]), now)
         await record(actor, "rma.received", "rma", rma_id,
                      after={"number": number.formatted, "serial": serial, "device_id": device["id"] if device else None,
-                            "in_warranty": in_warranty, "status": status_now, "appearance": appearance})
+                            "in_warranty": in_warranty, "status": status_now, "appearance": appearance,
+                            "ticket_number": data.ticket_number or ""})
     return rma_id, number.formatted

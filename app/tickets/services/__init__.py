@@ -12,7 +12,7 @@ Every time-dependent function takes `now=` so tests freeze the clock.
 
 from app.tickets.services._common import CLOCKS, _aware, is_dispatcher, may_see, reads_all  # noqa: F401
 from app.tickets.services._sla import (BILLING_BY_STATUS, entitlement, record_breaches, sla_hours,  # noqa: F401
-                                       sweep_breaches)
+                                       sweep_breaches, sweep_recent)
 from app.tickets.services._dispatch import (create_ticket, dispatch, revisit, take_call,  # noqa: F401
                                             ticket_by_token)
 from app.tickets.services._clock import (close, feed_loaner_triggers, loaner_hits, pause, resume,  # noqa: F401

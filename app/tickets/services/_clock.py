@@ -114,6 +114,9 @@ async def close(actor: Actor, ticket_id: int, version: int, *, now: dt.datetime 
                                 serial=out[0]["serial"]), status=409, link=f"/loaners/{out[0]['id']}")
         row = await move("ticket", ticket_id, version, TRANSITIONS["close"], actor=actor, labels=LABELS, now=now,
                          sets={"closed_at": now, "sla_due": None})
+        import app.parts.api as parts
+
+        await parts.release_reservations(actor, "ticket", ticket["number"], reason="ticket closed")  # R-TKT-04
         await record(actor, "tickets.closed", "ticket", ticket_id, after={"status": "closed"})
         await case_finished("ticket", ticket_id)
     return row

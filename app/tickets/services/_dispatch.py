@@ -154,11 +154,35 @@ async def dispatch(actor: Actor, ticket_id: int, form: DispatchForm, *, now: dt.
             await update_versioned("ticket_visit", planned[0]["id"], planned[0]["version"], {"technician_id": tech["id"]})
         else:
             await _new_visit(ticket_id, tech["id"], now)
+        reserved = await _reserve_parts(actor, ticket, tech["id"], form)
         await record(actor, "tickets.dispatched", "ticket", ticket_id,
                      before={"assignee_id": ticket["assignee_id"]},
-                     after={"assignee_id": tech["id"], "dispatch_number": row["dispatch_number"], "spares": form.spares})
+                     after={"assignee_id": tech["id"], "dispatch_number": row["dispatch_number"], "spares": form.spares,
+                            "reserved": reserved})
         await _refresh_sla(ticket_id, now)
     return row
+
+
+async def _reserve_parts(actor: Actor, ticket: dict, technician_id: int, form: DispatchForm) -> list:
+    """R-TKT-04: parts to bring reserved from a store or the technician's own stock through the parts api, for
+    the ticket's number (the visit's issue consumes them; close releases what is left). Caller's transaction:
+    a refusal (another dispatch took the last unit) undoes the whole dispatch and shows next to the parts."""
+    import app.parts.api as parts
+
+    lines = form.reservations()
+    if not lines:
+        return []
+    allowed = {int(s["id"]) for s in await parts.dispatch_stores(technician_id)}
+    done = []
+    for location_id, part_id, qty in lines:
+        if location_id not in allowed:
+            raise fix(res_item=_("Parts are reserved from a store or the technician's own stock."))
+        try:
+            await parts.reserve(actor, part_id, location_id, qty, "ticket", ticket["number"], check_roles=False)
+        except DomainError as exc:
+            raise _foreign(exc, "res_item") from exc
+        done.append([location_id, part_id, qty])
+    return done
 
 
 async def _new_visit(ticket_id: int, technician_id: int, now: dt.datetime) -> int:

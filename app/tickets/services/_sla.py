@@ -109,18 +109,64 @@ async def record_breaches(ticket_id: int, now: dt.datetime | None = None) -> lis
 
 async def sweep_breaches(now: dt.datetime | None = None, limit: int = 500) -> int:
     """Record the breaches of running tickets whose earliest open deadline has passed (index on sla_due;
-    only open tickets carry one). Walks them all in slices of `limit`, one transaction per slice."""
+    only open tickets carry one). Cheap enough to run every minute in every worker (app.core.periodic) and
+    idempotent: each slice of `limit` candidates is checked with two reads against the breaches already
+    recorded, and only a ticket with a clock newly missed opens a write transaction."""
     now = now or utcnow()
     count, after = 0, 0
+    cols = ", ".join(f"{due}, {met}" for _c, due, met in CLOCKS)
     while True:
-        due = await fetch("SELECT id FROM ticket WHERE sla_due < {} AND paused_at IS NULL AND id > {} ORDER BY id "
-                          f"LIMIT {int(limit)}", now, after)
+        due = await fetch(f"SELECT id, status, paused_at, {cols} FROM ticket WHERE sla_due < {{}} AND paused_at IS NULL "
+                          f"AND id > {{}} ORDER BY id LIMIT {int(limit)}", now, after)
         if not due:
             return count
-        async with write_transaction():
-            for row in due:
-                count += len(await record_breaches(row["id"], now))
+        marks = ", ".join(["{}"] * len(due))
+        seen = {(r["ticket_id"], r["clock"]) for r in await fetch(
+            f"SELECT ticket_id, clock FROM ticket_breach WHERE ticket_id IN ({marks})", *[r["id"] for r in due])}
+        pending = [r["id"] for r in due if any((r["id"], c) not in seen for c in _missed(r, now))]
+        for ticket_id in pending:
+            async with write_transaction():
+                count += len(await record_breaches(ticket_id, now))
         after = due[-1]["id"]
+
+
+_LAST_SWEEP: dict[str, dt.datetime] = {}
+
+
+async def sweep_recent(now: dt.datetime | None = None) -> int:
+    """The periodic job (app.core.periodic, every `tickets.sweep_seconds` in each worker): the first round in a
+    process walks every overdue ticket (sweep_breaches); later rounds only the deadlines that fell due since the
+    last round (five minutes of overlap; recording is idempotent), one index range per clock — cheap at 1M tickets.
+    Deadlines met late, pauses and resumes record their own breaches in the action itself."""
+    now = now or utcnow()
+    last = _LAST_SWEEP.get("at")
+    if last is None:
+        count = await sweep_breaches(now)
+    else:
+        since, count = last - dt.timedelta(minutes=5), 0
+        ids: set[int] = set()
+        for _clock, due_col, met_col in CLOCKS:
+            ids.update(r["id"] for r in await fetch(
+                f"SELECT id FROM ticket WHERE {due_col} >= {{}} AND {due_col} < {{}} AND {met_col} IS NULL "
+                "AND paused_at IS NULL LIMIT 5000", since, now))
+        for ticket_id in sorted(ids):
+            async with write_transaction():
+                count += len(await record_breaches(ticket_id, now))
+    _LAST_SWEEP["at"] = now
+    return count
+
+
+def _missed(t: dict, now: dt.datetime) -> list[str]:
+    """The clocks of a ticket row whose deadline has passed (R-TKT-05; the same test as record_breaches)."""
+    clock_now = _aware(t.get("paused_at")) or now
+    out = []
+    for clock, due_col, met_col in CLOCKS:
+        due, met = _aware(t.get(due_col)), _aware(t.get(met_col))
+        if due is None or t.get("status") == TicketStatus.CLOSED and met is None:
+            continue
+        if (met is not None and met > due) or (met is None and clock_now > due):
+            out.append(clock)
+    return out
 
 
 async def _refresh_sla(ticket_id: int, now: dt.datetime) -> None:

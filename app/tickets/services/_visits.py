@@ -188,6 +188,9 @@ async def finish(actor: Actor, visit_id: int, form: FinishForm, *, now: dt.datet
         tsets: dict[str, Any] = {"result": form.result}
         if done:
             tsets["fixed_at"] = at
+            # R-TKT-04: the job is done — what was reserved for it and not used (the issue above consumed the
+            # reservation at the technician's stock) goes back to the stores
+            await parts.release_reservations(actor, "ticket", ticket["number"], reason="ticket done")
         elif form.result in ("return_repair", "replacement") and not ticket["cannot_solve_at"]:
             tsets["cannot_solve_at"] = at
             tsets["loaner_due"] = at + dt.timedelta(hours=await setting("tickets.loaner_hours"))
