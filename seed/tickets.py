@@ -17,7 +17,7 @@ from app.core.db import fetch, utcnow, write_transaction
 from seed import bulk
 from seed.factories import fake
 
-DEMO = 3000
+DEMO = 20_000  # #13 item 9: two years of tickets across offices and technicians
 CATEGORIES = ["cctv", "intrusion", "network", "telephone", "broadcast", "onecard", "other"]
 NATURES = ["hardware", "software", "network", "operation", "environment", "request"]
 CHANNELS = ["phone"] * 6 + ["fax", "email", "web", "onsite", "remote"]
