@@ -208,6 +208,8 @@ async def _chunk(rng: random.Random, plans: list[dt.datetime], customers: list[d
                 range(first_id, first_id + len(rows)), rows, visits_plan):
             if row[TICKET_COLS.index("assignee_id")] is None:
                 continue
+            if status == "closed" and finished is None and arrived is not None:
+                finished = arrived + dt.timedelta(hours=1)  # a closed ticket's visit ended and was signed
             signed = status in ("signed", "closed") and finished is not None
             vstatus = ("signed" if signed else "finished" if finished else "on_site" if arrived else
                        "on_way" if departed else "planned")

@@ -151,7 +151,8 @@ async def my_day(user_id: int, day: dt.date | None = None) -> list[dict]:
               "t.contact_name, t.contact_phone, t.location, t.requested_service, t.status AS ticket_status "
               "FROM ticket_visit v JOIN ticket t ON t.id = v.ticket_id WHERE v.technician_id = {} ")
     # two index range reads (open ones; signed today) instead of an OR that scans the technician's whole history
-    rows = await fetch(select + "AND v.status IN ('planned', 'on_way', 'on_site', 'finished') ORDER BY v.id LIMIT 100",
+    # the newest 100 open ones: a technician with a long tail of unsigned visits still sees today's dispatch
+    rows = await fetch(select + "AND v.status IN ('planned', 'on_way', 'on_site', 'finished') ORDER BY v.id DESC LIMIT 100",
                        user_id)
     rows += await fetch(select + "AND v.signed_at >= {} AND v.signed_at < {} ORDER BY v.id LIMIT 50", user_id, start, end)
     order = {"on_site": 0, "on_way": 1, "planned": 2, "finished": 3}
