@@ -52,7 +52,7 @@ async def _print_urls() -> dict[str, str]:
 
     customer = await make_customer()
     await make_contract(customer, "annual", start=today().replace(day=1), end=today().replace(year=today().year + 1))
-    unit_id, part_id, serial = await make_loaner()
+    part_id, unit_id, serial = await make_loaner()
     loan_id = await checkout(await keeper(), serial, customer)
     rma_id = await make_rma("inspected")
     ticket_id, _desk, _tech = await dispatched()
@@ -113,7 +113,7 @@ async def test_statement_prints_issuer_bank_and_customer_address_without_interna
 async def test_labels_print_on_label_stock_one_per_page_with_copies(login_as):
     from tests.loaners.factories import make_loaner
 
-    unit_id, part_id, serial = await make_loaner()
+    part_id, unit_id, serial = await make_loaner()
     await set_setting(ADMIN, "print.label_width_mm", 50)
     await set_setting(ADMIN, "print.label_height_mm", 30)
     try:
