@@ -219,7 +219,7 @@ class BenchController(Controller):
                                       form=raw, failed_action=action, link=exc.link)
         label = str(svc.STATUSES[moved["status"]])
         if from_board:
-            return await self._moved(request, before["status"], moved["status"], tech_id,
+            return await self._moved(request, rma_id, before["status"], moved["status"], tech_id,
                                      _("%(number)s → %(stage)s", number=moved["number"], stage=label))
         return redirect(request, f"/bench/{rma_id}", flash=_("%(number)s → %(stage)s", number=moved["number"], stage=label))
 
@@ -236,12 +236,12 @@ class BenchController(Controller):
         return render(request, "rma/_card.html", status_code=exc.status, c=card, form_html=form_html, tech=tech_id,
                       L=_labels(request.scope["user"]), **_ctx())
 
-    async def _moved(self, request: Request, from_status: str, to_status: str, tech_id: int | None, note: str) -> Response:
+    async def _moved(self, request: Request, rma_id: int, from_status: str, to_status: str, tech_id: int | None, note: str) -> Response:
         """The moved card leaves its column; the destination column and both counts swap in out of band."""
         cards, count_to = await svc.column(to_status, technician_id=tech_id)
         count_from = await svc.count_of(from_status, tech_id) if from_status in svc.OPEN_STATUSES else 0
         labels = _labels(request.scope["user"])
-        body = render_string(request, "rma/_moved.html", from_status=from_status, to_status=to_status,
+        body = render_string(request, "rma/_moved.html", rma_id=rma_id, from_status=from_status, to_status=to_status,
                              cards=_cards_html(request, cards, labels, tech_id), last_id=cards[-1].row["id"] if cards else None,
                              count_from=count_from, count_to=count_to, note=note, tech=tech_id, open_form=None,
                              L=labels, **_ctx())
