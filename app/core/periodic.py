@@ -10,7 +10,7 @@ idempotent: several workers run it side by side. A failing round is logged and t
 from __future__ import annotations
 
 import asyncio
-import importlib
+import pkgutil
 import logging
 import os
 from dataclasses import dataclass
@@ -38,8 +38,8 @@ def enabled() -> bool:
 
 
 def _resolve(target: str) -> Any:
-    module, _sep, name = target.partition(":")
-    return getattr(importlib.import_module(module), name)
+    # a manifest names its job as "module:function" (like SeedStep): core never imports a domain statically
+    return pkgutil.resolve_name(target)
 
 
 async def run_once(job: Periodic) -> Any:
